@@ -1,0 +1,40 @@
+# The front door: the README, CI and humans all call these targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install client test-python test-client lint typecheck clean
+
+run: install client ## set up everything, then start investor-chat standalone on http://127.0.0.1:8080
+	$(BIN)/investor-chat
+
+test: install client ## set up everything, then run every test (Python, client unit, browser)
+	$(MAKE) test-client
+	$(MAKE) test-python
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+client: client/dist/index.html
+
+client/dist/index.html: $(shell find client/src client/index.html client/package.json client/package-lock.json client/vite.config.ts -type f 2>/dev/null)
+	cd client && npm ci --no-audit --no-fund && npm run build
+
+test-client: client
+	cd client && npm test
+
+test-python: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check core server bot archiver tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) client/node_modules client/dist var

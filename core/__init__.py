@@ -1,0 +1,1 @@
+"""Web-free core shared by the server, the bot and the archiver: settings, models, store and bus."""

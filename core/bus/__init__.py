@@ -1,0 +1,87 @@
+"""The bus: sequencing, archive and bot streams, presence and rate limits, chosen by URL scheme."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from core.models import Message
+
+ARCHIVE_STREAM = "chat:archive"
+BOT_STREAM = "chat:bot"
+DEAD_LETTER_SUFFIX = ":dead"
+RECENT_PER_CHANNEL = 200  # messages kept on the bus per channel, bridging the archiver's lag
+DEDUP_TTL = 24 * 3600  # seconds a send's client_id is remembered
+
+
+class SeqUnseeded(Exception):
+    """The bus has no sequence counter for a channel (new bus, restarted Redis): seed it first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry handed to a consumer; `deliveries` counts this delivery too."""
+
+    id: str
+    data: bytes
+    deliveries: int
+
+
+class Bus(Protocol):
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def seed_seq(self, channel: str, floor: int) -> None:
+        """Make the channel's next seq larger than `floor` (the store's last seq)."""
+
+    async def post(self, message: Message, dedup_key: str | None = None) -> tuple[Message, bool]:
+        """Atomically give `message` the next seq, append it to the archive stream and the recent
+        buffer. With a `dedup_key` seen before, return the first message and True instead.
+        Raise SeqUnseeded when the channel's counter does not exist."""
+
+    async def recent(self, channel: str, after: int = 0) -> list[Message]:
+        """Messages still on the bus for `channel` with seq > after, in seq order."""
+
+    async def append(self, stream: str, data: bytes) -> str:
+        """Append one entry to a stream; returns its id."""
+
+    async def read(
+        self, stream: str, group: str, consumer: str, *, count: int, block_ms: int, claim_idle_ms: int
+    ) -> list[Entry]:
+        """Entries for this consumer: first those of other consumers idle over `claim_idle_ms`
+        (a dead consumer's), then new ones, waiting up to `block_ms` when there are none."""
+
+    async def ack(self, stream: str, group: str, ids: list[str]) -> None: ...
+
+    async def dead_letter(self, stream: str, group: str, entry: Entry, reason: str) -> None:
+        """Move an entry that keeps failing to `stream + DEAD_LETTER_SUFFIX` and ack it."""
+
+    async def backlog(self, stream: str, group: str) -> int:
+        """Entries not yet acknowledged by the group (pending plus never delivered)."""
+
+    async def allow(self, key: str, rate: float, burst: int) -> bool:
+        """Token bucket: take one token from `key`'s bucket if there is one."""
+
+    async def presence_add(self, channel: str, user: str, sid: str) -> bool:
+        """Count one connection of `user` in `channel`; True when it is the user's first."""
+
+    async def presence_remove(self, channel: str, user: str, sid: str) -> bool:
+        """Drop one connection; True when it was the user's last in the channel."""
+
+    async def members(self, channel: str) -> list[str]:
+        """Users with at least one connection in `channel`, sorted."""
+
+
+def open_bus(url: str) -> Bus:
+    scheme = urlsplit(url).scheme
+    if scheme == "memory":
+        from core.bus.memory import MemoryBus
+
+        return MemoryBus()
+    if scheme in ("redis", "rediss"):
+        from core.bus.redis import RedisBus
+
+        return RedisBus(url)
+    raise ValueError(f"unsupported bus URL {url!r}")

@@ -1,0 +1,181 @@
+"""In-process bus for standalone mode: the same semantics as the Redis bus, held in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from core.bus import ARCHIVE_STREAM, DEAD_LETTER_SUFFIX, DEDUP_TTL, RECENT_PER_CHANNEL, Entry, SeqUnseeded
+from core.models import Message
+
+SWEEP_EVERY = 10_000  # dictionary size that triggers dropping expired keys
+
+
+@dataclass
+class _Pending:
+    consumer: str
+    deliveries: int
+    delivered_at: float
+
+
+@dataclass
+class _Group:
+    next_index: int = 1
+    pending: dict[int, _Pending] = field(default_factory=dict)
+
+
+@dataclass
+class _Stream:
+    entries: dict[int, bytes] = field(default_factory=dict)
+    last_index: int = 0
+    groups: dict[str, _Group] = field(default_factory=dict)
+    grown: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _index(entry_id: str) -> int:
+    return int(entry_id.split("-", 1)[0])
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self._seq: dict[str, int] = {}
+        self._recent: dict[str, deque[Message]] = defaultdict(lambda: deque(maxlen=RECENT_PER_CHANNEL))
+        self._dedup: dict[str, tuple[Message, float]] = {}
+        self._streams: dict[str, _Stream] = defaultdict(_Stream)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._presence: dict[str, dict[str, set[str]]] = defaultdict(dict)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def seed_seq(self, channel: str, floor: int) -> None:
+        self._seq[channel] = max(self._seq.get(channel, 0), floor)
+
+    async def post(self, message: Message, dedup_key: str | None = None) -> tuple[Message, bool]:
+        # No await before the last line that mutates: the whole post is atomic on the event loop.
+        now = time.monotonic()
+        if dedup_key is not None:
+            seen = self._dedup.get(dedup_key)
+            if seen is not None and seen[1] > now:
+                return seen[0], True
+        if message.channel not in self._seq:
+            raise SeqUnseeded(message.channel)
+        self._seq[message.channel] += 1
+        posted = message.model_copy(update={"seq": self._seq[message.channel]})
+        if dedup_key is not None:
+            if len(self._dedup) > SWEEP_EVERY:
+                self._dedup = {k: v for k, v in self._dedup.items() if v[1] > now}
+            self._dedup[dedup_key] = (posted, now + DEDUP_TTL)
+        self._recent[posted.channel].append(posted)
+        self._append(ARCHIVE_STREAM, posted.model_dump_json().encode())
+        return posted, False
+
+    async def recent(self, channel: str, after: int = 0) -> list[Message]:
+        return [m for m in self._recent.get(channel, ()) if m.seq is not None and m.seq > after]
+
+    async def append(self, stream: str, data: bytes) -> str:
+        return self._append(stream, data)
+
+    def _append(self, stream: str, data: bytes) -> str:
+        state = self._streams[stream]
+        state.last_index += 1
+        state.entries[state.last_index] = data
+        state.grown.set()
+        return f"{state.last_index}-0"
+
+    async def read(
+        self, stream: str, group: str, consumer: str, *, count: int, block_ms: int, claim_idle_ms: int
+    ) -> list[Entry]:
+        state = self._streams[stream]
+        grp = state.groups.setdefault(group, _Group())
+        deadline = time.monotonic() + block_ms / 1000
+        while True:
+            entries = self._claim(state, grp, consumer, count, claim_idle_ms)
+            entries += self._take_new(state, grp, consumer, count - len(entries))
+            remaining = deadline - time.monotonic()
+            if entries or remaining <= 0:
+                return entries
+            state.grown.clear()
+            try:
+                await asyncio.wait_for(state.grown.wait(), min(remaining, claim_idle_ms / 1000))
+            except TimeoutError:
+                pass
+
+    def _claim(self, state: _Stream, grp: _Group, consumer: str, count: int, idle_ms: int) -> list[Entry]:
+        now = time.monotonic()
+        claimed: list[Entry] = []
+        for index, pending in grp.pending.items():
+            if len(claimed) >= count:
+                break
+            if (now - pending.delivered_at) * 1000 >= idle_ms and index in state.entries:
+                pending.consumer, pending.delivered_at = consumer, now
+                pending.deliveries += 1
+                claimed.append(Entry(f"{index}-0", state.entries[index], pending.deliveries))
+        return claimed
+
+    def _take_new(self, state: _Stream, grp: _Group, consumer: str, count: int) -> list[Entry]:
+        taken: list[Entry] = []
+        now = time.monotonic()
+        while len(taken) < count and grp.next_index <= state.last_index:
+            index = grp.next_index
+            grp.next_index += 1
+            if index in state.entries:
+                grp.pending[index] = _Pending(consumer, 1, now)
+                taken.append(Entry(f"{index}-0", state.entries[index], 1))
+        return taken
+
+    async def ack(self, stream: str, group: str, ids: list[str]) -> None:
+        state = self._streams[stream]
+        grp = state.groups.setdefault(group, _Group())
+        for entry_id in ids:
+            index = _index(entry_id)
+            grp.pending.pop(index, None)
+            if all(index < g.next_index and index not in g.pending for g in state.groups.values()):
+                state.entries.pop(index, None)
+
+    async def dead_letter(self, stream: str, group: str, entry: Entry, reason: str) -> None:
+        self._append(stream + DEAD_LETTER_SUFFIX, entry.data)
+        await self.ack(stream, group, [entry.id])
+
+    async def backlog(self, stream: str, group: str) -> int:
+        state = self._streams[stream]
+        grp = state.groups.get(group)
+        if grp is None:
+            return len(state.entries)
+        return len(grp.pending) + sum(1 for i in state.entries if i >= grp.next_index)
+
+    async def allow(self, key: str, rate: float, burst: int) -> bool:
+        now = time.monotonic()
+        tokens, last = self._buckets.get(key, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - last) * rate)
+        if len(self._buckets) > SWEEP_EVERY:
+            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < burst / rate}
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1, now)
+        return True
+
+    async def presence_add(self, channel: str, user: str, sid: str) -> bool:
+        sids = self._presence[channel].setdefault(user, set())
+        sids.add(sid)
+        return len(sids) == 1
+
+    async def presence_remove(self, channel: str, user: str, sid: str) -> bool:
+        users = self._presence.get(channel, {})
+        sids = users.get(user)
+        if not sids or sid not in sids:
+            return False
+        sids.discard(sid)
+        if sids:
+            return False
+        del users[user]
+        return True
+
+    async def members(self, channel: str) -> list[str]:
+        return sorted(self._presence.get(channel, {}))

@@ -1,0 +1,122 @@
+"""Settings from the CHAT_* environment, validated once in main() and passed down, never read at import."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+PROVIDERS = ("yahoo", "stooq")
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """A bad configuration value, explained in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHAT_", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    storage_url: str = "sqlite:///./var/investor-chat.sqlite3"
+    bus_url: str = "memory://"
+    secret_key: str | None = None
+    quote_providers: str = "yahoo,stooq"
+    stooq_url: str = "https://stooq.com"
+    yahoo_url: str = "https://query2.finance.yahoo.com"
+    quote_timeout: float = Field(5.0, gt=0, le=60)
+    allowed_origins: str = ""
+    send_rate: float = Field(5.0, gt=0)
+    send_burst: int = Field(20, ge=1)
+    login_rate: float = Field(0.2, gt=0)  # sustained login attempts per second per account and address
+    login_burst: int = Field(10, ge=1)
+    token_ttl: int = Field(7 * 24 * 3600, ge=60)  # seconds a session token stays valid
+    log_level: LogLevel = "info"
+    health_port: int = Field(0, ge=0, le=65535)  # workers' /healthz port; 0 means none
+    client_dir: str = ""  # the built web client; empty means client/dist next to the code
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in ("sqlite", "mongodb", "mongodb+srv"):
+            raise ValueError(f"must start with sqlite:/// or mongodb://, got {scheme or value!r}")
+        return value
+
+    @field_validator("bus_url")
+    @classmethod
+    def _bus_scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in ("memory", "redis", "rediss"):
+            raise ValueError(f"must be memory:// or redis://host:port/db, got {value!r}")
+        return value
+
+    @field_validator("quote_providers")
+    @classmethod
+    def _providers(cls, value: str) -> str:
+        names = [name.strip().lower() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name not in PROVIDERS]
+        if not names or unknown:
+            raise ValueError(f"must list providers among {', '.join(PROVIDERS)}, got {value!r}")
+        return ",".join(names)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def providers(self) -> list[str]:
+        return self.quote_providers.split(",")
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.storage_url.startswith("sqlite:"):
+            return None
+        return Path(self.storage_url.removeprefix("sqlite:///") or "investor-chat.sqlite3")
+
+    @property
+    def secret(self) -> str:
+        if self.secret_key is None:
+            raise SettingsError("CHAT_SECRET_KEY is not set")
+        return self.secret_key
+
+
+def load_settings(*, standalone: bool, **overrides: object) -> Settings:
+    """Build settings from the environment plus CLI overrides; raise SettingsError with one line."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "CHAT_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"{field}: {first['msg']}") from None
+    if settings.secret_key is None:
+        if not standalone:
+            raise SettingsError("CHAT_SECRET_KEY is required outside standalone mode")
+        settings = settings.model_copy(update={"secret_key": _standalone_secret(settings)})
+    if len(settings.secret) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"CHAT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+    return settings
+
+
+def _standalone_secret(settings: Settings) -> str:
+    """Standalone keeps a generated key under var/ so sessions survive restarts."""
+    base = settings.sqlite_path.parent if settings.sqlite_path else Path("var")
+    path = base / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    base.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

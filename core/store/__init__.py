@@ -1,0 +1,60 @@
+"""The store: users, channels, archived messages and revoked tokens, chosen by URL scheme."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from core.models import Channel, Message, User
+
+
+class Store(Protocol):
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def create_user(self, user: User) -> None:
+        """Raise ChatError username_taken (409) when the name exists in any letter case."""
+
+    async def get_user(self, username: str) -> User | None:
+        """Find a user regardless of letter case."""
+
+    async def create_channel(self, channel: Channel) -> bool:
+        """Create the channel; False when it already exists."""
+
+    async def get_channel(self, name: str) -> Channel | None: ...
+
+    async def list_channels(self) -> list[Channel]:
+        """All channels sorted by name."""
+
+    async def save_messages(self, messages: Sequence[Message]) -> int:
+        """Write messages idempotently (the id is the key); return how many were new."""
+
+    async def history(
+        self, channel: str, *, limit: int, before: int | None = None, after: int | None = None
+    ) -> tuple[list[Message], bool]:
+        """Messages with after < seq < before in seq order and whether more lie beyond: with
+        `after`, the oldest `limit` of them (more = newer ones remain), otherwise the newest
+        `limit` (more = older ones remain)."""
+
+    async def last_seq(self, channel: str) -> int:
+        """The highest archived seq of the channel, 0 when none."""
+
+    async def revoke_token(self, jti: str, expires_at: datetime) -> None: ...
+
+    async def is_revoked(self, jti: str) -> bool: ...
+
+
+async def open_store(url: str) -> Store:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        from core.store.sqlite import SqliteStore
+
+        return await SqliteStore.open(url.removeprefix("sqlite:///") or "investor-chat.sqlite3")
+    if scheme in ("mongodb", "mongodb+srv"):
+        from core.store.mongo import MongoStore
+
+        return await MongoStore.open(url)
+    raise ValueError(f"unsupported storage URL {url!r}")
