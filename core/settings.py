@@ -32,11 +32,13 @@ class Settings(BaseSettings):
     yahoo_url: str = "https://query2.finance.yahoo.com"
     quote_timeout: float = Field(5.0, gt=0, le=60)
     allowed_origins: str = ""
+    trusted_proxies: str = ""  # peers whose X-Forwarded-For is believed (nginx)
     send_rate: float = Field(5.0, gt=0)
     send_burst: int = Field(20, ge=1)
     login_rate: float = Field(0.2, gt=0)  # sustained login attempts per second per account and address
     login_burst: int = Field(10, ge=1)
     token_ttl: int = Field(7 * 24 * 3600, ge=60)  # seconds a session token stays valid
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
     log_level: LogLevel = "info"
     health_port: int = Field(0, ge=0, le=65535)  # workers' /healthz port; 0 means none
     client_dir: str = ""  # the built web client; empty means client/dist next to the code
@@ -78,6 +80,10 @@ class Settings(BaseSettings):
     @property
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def proxies(self) -> set[str]:
+        return {p.strip() for p in self.trusted_proxies.split(",") if p.strip()}
 
     @property
     def sqlite_path(self) -> Path | None:

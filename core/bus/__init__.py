@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -13,6 +15,11 @@ BOT_STREAM = "chat:bot"
 DEAD_LETTER_SUFFIX = ":dead"
 RECENT_PER_CHANNEL = 200  # messages kept on the bus per channel, bridging the archiver's lag
 DEDUP_TTL = 24 * 3600  # seconds a send's client_id is remembered
+
+
+def consumer_name() -> str:
+    """A stream consumer name unique to this process."""
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class SeqUnseeded(Exception):

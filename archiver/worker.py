@@ -1,0 +1,79 @@
+"""Archiver worker: read a batch, write it idempotently, acknowledge only after the write."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pydantic import ValidationError
+
+from core.bus import ARCHIVE_STREAM, Bus, Entry, consumer_name
+from core.models import Message
+from core.store import Store
+
+logger = logging.getLogger(__name__)
+GROUP = "archiver"
+BATCH = 500
+BLOCK_MS = 1000
+CLAIM_IDLE_MS = 10_000  # a consumer silent this long is taken for dead and its entries claimed
+MAX_BACKOFF = 5.0
+
+
+class Archiver:
+    def __init__(self, bus: Bus, store: Store, consumer: str | None = None) -> None:
+        self.bus = bus
+        self.store = store
+        self.consumer = consumer or consumer_name()
+
+    async def process_batch(self, block_ms: int = BLOCK_MS) -> int:
+        """One step: read up to BATCH entries, store them, ack them; returns how many were stored.
+        A store failure propagates and nothing is acked, so the same entries come back."""
+        entries = await self.bus.read(
+            ARCHIVE_STREAM, GROUP, self.consumer, count=BATCH, block_ms=block_ms, claim_idle_ms=CLAIM_IDLE_MS
+        )
+        if not entries:
+            return 0
+        messages, good = await self._decode(entries)
+        if messages:
+            written = await self.store.save_messages(messages)
+            if written < len(messages):
+                logger.info("skipped %d already archived messages", len(messages) - written)
+        await self.bus.ack(ARCHIVE_STREAM, GROUP, [e.id for e in good])
+        return len(messages)
+
+    async def _decode(self, entries: list[Entry]) -> tuple[list[Message], list[Entry]]:
+        messages: list[Message] = []
+        good: list[Entry] = []
+        for entry in entries:
+            try:
+                message = Message.model_validate_json(entry.data)
+            except ValidationError as exc:
+                # A bad entry would block nothing but would come back forever: park it.
+                logger.error("dead-lettering malformed archive entry %s: %s", entry.id, exc.errors()[:1])
+                await self.bus.dead_letter(ARCHIVE_STREAM, GROUP, entry, "malformed")
+                continue
+            if message.seq is None or message.ephemeral:
+                await self.bus.dead_letter(ARCHIVE_STREAM, GROUP, entry, "not archivable")
+                continue
+            messages.append(message)
+            good.append(entry)
+        return messages, good
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop until `stop`, then drain what is already queued so SIGTERM loses nothing."""
+        backoff = 0.1
+        while True:
+            try:
+                stored = await self.process_batch(block_ms=0 if stop.is_set() else BLOCK_MS)
+                backoff = 0.1
+                if stop.is_set() and stored == 0:
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("archive write failed, retrying in %.1fs: %r", backoff, exc)
+                if stop.is_set() and backoff >= MAX_BACKOFF:
+                    logger.error("store still down at shutdown; entries stay queued on the bus")
+                    return
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)

@@ -1,0 +1,374 @@
+"""Redis bus for distributed mode: Lua-atomic sequencing, consumer-group streams, shared rate limits and presence."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.typing import EncodableT
+
+from core.bus import ARCHIVE_STREAM, DEAD_LETTER_SUFFIX, DEDUP_TTL, RECENT_PER_CHANNEL, Entry, SeqUnseeded
+from core.models import Message
+
+logger = logging.getLogger(__name__)
+
+# A post retried by the client after a lost reply must not take a second seq: every post leaves a
+# marker under its message id for this long, so the retry finds the first result.
+POST_RETRY_TTL = 120
+SOCKET_TIMEOUT = 30.0
+# Blocking reads end before the socket timeout, else a quiet stream would look like a dead server.
+MAX_BLOCK_MS = int(SOCKET_TIMEOUT * 1000) - 5000
+DEAD_LETTER_MAX = 10_000  # dead letters kept per stream, for inspection
+# A presence entry not refreshed for PRESENCE_TTL seconds is stale: a node that crashed stops
+# refreshing, so its users drop out of members() at most PRESENCE_TTL seconds after the crash.
+PRESENCE_TTL = 30.0
+HEARTBEAT_EVERY = 10.0
+NEXT_ID_START = "0-0"
+
+POST_LUA = """
+local seen = redis.call('GET', KEYS[1])
+if seen then return {1, seen} end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {2, ''} end
+local seq = redis.call('INCR', KEYS[2])
+local data = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
+redis.call('XADD', KEYS[3], '*', 'data', data)
+redis.call('RPUSH', KEYS[4], data)
+redis.call('LTRIM', KEYS[4], -tonumber(ARGV[3]), -1)
+redis.call('SET', KEYS[1], data, 'EX', ARGV[2])
+return {0, data}
+"""
+
+SEED_LUA = """
+local current = tonumber(redis.call('GET', KEYS[1]))
+if current == nil or current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+"""
+
+# XAUTOCLAIM bumps each entry's delivery count; XPENDING in the same script reads it back.
+CLAIM_LUA = """
+local res = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
+local out = {res[1]}
+for _, e in ipairs(res[2]) do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
+  local deliveries = 1
+  if p[1] then deliveries = p[1][4] end
+  local data = ''
+  for i = 1, #e[2], 2 do if e[2][i] == 'data' then data = e[2][i + 1] end end
+  table.insert(out, {e[1], data, deliveries})
+end
+return out
+"""
+
+# Trim below the oldest entry any group still needs: its oldest pending one, or the one after its
+# last delivered. XTRIM (unlike XDEL) keeps XINFO's lag exact, which backlog() relies on.
+ACK_LUA = """
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+if redis.call('EXISTS', KEYS[1]) == 0 then return end
+local function parse(id)
+  local ms, sq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(sq), ms
+end
+local floor_ms, floor_sq, floor_id = nil, nil, nil
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local name, last
+  for i = 1, #g, 2 do
+    if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then last = g[i + 1] end
+  end
+  local summary = redis.call('XPENDING', KEYS[1], name)
+  local ms, sq, id
+  if summary[1] > 0 then
+    ms, sq = parse(summary[2]); id = summary[2]
+  else
+    local raw
+    ms, sq, raw = parse(last); sq = sq + 1; id = raw .. '-' .. string.format('%d', sq)
+  end
+  if floor_ms == nil or ms < floor_ms or (ms == floor_ms and sq < floor_sq) then
+    floor_ms, floor_sq, floor_id = ms, sq, id
+  end
+end
+if floor_id then redis.call('XTRIM', KEYS[1], 'MINID', '~', floor_id) end
+"""
+
+ALLOW_LUA = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local last = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
+local allowed = 0
+if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', string.format('%.6f', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return allowed
+"""
+
+# Presence: KEYS[1] is the channel's zset of user -> last heartbeat (ms, Redis clock), KEYS[2] the
+# user's zset of sid -> last heartbeat. Redis's clock keeps nodes with skewed clocks consistent.
+PRESENCE_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+"""
+
+PRESENCE_ADD_LUA = PRESENCE_NOW + """
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
+local added = redis.call('ZADD', KEYS[2], now, ARGV[2])
+local count = redis.call('ZCARD', KEYS[2])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+if added == 1 and count == 1 then return 1 end
+return 0
+"""
+
+PRESENCE_REMOVE_LUA = PRESENCE_NOW + """
+local removed = redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
+if redis.call('ZCARD', KEYS[2]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return removed
+end
+return 0
+"""
+
+# ARGV[2] is unused here so every presence script shares PRESENCE_NOW's argument layout.
+PRESENCE_TOUCH_LUA = PRESENCE_NOW + """
+for i = 4, #ARGV do redis.call('ZADD', KEYS[2], now, ARGV[i]) end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+"""
+
+PRESENCE_MEMBERS_LUA = PRESENCE_NOW + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _seq_key(channel: str) -> str:
+    return f"chat:seq:{channel}"
+
+
+def _presence_keys(channel: str, user: str) -> list[str]:
+    return [f"chat:presence:{channel}", f"chat:presence:{channel}:{user}"]
+
+
+def connect(url: str) -> Redis:
+    """A client that rides out a Redis restart: connection errors are retried with backoff."""
+    retry = Retry(ExponentialWithJitterBackoff(base=0.1, cap=2.0), retries=8)
+    return Redis.from_url(
+        url,
+        decode_responses=False,
+        health_check_interval=15,
+        socket_timeout=SOCKET_TIMEOUT,
+        socket_keepalive=True,
+        retry=retry,
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
+class RedisBus:
+    def __init__(
+        self, url: str, *, presence_ttl: float = PRESENCE_TTL, heartbeat_every: float = HEARTBEAT_EVERY
+    ) -> None:
+        self._redis = connect(url)
+        self._presence_ttl_ms = int(presence_ttl * 1000)
+        self._heartbeat_every = heartbeat_every
+        self._groups: set[tuple[str, str]] = set()
+        self._claim_cursor: dict[tuple[str, str], str] = {}
+        # This node's connections, refreshed by the heartbeat: (channel, user) -> sids.
+        self._local: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._heartbeat_idle = asyncio.Event()
+        self._heartbeat_idle.set()
+        register = self._redis.register_script
+        self._post, self._seed, self._claim = register(POST_LUA), register(SEED_LUA), register(CLAIM_LUA)
+        self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
+        self._presence_add, self._presence_remove = register(PRESENCE_ADD_LUA), register(PRESENCE_REMOVE_LUA)
+        self._presence_touch = register(PRESENCE_TOUCH_LUA)
+        self._presence_members = register(PRESENCE_MEMBERS_LUA)
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    async def close(self) -> None:
+        # Presence entries are left to expire: after a shutdown the clients reconnect elsewhere,
+        # and keeping them avoids a burst of offline/online events for users who never left.
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
+        await self._redis.aclose()
+
+    async def seed_seq(self, channel: str, floor: int) -> None:
+        await self._seed(keys=[_seq_key(channel)], args=[floor])
+
+    async def post(self, message: Message, dedup_key: str | None = None) -> tuple[Message, bool]:
+        if dedup_key is not None:
+            marker, ttl = f"chat:dedup:{dedup_key}", DEDUP_TTL
+        else:
+            marker, ttl = f"chat:posted:{message.id}", POST_RETRY_TTL
+        keys = [marker, _seq_key(message.channel), ARCHIVE_STREAM, f"chat:recent:{message.channel}"]
+        body = message.model_dump_json(exclude={"seq"})
+        status, data = await self._post(keys=keys, args=[body, ttl, RECENT_PER_CHANNEL])
+        if status == 2:
+            raise SeqUnseeded(message.channel)
+        posted = Message.model_validate_json(data)
+        # Our own call retried after a lost reply finds its own message: that is not a duplicate.
+        return posted, status == 1 and posted.id != message.id
+
+    async def recent(self, channel: str, after: int = 0) -> list[Message]:
+        raw: list[bytes] = await self._redis.lrange(f"chat:recent:{channel}", 0, -1)  # type: ignore[assignment]
+        messages = [Message.model_validate_json(item) for item in raw]
+        return [m for m in messages if m.seq is not None and m.seq > after]
+
+    async def append(self, stream: str, data: bytes) -> str:
+        return _text(await self._redis.xadd(stream, {"data": data}))
+
+    async def read(
+        self, stream: str, group: str, consumer: str, *, count: int, block_ms: int, claim_idle_ms: int
+    ) -> list[Entry]:
+        try:
+            return await self._read(stream, group, consumer, count, block_ms, claim_idle_ms)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # The group vanished (Redis restarted without persistence): recreate it once.
+            self._groups.discard((stream, group))
+            return await self._read(stream, group, consumer, count, block_ms, claim_idle_ms)
+
+    async def _read(
+        self, stream: str, group: str, consumer: str, count: int, block_ms: int, claim_idle_ms: int
+    ) -> list[Entry]:
+        await self._ensure_group(stream, group)
+        entries = await self._claim_idle(stream, group, consumer, count, claim_idle_ms)
+        if len(entries) >= count:
+            return entries
+        block = min(block_ms, MAX_BLOCK_MS) if not entries and block_ms > 0 else None
+        reply: Any = await self._redis.xreadgroup(
+            group, consumer, {stream: ">"}, count=count - len(entries), block=block
+        )
+        for _, items in reply or []:
+            entries += [Entry(_text(eid), fields.get(b"data", b""), 1) for eid, fields in items]
+        return entries
+
+    async def _ensure_group(self, stream: str, group: str) -> None:
+        if (stream, group) in self._groups:
+            return
+        try:
+            # From 0, so entries appended before the first consumer started are not skipped.
+            await self._redis.xgroup_create(stream, group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._groups.add((stream, group))
+
+    async def _claim_idle(self, stream: str, group: str, consumer: str, count: int, idle_ms: int) -> list[Entry]:
+        # Resume the pending-list scan where the last one stopped, so busy entries at its head
+        # cannot hide idle ones behind them.
+        start = self._claim_cursor.get((stream, group), NEXT_ID_START)
+        reply = await self._claim(keys=[stream], args=[group, consumer, idle_ms, start, count])
+        self._claim_cursor[(stream, group)] = _text(reply[0])
+        return [Entry(_text(eid), bytes(data), int(deliveries)) for eid, data, deliveries in reply[1:]]
+
+    async def ack(self, stream: str, group: str, ids: list[str]) -> None:
+        if ids:
+            await self._ack(keys=[stream], args=[group, *ids])
+
+    async def dead_letter(self, stream: str, group: str, entry: Entry, reason: str) -> None:
+        fields: dict[EncodableT, EncodableT] = {
+            "data": entry.data,
+            "reason": reason,
+            "deliveries": entry.deliveries,
+            "source_id": entry.id,
+        }
+        # Appended before the ack: a crash in between leaves the entry pending, so it is
+        # dead-lettered again rather than lost.
+        await self._redis.xadd(stream + DEAD_LETTER_SUFFIX, fields, maxlen=DEAD_LETTER_MAX, approximate=True)
+        await self.ack(stream, group, [entry.id])
+        logger.warning("dead-lettered %s from %s: %s", entry.id, stream, reason, extra={"group": group})
+
+    async def backlog(self, stream: str, group: str) -> int:
+        try:
+            groups: list[dict[str, Any]] = await self._redis.xinfo_groups(stream)
+        except ResponseError:
+            return 0  # no such stream: nothing was ever appended
+        for info in groups:
+            if _text(info["name"]) == group:
+                return int(info["pending"]) + await self._lag(stream, info)
+        return int(await self._redis.xlen(stream))
+
+    async def _lag(self, stream: str, info: dict[str, Any]) -> int:
+        if info.get("lag") is not None:
+            return int(info["lag"])
+        # Redis cannot tell the lag (entries deleted by hand): count what lies past the group.
+        last = _text(info["last-delivered-id"])
+        return len(await self._redis.xrange(stream, min=f"({last}", max="+") or [])
+
+    async def allow(self, key: str, rate: float, burst: int) -> bool:
+        return bool(await self._allow(keys=[f"chat:rate:{key}"], args=[rate, burst]))
+
+    async def presence_add(self, channel: str, user: str, sid: str) -> bool:
+        self._local[(channel, user)].add(sid)
+        self._start_heartbeat()
+        args: list[EncodableT] = [user, sid, self._presence_ttl_ms]
+        return bool(await self._presence_add(keys=_presence_keys(channel, user), args=args))
+
+    async def presence_remove(self, channel: str, user: str, sid: str) -> bool:
+        sids = self._local.get((channel, user))
+        if sids is not None:
+            sids.discard(sid)
+            if not sids:
+                del self._local[(channel, user)]
+        # A heartbeat already in flight may still carry this sid; removing after it lands keeps
+        # it from resurrecting the entry.
+        await self._heartbeat_idle.wait()
+        args: list[EncodableT] = [user, sid, self._presence_ttl_ms]
+        return bool(await self._presence_remove(keys=_presence_keys(channel, user), args=args))
+
+    async def members(self, channel: str) -> list[str]:
+        args: list[EncodableT] = ["", "", self._presence_ttl_ms]
+        users = await self._presence_members(keys=[f"chat:presence:{channel}", ""], args=args)
+        return sorted(_text(u) for u in users)
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._beat_forever(), name="redis-bus-presence")
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_every)
+            try:
+                await self._beat()
+            except RedisError as exc:
+                logger.warning("presence heartbeat failed: %s", exc)
+
+    async def _beat(self) -> None:
+        self._heartbeat_idle.clear()
+        try:
+            # Snapshot synchronously after clearing: a removal from here on waits for us.
+            snapshot = [(key, list(sids)) for key, sids in self._local.items()]
+            if not snapshot:
+                return
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for (channel, user), sids in snapshot:
+                    args: list[EncodableT] = [user, "", self._presence_ttl_ms, *sids]
+                    await self._presence_touch(keys=_presence_keys(channel, user), args=args, client=pipe)
+                await pipe.execute()
+        finally:
+            self._heartbeat_idle.set()

@@ -1,0 +1,196 @@
+"""REST API: accounts, channels and history, as DESIGN §3 describes them."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.errors import ChatError
+from core.models import CHANNEL_RE, Channel, iso, utcnow
+from core.posting import read_history
+from server.auth import Session
+from server.keys import ACCOUNTS, BUS, SETTINGS, SIO, STORE
+from server.origins import origin_allowed, own_origins
+
+COOKIE = "chat_session"
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=1000)
+
+
+class NewChannel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str = Field(max_length=200)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/register", register)
+    app.router.add_post("/api/login", login)
+    app.router.add_post("/api/logout", logout)
+    app.router.add_get("/api/me", me)
+    app.router.add_get("/api/channels", list_channels)
+    app.router.add_post("/api/channels", create_channel)
+    app.router.add_get("/api/channels/{name}/messages", history)
+
+
+async def parse_body(request: web.Request, model: type[Body]) -> Body:
+    try:
+        data = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        raise ChatError("invalid_json", "The request body is not valid JSON", 400) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ChatError("invalid_payload", f"{where}: {first['msg']}", 400) from None
+
+
+def client_address(request: web.Request) -> str:
+    """The caller's address; X-Forwarded-For counts only when the peer is a trusted proxy."""
+    peer = request.remote or "unknown"
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and peer in request.app[SETTINGS].proxies:
+        return forwarded.split(",")[-1].strip()
+    return peer
+
+
+def is_https(request: web.Request) -> bool:
+    proto = request.headers.get("X-Forwarded-Proto", request.scheme)
+    return proto.split(",")[0].strip() == "https"
+
+
+def check_origin(request: web.Request) -> None:
+    """CSRF guard for cookie-authenticated state changes: the page must be one of ours."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = request.headers.get("Referer", "")
+        origin = "/".join(referer.split("/", 3)[:3]) if referer else None
+    own = own_origins(
+        request.scheme,
+        request.host,
+        request.headers.get("X-Forwarded-Proto"),
+        request.headers.get("X-Forwarded-Host"),
+    )
+    if origin is None or not origin_allowed(origin, own, request.app[SETTINGS].origins):
+        raise ChatError("forbidden_origin", "This request must come from the chat's own page", 403)
+
+
+async def authenticate(request: web.Request, *, changes_state: bool = False) -> Session:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return await request.app[ACCOUNTS].verify(header[7:].strip())
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise ChatError("unauthorized", "Log in first", 401)
+    if changes_state:
+        check_origin(request)
+    return await request.app[ACCOUNTS].verify(token)
+
+
+def session_response(request: web.Request, username: str, token: str, status: int) -> web.Response:
+    response = web.json_response({"username": username, "token": token}, status=status)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=request.app[SETTINGS].token_ttl,
+        httponly=True,
+        samesite="Lax",
+        secure=is_https(request),
+        path="/",
+    )
+    return response
+
+
+async def _throttle_login(request: web.Request, username: str) -> None:
+    settings, bus = request.app[SETTINGS], request.app[BUS]
+    for key in (f"login:user:{username.lower()[:64]}", f"login:addr:{client_address(request)}"):
+        if not await bus.allow(key, settings.login_rate, settings.login_burst):
+            raise ChatError("too_many_attempts", "Too many login attempts; wait a minute and retry", 429)
+
+
+async def register(request: web.Request) -> web.Response:
+    if "Origin" in request.headers:
+        check_origin(request)
+    body = await parse_body(request, Credentials)
+    await _throttle_login(request, body.username)
+    user, token = await request.app[ACCOUNTS].register(body.username, body.password)
+    return session_response(request, user.username, token, 201)
+
+
+async def login(request: web.Request) -> web.Response:
+    if "Origin" in request.headers:
+        check_origin(request)
+    body = await parse_body(request, Credentials)
+    await _throttle_login(request, body.username)
+    user, token = await request.app[ACCOUNTS].login(body.username, body.password)
+    return session_response(request, user.username, token, 200)
+
+
+async def logout(request: web.Request) -> web.Response:
+    session = await authenticate(request, changes_state=True)
+    await request.app[ACCOUNTS].revoke(session)
+    response = web.Response(status=204)
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    session = await authenticate(request)
+    return web.json_response({"username": session.username})
+
+
+async def list_channels(request: web.Request) -> web.Response:
+    await authenticate(request)
+    channels = await request.app[STORE].list_channels()
+    return web.json_response({"channels": [c.model_dump() for c in channels]})
+
+
+async def create_channel(request: web.Request) -> web.Response:
+    session = await authenticate(request, changes_state=True)
+    body = await parse_body(request, NewChannel)
+    name = body.name.strip().lower()
+    if not CHANNEL_RE.fullmatch(name):
+        raise ChatError(
+            "invalid_channel_name", "Channel names are 3-50 of a-z, 0-9, '-' and '_'", 400
+        )
+    channel = Channel(name=name, created_by=session.username, created_at=iso(utcnow()))
+    if not await request.app[STORE].create_channel(channel):
+        raise ChatError("channel_exists", f"#{name} already exists", 409)
+    await request.app[SIO].emit("channel_created", channel.model_dump())
+    return web.json_response(channel.model_dump(), status=201)
+
+
+def _int_param(request: web.Request, name: str, low: int, high: int) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ChatError("invalid_parameter", f"{name} must be an integer from {low} to {high}", 400)
+    return value
+
+
+async def history(request: web.Request) -> web.Response:
+    await authenticate(request)
+    name = request.match_info["name"]
+    limit = _int_param(request, "limit", 1, 200) or 50
+    before = _int_param(request, "before", 1, 2**62)
+    after = _int_param(request, "after", 0, 2**62)
+    if await request.app[STORE].get_channel(name) is None:
+        raise ChatError("channel_not_found", f"No channel #{name[:60]}", 404)
+    messages, more = await read_history(
+        request.app[STORE], request.app[BUS], name, limit=limit, before=before, after=after
+    )
+    payload: dict[str, Any] = {"messages": [m.wire() for m in messages], "has_more": more}
+    return web.Response(body=orjson.dumps(payload), content_type="application/json")

@@ -1,0 +1,68 @@
+"""The server node's application factory: resources as cleanup contexts under typed keys."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from core.bus import Bus, open_bus
+from core.models import DEFAULT_CHANNEL, Channel, iso, utcnow
+from core.settings import Settings
+from core.store import Store, open_store
+from server import api, ops, realtime, web_client
+from server.auth import Accounts
+from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, STORE
+from server.metrics import Metrics
+from server.middleware import add_security_headers, error_middleware
+
+logger = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024  # REST bodies and Socket.IO packets; the largest legal message is ~8 KB
+
+
+def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | None = None) -> web.Application:
+    """A server node. A bus or store passed in belongs to the caller and is not closed here."""
+    app = web.Application(
+        client_max_size=MAX_BODY, middlewares=[error_middleware])
+    app.on_response_prepare.append(add_security_headers)
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(_store_ctx(store))
+    app.cleanup_ctx.append(_bus_ctx(bus))
+    app.cleanup_ctx.append(_accounts_ctx)
+    realtime.attach(app)
+    api.add_routes(app)
+    ops.add_routes(app)
+    web_client.add_routes(app)
+    return app
+
+
+def _store_ctx(given: Store | None):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        store = given or await open_store(app[SETTINGS].storage_url)
+        app[STORE] = store
+        await store.create_channel(Channel(name=DEFAULT_CHANNEL, created_by="system", created_at=iso(utcnow())))
+        yield
+        if given is None:
+            await store.close()
+
+    return ctx
+
+
+def _bus_ctx(given: Bus | None):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        bus = given or open_bus(app[SETTINGS].bus_url)
+        app[BUS] = bus
+        yield
+        if given is None:
+            await bus.close()
+
+    return ctx
+
+
+async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
+    s = app[SETTINGS]
+    app[ACCOUNTS] = Accounts(app[STORE], s.secret, s.token_ttl, s.bcrypt_rounds)
+    yield
+

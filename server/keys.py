@@ -1,0 +1,19 @@
+"""Typed application keys for every long-lived resource of a node."""
+
+from __future__ import annotations
+
+import socketio
+from aiohttp import web
+
+from core.bus import Bus
+from core.settings import Settings
+from core.store import Store
+from server.auth import Accounts
+from server.metrics import Metrics
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+BUS = web.AppKey("bus", Bus)
+ACCOUNTS = web.AppKey("accounts", Accounts)
+METRICS = web.AppKey("metrics", Metrics)
+SIO = web.AppKey("sio", socketio.AsyncServer)

@@ -1,0 +1,268 @@
+"""Socket.IO protocol of DESIGN §4: authenticated connections, rooms per channel, acks for every event."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from typing import Any, TypeVar
+
+import orjson
+import socketio
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from core.bus import BOT_STREAM
+from core.commands import is_command, parse_command
+from core.errors import ChatError
+from core.models import MAX_TEXT, Command, Message, iso, new_id, utcnow
+from core.posting import last_seq, publish, read_history
+from core.settings import Settings
+from server.api import COOKIE
+from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, SIO, STORE
+from server.origins import environ_origin_allowed
+
+logger = logging.getLogger(__name__)
+Payload = TypeVar("Payload", bound=BaseModel)
+HISTORY_ON_JOIN = 50
+CATCH_UP_LIMIT = 200
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    channel: StrictStr = Field(max_length=100)
+
+
+class JoinPayload(_Event):
+    after: StrictInt | None = Field(None, ge=0)
+
+
+class SendPayload(_Event):
+    text: StrictStr = Field(max_length=4 * MAX_TEXT)  # longer than the limit: answered message_too_long
+    client_id: StrictStr | None = Field(None, min_length=1, max_length=64)
+
+
+class _Json:
+    """orjson behind the json-module interface python-socketio expects."""
+
+    @staticmethod
+    def dumps(obj: Any, **_: Any) -> str:
+        return orjson.dumps(obj).decode()
+
+    @staticmethod
+    def loads(data: str | bytes) -> Any:
+        return orjson.loads(data)
+
+
+@dataclass(slots=True)
+class Conn:
+    user: str
+    channels: set[str] = field(default_factory=set)
+
+
+def room(channel: str) -> str:
+    return f"channel:{channel}"
+
+
+def user_room(user: str) -> str:
+    return f"user:{user}"
+
+
+def create_sio(settings: Settings) -> socketio.AsyncServer:
+    manager = (
+        socketio.AsyncRedisManager(settings.bus_url)
+        if settings.bus_url.startswith(("redis:", "rediss:"))
+        else socketio.AsyncManager()
+    )
+    extra = settings.origins
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=lambda origin, environ: environ_origin_allowed(origin, environ, extra),
+        json=_Json,
+        max_http_buffer_size=64 * 1024,
+        ping_interval=25,
+        ping_timeout=20,
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def attach(app: web.Application) -> None:
+    sio = create_sio(app[SETTINGS])
+    sio.attach(app, socketio_path="socket.io")
+    app[SIO] = sio
+    app.cleanup_ctx.append(_lifecycle)
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    Realtime(app).register()
+    yield
+    await app[SIO].shutdown()
+
+
+def _ack_errors(handler: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """Every event answers an ack: its result, its ChatError, or internal_error (logged once)."""
+
+    @functools.wraps(handler)
+    async def wrapper(self: Realtime, sid: str, *args: Any) -> dict[str, Any]:
+        try:
+            return await handler(self, sid, *args)
+        except ChatError as exc:
+            self.app[METRICS].errors.labels(exc.code).inc()
+            return {"ok": False, "error": exc.as_dict()}
+        except Exception:
+            logger.exception("event failed", extra={"sid": sid, "event": handler.__name__})
+            self.app[METRICS].errors.labels("internal_error").inc()
+            return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong"}}
+
+    return wrapper
+
+
+def _payload(model: type[Payload], args: tuple[Any, ...]) -> Payload:
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise ChatError("invalid_payload", "Send one JSON object as the event's payload")
+    try:
+        return model.model_validate(args[0])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        raise ChatError("invalid_payload", f"{where}: {first['msg']}") from None
+
+
+class Realtime:
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.sio = app[SIO]
+        self.conns: dict[str, Conn] = {}
+        self.known_channels: set[str] = set()
+
+    def register(self) -> None:
+        self.sio.on("connect", self.connect)
+        self.sio.on("disconnect", self.disconnect)
+        self.sio.on("join", self.join)
+        self.sio.on("leave", self.leave)
+        self.sio.on("send", self.send)
+        self.sio.on("typing", self.typing)
+        self.sio.on("*", self.unknown)
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str) or not token:
+            cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+            token = cookie[COOKIE].value if COOKIE in cookie else None
+        if not token:
+            raise ConnectionRefusedError({"code": "unauthorized", "message": "Log in first"})
+        try:
+            session = await self.app[ACCOUNTS].verify(token)
+        except ChatError as exc:
+            raise ConnectionRefusedError(exc.as_dict()) from None
+        self.conns[sid] = Conn(session.username)
+        await self.sio.enter_room(sid, user_room(session.username))
+        self.app[METRICS].connections.inc()
+
+    async def disconnect(self, sid: str, *_: Any) -> None:
+        conn = self.conns.pop(sid, None)
+        if conn is None:
+            return
+        self.app[METRICS].connections.dec()
+        for channel in list(conn.channels):
+            await self._leave(sid, conn, channel)
+
+    async def _channel_exists(self, name: str) -> bool:
+        if name not in self.known_channels and await self.app[STORE].get_channel(name) is not None:
+            self.known_channels.add(name)
+        return name in self.known_channels
+
+    def _conn(self, sid: str) -> Conn:
+        conn = self.conns.get(sid)
+        if conn is None:
+            raise ChatError("unauthorized", "Connect with a valid session first")
+        return conn
+
+    @_ack_errors
+    async def join(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = _payload(JoinPayload, args)
+        conn = self._conn(sid)
+        if not await self._channel_exists(data.channel):
+            raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
+        if data.channel not in conn.channels:
+            conn.channels.add(data.channel)
+            await self.sio.enter_room(sid, room(data.channel))
+            if await self.app[BUS].presence_add(data.channel, conn.user, sid):
+                await self._presence(data.channel, conn.user, online=True)
+        store, bus = self.app[STORE], self.app[BUS]
+        limit = HISTORY_ON_JOIN if data.after is None else CATCH_UP_LIMIT
+        messages, more = await read_history(store, bus, data.channel, limit=limit, after=data.after)
+        return {
+            "ok": True,
+            "channel": data.channel,
+            "messages": [m.wire() for m in messages],
+            "has_more": more,
+            "last_seq": await last_seq(store, bus, data.channel),
+            "members": await bus.members(data.channel),
+        }
+
+    @_ack_errors
+    async def leave(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = _payload(_Event, args)
+        conn = self._conn(sid)
+        if data.channel in conn.channels:
+            await self._leave(sid, conn, data.channel)
+        return {"ok": True}
+
+    async def _leave(self, sid: str, conn: Conn, channel: str) -> None:
+        conn.channels.discard(channel)
+        await self.sio.leave_room(sid, room(channel))
+        if await self.app[BUS].presence_remove(channel, conn.user, sid):
+            await self._presence(channel, conn.user, online=False)
+
+    async def _presence(self, channel: str, user: str, *, online: bool) -> None:
+        await self.sio.emit("presence", {"channel": channel, "user": user, "online": online}, room=room(channel))
+
+    @_ack_errors
+    async def send(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = _payload(SendPayload, args)
+        conn = self._conn(sid)
+        if data.channel not in conn.channels:
+            if not await self._channel_exists(data.channel):
+                raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
+            raise ChatError("not_joined", f"Join #{data.channel} before sending to it")
+        if not data.text.strip():
+            raise ChatError("empty_message", "The message is empty")
+        if len(data.text) > MAX_TEXT:
+            raise ChatError("message_too_long", f"Messages are at most {MAX_TEXT} characters")
+        settings = self.app[SETTINGS]
+        if not await self.app[BUS].allow(f"send:{conn.user}", settings.send_rate, settings.send_burst):
+            raise ChatError("rate_limited", "You are sending too fast; wait a moment")
+        if is_command(data.text):
+            return await self._command(conn, data)
+        message = Message(id=new_id(), channel=data.channel, user=conn.user, text=data.text, ts=iso(utcnow()))
+        dedup = f"{conn.user}\x00{data.client_id}" if data.client_id else None
+        posted, repeated = await publish(self.app[BUS], self.app[STORE], message, dedup)
+        if not repeated:
+            self.app[METRICS].messages.inc()
+            await self.sio.emit("message", posted.wire(), room=room(posted.channel))
+        return {"ok": True, "message": posted.wire()}
+
+    async def _command(self, conn: Conn, data: SendPayload) -> dict[str, Any]:
+        parsed = parse_command(data.text)
+        command = Command(id=new_id(), channel=data.channel, user=conn.user, text=data.text.strip(), ts=iso(utcnow()))
+        await self.app[BUS].append(BOT_STREAM, command.model_dump_json().encode())
+        self.app[METRICS].commands.inc()
+        return {"ok": True, "command": {"id": command.id, "name": parsed.name, "args": list(parsed.args)}}
+
+    @_ack_errors
+    async def typing(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = _payload(_Event, args)
+        conn = self._conn(sid)
+        if data.channel not in conn.channels:
+            raise ChatError("not_joined", f"Join #{data.channel} first")
+        if await self.app[BUS].allow(f"typing:{conn.user}", 2, 5):
+            await self.sio.emit("typing", {"channel": data.channel, "user": conn.user}, room=room(data.channel), skip_sid=sid)
+        return {"ok": True}
+
+    async def unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
+        return {"ok": False, "error": {"code": "unknown_event", "message": f"Unknown event {str(event)[:40]!r}"}}

@@ -1,0 +1,46 @@
+"""Standalone mode: one process with the node, the bot and the archiver sharing one store and bus."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from archiver.worker import Archiver
+from bot.quotes import QuoteService
+from bot.worker import Bot
+from core.bus import consumer_name
+from core.settings import Settings
+from server.app import create_app
+from server.keys import BUS, SETTINGS, SIO, STORE
+
+
+def create_standalone_app(settings: Settings) -> web.Application:
+    app = create_app(settings)
+    app.cleanup_ctx.append(_workers)  # last: stopped first, while the bus and store are still open
+    return app
+
+
+async def _workers(app: web.Application) -> AsyncIterator[None]:
+    settings, bus, store, sio = app[SETTINGS], app[BUS], app[STORE], app[SIO]
+
+    async def emit(event: str, data: Any, room: str) -> None:
+        await sio.emit(event, data, room=room)
+
+    stop = asyncio.Event()
+    async with QuoteService(
+        settings.providers, yahoo_url=settings.yahoo_url, stooq_url=settings.stooq_url, timeout=settings.quote_timeout
+    ) as quotes:
+        tasks = [
+            asyncio.create_task(Bot(bus, store, quotes, emit, consumer_name()).run(stop), name="bot"),
+            asyncio.create_task(Archiver(bus, store).run(stop), name="archiver"),
+        ]
+        yield
+        stop.set()
+        # the archiver drains what was acknowledged; the bot finishes the reply in hand
+        await asyncio.wait(tasks, timeout=15)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
