@@ -121,6 +121,13 @@ def _ack_errors(handler: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[.
     return wrapper
 
 
+def _refusal(error: ChatError) -> socketio.exceptions.ConnectionRefusedError:
+    """A refusal whose connect_error data is exactly {code, message}, as DESIGN §4 promises."""
+    refusal = socketio.exceptions.ConnectionRefusedError(error.message)
+    refusal.error_args = error.as_dict()
+    return refusal
+
+
 def _payload(model: type[Payload], args: tuple[Any, ...]) -> Payload:
     if len(args) != 1 or not isinstance(args[0], dict):
         raise ChatError("invalid_payload", "Send one JSON object as the event's payload")
@@ -153,12 +160,12 @@ class Realtime:
         if not isinstance(token, str) or not token:
             cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
             token = cookie[COOKIE].value if COOKIE in cookie else None
-        if not token:
-            raise ConnectionRefusedError({"code": "unauthorized", "message": "Log in first"})
         try:
+            if not token:
+                raise ChatError("unauthorized", "Log in first", 401)
             session = await self.app[ACCOUNTS].verify(token)
         except ChatError as exc:
-            raise ConnectionRefusedError(exc.as_dict()) from None
+            raise _refusal(exc) from None
         self.conns[sid] = Conn(session.username)
         await self.sio.enter_room(sid, user_room(session.username))
         self.app[METRICS].connections.inc()

@@ -34,6 +34,11 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return load_settings(standalone=True, **values)
 
 
+def http_session() -> aiohttp.ClientSession:
+    """A client session that keeps cookies from 127.0.0.1 (aiohttp ignores IP hosts by default)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
 class ChatClient:
     """One user's connection: REST calls with its token, Socket.IO events recorded as they arrive."""
 
@@ -119,7 +124,7 @@ async def chat_url(chat_server: TestServer) -> str:
 async def make_client(chat_url: str) -> AsyncIterator[ClientFactory]:
     """Make registered (and, unless told otherwise, connected) users; all disconnected at the end."""
     clients: list[ChatClient] = []
-    http = aiohttp.ClientSession()
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())  # clients use their own tokens
     counter = 0
 
     async def make(username: str | None = None, *, connect: bool = True, url: str | None = None) -> ChatClient:
