@@ -14,7 +14,7 @@ ARCHIVE_STREAM = "chat:archive"
 BOT_STREAM = "chat:bot"
 DEAD_LETTER_SUFFIX = ":dead"
 RECENT_PER_CHANNEL = 200  # messages kept on the bus per channel, bridging the archiver's lag
-DEDUP_TTL = 24 * 3600  # seconds a send's client_id is remembered
+DEDUP_TTL = 3600  # seconds a send's client_id is remembered: longer than any reconnect retry
 
 
 def consumer_name() -> str:

@@ -163,6 +163,8 @@ class MemoryBus:
 
     async def presence_add(self, channel: str, user: str, sid: str) -> bool:
         sids = self._presence[channel].setdefault(user, set())
+        if sid in sids:
+            return False  # a repeated join of the same connection is not a new arrival
         sids.add(sid)
         return len(sids) == 1
 

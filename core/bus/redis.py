@@ -1,4 +1,4 @@
-"""Redis bus for distributed mode: Lua-atomic sequencing, consumer-group streams, shared rate limits and presence."""
+"""Redis bus for distributed mode: atomic Lua sequencing, consumer-group streams, limits, presence."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
 from core.bus import ARCHIVE_STREAM, DEAD_LETTER_SUFFIX, DEDUP_TTL, RECENT_PER_CHANNEL, Entry, SeqUnseeded
@@ -21,10 +19,12 @@ from core.models import Message
 
 logger = logging.getLogger(__name__)
 
-# A post retried by the client after a lost reply must not take a second seq: every post leaves a
-# marker under its message id for this long, so the retry finds the first result.
-POST_RETRY_TTL = 120
+# A post retried by redis-py after a lost reply must not take a second seq: every post without a
+# dedup key leaves its seq under its message id for this long (longer than the retry backoff).
+POST_RETRY_TTL = 30
 SOCKET_TIMEOUT = 30.0
+MAX_CONNECTIONS = 64
+POOL_TIMEOUT = 20.0  # seconds a caller waits for a free connection before giving up
 # Blocking reads end before the socket timeout, else a quiet stream would look like a dead server.
 MAX_BLOCK_MS = int(SOCKET_TIMEOUT * 1000) - 5000
 DEAD_LETTER_MAX = 10_000  # dead letters kept per stream, for inspection
@@ -34,16 +34,24 @@ PRESENCE_TTL = 30.0
 HEARTBEAT_EVERY = 10.0
 NEXT_ID_START = "0-0"
 
+# KEYS: marker, seq counter, archive stream, recent list. ARGV: the message JSON without seq (the
+# seq is spliced in first), marker TTL, recent length, '1' when the marker is a dedup key (it keeps
+# the whole first message) or '0' when it is the retry marker (it keeps the seq only: less memory).
 POST_LUA = """
 local seen = redis.call('GET', KEYS[1])
-if seen then return {1, seen} end
+if seen and ARGV[4] == '1' then return {1, seen} end
+if seen then return {3, '{"seq":' .. seen .. ',' .. string.sub(ARGV[1], 2)} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {2, ''} end
 local seq = redis.call('INCR', KEYS[2])
 local data = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
 redis.call('XADD', KEYS[3], '*', 'data', data)
 redis.call('RPUSH', KEYS[4], data)
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[3]), -1)
-redis.call('SET', KEYS[1], data, 'EX', ARGV[2])
+if ARGV[4] == '1' then
+  redis.call('SET', KEYS[1], data, 'EX', ARGV[2])
+else
+  redis.call('SET', KEYS[1], seq, 'EX', ARGV[2])
+end
 return {0, data}
 """
 
@@ -120,7 +128,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[3])
 """
 
-PRESENCE_ADD_LUA = PRESENCE_NOW + """
+PRESENCE_ADD_LUA = (
+    PRESENCE_NOW
+    + """
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
 local added = redis.call('ZADD', KEYS[2], now, ARGV[2])
 local count = redis.call('ZCARD', KEYS[2])
@@ -130,8 +140,11 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 if added == 1 and count == 1 then return 1 end
 return 0
 """
+)
 
-PRESENCE_REMOVE_LUA = PRESENCE_NOW + """
+PRESENCE_REMOVE_LUA = (
+    PRESENCE_NOW
+    + """
 local removed = redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
 if redis.call('ZCARD', KEYS[2]) == 0 then
@@ -140,19 +153,26 @@ if redis.call('ZCARD', KEYS[2]) == 0 then
 end
 return 0
 """
+)
 
 # ARGV[2] is unused here so every presence script shares PRESENCE_NOW's argument layout.
-PRESENCE_TOUCH_LUA = PRESENCE_NOW + """
+PRESENCE_TOUCH_LUA = (
+    PRESENCE_NOW
+    + """
 for i = 4, #ARGV do redis.call('ZADD', KEYS[2], now, ARGV[i]) end
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 """
+)
 
-PRESENCE_MEMBERS_LUA = PRESENCE_NOW + """
+PRESENCE_MEMBERS_LUA = (
+    PRESENCE_NOW
+    + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 """
+)
 
 
 def _text(value: bytes | str) -> str:
@@ -168,20 +188,24 @@ def _presence_keys(channel: str, user: str) -> list[str]:
 
 
 def connect(url: str) -> Redis:
-    """A client that rides out a Redis restart: connection errors are retried with backoff."""
-    retry = Retry(ExponentialWithJitterBackoff(base=0.1, cap=2.0), retries=8)
-    return Redis.from_url(
+    """A client that rides out a Redis restart (connection errors are retried with backoff) and
+    makes a burst of callers queue for a connection instead of failing."""
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=POOL_TIMEOUT,
         decode_responses=False,
         health_check_interval=15,
         socket_timeout=SOCKET_TIMEOUT,
         socket_keepalive=True,
-        retry=retry,
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        retry=Retry(ExponentialWithJitterBackoff(base=0.1, cap=2.0), retries=8),
     )
+    return Redis.from_pool(pool)
 
 
 class RedisBus:
+    """The Bus on Redis >= 7.0. A crashed node's users leave members() within `presence_ttl` seconds."""
+
     def __init__(
         self, url: str, *, presence_ttl: float = PRESENCE_TTL, heartbeat_every: float = HEARTBEAT_EVERY
     ) -> None:
@@ -198,7 +222,10 @@ class RedisBus:
         register = self._redis.register_script
         self._post, self._seed, self._claim = register(POST_LUA), register(SEED_LUA), register(CLAIM_LUA)
         self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
-        self._presence_add, self._presence_remove = register(PRESENCE_ADD_LUA), register(PRESENCE_REMOVE_LUA)
+        self._presence_add, self._presence_remove = (
+            register(PRESENCE_ADD_LUA),
+            register(PRESENCE_REMOVE_LUA),
+        )
         self._presence_touch = register(PRESENCE_TOUCH_LUA)
         self._presence_members = register(PRESENCE_MEMBERS_LUA)
 
@@ -220,20 +247,20 @@ class RedisBus:
 
     async def post(self, message: Message, dedup_key: str | None = None) -> tuple[Message, bool]:
         if dedup_key is not None:
-            marker, ttl = f"chat:dedup:{dedup_key}", DEDUP_TTL
+            marker, ttl, whole = f"chat:dedup:{dedup_key}", DEDUP_TTL, 1
         else:
-            marker, ttl = f"chat:posted:{message.id}", POST_RETRY_TTL
+            marker, ttl, whole = f"chat:posted:{message.id}", POST_RETRY_TTL, 0
         keys = [marker, _seq_key(message.channel), ARCHIVE_STREAM, f"chat:recent:{message.channel}"]
         body = message.model_dump_json(exclude={"seq"})
-        status, data = await self._post(keys=keys, args=[body, ttl, RECENT_PER_CHANNEL])
+        status, data = await self._post(keys=keys, args=[body, ttl, RECENT_PER_CHANNEL, whole])
         if status == 2:
             raise SeqUnseeded(message.channel)
         posted = Message.model_validate_json(data)
-        # Our own call retried after a lost reply finds its own message: that is not a duplicate.
+        # Our own call retried after a lost reply finds its own post: that is not a duplicate.
         return posted, status == 1 and posted.id != message.id
 
     async def recent(self, channel: str, after: int = 0) -> list[Message]:
-        raw: list[bytes] = await self._redis.lrange(f"chat:recent:{channel}", 0, -1)  # type: ignore[assignment]
+        raw: list[bytes | str] = await self._redis.lrange(f"chat:recent:{channel}", 0, -1)
         messages = [Message.model_validate_json(item) for item in raw]
         return [m for m in messages if m.seq is not None and m.seq > after]
 
@@ -278,7 +305,9 @@ class RedisBus:
                 raise
         self._groups.add((stream, group))
 
-    async def _claim_idle(self, stream: str, group: str, consumer: str, count: int, idle_ms: int) -> list[Entry]:
+    async def _claim_idle(
+        self, stream: str, group: str, consumer: str, count: int, idle_ms: int
+    ) -> list[Entry]:
         # Resume the pending-list scan where the last one stopped, so busy entries at its head
         # cannot hide idle ones behind them.
         start = self._claim_cursor.get((stream, group), NEXT_ID_START)
@@ -299,7 +328,9 @@ class RedisBus:
         }
         # Appended before the ack: a crash in between leaves the entry pending, so it is
         # dead-lettered again rather than lost.
-        await self._redis.xadd(stream + DEAD_LETTER_SUFFIX, fields, maxlen=DEAD_LETTER_MAX, approximate=True)
+        await self._redis.xadd(
+            stream + DEAD_LETTER_SUFFIX, fields, maxlen=DEAD_LETTER_MAX, approximate=True
+        )
         await self.ack(stream, group, [entry.id])
         logger.warning("dead-lettered %s from %s: %s", entry.id, stream, reason, extra={"group": group})
 
@@ -357,6 +388,9 @@ class RedisBus:
                 await self._beat()
             except RedisError as exc:
                 logger.warning("presence heartbeat failed: %s", exc)
+            except Exception:
+                # The task's boundary: a dead heartbeat would silently expire every local user.
+                logger.exception("presence heartbeat crashed")
 
     async def _beat(self) -> None:
         self._heartbeat_idle.clear()

@@ -17,6 +17,8 @@ from core.models import Channel, Message, User
 logger = logging.getLogger(__name__)
 
 DEFAULT_DB = "investor_chat"
+# Pooled sockets are dropped before a server that closes idle ones (SecantusDB: 300 s) does it first.
+MAX_IDLE_MS = 120_000
 DUPLICATE_KEY = 11000
 SEQ_CEILING = 2**62
 
@@ -39,7 +41,8 @@ class MongoStore:
 
     @classmethod
     async def open(cls, url: str) -> MongoStore:
-        client: AsyncMongoClient[Document] = AsyncMongoClient(url, tz_aware=True)
+        options: dict[str, Any] = {} if "maxidletimems" in url.lower() else {"maxIdleTimeMS": MAX_IDLE_MS}
+        client: AsyncMongoClient[Document] = AsyncMongoClient(url, tz_aware=True, **options)
         try:
             db = client.get_default_database(DEFAULT_DB)
             store = cls(client, db)
@@ -76,18 +79,27 @@ class MongoStore:
 
     async def create_channel(self, channel: Channel) -> bool:
         try:
-            await self._db.channels.insert_one({"_id": channel.name, **channel.model_dump(exclude={"name"})})
+            await self._db.channels.insert_one(
+                {"_id": channel.name, **channel.model_dump(exclude={"name"})}
+            )
         except DuplicateKeyError:
             return False
         return True
 
     async def get_channel(self, name: str) -> Channel | None:
         doc = await self._db.channels.find_one({"_id": name})
-        return None if doc is None else Channel(name=doc["_id"], created_by=doc["created_by"], created_at=doc["created_at"])
+        return (
+            None
+            if doc is None
+            else Channel(name=doc["_id"], created_by=doc["created_by"], created_at=doc["created_at"])
+        )
 
     async def list_channels(self) -> list[Channel]:
         cursor = self._db.channels.find().sort("_id", ASCENDING)
-        return [Channel(name=d["_id"], created_by=d["created_by"], created_at=d["created_at"]) async for d in cursor]
+        return [
+            Channel(name=d["_id"], created_by=d["created_by"], created_at=d["created_at"])
+            async for d in cursor
+        ]
 
     async def save_messages(self, messages: Sequence[Message]) -> int:
         if not messages:

@@ -1,0 +1,313 @@
+"""The Bus contract over both implementations (memory, Redis) via `bus`, then Redis-only behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio
+
+from core.bus import ARCHIVE_STREAM, DEAD_LETTER_SUFFIX, RECENT_PER_CHANNEL, Bus, Entry, SeqUnseeded
+from core.bus.redis import RedisBus
+from core.models import Message, iso, new_id, utcnow
+
+STREAM = "test:jobs"
+
+
+def draft(channel: str = "general", text: str = "hello") -> Message:
+    return Message(id=new_id(), channel=channel, user="alice", text=text, ts=iso(utcnow()))
+
+
+async def archived(bus: Bus) -> list[Message]:
+    entries = await bus.read(ARCHIVE_STREAM, "check", "c", count=1000, block_ms=0, claim_idle_ms=60_000)
+    return [Message.model_validate_json(e.data) for e in entries]
+
+
+# Sequencing, dedup and the recent buffer
+
+
+async def test_seq_continues_after_the_seeded_floor(bus: Bus) -> None:
+    await bus.seed_seq("general", 41)
+    first, duplicate = await bus.post(draft())
+    assert (first.seq, duplicate) == (42, False)
+    await bus.seed_seq("general", 10)  # a lower floor never moves the counter back
+    assert (await bus.post(draft()))[0].seq == 43
+    await bus.seed_seq("general", 100)
+    assert (await bus.post(draft()))[0].seq == 101
+
+
+async def test_a_new_channel_seeded_at_zero_starts_at_one(bus: Bus) -> None:
+    await bus.seed_seq("fresh", 0)
+    posted, _ = await bus.post(draft("fresh"))
+    assert posted.seq == 1
+
+
+async def test_posting_to_an_unseeded_channel_raises(bus: Bus) -> None:
+    with pytest.raises(SeqUnseeded):
+        await bus.post(draft("unseeded"))
+    assert await bus.recent("unseeded") == []
+
+
+async def test_concurrent_posts_get_every_seq_exactly_once(bus: Bus) -> None:
+    await bus.seed_seq("general", 0)
+    results = await asyncio.gather(*(bus.post(draft(text=str(i))) for i in range(200)))
+    assert sorted(m.seq for m, _ in results if m.seq is not None) == list(range(1, 201))
+    recent = await bus.recent("general")
+    assert [m.seq for m in recent] == list(range(1, 201))
+    assert {m.id: m.text for m in recent} == {m.id: m.text for m, _ in results}
+
+
+async def test_a_posted_message_is_archived_as_returned(bus: Bus) -> None:
+    await bus.seed_seq("general", 0)
+    sent = draft(text="AAPL looks strong")
+    posted, _ = await bus.post(sent)
+    assert posted == sent.model_copy(update={"seq": 1})
+    assert await archived(bus) == [posted]
+
+
+async def test_a_repeated_dedup_key_returns_the_first_message(bus: Bus) -> None:
+    await bus.seed_seq("general", 0)
+    first, duplicate = await bus.post(draft(text="once"), dedup_key="alice:c1")
+    assert not duplicate
+    again, duplicate = await bus.post(draft(text="once"), dedup_key="alice:c1")
+    assert duplicate and again == first
+    other, duplicate = await bus.post(draft(text="twice"), dedup_key="alice:c2")
+    assert not duplicate and other.seq == 2
+    assert [m.id for m in await archived(bus)] == [first.id, other.id]
+
+
+async def test_recent_returns_messages_after_a_seq_in_order(bus: Bus) -> None:
+    await bus.seed_seq("general", 0)
+    await bus.seed_seq("other", 0)
+    for i in range(5):
+        await bus.post(draft(text=str(i)))
+    await bus.post(draft("other"))
+    assert [m.seq for m in await bus.recent("general", after=3)] == [4, 5]
+    assert [m.text for m in await bus.recent("general")] == ["0", "1", "2", "3", "4"]
+    assert await bus.recent("general", after=5) == []
+
+
+async def test_recent_keeps_only_the_newest_per_channel(bus: Bus) -> None:
+    await bus.seed_seq("general", 0)
+    for _ in range(RECENT_PER_CHANNEL + 5):
+        await bus.post(draft())
+    recent = await bus.recent("general")
+    assert [m.seq for m in recent] == list(range(6, RECENT_PER_CHANNEL + 6))
+
+
+# Streams
+
+
+async def read(
+    bus: Bus, consumer: str, *, group: str = "workers", idle_ms: int = 60_000, block_ms: int = 0
+) -> list[Entry]:
+    return await bus.read(STREAM, group, consumer, count=10, block_ms=block_ms, claim_idle_ms=idle_ms)
+
+
+async def test_entries_appended_before_the_first_read_are_delivered(bus: Bus) -> None:
+    ids = [await bus.append(STREAM, f"job{i}".encode()) for i in range(3)]
+    entries = await read(bus, "a")
+    assert [(e.id, e.data, e.deliveries) for e in entries] == [
+        (i, f"job{n}".encode(), 1) for n, i in enumerate(ids)
+    ]
+    assert await read(bus, "a") == []  # delivered once, not again while pending and fresh
+
+
+async def test_backlog_counts_pending_and_undelivered(bus: Bus) -> None:
+    assert await bus.backlog(STREAM, "workers") == 0
+    for i in range(3):
+        await bus.append(STREAM, f"job{i}".encode())
+    assert await bus.backlog(STREAM, "workers") == 3  # no reader yet: everything waits
+    entries = await read(bus, "a")
+    await bus.ack(STREAM, "workers", [entries[0].id, entries[1].id])
+    assert await bus.backlog(STREAM, "workers") == 1
+    await bus.append(STREAM, b"job3")
+    assert await bus.backlog(STREAM, "workers") == 2
+    await bus.ack(STREAM, "workers", [entries[2].id])
+    assert [e.data for e in await read(bus, "a")] == [b"job3"]
+
+
+async def test_every_group_gets_every_entry(bus: Bus) -> None:
+    # A group exists from its first read; entries are kept for every group that exists.
+    assert await read(bus, "a", group="archivers") == []
+    assert await read(bus, "b", group="auditors") == []
+    for i in range(3):
+        await bus.append(STREAM, f"job{i}".encode())
+    first = await read(bus, "a", group="archivers")
+    await bus.ack(STREAM, "archivers", [e.id for e in first])
+    # Acknowledging in one group must not drop what another has not read yet.
+    await bus.append(STREAM, b"job3")
+    second = await read(bus, "b", group="auditors")
+    assert [e.data for e in second] == [b"job0", b"job1", b"job2", b"job3"]
+    assert await bus.backlog(STREAM, "archivers") == 1
+
+
+async def test_a_dead_consumers_entry_is_claimed_by_another(bus: Bus) -> None:
+    await bus.append(STREAM, b"job")
+    taken = await read(bus, "dies")
+    assert [e.deliveries for e in taken] == [1]
+    assert await read(bus, "lives", idle_ms=200) == []  # not idle long enough yet
+    await asyncio.sleep(0.3)
+    claimed = await read(bus, "lives", idle_ms=200)
+    assert [(e.id, e.data, e.deliveries) for e in claimed] == [(taken[0].id, b"job", 2)]
+    await bus.ack(STREAM, "workers", [claimed[0].id])
+    await asyncio.sleep(0.3)
+    assert await read(bus, "third", idle_ms=200) == []
+    assert await bus.backlog(STREAM, "workers") == 0
+
+
+async def test_dead_letter_moves_an_entry_aside(bus: Bus) -> None:
+    await bus.append(STREAM, b"poison")
+    await bus.append(STREAM, b"fine")
+    entries = await read(bus, "a")
+    await bus.dead_letter(STREAM, "workers", entries[0], "does not parse")
+    assert await bus.backlog(STREAM, "workers") == 1
+    dead = await bus.read(
+        STREAM + DEAD_LETTER_SUFFIX, "inspect", "x", count=10, block_ms=0, claim_idle_ms=60_000
+    )
+    assert [e.data for e in dead] == [b"poison"]
+
+
+async def test_a_blocked_read_wakes_on_append(bus: Bus) -> None:
+    started = time.monotonic()
+    assert await read(bus, "a", block_ms=200) == []
+    assert time.monotonic() - started >= 0.15
+    waiting = asyncio.create_task(read(bus, "a", block_ms=5000))
+    await asyncio.sleep(0.1)
+    await bus.append(STREAM, b"wake")
+    entries = await asyncio.wait_for(waiting, 2)
+    assert [e.data for e in entries] == [b"wake"]
+    assert time.monotonic() - started < 2
+
+
+# Rate limits
+
+
+async def test_allow_grants_the_burst_then_refuses(bus: Bus) -> None:
+    assert [await bus.allow("alice", 0.5, 3) for _ in range(5)] == [True, True, True, False, False]
+    assert await bus.allow("bob", 0.5, 3)  # buckets are per key
+
+
+async def test_allow_refills_at_the_rate(bus: Bus) -> None:
+    assert await bus.allow("alice", 10, 1)
+    assert not await bus.allow("alice", 10, 1)
+    await asyncio.sleep(0.15)
+    assert await bus.allow("alice", 10, 1)
+    assert not await bus.allow("alice", 10, 1)
+
+
+# Presence
+
+
+async def test_presence_reports_first_and_last_connections(bus: Bus) -> None:
+    assert await bus.presence_add("general", "alice", "s1")
+    assert not await bus.presence_add("general", "alice", "s2")
+    assert not await bus.presence_add("general", "alice", "s1")  # the same connection again
+    assert await bus.presence_add("general", "Zed", "s3")
+    assert await bus.presence_add("general", "bob", "s4")
+    assert await bus.members("general") == ["Zed", "alice", "bob"]
+    assert await bus.members("other") == []
+    assert not await bus.presence_remove("general", "alice", "s1")
+    assert await bus.presence_remove("general", "alice", "s2")
+    assert not await bus.presence_remove("general", "alice", "s2")  # already gone
+    assert not await bus.presence_remove("general", "carol", "s9")
+    assert await bus.members("general") == ["Zed", "bob"]
+
+
+async def test_presence_is_per_channel(bus: Bus) -> None:
+    assert await bus.presence_add("general", "alice", "s1")
+    assert await bus.presence_add("stocks", "alice", "s1")
+    assert await bus.presence_remove("general", "alice", "s1")
+    assert await bus.members("general") == []
+    assert await bus.members("stocks") == ["alice"]
+
+
+# Redis only: several nodes, crashes, lost data
+
+
+@pytest.fixture
+async def nodes(redis_url: str) -> AsyncIterator[tuple[RedisBus, RedisBus]]:
+    one = RedisBus(redis_url, presence_ttl=1.0, heartbeat_every=0.2)
+    two = RedisBus(redis_url, presence_ttl=1.0, heartbeat_every=0.2)
+    try:
+        yield one, two
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_members_are_shared_across_nodes(nodes: tuple[RedisBus, RedisBus]) -> None:
+    one, two = nodes
+    assert await one.presence_add("general", "alice", "s1")
+    assert await two.members("general") == ["alice"]
+    assert not await two.presence_add("general", "alice", "s2")  # she is already online via node one
+    assert await two.presence_add("general", "bob", "s3")
+    assert await one.members("general") == ["alice", "bob"]
+    assert not await one.presence_remove("general", "alice", "s1")
+    assert await two.presence_remove("general", "alice", "s2")
+    assert await one.members("general") == ["bob"]
+
+
+async def test_a_crashed_nodes_users_drop_out_within_the_ttl(nodes: tuple[RedisBus, RedisBus]) -> None:
+    one, two = nodes
+    await one.presence_add("general", "alice", "s1")
+    await asyncio.sleep(1.5)  # longer than the TTL: the heartbeat keeps a live node's users listed
+    assert await two.members("general") == ["alice"]
+    await one.close()  # dies without removing anyone
+    crashed = time.monotonic()
+    while await two.members("general"):
+        assert time.monotonic() - crashed < 1.5, "stale presence outlived its TTL"
+        await asyncio.sleep(0.05)
+    assert await two.presence_add("general", "alice", "s2")  # coming back is a fresh arrival
+
+
+async def test_a_retried_post_takes_no_second_seq(redis_url: str) -> None:
+    bus = RedisBus(redis_url)
+    try:
+        await bus.seed_seq("general", 0)
+        sent = draft()
+        first = await bus.post(sent)
+        # The same call again, as redis-py's retry sends it after a reply lost to a broken socket.
+        assert await bus.post(sent) == first
+        assert len(await archived(bus)) == 1
+    finally:
+        await bus.close()
+
+
+async def test_a_killed_connection_is_reconnected(redis_url: str) -> None:
+    bus = RedisBus(redis_url)
+    admin = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        await bus.seed_seq("general", 0)
+        await bus.post(draft())
+        db = redis_url.rsplit("/", 1)[1]
+        own_id = await admin.client_id()
+        for client in await admin.client_list():
+            if client["db"] == db and int(client["id"]) != own_id:
+                await admin.client_kill_filter(_id=client["id"])
+        posted, _ = await bus.post(draft())
+        assert posted.seq == 2
+    finally:
+        await admin.aclose()
+        await bus.close()
+
+
+async def test_after_redis_loses_its_data_posts_need_a_seed_and_reads_recover(redis_url: str) -> None:
+    bus = RedisBus(redis_url)
+    admin = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        await bus.seed_seq("general", 0)
+        await bus.append(STREAM, b"before")
+        assert len(await read(bus, "a")) == 1
+        await admin.flushdb()  # what a restart without persistence leaves behind
+        with pytest.raises(SeqUnseeded):
+            await bus.post(draft())
+        await bus.seed_seq("general", 7)
+        assert (await bus.post(draft()))[0].seq == 8
+        await bus.append(STREAM, b"after")
+        assert [e.data for e in await read(bus, "a")] == [b"after"]
+    finally:
+        await admin.aclose()
+        await bus.close()

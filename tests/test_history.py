@@ -1,0 +1,133 @@
+"""History on join and over REST, catch-up after a disconnect, and an archive that survives restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from tests.apps import ChatClient, ClientFactory
+
+
+def seqs(messages: list[dict[str, Any]]) -> list[int]:
+    return [m["seq"] for m in messages]
+
+
+async def post_many(client: ChatClient, count: int, channel: str = "general") -> None:
+    for i in range(count):
+        ack = await client.call("send", {"channel": channel, "text": f"msg {i + 1}"})
+        assert ack["ok"], ack
+
+
+@pytest.fixture
+async def busy_server(make_server, fake_stooq) -> TestServer:  # type: ignore[no-untyped-def]
+    server: TestServer = await make_server(send_rate=1000, send_burst=1000)
+    return server
+
+
+async def connected(server: TestServer, http: aiohttp.ClientSession, name: str) -> ChatClient:
+    client = await ChatClient(str(server.make_url("")).rstrip("/"), http).register(name)
+    return await client.connect()
+
+
+async def test_history_pages_by_seq(busy_server: TestServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        alice = await connected(busy_server, http, "alice")
+        await alice.call("join", {"channel": "general"})
+        await post_many(alice, 60)
+        late = await connected(busy_server, http, "bob")
+        joined = await late.call("join", {"channel": "general"})
+        assert seqs(joined["messages"]) == list(range(11, 61)) and joined["last_seq"] == 60
+
+        status, page = await alice.request("GET", "/api/channels/general/messages")
+        assert status == 200 and seqs(page["messages"]) == list(range(11, 61)) and page["has_more"]
+        _, page = await alice.request("GET", "/api/channels/general/messages?before=11&limit=200")
+        assert seqs(page["messages"]) == list(range(1, 11)) and not page["has_more"]
+        _, page = await alice.request("GET", "/api/channels/general/messages?after=55")
+        assert seqs(page["messages"]) == [56, 57, 58, 59, 60] and not page["has_more"]
+        _, page = await alice.request("GET", "/api/channels/general/messages?after=10&limit=5")
+        assert seqs(page["messages"]) == [11, 12, 13, 14, 15] and page["has_more"]
+        caught_up = await late.call("join", {"channel": "general", "after": 58})
+        assert seqs(caught_up["messages"]) == [59, 60]
+        for client in (alice, late):
+            await client.sio.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ("limit=0", 400, "invalid_parameter"),
+        ("limit=201", 400, "invalid_parameter"),
+        ("limit=ten", 400, "invalid_parameter"),
+        ("before=-1", 400, "invalid_parameter"),
+        ("after=1e3", 400, "invalid_parameter"),
+    ],
+)
+async def test_bad_history_parameters(make_client: ClientFactory, query: str, status: int, code: str) -> None:
+    alice = await make_client("alice", connect=False)
+    got, body = await alice.request("GET", f"/api/channels/general/messages?{query}")
+    assert (got, body["error"]["code"]) == (status, code)
+
+
+async def test_history_of_an_unknown_channel(make_client: ClientFactory) -> None:
+    alice = await make_client("alice", connect=False)
+    status, body = await alice.request("GET", "/api/channels/nowhere/messages")
+    assert status == 404 and body["error"]["code"] == "channel_not_found"
+
+
+async def test_a_client_that_was_away_catches_up_in_order(make_client: ClientFactory) -> None:
+    alice = await make_client("alice")
+    bob = await make_client("bob")
+    for client in (alice, bob):
+        await client.call("join", {"channel": "general"})
+    await post_many(alice, 3)
+    await bob.wait_for("message", lambda m: m["seq"] == 3)
+    last_seen = max(m["seq"] for m in bob.received("message"))
+    await bob.sio.disconnect()
+    await post_many(alice, 4)
+    await bob.connect()
+    back = await bob.call("join", {"channel": "general", "after": last_seen})
+    assert [m["text"] for m in back["messages"]] == ["msg 1", "msg 2", "msg 3", "msg 4"]
+    assert seqs(back["messages"]) == [4, 5, 6, 7] and back["last_seq"] == 7
+
+
+async def test_every_message_is_archived_and_survives_a_restart(make_server, fake_stooq, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server: TestServer = await make_server(send_rate=1000, send_burst=1000, stooq_url=fake_stooq.url)
+    async with aiohttp.ClientSession() as http:
+        alice = await connected(server, http, "alice")
+        await alice.call("join", {"channel": "general"})
+        await post_many(alice, 25)
+        await alice.call("send", {"channel": "general", "text": "/stock=aapl.us"})
+        await alice.wait_for("message", lambda m: m["bot"])
+        await alice.sio.disconnect()
+        await server.close()  # graceful: the archiver drains before the store closes
+
+        rows = sqlite3.connect(tmp_path / "chat.sqlite3").execute("SELECT seq FROM messages ORDER BY seq").fetchall()
+        assert [r[0] for r in rows] == list(range(1, 27))
+
+        again: TestServer = await make_server(stooq_url=fake_stooq.url)
+        url = str(again.make_url("")).rstrip("/")
+        alice.base_url = url
+        status, body = await alice.request("GET", "/api/channels/general/messages?limit=200")
+        assert status == 200 and seqs(body["messages"]) == list(range(1, 27))
+        assert body["messages"][-1]["user"] == "StockBot"
+        await alice.connect()  # the signing key and the session survive the restart too
+        await alice.call("join", {"channel": "general"})
+        ack = await alice.call("send", {"channel": "general", "text": "after the restart"})
+        assert ack["message"]["seq"] == 27
+        await alice.sio.disconnect()
+
+
+async def test_the_archive_completes_history_while_the_archiver_lags(make_client: ClientFactory) -> None:
+    # History is read from the store and from the bus, so a reader never misses a fresh message.
+    alice = await make_client("alice")
+    await alice.call("join", {"channel": "general"})
+    results = await asyncio.gather(*(alice.call("send", {"channel": "general", "text": f"n{i}"}) for i in range(10)))
+    _, page = await alice.request("GET", "/api/channels/general/messages")
+    assert seqs(page["messages"]) == list(range(1, 11))
+    assert sorted(r["message"]["seq"] for r in results) == list(range(1, 11))
