@@ -1,5 +1,7 @@
 """`python -m bot`: the same as `investor-chat bot`."""
 
+import sys
+
 from server.cli import main
 
-main(["bot"])
+main(["bot", *sys.argv[1:]])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
@@ -94,12 +94,14 @@ def attach(app: web.Application) -> None:
     sio = create_sio(app[SETTINGS])
     sio.attach(app, socketio_path="socket.io")
     app[SIO] = sio
-    app.cleanup_ctx.append(_lifecycle)
-
-
-async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     Realtime(app).register()
-    yield
+    app.on_shutdown.append(_close_sockets)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Disconnect every client first: open WebSockets would otherwise hold the shutdown up.
+    Clients reconnect (through nginx, to another node) and catch up by seq."""
+    await app[SIO].eio.disconnect()
     await app[SIO].shutdown()
 
 
