@@ -33,7 +33,7 @@ test-python: install
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check core server bot archiver tests
+	$(BIN)/ruff check core server bot archiver tests examples scripts workers
 	$(BIN)/mypy
 
 clean:

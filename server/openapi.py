@@ -47,7 +47,7 @@ _CHANNEL = {
     "required": ["name", "created_by", "created_at"],
     "properties": {"name": {"type": "string"}, "created_by": {"type": "string"}, "created_at": {"type": "string"}},
 }
-_SECURED = [{"bearer": []}, {"cookie": []}]
+_SECURED: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import socketio
 
 from tests.apps import ChatClient, ClientFactory
 
@@ -98,6 +99,6 @@ async def test_a_socket_without_a_session_is_refused(chat_url: str) -> None:
         stranger = ChatClient(chat_url, http)
         errors: list[Any] = []
         stranger.sio.on("connect_error", errors.append)
-        with pytest.raises(Exception):
+        with pytest.raises(socketio.exceptions.ConnectionError):
             await stranger.connect()
     assert errors == [{"code": "unauthorized", "message": "Log in first"}]

@@ -33,7 +33,7 @@ async def test_text_is_kept_verbatim(make_client: ClientFactory) -> None:
     text = '  <img src=x onerror="alert(1)"> & 📈 \n second line  '
     ack = await alice.call("send", {"channel": "general", "text": text})
     assert ack["message"]["text"] == text
-    status, page = await alice.request("GET", "/api/channels/general/messages")
+    _, page = await alice.request("GET", "/api/channels/general/messages")
     assert page["messages"][0]["text"] == text
 
 

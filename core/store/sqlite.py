@@ -105,7 +105,7 @@ class SqliteStore:
         high = before if before is not None else 2**62
         order = "ASC" if after is not None else "DESC"
         async with self._db.execute(
-            f"SELECT data FROM messages WHERE channel = ? AND seq > ? AND seq < ? "  # noqa: S608
+            f"SELECT data FROM messages WHERE channel = ? AND seq > ? AND seq < ? "
             f"ORDER BY seq {order} LIMIT ?",
             (channel, low, high, limit + 1),
         ) as cur:
