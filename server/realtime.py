@@ -20,6 +20,7 @@ from core.errors import ChatError
 from core.models import MAX_TEXT, Command, Message, iso, new_id, utcnow
 from core.posting import last_seq, publish, read_history
 from core.settings import Settings
+from server import fanout
 from server.api import COOKIE
 from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, SIO, STORE
 from server.origins import environ_origin_allowed
@@ -71,13 +72,17 @@ def user_room(user: str) -> str:
 
 
 def create_sio(settings: Settings) -> socketio.AsyncServer:
-    manager = (
-        socketio.AsyncRedisManager(settings.bus_url)
-        if settings.bus_url.startswith(("redis:", "rediss:"))
-        else socketio.AsyncManager()
-    )
+    import os
+    if os.environ.get("AB_PLAIN"):  # TEMP A/B
+        manager = (
+            socketio.AsyncRedisManager(settings.bus_url)
+            if settings.bus_url.startswith(("redis:", "rediss:"))
+            else socketio.AsyncManager()
+        )
+    else:
+        manager = fanout.create_manager(settings.bus_url, _Json)
     extra = settings.origins
-    return socketio.AsyncServer(
+    sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins=lambda origin, environ: environ_origin_allowed(origin, environ, extra),
@@ -88,6 +93,9 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
+    if not os.environ.get("AB_PLAIN"):
+        fanout.install(sio)
+    return sio
 
 
 def attach(app: web.Application) -> None:
@@ -101,7 +109,8 @@ def attach(app: web.Application) -> None:
 async def _close_sockets(app: web.Application) -> None:
     """Disconnect every client first: open WebSockets would otherwise hold the shutdown up.
     Clients reconnect (through nginx, to another node) and catch up by seq."""
-    await app[SIO].eio.disconnect()
+    if app[SIO].eio.sockets:  # engine.io's disconnect-all fails on an empty set
+        await app[SIO].eio.disconnect()
     await app[SIO].shutdown()
 
 

@@ -19,7 +19,7 @@ SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery"
 
 
-def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "storage_url": f"sqlite:///{tmp_path}/chat.sqlite3",
         "bus_url": "memory://",
@@ -100,7 +100,7 @@ async def make_server(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[T
     servers: list[TestServer] = []
 
     async def start(**overrides: Any) -> TestServer:
-        server = TestServer(create_standalone_app(test_settings(tmp_path, **overrides)), host="127.0.0.1")
+        server = TestServer(create_standalone_app(settings_for(tmp_path, **overrides)), host="127.0.0.1")
         await server.start_server()
         servers.append(server)
         return server

@@ -1,0 +1,116 @@
+import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import { api } from "../lib/api";
+import { ChatClient } from "../lib/chatClient";
+import { ChatPane } from "./ChatPane";
+import { ConnectionBanner } from "./ConnectionBanner";
+import { Sidebar } from "./Sidebar";
+
+export function ChatApp({ username, onSignedOut }: { username: string; onSignedOut: () => void }) {
+  const [client, setClient] = useState<ChatClient | null>(null);
+  // The client lives exactly as long as this effect, so a remount (StrictMode, re-login) gets a fresh one.
+  useEffect(() => {
+    const c = new ChatClient(username, sessionToken(), onSignedOut);
+    setClient(c);
+    void c.start();
+    return () => c.stop();
+  }, [username, onSignedOut]);
+  if (!client) return null;
+  return <ChatLayout client={client} onSignedOut={onSignedOut} />;
+}
+
+function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: () => void }) {
+  const snap = useSyncExternalStore(client.subscribe, client.getSnapshot);
+  const [drawerOpen, setDrawerOpen] = useState(false);
+
+  const logout = useCallback(async () => {
+    try {
+      await api.logout();
+    } finally {
+      client.stop();
+      onSignedOut();
+    }
+  }, [client, onSignedOut]);
+
+  const select = useCallback(
+    (name: string) => {
+      client.select(name);
+      setDrawerOpen(false);
+    },
+    [client],
+  );
+
+  useEffect(() => {
+    if (!drawerOpen) return;
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && setDrawerOpen(false);
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [drawerOpen]);
+
+  const current = snap.chat.current;
+  useEffect(() => {
+    document.title = current ? `#${current} · investor-chat` : "investor-chat";
+  }, [current]);
+
+  return (
+    <div className="flex h-full flex-col">
+      <a
+        href="#composer"
+        className="sr-only z-50 rounded bg-accent px-3 py-2 text-ink-950 focus:not-sr-only focus:fixed focus:left-2 focus:top-2"
+      >
+        Skip to message box
+      </a>
+      <ConnectionBanner conn={snap.conn} />
+      <div className="relative flex min-h-0 flex-1">
+        {/* Wide screens: a fixed column. Narrow screens: a drawer over the chat. */}
+        <div className="hidden w-72 shrink-0 md:flex">
+          <Sidebar client={client} chat={snap.chat} onSelect={select} onLogout={logout} />
+        </div>
+        {drawerOpen && (
+          <div className="fixed inset-0 z-40 flex md:hidden" role="dialog" aria-modal="true" aria-label="Channels">
+            <div className="w-[85%] max-w-xs shadow-2xl shadow-black">
+              <Sidebar client={client} chat={snap.chat} onSelect={select} onLogout={logout} autoFocus onClose={() => setDrawerOpen(false)} />
+            </div>
+            <button
+              type="button"
+              aria-label="Close channel list"
+              className="flex-1 bg-black/60 backdrop-blur-[1px]"
+              onClick={() => setDrawerOpen(false)}
+            />
+          </div>
+        )}
+        <main className="flex min-w-0 flex-1 flex-col">
+          {current ? (
+            <ChatPane
+              key={current}
+              client={client}
+              chat={snap.chat}
+              channel={current}
+              conn={snap.conn}
+              onOpenSidebar={() => setDrawerOpen(true)}
+            />
+          ) : (
+            <div className="grid flex-1 place-items-center text-ink-400">
+              <button type="button" className="rounded-lg border border-ink-600 px-3 py-2 md:hidden focus-ring" onClick={() => setDrawerOpen(true)}>
+                Choose a channel
+              </button>
+              <p className="hidden md:block">Choose a channel to start.</p>
+            </div>
+          )}
+        </main>
+      </div>
+      {snap.notice && (
+        <p className="sr-only" role="status">
+          {snap.notice}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function sessionToken(): string | null {
+  try {
+    return sessionStorage.getItem("investor-chat.token");
+  } catch {
+    return null;
+  }
+}

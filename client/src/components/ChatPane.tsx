@@ -1,0 +1,72 @@
+import { useEffect, useState } from "react";
+import type { ChatClient, ConnState } from "../lib/chatClient";
+import { emptyChannel, typingIn, typingText, type ChatState } from "../lib/chatState";
+import { Composer } from "./Composer";
+import { MessageList } from "./MessageList";
+
+interface Props {
+  client: ChatClient;
+  chat: ChatState;
+  channel: string;
+  conn: ConnState;
+  onOpenSidebar: () => void;
+}
+
+export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) {
+  const st = chat.byChannel[channel] ?? emptyChannel();
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(t);
+  }, []);
+  const typing = typingText(typingIn(chat, channel, now));
+
+  return (
+    <section className="flex min-h-0 flex-1 flex-col" aria-labelledby="channel-title">
+      <header className="flex items-center gap-2 border-b border-ink-700 bg-ink-900/95 px-3 py-2.5 sm:px-5">
+        <button
+          type="button"
+          onClick={onOpenSidebar}
+          className="-ml-1 rounded-md p-1.5 text-ink-300 hover:bg-ink-700 md:hidden focus-ring"
+          aria-label="Open channel list"
+        >
+          <svg viewBox="0 0 20 20" className="h-5 w-5" fill="currentColor" aria-hidden="true">
+            <path d="M3 5h14a1 1 0 100-2H3a1 1 0 000 2zm14 4H3a1 1 0 000 2h14a1 1 0 100-2zm0 6H3a1 1 0 000 2h14a1 1 0 100-2z" />
+          </svg>
+        </button>
+        <h1 id="channel-title" className="min-w-0 truncate text-lg font-semibold">
+          <span className="text-ink-500" aria-hidden="true">
+            #
+          </span>
+          {channel}
+        </h1>
+        <span className="ml-auto flex items-center gap-1.5 text-sm text-ink-400" title={st.members.join(", ")} data-testid="online-count">
+          <span className={`h-2 w-2 rounded-full ${st.joined ? "bg-up" : "bg-ink-500"}`} aria-hidden="true" />
+          {st.joined ? (
+            <>
+              <span className="tabular-nums">{st.members.length}</span> online
+            </>
+          ) : (
+            "not connected"
+          )}
+        </span>
+      </header>
+
+      <MessageList client={client} channel={channel} state={st} me={chat.me} />
+
+      <div className="h-6 px-5 text-xs text-ink-400" aria-live="polite" data-testid="typing">
+        {typing && (
+          <span className="inline-flex items-center gap-1.5">
+            <span className="inline-flex gap-0.5" aria-hidden="true">
+              <span className="h-1 w-1 animate-bounce rounded-full bg-ink-400 [animation-delay:-0.3s]" />
+              <span className="h-1 w-1 animate-bounce rounded-full bg-ink-400 [animation-delay:-0.15s]" />
+              <span className="h-1 w-1 animate-bounce rounded-full bg-ink-400" />
+            </span>
+            {typing}
+          </span>
+        )}
+      </div>
+      <Composer client={client} channel={channel} online={conn === "connected"} />
+    </section>
+  );
+}

@@ -1,0 +1,120 @@
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import type { ChatClient } from "../lib/chatClient";
+import { remainingChars } from "../lib/format";
+import { newClientId } from "../lib/ids";
+
+const LIMIT = 2000;
+const SHOW_COUNT_BELOW = 200;
+
+export function Composer({ client, channel, online }: { client: ChatClient; channel: string; online: boolean }) {
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  // One id per draft: resending the same draft after a timeout cannot post it twice.
+  const clientId = useRef(newClientId());
+  const id = useId();
+
+  const left = remainingChars(text, LIMIT);
+  const tooLong = left < 0;
+  const empty = text.trim() === "";
+
+  // Ready to type when the channel opens or the connection returns, unless focus is elsewhere.
+  useEffect(() => {
+    const active = document.activeElement;
+    if (online && (!active || active === document.body)) ref.current?.focus();
+  }, [online]);
+
+  // Grow with the text up to a limit.
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight, 200)}px`;
+  }, [text]);
+
+  async function send() {
+    if (sending || empty || tooLong || !online) return;
+    setSending(true);
+    setError(null);
+    const res = await client.send(channel, text, clientId.current);
+    setSending(false);
+    if (res.ok) {
+      setText("");
+      clientId.current = newClientId();
+    } else {
+      setError(res.error.message || res.error.code);
+    }
+    ref.current?.focus();
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      void send();
+    }
+  }
+
+  function onChange(value: string) {
+    setText(value);
+    if (error) setError(null);
+    if (value.trim() && !value.startsWith("/")) client.typing(channel);
+  }
+
+  const describedBy = [`${id}-hint`, error ? `${id}-err` : "", left < SHOW_COUNT_BELOW ? `${id}-count` : ""].filter(Boolean).join(" ");
+
+  return (
+    <div className="border-t border-ink-700 bg-ink-900 px-3 pb-3 pt-2 sm:px-5">
+      <div
+        className={`flex items-end gap-2 rounded-xl border bg-ink-850 p-1.5 pl-3 transition focus-within:border-accent/70 focus-within:ring-1 focus-within:ring-accent/40 ${
+          error || tooLong ? "border-down/70" : "border-ink-600"
+        } ${online ? "" : "opacity-60"}`}
+      >
+        <label htmlFor="composer" className="sr-only">
+          Message #{channel}
+        </label>
+        <textarea
+          ref={ref}
+          id="composer"
+          rows={1}
+          value={text}
+          disabled={!online}
+          onChange={(e) => onChange(e.target.value)}
+          onKeyDown={onKeyDown}
+          placeholder={online ? `Message #${channel}` : "Offline — waiting for the connection…"}
+          aria-invalid={error || tooLong ? true : undefined}
+          aria-describedby={describedBy}
+          className="max-h-[200px] min-h-[2.25rem] flex-1 resize-none bg-transparent py-1.5 text-[15px] leading-6 text-ink-100 outline-none placeholder:text-ink-500 disabled:cursor-not-allowed"
+        />
+        <button
+          type="button"
+          onClick={() => void send()}
+          disabled={!online || empty || tooLong || sending}
+          className="grid h-9 w-9 shrink-0 place-items-center rounded-lg bg-accent text-ink-950 transition hover:bg-sky-300 disabled:bg-ink-700 disabled:text-ink-500 focus-ring"
+          aria-label="Send message"
+        >
+          <svg viewBox="0 0 20 20" className="h-4.5 w-4.5" fill="currentColor" aria-hidden="true">
+            <path d="M3.1 2.3a.75.75 0 01.8-.1l13.5 7a.75.75 0 010 1.3l-13.5 7a.75.75 0 01-1-.9L4.9 10 2.9 3.1a.75.75 0 01.2-.8zM6.2 10.75l-1.4 4.7L14.7 10 4.8 4.6l1.4 4.65H11a.75.75 0 010 1.5H6.2z" />
+          </svg>
+        </button>
+      </div>
+      <div className="mt-1 flex min-h-5 items-start gap-3 px-1 text-xs">
+        {error ? (
+          <p id={`${id}-err`} role="alert" className="text-down" data-testid="send-error">
+            {error}
+          </p>
+        ) : (
+          <p id={`${id}-hint`} className="hidden text-ink-500 sm:block">
+            <kbd className="font-sans">Enter</kbd> to send · <kbd className="font-sans">Shift+Enter</kbd> new line ·{" "}
+            <code className="font-mono text-ink-400">/stock=aapl.us</code> for a quote · <code className="font-mono text-ink-400">/help</code>
+          </p>
+        )}
+        {left < SHOW_COUNT_BELOW && (
+          <p id={`${id}-count`} className={`ml-auto tabular-nums ${tooLong ? "font-semibold text-down" : "text-gold"}`} aria-live="polite">
+            {tooLong ? `${-left} characters over the limit` : `${left} characters left`}
+          </p>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,194 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Message } from "./types";
+
+/** A stand-in for socket.io-client's Socket: records emits, lets tests fire server events. */
+class FakeSocket {
+  connected = false;
+  handlers = new Map<string, Array<(...args: unknown[]) => void>>();
+  emits: Array<{ event: string; payload: unknown }> = [];
+  acks: Record<string, (payload: Record<string, unknown>) => unknown> = {};
+
+  on(event: string, fn: (...args: unknown[]) => void) {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), fn]);
+    return this;
+  }
+  fire(event: string, ...args: unknown[]) {
+    for (const fn of this.handlers.get(event) ?? []) fn(...args);
+  }
+  timeout() {
+    return this;
+  }
+  async emitWithAck(event: string, payload: Record<string, unknown>) {
+    this.emits.push({ event, payload });
+    return this.acks[event]?.(payload) ?? { ok: true };
+  }
+  emit(event: string, payload: unknown) {
+    this.emits.push({ event, payload });
+  }
+  connect() {
+    this.connected = true;
+    this.fire("connect");
+  }
+  disconnect() {
+    this.connected = false;
+  }
+  removeAllListeners() {
+    this.handlers.clear();
+  }
+}
+
+let socket: FakeSocket;
+vi.mock("socket.io-client", () => ({ io: () => socket }));
+
+const msg = (seq: number, user = "bob"): Message => ({
+  id: `m${seq}`,
+  channel: "general",
+  seq,
+  user,
+  text: `t${seq}`,
+  ts: "2026-11-28T09:00:00Z",
+});
+
+function joinAck(messages: Message[], last_seq: number) {
+  return { ok: true, channel: "general", messages, last_seq, members: ["alice", "bob"] };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+beforeEach(() => {
+  socket = new FakeSocket();
+  vi.stubGlobal("window", {
+    addEventListener: () => {},
+    removeEventListener: () => {},
+    setInterval: () => 0,
+    clearInterval: () => {},
+    localStorage: undefined,
+  });
+  vi.stubGlobal("navigator", { onLine: true });
+  vi.stubGlobal("sessionStorage", { getItem: () => null, setItem: () => {}, removeItem: () => {} });
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string) => {
+      if (url.startsWith("/api/channels/general/messages")) {
+        return new Response(JSON.stringify({ messages: [], has_more: false }), { status: 200 });
+      }
+      return new Response(JSON.stringify({ channels: [{ name: "general", created_by: "system", created_at: "" }] }), {
+        status: 200,
+      });
+    }),
+  );
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+async function started() {
+  const { ChatClient } = await import("./chatClient");
+  const client = new ChatClient("alice", "tok", () => {});
+  await client.start();
+  socket.acks.join = () => joinAck([msg(1), msg(2)], 2);
+  socket.connect();
+  await flush();
+  await flush();
+  return client;
+}
+
+const joins = () => socket.emits.filter((e) => e.event === "join").map((e) => e.payload);
+const seqs = (client: { getSnapshot: () => { chat: { byChannel: Record<string, { items: { seq?: number }[] }> } } }) =>
+  client.getSnapshot().chat.byChannel.general!.items.map((i) => i.seq);
+
+describe("ChatClient", () => {
+  it("joins every channel on connect and shows the ack's messages", async () => {
+    const client = await started();
+    expect(joins()).toEqual([{ channel: "general" }]);
+    expect(seqs(client)).toEqual([1, 2]);
+    expect(client.getSnapshot().conn).toBe("connected");
+  });
+
+  it("asks for what it missed when a live message's seq jumps", async () => {
+    const client = await started();
+    socket.acks.join = (p) => joinAck(p.after === 2 ? [msg(3), msg(4), msg(5)] : [], 5);
+    socket.fire("message", msg(5));
+    await flush();
+    await flush();
+    expect(joins().at(-1)).toEqual({ channel: "general", after: 2 });
+    expect(seqs(client)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("ignores a message it already has and does not rejoin for the next one", async () => {
+    const client = await started();
+    socket.fire("message", msg(2));
+    socket.fire("message", msg(3));
+    await flush();
+    expect(joins()).toHaveLength(1);
+    expect(seqs(client)).toEqual([1, 2, 3]);
+  });
+
+  it("catches up with join {after} when the connection comes back", async () => {
+    const client = await started();
+    socket.fire("disconnect", "transport close");
+    expect(client.getSnapshot().conn).toBe("reconnecting");
+    socket.acks.join = (p) => joinAck(p.after === 2 ? [msg(3)] : [], 3);
+    socket.connect();
+    await flush();
+    await flush();
+    expect(joins().at(-1)).toEqual({ channel: "general", after: 2 });
+    expect(seqs(client)).toEqual([1, 2, 3]);
+    expect(client.getSnapshot().conn).toBe("connected");
+  });
+
+  it("pages REST history forward when a catch-up join leaves a gap", async () => {
+    const client = await started();
+    socket.fire("disconnect", "transport close");
+    socket.acks.join = () => joinAck([msg(3)], 4);
+    const fetchMock = vi.mocked(fetch);
+    fetchMock.mockImplementation(async (url) => {
+      const u = String(url);
+      if (u.includes("/messages?")) {
+        expect(u).toContain("after=3");
+        return new Response(JSON.stringify({ messages: [msg(4)], has_more: false }), { status: 200 });
+      }
+      return new Response(JSON.stringify({ channels: [{ name: "general", created_by: "s", created_at: "" }] }), { status: 200 });
+    });
+    socket.connect();
+    for (let i = 0; i < 5; i++) await flush();
+    expect(seqs(client)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("sends with a client_id and reports error acks", async () => {
+    const client = await started();
+    socket.acks.send = (p) =>
+      p.text === "x".repeat(2001)
+        ? { ok: false, error: { code: "message_too_long", message: "Too long" } }
+        : { ok: true, message: { ...msg(3, "alice"), text: p.text } };
+    expect(await client.send("general", "hi", "cid-1")).toEqual({ ok: true });
+    expect(socket.emits.find((e) => e.event === "send")!.payload).toEqual({ channel: "general", text: "hi", client_id: "cid-1" });
+    expect(seqs(client)).toEqual([1, 2, 3]);
+    const bad = await client.send("general", "x".repeat(2001));
+    expect(bad).toEqual({ ok: false, error: { code: "message_too_long", message: "Too long" } });
+  });
+
+  it("echoes a command locally, since the server does not broadcast it", async () => {
+    const client = await started();
+    socket.acks.send = () => ({ ok: true, command: "stock" });
+    expect(await client.send("general", "/stock=aapl.us")).toEqual({ ok: true, command: true });
+    const last = client.getSnapshot().chat.byChannel.general!.items.at(-1)!;
+    expect(last.text).toBe("/stock=aapl.us");
+    expect(last.ephemeral).toBe(true);
+  });
+
+  it("refuses to send while offline instead of queueing silently", async () => {
+    const client = await started();
+    socket.disconnect();
+    const res = await client.send("general", "hello");
+    expect(res.ok).toBe(false);
+  });
+
+  it("throttles typing notices", async () => {
+    const client = await started();
+    client.typing("general");
+    client.typing("general");
+    expect(socket.emits.filter((e) => e.event === "typing")).toHaveLength(1);
+  });
+});

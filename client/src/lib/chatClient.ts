@@ -1,0 +1,286 @@
+/** Owns the Socket.IO connection and the chat state; React subscribes to its snapshots. */
+import { io, type Socket } from "socket.io-client";
+import { api, ApiError } from "./api";
+import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
+import { newClientId } from "./ids";
+import { classifySeq, lastSeqOf } from "./messages";
+import type { Ack, Channel, ErrorBody, JoinAck, Message, SendAck } from "./types";
+import { loadReadMarks, saveReadMarks } from "./unread";
+
+export type ConnState = "connecting" | "connected" | "reconnecting" | "offline";
+
+export interface Snapshot {
+  chat: ChatState;
+  conn: ConnState;
+  /** Last problem worth telling the user about (failed join, failed catch-up). */
+  notice: string | null;
+}
+
+export type SendResult = { ok: true; command?: boolean } | { ok: false; error: ErrorBody };
+
+const ACK_TIMEOUT_MS = 10_000;
+const TYPING_THROTTLE_MS = 2_500;
+export const TYPING_SHOW_MS = 4_000;
+
+function localStore(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+export class ChatClient {
+  private snapshot: Snapshot;
+  private readonly listeners = new Set<() => void>();
+  private socket: Socket | null = null;
+  private readonly lastTypingSent = new Map<string, number>();
+  private readonly catchingUp = new Set<string>();
+  private stopped = false;
+  private readonly cleanups: Array<() => void> = [];
+
+  constructor(
+    readonly me: string,
+    private readonly token: string | null,
+    private readonly onUnauthorized: () => void,
+  ) {
+    this.snapshot = { chat: initialState(me, loadReadMarks(localStore(), me)), conn: "connecting", notice: null };
+  }
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  getSnapshot = (): Snapshot => this.snapshot;
+
+  private set(patch: Partial<Snapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const fn of this.listeners) fn();
+  }
+
+  dispatch(action: ChatAction): void {
+    const before = this.snapshot.chat;
+    const chat = chatReducer(before, action);
+    if (chat === before) return;
+    if (chat.readMarks !== before.readMarks) saveReadMarks(localStore(), this.me, chat.readMarks);
+    this.set({ chat });
+  }
+
+  async start(): Promise<void> {
+    try {
+      const { channels } = await api.channels();
+      this.dispatch({ type: "channels_loaded", channels });
+      const first = channels.find((c) => c.name === "general") ?? channels[0];
+      if (first && !this.snapshot.chat.current) this.select(first.name);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return this.onUnauthorized();
+      this.set({ notice: "Could not load channels; retrying when connected." });
+    }
+    if (this.stopped) return;
+    this.connect();
+  }
+
+  private connect(): void {
+    const socket = io({
+      path: "/socket.io/",
+      auth: this.token ? { token: this.token } : {},
+      withCredentials: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5_000,
+    });
+    this.socket = socket;
+
+    socket.on("connect", () => {
+      this.set({ conn: "connected" });
+      void this.rejoinAll();
+    });
+    socket.on("disconnect", (reason) => {
+      this.dispatch({ type: "disconnected" });
+      this.set({ conn: navigator.onLine === false ? "offline" : "reconnecting" });
+      // The server dropped us on purpose (e.g. logged out elsewhere): check before retrying.
+      if (reason === "io server disconnect") void this.recheckSession();
+    });
+    socket.on("connect_error", (err: Error & { data?: { code?: string } }) => {
+      if (err.data?.code === "unauthorized" || err.message === "unauthorized") {
+        void this.recheckSession();
+        return;
+      }
+      this.set({ conn: navigator.onLine === false ? "offline" : "reconnecting" });
+    });
+    socket.on("message", (m: Message) => this.onMessage(m));
+    socket.on("channel_created", (c: Channel) => {
+      this.dispatch({ type: "channel_created", channel: c });
+      void this.join(c.name);
+    });
+    socket.on("presence", (p: { channel: string; user: string; online: boolean }) =>
+      this.dispatch({ type: "presence", channel: p.channel, user: p.user, online: p.online }),
+    );
+    socket.on("typing", (t: { channel: string; user: string }) =>
+      this.dispatch({ type: "typing", channel: t.channel, user: t.user, until: Date.now() + TYPING_SHOW_MS }),
+    );
+
+    // Be honest as soon as the browser knows it is offline, instead of waiting for a ping timeout.
+    const offline = () => {
+      this.set({ conn: "offline" });
+      socket.disconnect();
+    };
+    const online = () => {
+      if (this.stopped) return;
+      this.set({ conn: "reconnecting" });
+      socket.connect();
+    };
+    window.addEventListener("offline", offline);
+    window.addEventListener("online", online);
+    this.cleanups.push(() => {
+      window.removeEventListener("offline", offline);
+      window.removeEventListener("online", online);
+    });
+    const tick = window.setInterval(() => this.dispatch({ type: "typing_expire", now: Date.now() }), 1_000);
+    this.cleanups.push(() => window.clearInterval(tick));
+  }
+
+  private async recheckSession(): Promise<void> {
+    try {
+      await api.me();
+      if (!this.stopped && this.socket && !this.socket.connected) this.socket.connect();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) this.onUnauthorized();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const c of this.cleanups.splice(0)) c();
+    this.socket?.removeAllListeners();
+    this.socket?.disconnect();
+    this.socket = null;
+    this.listeners.clear();
+  }
+
+  private async emit<T>(event: string, payload: unknown): Promise<Ack<T>> {
+    const socket = this.socket;
+    if (!socket || !socket.connected) {
+      return { ok: false, error: { code: "offline", message: "You are offline." } };
+    }
+    try {
+      return (await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload)) as Ack<T>;
+    } catch {
+      return { ok: false, error: { code: "timeout", message: "The server did not answer in time." } };
+    }
+  }
+
+  private async rejoinAll(): Promise<void> {
+    try {
+      const { channels } = await api.channels();
+      this.dispatch({ type: "channels_loaded", channels });
+      const cur = this.snapshot.chat.current;
+      if (!cur && channels[0]) this.select((channels.find((c) => c.name === "general") ?? channels[0]).name);
+    } catch {
+      // Join what we already know about; the list refreshes on the next reconnect.
+    }
+    const names = this.snapshot.chat.channels.map((c) => c.name);
+    const cur = this.snapshot.chat.current;
+    // The open channel first, so what the user looks at catches up first.
+    const ordered = cur ? [cur, ...names.filter((n) => n !== cur)] : names;
+    await Promise.all(ordered.map((n) => this.join(n)));
+  }
+
+  /** Join (or re-join) a channel, asking only for what we have not seen. */
+  async join(channel: string): Promise<void> {
+    const items = this.snapshot.chat.byChannel[channel]?.items ?? [];
+    const last = lastSeqOf(items);
+    const payload = last > 0 ? { channel, after: last } : { channel };
+    const ack = await this.emit<JoinAck>("join", payload);
+    if (!ack.ok) {
+      if (ack.error.code !== "offline") this.set({ notice: `Could not join #${channel}: ${ack.error.message}` });
+      return;
+    }
+    this.dispatch({ type: "joined", ack });
+    await this.fillTo(channel, ack.last_seq);
+  }
+
+  /** Page forward through REST history until we hold everything up to `target`. */
+  private async fillTo(channel: string, target: number): Promise<void> {
+    for (let guard = 0; guard < 50; guard++) {
+      const have = lastSeqOf(this.snapshot.chat.byChannel[channel]?.items ?? []);
+      if (have >= target) return;
+      try {
+        const page = await api.history(channel, { after: have, limit: 200 });
+        if (page.messages.length === 0) return;
+        this.dispatch({ type: "history", channel, messages: page.messages });
+      } catch {
+        return;
+      }
+    }
+  }
+
+  private onMessage(m: Message): void {
+    if (m.seq === undefined || m.ephemeral) {
+      this.dispatch({ type: "message", message: m });
+      return;
+    }
+    const items = this.snapshot.chat.byChannel[m.channel]?.items ?? [];
+    const last = lastSeqOf(items);
+    const kind = items.length === 0 ? "next" : classifySeq(last, m.seq);
+    if (kind === "duplicate") return;
+    if (kind === "gap") void this.catchUp(m.channel);
+    this.dispatch({ type: "message", message: m });
+  }
+
+  private async catchUp(channel: string): Promise<void> {
+    if (this.catchingUp.has(channel)) return;
+    this.catchingUp.add(channel);
+    try {
+      await this.join(channel);
+    } finally {
+      this.catchingUp.delete(channel);
+    }
+  }
+
+  select(channel: string): void {
+    this.dispatch({ type: "select", channel });
+  }
+
+  async loadOlder(channel: string): Promise<void> {
+    const st = this.snapshot.chat.byChannel[channel];
+    const first = st?.items.find((i) => i.seq !== undefined)?.seq;
+    if (!st?.hasMore || first === undefined) return;
+    const page = await api.history(channel, { before: first, limit: 50 });
+    this.dispatch({ type: "history", channel, messages: page.messages, hasMore: page.has_more });
+  }
+
+  async send(channel: string, text: string, clientId: string = newClientId()): Promise<SendResult> {
+    const ack = await this.emit<SendAck>("send", { channel, text, client_id: clientId });
+    if (!ack.ok) return ack;
+    // Others drop our typing indicator when the message lands; the next draft announces itself anew.
+    this.lastTypingSent.delete(channel);
+    if (ack.message) {
+      this.onMessage(ack.message);
+      return { ok: true };
+    }
+    // Commands are not broadcast; echo them locally so the asker sees what they asked.
+    this.dispatch({
+      type: "local",
+      channel,
+      message: { channel, user: this.me, text, ts: new Date().toISOString(), ephemeral: true },
+    });
+    return { ok: true, command: true };
+  }
+
+  typing(channel: string): void {
+    const now = Date.now();
+    if (now - (this.lastTypingSent.get(channel) ?? 0) < TYPING_THROTTLE_MS) return;
+    if (!this.socket?.connected) return;
+    this.lastTypingSent.set(channel, now);
+    this.socket.emit("typing", { channel });
+  }
+
+  async createChannel(name: string): Promise<Channel> {
+    const ch = await api.createChannel(name);
+    this.dispatch({ type: "channel_created", channel: ch });
+    this.dispatch({ type: "mark_read", channel: ch.name });
+    void this.join(ch.name);
+    return ch;
+  }
+}

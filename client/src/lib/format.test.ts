@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import {
+  dayKey,
+  dayLabel,
+  direction,
+  formatAsOf,
+  formatChange,
+  formatPercent,
+  formatPrice,
+  formatTime,
+  marketStateLabel,
+  remainingChars,
+  withDaySeparators,
+} from "./format";
+
+const en = { locale: "en-US", timeZone: "UTC" };
+
+describe("formatPrice", () => {
+  it("formats ISO currencies with their symbol", () => {
+    expect(formatPrice("93.42", "USD", "en-US")).toBe("$93.42");
+    expect(formatPrice("1234.5", "EUR", "de-DE")).toBe("1.234,50\u00a0€");
+  });
+  it("keeps the provider's precision without float rounding", () => {
+    expect(formatPrice("0.123456", "USD", "en-US")).toBe("$0.123456");
+    expect(formatPrice("1.0850", "USD", "en-US")).toBe("$1.0850");
+    expect(formatPrice("9007199254740993.01", "USD", "en-US")).toBe("$9,007,199,254,740,993.01");
+  });
+  it("shows units that are not currencies as a suffix", () => {
+    expect(formatPrice("72.5", "GBX", "en-GB")).toBe("72.50 GBX");
+    expect(formatPrice("5123.4", "points", "en-US")).toBe("5,123.40 pts");
+    expect(formatPrice("5", "", "en-US")).toBe("5.00");
+  });
+  it("passes through what is not a number", () => {
+    expect(formatPrice("n/a", "USD", "en-US")).toBe("n/a");
+  });
+});
+
+describe("changes", () => {
+  it("knows the direction from the sign", () => {
+    expect(direction("1.20")).toBe("up");
+    expect(direction("+0.01")).toBe("up");
+    expect(direction("-0.40")).toBe("down");
+    expect(direction("0.00")).toBe("flat");
+    expect(direction("-0.00")).toBe("flat");
+    expect(direction("?")).toBe("flat");
+  });
+  it("signs changes and percents", () => {
+    expect(formatChange("1.2", "en-US")).toBe("+1.20");
+    expect(formatChange("-0.4", "en-US")).toBe("-0.40");
+    expect(formatChange("0", "en-US")).toBe("0.00");
+    expect(formatPercent("0.456", "en-US")).toBe("+0.46%");
+    expect(formatPercent("-2.1", "en-US")).toBe("-2.10%");
+  });
+});
+
+describe("times", () => {
+  it("formats clock time in the given locale and zone", () => {
+    expect(formatTime("2026-11-28T09:05:00Z", en)).toBe("9:05 AM");
+    expect(formatTime("2026-11-28T09:05:00Z", { locale: "de-DE", timeZone: "UTC" })).toBe("09:05");
+    expect(formatTime("2026-11-28T09:05:00Z", { locale: "en-GB", timeZone: "Asia/Tokyo" })).toBe("18:05");
+    expect(formatTime("garbage", en)).toBe("");
+  });
+  it("computes calendar days in the user's zone", () => {
+    expect(dayKey("2026-11-28T23:30:00Z", "UTC")).toBe("2026-11-28");
+    expect(dayKey("2026-11-28T23:30:00Z", "Europe/Berlin")).toBe("2026-11-29");
+  });
+  it("labels today, yesterday and older days", () => {
+    const now = new Date("2026-11-28T12:00:00Z");
+    expect(dayLabel("2026-11-28T01:00:00Z", now, en)).toBe("Today");
+    expect(dayLabel("2026-11-27T23:59:00Z", now, en)).toBe("Yesterday");
+    expect(dayLabel("2026-11-20T10:00:00Z", now, en)).toBe("Friday, November 20");
+    expect(dayLabel("2025-03-01T10:00:00Z", now, en)).toBe("Saturday, March 1, 2025");
+  });
+  it("handles month and year boundaries for yesterday", () => {
+    expect(dayLabel("2025-12-31T10:00:00Z", new Date("2026-01-01T10:00:00Z"), en)).toBe("Yesterday");
+  });
+  it("shows a quote's time alone today, with the date otherwise", () => {
+    const now = new Date("2026-11-28T12:00:00Z");
+    expect(formatAsOf("2026-11-28T09:30:00Z", now, en)).toBe("9:30 AM");
+    expect(formatAsOf("2026-11-27T21:00:00Z", now, en)).toBe("Nov 27, 9:00 PM");
+  });
+});
+
+describe("withDaySeparators", () => {
+  it("puts one separator before the first message of each day", () => {
+    const now = new Date("2026-11-28T12:00:00Z");
+    const items = [
+      { key: "a", ts: "2026-11-27T10:00:00Z" },
+      { key: "b", ts: "2026-11-27T11:00:00Z" },
+      { key: "c", ts: "2026-11-28T08:00:00Z" },
+    ];
+    const rows = withDaySeparators(items, now, en);
+    expect(rows.map((r) => (r.kind === "day" ? `[${r.label}]` : r.key))).toEqual(["[Yesterday]", "a", "b", "[Today]", "c"]);
+  });
+  it("returns nothing for nothing", () => {
+    expect(withDaySeparators([], new Date(), en)).toEqual([]);
+  });
+});
+
+describe("small labels", () => {
+  it("humanises market states", () => {
+    expect(marketStateLabel("REGULAR")).toBe("Market open");
+    expect(marketStateLabel("closed")).toBe("Market closed");
+    expect(marketStateLabel("POST")).toBe("After hours");
+    expect(marketStateLabel("HALTED_NEWS")).toBe("Halted news");
+    expect(marketStateLabel(undefined)).toBe("");
+  });
+  it("counts characters left as code points", () => {
+    expect(remainingChars("abc")).toBe(1997);
+    expect(remainingChars("📈📈", 10)).toBe(8);
+  });
+});
