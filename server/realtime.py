@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
@@ -19,6 +22,7 @@ from core.commands import is_command, parse_command
 from core.errors import ChatError
 from core.models import MAX_TEXT, Command, Message, iso, new_id, utcnow
 from core.posting import last_seq, publish, read_history
+from core.ratelimit import TokenBucket
 from core.settings import Settings
 from server import fanout
 from server.api import COOKIE
@@ -29,6 +33,8 @@ logger = logging.getLogger(__name__)
 Payload = TypeVar("Payload", bound=BaseModel)
 HISTORY_ON_JOIN = 50
 CATCH_UP_LIMIT = 200
+MAX_REFUSALS = 50
+SESSION_SWEEP_SECONDS = 15.0  # how soon a logged-out or expired session loses its open sockets
 
 
 class _Event(BaseModel):
@@ -60,7 +66,11 @@ class _Json:
 @dataclass(slots=True)
 class Conn:
     user: str
+    jti: str
+    expires_at: float  # POSIX seconds
+    events: TokenBucket
     channels: set[str] = field(default_factory=set)
+    refusals: int = 0  # events refused for flooding; past MAX_REFUSALS the connection is closed
 
 
 def room(channel: str) -> str:
@@ -69,6 +79,9 @@ def room(channel: str) -> str:
 
 def user_room(user: str) -> str:
     return f"user:{user}"
+
+
+REALTIME: web.AppKey[Realtime] = web.AppKey("realtime")
 
 
 def create_sio(settings: Settings) -> socketio.AsyncServer:
@@ -102,8 +115,26 @@ def attach(app: web.Application) -> None:
     sio = create_sio(app[SETTINGS])
     sio.attach(app, socketio_path="socket.io")
     app[SIO] = sio
-    Realtime(app).register()
+    app[REALTIME] = Realtime(app)
+    app[REALTIME].register()
+    app.cleanup_ctx.append(_session_sweeper)
     app.on_shutdown.append(_close_sockets)
+
+
+async def _session_sweeper(app: web.Application) -> AsyncIterator[None]:
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(SESSION_SWEEP_SECONDS)
+            try:
+                await app[REALTIME].sweep_sessions()
+            except Exception:
+                logger.exception("session sweep failed")
+
+    task = asyncio.create_task(sweep(), name="session-sweeper")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -120,6 +151,7 @@ def _ack_errors(handler: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[.
     @functools.wraps(handler)
     async def wrapper(self: Realtime, sid: str, *args: Any) -> dict[str, Any]:
         try:
+            await self.admit(sid)
             return await handler(self, sid, *args)
         except ChatError as exc:
             self.app[METRICS].errors.labels(exc.code).inc()
@@ -151,6 +183,8 @@ def _payload(model: type[Payload], args: tuple[Any, ...]) -> Payload:
 
 
 class Realtime:
+    """The Socket.IO event handlers of one node and the connections it holds."""
+
     def __init__(self, app: web.Application) -> None:
         self.app = app
         self.sio = app[SIO]
@@ -177,7 +211,11 @@ class Realtime:
             session = await self.app[ACCOUNTS].verify(token)
         except ChatError as exc:
             raise _refusal(exc) from None
-        self.conns[sid] = Conn(session.username)
+        settings = self.app[SETTINGS]
+        self.conns[sid] = Conn(
+            session.username, session.jti, session.expires_at.timestamp(),
+            TokenBucket(settings.event_rate, settings.event_burst),
+        )
         await self.sio.enter_room(sid, user_room(session.username))
         self.app[METRICS].connections.inc()
 
@@ -193,6 +231,27 @@ class Realtime:
         if name not in self.known_channels and await self.app[STORE].get_channel(name) is not None:
             self.known_channels.add(name)
         return name in self.known_channels
+
+    async def admit(self, sid: str) -> None:
+        """Every event spends from its connection's budget; a client that keeps flooding is cut off."""
+        conn = self.conns.get(sid)
+        if conn is None or conn.events.take():
+            return
+        conn.refusals += 1
+        if conn.refusals > MAX_REFUSALS:
+            logger.warning("disconnecting a flooding client", extra={"sid": sid, "user": conn.user})
+            await self.sio.disconnect(sid)
+        raise ChatError("rate_limited", "Too many events; slow down")
+
+    async def sweep_sessions(self) -> None:
+        """Close sockets whose session expired or was logged out since they connected."""
+        now = time.time()
+        revoked: dict[str, bool] = {}
+        for sid, conn in list(self.conns.items()):
+            if conn.jti not in revoked:
+                revoked[conn.jti] = await self.app[STORE].is_revoked(conn.jti)
+            if conn.expires_at <= now or revoked[conn.jti]:
+                await self.sio.disconnect(sid)
 
     def _conn(self, sid: str) -> Conn:
         conn = self.conns.get(sid)
