@@ -31,10 +31,18 @@ class Settings(BaseSettings):
     stooq_url: str = "https://stooq.com"
     yahoo_url: str = "https://query2.finance.yahoo.com"
     quote_timeout: float = Field(5.0, gt=0, le=60)
+    quote_cache_ttl: float = Field(15.0, ge=0, le=3600)  # seconds a quote is shared before refetching
+    quote_budget: int = Field(120, ge=1)  # upstream provider calls per minute per process
+    bot_user_rate: float = Field(0.2, gt=0)  # /stock commands per second per user...
+    bot_user_burst: int = Field(5, ge=1)  # ...and the burst allowed
+    bot_channel_rate: float = Field(1.0, gt=0)  # /stock commands per second per channel
+    bot_channel_burst: int = Field(20, ge=1)
     allowed_origins: str = ""
     trusted_proxies: str = ""  # peers whose X-Forwarded-For is believed (nginx)
     send_rate: float = Field(5.0, gt=0)
     send_burst: int = Field(20, ge=1)
+    event_rate: float = Field(20.0, gt=0)  # any Socket.IO events per second per connection
+    event_burst: int = Field(60, ge=1)
     login_rate: float = Field(0.2, gt=0)  # sustained login attempts per second per account and address
     login_burst: int = Field(10, ge=1)
     token_ttl: int = Field(7 * 24 * 3600, ge=60)  # seconds a session token stays valid
