@@ -15,7 +15,8 @@ test: install client ## set up everything, then run every test (Python, client u
 
 install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+# a new top-level package needs the editable install redone, so the packages are prerequisites too
+$(STAMP): setup.cfg pyproject.toml $(wildcard */__init__.py)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

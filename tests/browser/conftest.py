@@ -83,8 +83,6 @@ async def chat_server(tmp_path: Path, fake_stooq: FakeStooq) -> AsyncIterator[Ch
     port = _free_port()
     env = {
         **os.environ,
-        # The source tree first, so the entry point finds every package even with a stale editable install.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "CHAT_HOST": "127.0.0.1",
         "CHAT_PORT": str(port),
         "CHAT_STORAGE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
@@ -121,7 +119,7 @@ async def chat_server(tmp_path: Path, fake_stooq: FakeStooq) -> AsyncIterator[Ch
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed: apt-get install -y chromium")
+        pytest.fail("Chromium is not installed: apt-get install -y chromium (.ci/run does it)")
     async with async_playwright() as pw:
         instance = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
