@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install client test-python test-client lint typecheck clean
+.PHONY: run test install client test-python test-client lint stack clean
 
 run: install client ## set up everything, then start investor-chat standalone on http://127.0.0.1:8080
 	$(BIN)/investor-chat
@@ -32,6 +32,9 @@ test-client: client
 
 test-python: install
 	$(BIN)/pytest
+
+stack: install client ## the distributed stack locally: nginx on http://127.0.0.1:8000, 2 nodes, bot, archiver, SecantusDB, Redis db 1
+	$(BIN)/python -m scripts.stack --port 8000
 
 lint: install
 	$(BIN)/ruff check core server bot archiver tests examples scripts workers

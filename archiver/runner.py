@@ -6,12 +6,24 @@ import asyncio
 import logging
 from contextlib import AsyncExitStack
 
-from archiver.worker import Archiver
-from core.bus import open_bus
+from archiver.worker import BLOCK_MS, GROUP, Archiver
+from core.bus import ARCHIVE_STREAM, Bus, open_bus
 from core.settings import Settings
-from core.store import open_store
+from core.store import Store, open_store
+from workers.health import WorkerMetrics, health_server
 
 logger = logging.getLogger(__name__)
+
+
+class CountedArchiver(Archiver):
+    """The archiver with its steps counted for /metrics."""
+
+    def __init__(self, bus: Bus, store: Store, metrics: WorkerMetrics) -> None:
+        super().__init__(bus, store)
+        self.metrics = metrics
+
+    async def process_batch(self, block_ms: int = BLOCK_MS) -> int:
+        return await self.metrics.count(super().process_batch(block_ms))
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -20,6 +32,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         stack.push_async_callback(store.close)
         bus = open_bus(settings.bus_url)
         stack.push_async_callback(bus.close)
-        archiver = Archiver(bus, store)
+        metrics = WorkerMetrics(ARCHIVE_STREAM, GROUP)
+        await stack.enter_async_context(health_server(settings.host, settings.health_port, store, bus, metrics))
+        archiver = CountedArchiver(bus, store, metrics)
         logger.info("archiver %s consuming", archiver.consumer)
         await archiver.run(stop)

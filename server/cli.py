@@ -14,12 +14,14 @@ from core.settings import Settings, SettingsError, load_settings
 
 logger = logging.getLogger(__name__)
 MODES = ("standalone", "server", "bot", "archiver")
+CLIENT_MODES = ("tail", "say")  # talk to a running server: no CHAT_* server settings needed
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="investor-chat",
-        description="Real-time chat for investors. Settings come from CHAT_* variables; flags override them.",
+        description="Real-time chat for investors. Settings come from CHAT_* variables; flags override them. "
+        "`investor-chat tail|say --help` describes the client commands.",
     )
     parser.add_argument("mode", nargs="?", default="standalone", choices=MODES)
     parser.add_argument("--host", help="listen address (CHAT_HOST)")
@@ -31,6 +33,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in CLIENT_MODES:
+        from server.client_cli import main as client_main
+
+        raise SystemExit(client_main(argv))
     args = parse_args(argv)
     overrides = {
         key: value
@@ -77,6 +84,9 @@ def _serve(settings: Settings, *, standalone: bool) -> None:
         from server.app import create_app
 
         app = create_app(settings)
+    from server import heap
+
+    app.on_startup.append(heap.settle)  # last: after every cleanup context has built its part of the heap
     logger.info("investor-chat %s listening on http://%s:%d", "standalone" if standalone else "server",
                 settings.host, settings.port)
     web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10)

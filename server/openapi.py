@@ -10,7 +10,7 @@ _ERROR_CODES = {
     400: "Bad input: invalid_json, invalid_payload, invalid_username, invalid_password, "
     "invalid_channel_name, invalid_parameter",
     401: "unauthorized or invalid_credentials",
-    403: "forbidden_origin: a cookie-authenticated change from a foreign page",
+    403: "forbidden_origin: a cookie-authenticated change, or a login from a browser, from a foreign page",
     404: "channel_not_found or not_found",
     409: "username_taken or channel_exists",
     413: "payload_too_large",
@@ -56,12 +56,12 @@ OPENAPI: dict[str, Any] = {
         "/api/register": {"post": {
             "summary": "Create an account and log in",
             "requestBody": _body("Credentials"),
-            "responses": {"201": _json("Session", "Registered; also sets the session cookie"), **_errors(400, 409, 413, 429, 500)},
+            "responses": {"201": _json("Session", "Registered; also sets the session cookie"), **_errors(400, 403, 409, 413, 429, 500)},
         }},
         "/api/login": {"post": {
             "summary": "Log in",
             "requestBody": _body("Credentials"),
-            "responses": {"200": _json("Session", "Logged in; also sets the session cookie"), **_errors(400, 401, 413, 429, 500)},
+            "responses": {"200": _json("Session", "Logged in; also sets the session cookie"), **_errors(400, 401, 403, 413, 429, 500)},
         }},
         "/api/logout": {"post": {
             "summary": "Log out: the token stops working and the cookie is cleared",
@@ -97,6 +97,18 @@ OPENAPI: dict[str, Any] = {
             ],
             "responses": {"200": _json("MessagePage", "Messages"), **_errors(400, 401, 404, 500)},
         }},
+        "/api/quotes": {"get": {
+            "summary": "Quotes for up to 10 codes (stooq or Yahoo form), cached for a few seconds",
+            "security": _SECURED,
+            "parameters": [
+                {"name": "symbols", "in": "query", "required": True, "description": "comma separated, e.g. AAPL,vod.uk,^spx", "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": _json("QuoteList", "One quote per code that could be had, one error per code that could not"),
+                "429": {**_error(500), "description": "rate_limited"},
+                **_errors(400, 401, 500),
+            },
+        }},
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "Running"}}}},
         "/readyz": {"get": {"summary": "Readiness: store and bus answer", "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
@@ -126,6 +138,23 @@ OPENAPI: dict[str, Any] = {
             "Channel": _CHANNEL,
             "ChannelList": {"type": "object", "required": ["channels"], "properties": {"channels": {"type": "array", "items": _CHANNEL}}},
             "Message": Message.model_json_schema(ref_template="#/components/schemas/{model}"),
+            "QuoteList": {
+                "type": "object",
+                "required": ["quotes", "errors", "resolved"],
+                "properties": {
+                    "quotes": {"type": "array", "items": {"$ref": "#/components/schemas/Quote"}},
+                    "errors": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["symbol", "code", "message"],
+                        "properties": {
+                            "symbol": {"type": "string", "description": "the code as requested"},
+                            "code": {"type": "string", "enum": ["invalid_symbol", "unknown_symbol", "provider_error", "timeout", "busy"]},
+                            "message": {"type": "string"},
+                        },
+                    }},
+                    "resolved": {"type": "object", "additionalProperties": {"type": "string"}, "description": "requested code -> the `symbol` of its quote"},
+                },
+            },
             "MessagePage": {
                 "type": "object",
                 "required": ["messages", "has_more"],

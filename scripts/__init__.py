@@ -1,0 +1,1 @@
+"""Developer tools: the local distributed stack and the nginx config renderer."""

@@ -1,0 +1,97 @@
+"""End to end on the local stack: clients on different nodes, through nginx and direct, chat together."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+import pytest
+
+from scripts.stack import Stack
+from tests.services import redis_session_url  # noqa: F401  (fixture)
+from tests.stack_fixtures import BoundClient, bound_session, stack  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(120)]
+MakeClient = Callable[..., Awaitable[BoundClient]]
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[MakeClient]:
+    """Registered, connected users at a base URL, from a local address; all closed at the end."""
+    clients: list[BoundClient] = []
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def make(base_url: str, local_ip: str = "127.0.0.1") -> BoundClient:
+        http = bound_session(local_ip)
+        sessions.append(http)
+        client = BoundClient(base_url, http)
+        clients.append(client)
+        await client.register(f"u{uuid.uuid4().hex[:10]}")
+        await client.connect()
+        return client
+
+    yield make
+    for client in clients:
+        await client.sio.disconnect()
+    for http in sessions:
+        await http.close()
+
+
+async def connections(node_url: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(node_url + "/metrics") as resp:
+        text = await resp.text()
+    found = re.search(r"^chat_socket_connections (\S+)$", text, re.MULTILINE)
+    assert found, text
+    return float(found.group(1))
+
+
+async def test_clients_on_different_nodes_see_each_others_messages_and_presence(
+    stack: Stack, make_client: MakeClient  # noqa: F811
+) -> None:
+    node1, node2 = stack.node_urls()
+    alice = await make_client(stack.url, "127.0.1.1")
+    bob = await make_client(stack.url, "127.0.2.1")
+    carol = await make_client(node1)
+    dave = await make_client(node2)
+    # ip_hash put the two nginx clients on different nodes: one nginx client plus one direct on each
+    assert [await connections(node1), await connections(node2)] == [2, 2]
+
+    joined = await alice.call("join", {"channel": "general"})
+    assert joined["ok"] is True
+    for other in (bob, carol, dave):
+        ack = await other.call("join", {"channel": "general"})
+        assert ack["ok"] is True and alice.username in ack["members"]
+    for other in (bob, carol, dave):
+        online = {"channel": "general", "user": other.username, "online": True}
+        await alice.wait_for("presence", online.__eq__)
+
+    sent = await alice.call("send", {"channel": "general", "text": "AAPL looks strong"})
+    assert sent["ok"] is True
+    for client in (alice, bob, carol, dave):
+        message = await client.wait_for("message", lambda m: m["id"] == sent["message"]["id"])
+        assert (message["user"], message["text"]) == (alice.username, "AAPL looks strong")
+
+    reply = await dave.call("send", {"channel": "general", "text": "agreed"})
+    assert reply["message"]["seq"] == sent["message"]["seq"] + 1  # one sequence across nodes
+    for client in (alice, bob, carol):
+        await client.wait_for("message", lambda m: m["id"] == reply["message"]["id"])
+
+    await bob.sio.disconnect()
+    offline = {"channel": "general", "user": bob.username, "online": False}
+    await carol.wait_for("presence", offline.__eq__)
+
+
+async def test_nginx_serves_the_client_and_hides_metrics(stack: Stack) -> None:  # noqa: F811
+    async with aiohttp.ClientSession() as http:
+        async with http.get(stack.url + "/some/spa/route") as resp:
+            assert resp.status == 200 and resp.headers["Cache-Control"] == "no-cache"
+            assert "<div id=" in await resp.text()
+        async with http.get(stack.url + "/readyz") as resp:
+            assert resp.status == 200
+        async with http.get(stack.url + "/metrics") as resp:
+            assert resp.status == 404
+        async with http.get(stack.url + "/api/me") as resp:
+            assert resp.status == 401
+            assert (await resp.json())["error"]["code"] == "unauthorized"
