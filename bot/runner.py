@@ -10,12 +10,32 @@ from typing import Any
 import socketio
 
 from bot.quotes import QuoteService
-from bot.worker import Bot
-from core.bus import consumer_name, open_bus
+from bot.worker import BLOCK_MS, GROUP, Bot, Emit, Limits
+from core.bus import BOT_STREAM, Bus, consumer_name, open_bus
 from core.settings import Settings
-from core.store import open_store
+from core.store import Store, open_store
+from workers.health import WorkerMetrics, health_server
 
 logger = logging.getLogger(__name__)
+
+
+class CountedBot(Bot):
+    """The bot with its steps counted for /metrics."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        store: Store,
+        quotes: QuoteService,
+        emit: Emit,
+        metrics: WorkerMetrics,
+        limits: Limits,
+    ) -> None:
+        super().__init__(bus, store, quotes, emit, consumer_name(), limits)
+        self.metrics = metrics
+
+    async def process_batch(self, block_ms: int = BLOCK_MS) -> int:
+        return await self.metrics.count(super().process_batch(block_ms))
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -24,15 +44,15 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         stack.push_async_callback(store.close)
         bus = open_bus(settings.bus_url)
         stack.push_async_callback(bus.close)
-        quotes = await stack.enter_async_context(
-            QuoteService(settings.providers, yahoo_url=settings.yahoo_url, stooq_url=settings.stooq_url,
-                         timeout=settings.quote_timeout)
-        )
+        metrics = WorkerMetrics(BOT_STREAM, GROUP)
+        await stack.enter_async_context(health_server(settings.host, settings.health_port, store, bus, metrics))
+        # The bus doubles as the quote cache, so every replica shares one.
+        quotes = await stack.enter_async_context(QuoteService.from_settings(settings, cache=bus))
         manager = socketio.AsyncRedisManager(settings.bus_url, write_only=True)
 
         async def emit(event: str, data: Any, room: str) -> None:
             await manager.emit(event, data, room=room, namespace="/")
 
-        bot = Bot(bus, store, quotes, emit, consumer_name())
+        bot = CountedBot(bus, store, quotes, emit, metrics, Limits.from_settings(settings))
         logger.info("bot %s consuming", bot.consumer)
         await bot.run(stop)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,8 +15,9 @@ from bot.quotes import QuoteError, QuoteService, format_reply, parse_code
 from core.bus import BOT_STREAM, Bus, Entry
 from core.commands import HELP_TEXT, parse_command
 from core.errors import ChatError
-from core.models import BOT_NAME, Command, Message, iso, new_id, utcnow
+from core.models import BOT_NAME, Command, Message, Quote, iso, new_id, utcnow
 from core.posting import publish
+from core.settings import Settings
 from core.store import Store
 
 logger = logging.getLogger(__name__)
@@ -24,39 +27,97 @@ BLOCK_MS = 1000
 CLAIM_IDLE_MS = 60_000  # longer than the slowest provider chain, so a live bot keeps its work
 MAX_DELIVERIES = 3
 
+USER_LIMITED = "You are asking for quotes too fast; wait a few seconds and try again."
+CHANNEL_LIMITED = "The bot is answering a lot in #{channel} right now; try again in a few seconds."
+SORRY = "Sorry, the bot could not answer {text!r}; please try again later."
+# The per-code reason on a line of a several-code reply.
+REASONS = {
+    "invalid_symbol": "not a valid stock code",
+    "unknown_symbol": "unknown stock code",
+    "provider_error": "quote service unavailable, try again later",
+    "timeout": "quote service too slow, try again later",
+    "busy": "quote service busy, try again in a minute",
+}
+
 # emit(event, data, room): the Socket.IO server in standalone, a write-only Redis manager otherwise
 Emit = Callable[[str, Any, str], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Token buckets for /stock commands, kept on the bus so every bot replica shares them."""
+
+    user_rate: float = 0.2
+    user_burst: int = 5
+    channel_rate: float = 1.0
+    channel_burst: int = 20
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            settings.bot_user_rate,
+            settings.bot_user_burst,
+            settings.bot_channel_rate,
+            settings.bot_channel_burst,
+        )
+
+
 class Bot:
-    def __init__(self, bus: Bus, store: Store, quotes: QuoteService, emit: Emit, consumer: str) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        store: Store,
+        quotes: QuoteService,
+        emit: Emit,
+        consumer: str,
+        limits: Limits | None = None,
+    ) -> None:
         self.bus = bus
         self.store = store
         self.quotes = quotes
         self.emit = emit
         self.consumer = consumer
+        self.limits = limits or Limits()
+        self.claim_idle_ms = CLAIM_IDLE_MS
 
     async def process_batch(self, block_ms: int = BLOCK_MS) -> int:
         """One step: answer up to BATCH commands concurrently; returns how many were handled."""
         entries = await self.bus.read(
-            BOT_STREAM, GROUP, self.consumer, count=BATCH, block_ms=block_ms, claim_idle_ms=CLAIM_IDLE_MS
+            BOT_STREAM, GROUP, self.consumer, count=BATCH, block_ms=block_ms,
+            claim_idle_ms=self.claim_idle_ms,
         )
         await asyncio.gather(*(self._handle(e) for e in entries))
         return len(entries)
 
     async def _handle(self, entry: Entry) -> None:
-        if entry.deliveries > MAX_DELIVERIES:
-            logger.error("dead-lettering command %s after %d deliveries", entry.id, entry.deliveries - 1)
-            await self.bus.dead_letter(BOT_STREAM, GROUP, entry, "too many deliveries")
-            return
+        """Ack the entry once answered; leave it pending after a failure (another delivery retries
+        it) and dead-letter it after MAX_DELIVERIES, telling the asker. Never raises."""
         try:
             command = Command.model_validate_json(entry.data)
         except ValidationError:
             logger.error("dead-lettering malformed command %s", entry.id)
-            await self.bus.dead_letter(BOT_STREAM, GROUP, entry, "malformed")
+            await self._dead_letter(entry, "malformed", None)
             return
-        await self.answer(command)
-        await self.bus.ack(BOT_STREAM, GROUP, [entry.id])
+        if entry.deliveries > MAX_DELIVERIES:
+            logger.error("dead-lettering command %s after %d deliveries", entry.id, entry.deliveries - 1)
+            await self._dead_letter(entry, "too many deliveries", command)
+            return
+        try:
+            await self.answer(command)
+            await self.bus.ack(BOT_STREAM, GROUP, [entry.id])
+        except Exception:
+            logger.exception(
+                "answering command %s failed (delivery %d)", entry.id, entry.deliveries,
+                extra={"command": command.id, "channel": command.channel},
+            )
+            if entry.deliveries >= MAX_DELIVERIES:
+                await self._dead_letter(entry, "answer failed", command)
+
+    async def _dead_letter(self, entry: Entry, reason: str, command: Command | None) -> None:
+        with contextlib.suppress(Exception):
+            await self.bus.dead_letter(BOT_STREAM, GROUP, entry, reason)
+            if command is not None:
+                await self._private(command, SORRY.format(text=command.text[:40]))
 
     async def answer(self, command: Command) -> None:
         try:
@@ -67,22 +128,52 @@ class Bot:
         if parsed.name == "help":
             await self._private(command, HELP_TEXT)
             return
-        for code in parsed.args:
-            await self._quote(command, code)
+        refusal = await self._over_limit(command)
+        if refusal is not None:
+            await self._private(command, refusal)
+            return
+        codes = list(dict.fromkeys(code.strip().upper() for code in parsed.args))
+        results = await asyncio.gather(*(self._lookup(code) for code in codes))
+        await self._reply(command, results)
 
-    async def _quote(self, command: Command, code: str) -> None:
+    async def _over_limit(self, command: Command) -> str | None:
+        """Why this command may not be answered now, or None. The user's bucket goes first so
+        one user's flood cannot drain the channel's."""
+        limits = self.limits
+        if not await self.bus.allow(f"bot:user:{command.user}", limits.user_rate, limits.user_burst):
+            return USER_LIMITED
+        channel = command.channel
+        if not await self.bus.allow(f"bot:channel:{channel}", limits.channel_rate, limits.channel_burst):
+            return CHANNEL_LIMITED.format(channel=channel)
+        return None
+
+    async def _lookup(self, code: str) -> tuple[str, Quote | QuoteError]:
+        """(the reply line or failure line, the quote or the error) for one code."""
         try:
             instrument = parse_code(code)
+        except QuoteError as exc:
+            return f"{code[:20]}: {REASONS[exc.code]}", exc
+        try:
             quote = await self.quotes.get(code)
         except QuoteError as exc:
-            await self._private(command, exc.message)
+            return f"{instrument.code}: {REASONS[exc.code]}", exc
+        return format_reply(instrument, quote), quote
+
+    async def _reply(self, command: Command, results: list[tuple[str, Quote | QuoteError]]) -> None:
+        quotes = [outcome for _, outcome in results if isinstance(outcome, Quote)]
+        if not quotes:
+            errors = [outcome for _, outcome in results if isinstance(outcome, QuoteError)]
+            # One code: its own message says it best; several: one line each.
+            text = errors[0].message if len(results) == 1 else "\n".join(line for line, _ in results)
+            await self._private(command, text)
             return
         reply = Message(
-            id=new_id(), channel=command.channel, user=BOT_NAME, text=format_reply(instrument, quote),
-            ts=iso(utcnow()), bot=True, quote=quote,
+            id=new_id(), channel=command.channel, user=BOT_NAME,
+            text="\n".join(line for line, _ in results), ts=iso(utcnow()), bot=True,
+            quote=quotes[0], quotes=quotes if len(results) > 1 else None,
         )
-        # keyed by command and code: a command redelivered after a crash posts no second reply
-        posted, _ = await publish(self.bus, self.store, reply, f"{BOT_NAME}\x00{command.id}\x00{code}")
+        # keyed by command: a command redelivered after a crash posts no second reply
+        posted, _ = await publish(self.bus, self.store, reply, f"{BOT_NAME}\x00{command.id}")
         await self.emit("message", posted.wire(), f"channel:{command.channel}")
 
     async def _private(self, command: Command, text: str) -> None:

@@ -50,6 +50,10 @@ class Quote(BaseModel):
     market_state: str
     source: str
     series: list[str] = Field(default_factory=list)
+    # The exchange's own clock: its IANA zone and `as_of` in it (ISO 8601 with its UTC offset).
+    exchange_tz: str | None = None
+    as_of_local: str | None = None
+    stale: bool = False  # older than one trading session of its market
 
 
 class Message(BaseModel):
@@ -65,6 +69,7 @@ class Message(BaseModel):
     ts: str
     bot: bool = False
     quote: Quote | None = None
+    quotes: list[Quote] | None = None  # every quote of a several-code bot reply; `quote` is the first
     ephemeral: bool = False
 
     def wire(self) -> dict[str, Any]:

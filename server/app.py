@@ -11,7 +11,7 @@ from core.bus import Bus, open_bus
 from core.models import DEFAULT_CHANNEL, Channel, iso, utcnow
 from core.settings import Settings
 from core.store import Store, open_store
-from server import api, ops, realtime, web_client
+from server import api, ops, quotes_api, realtime, web_client
 from server.auth import Accounts
 from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, STORE
 from server.metrics import Metrics
@@ -33,6 +33,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | Non
     app.cleanup_ctx.append(_accounts_ctx)
     realtime.attach(app)
     api.add_routes(app)
+    quotes_api.setup(app)
     ops.add_routes(app)
     web_client.add_routes(app)
     return app

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from archiver.worker import Archiver
 from bot.quotes import QuoteService
-from bot.worker import Bot
+from bot.worker import Bot, Limits
 from core.bus import consumer_name
 from core.settings import Settings
 from server.app import create_app
@@ -30,11 +30,10 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
         await sio.emit(event, data, room=room)
 
     stop = asyncio.Event()
-    async with QuoteService(
-        settings.providers, yahoo_url=settings.yahoo_url, stooq_url=settings.stooq_url, timeout=settings.quote_timeout
-    ) as quotes:
+    async with QuoteService.from_settings(settings, cache=bus) as quotes:
+        bot = Bot(bus, store, quotes, emit, consumer_name(), Limits.from_settings(settings))
         tasks = [
-            asyncio.create_task(Bot(bus, store, quotes, emit, consumer_name()).run(stop), name="bot"),
+            asyncio.create_task(bot.run(stop), name="bot"),
             asyncio.create_task(Archiver(bus, store).run(stop), name="archiver"),
         ]
         yield

@@ -198,6 +198,31 @@ async def test_allow_refills_at_the_rate(bus: Bus) -> None:
     assert not await bus.allow("alice", 10, 1)
 
 
+# The shared cache
+
+
+async def test_a_cached_value_is_read_back_until_it_expires(bus: Bus) -> None:
+    assert await bus.cache_get("quote:AAPL.US") is None
+    await bus.cache_set("quote:AAPL.US", b'{"price": "93.42"}', 0.2)
+    await bus.cache_set("quote:MSFT.US", b"other", 5)
+    assert await bus.cache_get("quote:AAPL.US") == b'{"price": "93.42"}'
+    await bus.cache_set("quote:AAPL.US", b"newer", 0.2)  # a set replaces the value
+    assert await bus.cache_get("quote:AAPL.US") == b"newer"
+    await asyncio.sleep(0.3)
+    assert await bus.cache_get("quote:AAPL.US") is None
+    assert await bus.cache_get("quote:MSFT.US") == b"other"
+
+
+async def test_the_cache_is_shared_by_every_client_of_one_redis(redis_url: str) -> None:
+    first, second = RedisBus(redis_url), RedisBus(redis_url)
+    try:
+        await first.cache_set("quote:VOD.UK", b"72.50", 5)
+        assert await second.cache_get("quote:VOD.UK") == b"72.50"
+    finally:
+        await first.close()
+        await second.close()
+
+
 # Presence
 
 

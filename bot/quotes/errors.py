@@ -6,7 +6,7 @@ from typing import Literal
 
 from core.errors import ChatError
 
-QuoteErrorCode = Literal["invalid_symbol", "unknown_symbol", "provider_error", "timeout"]
+QuoteErrorCode = Literal["invalid_symbol", "unknown_symbol", "provider_error", "timeout", "busy"]
 
 # The HTTP-ish status says whose fault it is: the asker's code, or a provider that let us down.
 _STATUS: dict[str, int] = {
@@ -14,6 +14,7 @@ _STATUS: dict[str, int] = {
     "unknown_symbol": 404,
     "provider_error": 502,
     "timeout": 504,
+    "busy": 503,  # our own upstream budget is spent
 }
 
 

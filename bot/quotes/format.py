@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from bot.quotes.symbols import Instrument
 from core.models import Quote
@@ -11,7 +13,23 @@ MIN_PLACES = 2
 
 
 def format_reply(instrument: Instrument, quote: Quote) -> str:
-    """`AAPL.US quote is $93.42 per share`, `^SPX is at 5,123.40 points`, `EURUSD is at 1.0842`."""
+    """`AAPL.US quote is $93.42 per share`, `^SPX is at 5,123.40 points`, `EURUSD is at 1.0842`,
+    followed by a stale-data label when the quote is older than one trading session."""
+    line = format_price(instrument, quote)
+    if quote.stale:
+        line += f" (stale: last traded {format_local_time(quote)})"
+    return line
+
+
+def format_local_time(quote: Quote) -> str:
+    """`Thu 26 Nov 16:00 EST`: the quote's time on its exchange's clock."""
+    moment = datetime.fromisoformat(quote.as_of)
+    if quote.exchange_tz:
+        moment = moment.astimezone(ZoneInfo(quote.exchange_tz))
+    return f"{moment:%a %d %b %H:%M} {moment.tzname()}"
+
+
+def format_price(instrument: Instrument, quote: Quote) -> str:
     price = Decimal(quote.price)
     if instrument.kind == "share":
         return f"{instrument.code} quote is {format_money(price, quote.currency)} per share"

@@ -55,7 +55,7 @@ class StooqProvider:
         # Days before the quote's are history; the quote itself is today's point, traded or not.
         earlier = [close for day, close in _daily_closes(history) if day < row["Date"]]
         previous = earlier[-1] if earlier else None
-        series = (earlier + [price])[-SERIES_POINTS:]
+        series = [*earlier, price][-SERIES_POINTS:]
         change, change_pct = change_vs(price, previous)
         return Quote(
             symbol=instrument.code,

@@ -23,6 +23,7 @@ _STOOQ_MARKETS: dict[str, tuple[str, str]] = {
     "hk": ("HK", "HKD"),
     "pl": ("WA", "PLN"),
 }
+_SHARE_CLASSES = frozenset({"A", "B", "C"})
 _YAHOO_MARKETS = {yahoo: stooq for stooq, (yahoo, _) in _STOOQ_MARKETS.items() if yahoo}
 
 # stooq index -> Yahoo index; both directions are read from this one table.
@@ -134,6 +135,9 @@ def _share(code: str) -> Instrument:
     ticker, dot, suffix = code.rpartition(".")
     if not dot:
         ticker, suffix = code, "US"
+    elif suffix in _SHARE_CLASSES:
+        # BRK.B, as brokers write it, is Yahoo's BRK-B and stooq's brk-b.us.
+        ticker, suffix = f"{ticker}-{suffix}", "US"
     stooq_market = (
         suffix.lower() if suffix.lower() in _STOOQ_MARKETS else _YAHOO_MARKETS.get(suffix)
     )

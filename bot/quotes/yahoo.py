@@ -142,6 +142,7 @@ def _quote(instrument: Instrument, meta: Mapping[str, Any], closes: list[Decimal
         market_state=_trading_state(meta, now) or market_state(instrument, now),
         source="yahoo",
         series=[text(close) for close in closes[-SERIES_POINTS:]],
+        exchange_tz=zone if isinstance(zone := meta.get("exchangeTimezoneName"), str) else None,
     )
 
 

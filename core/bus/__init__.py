@@ -71,6 +71,12 @@ class Bus(Protocol):
     async def allow(self, key: str, rate: float, burst: int) -> bool:
         """Token bucket: take one token from `key`'s bucket if there is one."""
 
+    async def cache_get(self, key: str) -> bytes | None:
+        """The value cached under `key`, or None when it is absent or expired."""
+
+    async def cache_set(self, key: str, value: bytes, ttl: float) -> None:
+        """Cache `value` under `key` for `ttl` seconds, shared by every process on this bus."""
+
     async def presence_add(self, channel: str, user: str, sid: str) -> bool:
         """Count one connection of `user` in `channel`; True when it is the user's first."""
 

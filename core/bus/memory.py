@@ -46,6 +46,7 @@ class MemoryBus:
         self._streams: dict[str, _Stream] = defaultdict(_Stream)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._presence: dict[str, dict[str, set[str]]] = defaultdict(dict)
+        self._cache: dict[str, tuple[bytes, float]] = {}
 
     async def ping(self) -> None:
         return None
@@ -160,6 +161,18 @@ class MemoryBus:
             return False
         self._buckets[key] = (tokens - 1, now)
         return True
+
+    async def cache_get(self, key: str) -> bytes | None:
+        hit = self._cache.get(key)
+        if hit is None or hit[1] <= time.monotonic():
+            return None
+        return hit[0]
+
+    async def cache_set(self, key: str, value: bytes, ttl: float) -> None:
+        now = time.monotonic()
+        if len(self._cache) > SWEEP_EVERY:
+            self._cache = {k: v for k, v in self._cache.items() if v[1] > now}
+        self._cache[key] = (value, now + ttl)
 
     async def presence_add(self, channel: str, user: str, sid: str) -> bool:
         sids = self._presence[channel].setdefault(user, set())

@@ -354,6 +354,13 @@ class RedisBus:
     async def allow(self, key: str, rate: float, burst: int) -> bool:
         return bool(await self._allow(keys=[f"chat:rate:{key}"], args=[rate, burst]))
 
+    async def cache_get(self, key: str) -> bytes | None:
+        value: bytes | str | None = await self._redis.get(f"chat:cache:{key}")
+        return value.encode() if isinstance(value, str) else value
+
+    async def cache_set(self, key: str, value: bytes, ttl: float) -> None:
+        await self._redis.set(f"chat:cache:{key}", value, px=max(1, int(ttl * 1000)))
+
     async def presence_add(self, channel: str, user: str, sid: str) -> bool:
         self._local[(channel, user)].add(sid)
         self._start_heartbeat()

@@ -11,7 +11,7 @@ from typing import Literal
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-Failure = Literal["unknown", "html", "limit", "429", "500", "slow", "malformed"]
+Failure = Literal["unknown", "html", "limit", "429", "500", "slow", "malformed", "empty"]
 MarketState = Literal["open", "closed", "pre-market", "after-hours"]
 SERIES_POINTS = 30
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -12,6 +13,7 @@ QUOTE_HEADER = "Symbol,Date,Time,Open,High,Low,Close,Volume,Name"
 HISTORY_HEADER = "Date,Open,High,Low,Close,Volume"
 LIMIT_TEXT = "Exceeded the daily hits limit"
 STOOQ_ZONE = ZoneInfo("Europe/Warsaw")
+WEEKEND_STAMP = time(22)
 
 
 class FakeStooq(FakeProvider):
@@ -44,7 +46,10 @@ class FakeStooq(FakeProvider):
             row = ",".join([symbol.upper(), *["N/D"] * 7, symbol.upper()])
             return _csv(f"{QUOTE_HEADER}\n{row}\n")
         local = security.last_trade().astimezone(STOOQ_ZONE)
-        day = trading_days(1, local.date())[0]  # a weekend shows Friday's quote
+        day = trading_days(1, local.date())[0]
+        if day != local.date():
+            # A weekend shows Friday's last quote, stamped at New York's close.
+            local = datetime.combine(day, WEEKEND_STAMP, STOOQ_ZONE)
         price, name = security.price, security.name or symbol.upper()
         row = f"{symbol.upper()},{day},{local:%H:%M:%S},{price},{price},{price},{price},1000,{name}"
         return _csv(f"{QUOTE_HEADER}\n{row}\n")
@@ -77,6 +82,8 @@ class FakeStooq(FakeProvider):
             return web.Response(status=500, text=HTML_PAGE, content_type="text/html")
         if failure == "malformed":
             return _csv("Symbol;Data;Czas\nAAPL.US;2024")
+        if failure == "empty":
+            return _csv("")
         return None
 
 

@@ -80,6 +80,8 @@ class FakeYahoo(FakeProvider):
             return web.Response(status=500, text=HTML_PAGE, content_type="text/html")
         if failure == "html":
             return web.Response(text=HTML_PAGE, content_type="text/html")
+        if failure == "empty":
+            return web.Response(text="", content_type="application/json")
         if failure == "malformed":
             return web.Response(
                 text='{"chart": {"result": [{"meta": ', content_type="application/json"
