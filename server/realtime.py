@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import orjson
 import socketio
+from socketio import packet
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
@@ -84,18 +85,26 @@ def user_room(user: str) -> str:
 REALTIME: web.AppKey[Realtime] = web.AppKey("realtime")
 
 
+class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio dispatches events by name, so a client could fire the server's own
+    `connect`/`disconnect` handlers: those names get an unknown_event ack instead."""
+
+    async def _handle_event_internal(
+        self, server: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None
+    ) -> None:
+        if data and data[0] in self.reserved_events:
+            if id is not None:
+                ack = {"ok": False, "error": {"code": "unknown_event", "message": f"{data[0]!r} is reserved"}}
+                await server._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=[ack]))
+            return
+        await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+
+
 def create_sio(settings: Settings) -> socketio.AsyncServer:
-    import os
-    if os.environ.get("AB_PLAIN"):  # TEMP A/B
-        manager = (
-            socketio.AsyncRedisManager(settings.bus_url)
-            if settings.bus_url.startswith(("redis:", "rediss:"))
-            else socketio.AsyncManager()
-        )
-    else:
-        manager = fanout.create_manager(settings.bus_url, _Json)
+    # room broadcasts framed once and written to each local websocket (server/fanout.py)
+    manager = fanout.create_manager(settings.bus_url, _Json)
     extra = settings.origins
-    sio = socketio.AsyncServer(
+    sio = ChatSocketServer(
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins=lambda origin, environ: environ_origin_allowed(origin, environ, extra),
@@ -106,8 +115,7 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
-    if not os.environ.get("AB_PLAIN"):
-        fanout.install(sio)
+    fanout.install(sio)
     return sio
 
 
@@ -140,8 +148,11 @@ async def _session_sweeper(app: web.Application) -> AsyncIterator[None]:
 async def _close_sockets(app: web.Application) -> None:
     """Disconnect every client first: open WebSockets would otherwise hold the shutdown up.
     Clients reconnect (through nginx, to another node) and catch up by seq."""
-    if app[SIO].eio.sockets:  # engine.io's disconnect-all fails on an empty set
-        await app[SIO].eio.disconnect()
+    eio = app[SIO].eio
+    for socket in list(eio.sockets.values()):
+        # wait=False: waiting for the send queue to drain hangs on a socket whose writer has gone
+        await socket.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+    eio.sockets.clear()
     await app[SIO].shutdown()
 
 
@@ -214,7 +225,8 @@ class Realtime:
         settings = self.app[SETTINGS]
         self.conns[sid] = Conn(
             session.username, session.jti, session.expires_at.timestamp(),
-            TokenBucket(settings.event_rate, settings.event_burst),
+            # a send is an event too: the event budget never undercuts the send budget
+            TokenBucket(max(settings.event_rate, settings.send_rate), max(settings.event_burst, settings.send_burst)),
         )
         await self.sio.enter_room(sid, user_room(session.username))
         self.app[METRICS].connections.inc()

@@ -1,0 +1,127 @@
+"""Room broadcasts encoded and framed once, then written as the same bytes to every local websocket.
+
+python-socketio's manager sends a broadcast through two tasks, a queue hop and one encode-and-frame
+per recipient; at chat fan-out that per-recipient work is most of the server's CPU. This manager keeps
+its protocol (the bytes on the wire are the ones python-socketio would send) and takes its normal path
+for whatever the shortcut cannot serve: polling clients, a socket with packets still queued or a
+full write buffer, binary payloads and emits that expect callbacks.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import socketio
+from aiohttp import WSMsgType, web
+from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
+from socketio import packet as sio_packet
+
+_TEXT_FIN = 0x80 | int(WSMsgType.TEXT)
+
+
+def frame(payload: bytes) -> bytes:
+    """One unmasked final text frame (RFC 6455 §5.2), as a server sends it."""
+    size = len(payload)
+    if size < 126:
+        return struct.pack("!BB", _TEXT_FIN, size) + payload
+    if size < 65536:
+        return struct.pack("!BBH", _TEXT_FIN, 126, size) + payload
+    return struct.pack("!BBQ", _TEXT_FIN, 127, size) + payload
+
+
+class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
+    """engine.io's aiohttp websocket, remembered on its engine.io socket so the manager can reach it.
+    Without permessage-deflate (as socket.io's own default): one frame can then serve every client."""
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = web.WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        owner = getattr(self.handler, "__self__", None)  # the engine.io socket whose handler this is
+        if owner is not None:
+            owner.fanout_ws = self._sock
+        try:
+            await self.handler(self)
+        finally:
+            if owner is not None:
+                owner.fanout_ws = None
+        return self._sock
+
+
+def install(sio: socketio.AsyncServer) -> None:
+    """Make this server's engine.io websockets reachable by the fan-out manager."""
+    sio.eio._async = {**sio.eio._async, "websocket": TrackedWebSocket}
+
+
+def _write_direct(sock: Any, data: bytes) -> bool:
+    """Write a pre-built frame now if that cannot reorder it with packets already on their way."""
+    ws = getattr(sock, "fanout_ws", None)
+    if ws is None or sock.closed or sock.upgrading or not sock.upgraded:
+        return False
+    queue = sock.queue
+    # engine.io's writer task is idle only while it waits in queue.get() on an empty queue; any other
+    # moment it may hold packets taken from the queue but not yet written.
+    if not queue.empty() or not queue._getters:
+        return False
+    writer = ws._writer
+    if writer is None or writer._closing or writer.protocol._paused:
+        return False  # closing, or a slow reader: let the writer task queue and drain
+    transport = writer.transport
+    if transport is None or transport.is_closing():
+        return False
+    transport.write(data)
+    return True
+
+
+class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
+    """socketio.AsyncManager whose callback-free emits encode and frame once per call."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.direct_writes = 0  # deliveries written as the shared frame
+        self.queued_writes = 0  # deliveries that took engine.io's own path
+
+    async def emit(self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
+                   callback: Any = None, to: Any = None, **kwargs: Any) -> None:
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,  # type: ignore[no-any-return]
+                                      callback=callback, **kwargs)
+        args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        encoded = self.server.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, *args]).encode()
+        if isinstance(encoded, list):  # binary attachments travel as several packets
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,  # type: ignore[no-any-return]
+                                      **kwargs)
+        eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        prebuilt = frame(eio_pkt.encode().encode())
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        sockets = self.server.eio.sockets
+        queued = []
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            sock = sockets.get(eio_sid)
+            if sock is None or sock.closed:
+                continue
+            if _write_direct(sock, prebuilt):
+                self.direct_writes += 1
+            else:
+                queued.append(sock)
+        self.queued_writes += len(queued)
+        for sock in queued:
+            # engine.io's own path: the unbounded queue never blocks, the writer frames it
+            await sock.send(eio_pkt)
+        return None
+
+
+class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):  # type: ignore[misc]
+    """The Redis message queue, delivering locally through FrameOnceManager.emit."""
+
+
+def create_manager(bus_url: str, json: Any) -> socketio.AsyncManager:
+    if bus_url.startswith(("redis:", "rediss:")):
+        return FrameOnceRedisManager(bus_url, json=json)
+    return FrameOnceManager()
