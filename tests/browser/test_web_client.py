@@ -278,3 +278,61 @@ async def test_narrow_screen_and_keyboard_only(signed_up: UserFactory, screensho
     await box.fill("x" * 2001)
     await expect(page.get_by_text("1 characters over the limit")).to_be_visible()
     await expect(page.get_by_role("button", name="Send message")).to_be_disabled()
+
+
+async def test_cashtags_show_price_chips_and_several_codes_show_several_cards(
+    signed_up: UserFactory, screenshot: Shot
+) -> None:
+    alice = await signed_up("alice")
+    bob = await signed_up("bob")
+    asked: list[str] = []
+    alice.page.on("request", lambda req: asked.append(req.url) if "/api/quotes" in req.url else None)
+
+    await alice.send("watching $AAPL today")
+    for user in (alice, bob):
+        text = user.message("watching")
+        chip = text.get_by_test_id("cashtag")
+        await expect(chip).to_have_count(1)
+        await expect(chip).to_have_attribute("data-state", "ok", timeout=15_000)
+        await expect(chip).to_have_attribute("data-symbol", "AAPL")
+        await expect(chip.get_by_test_id("cashtag-price")).to_have_text("$93.42")
+        # 93.42 against 92.10: up 1.43 %, green.
+        change = chip.get_by_test_id("cashtag-change")
+        await expect(change).to_have_attribute("data-direction", "up")
+        await expect(change).to_contain_text("+1.43%")
+        await expect(change).to_have_class(re.compile(r"\btext-up\b"))
+        # The words around the chip are still plain text.
+        await expect(text).to_contain_text("watching $AAPL")
+        await expect(text).to_contain_text("today")
+        # Keyboard reachable, with a label that says what it shows.
+        await expect(user.page.get_by_role("button", name=re.compile(r"^AAPL: \$93\.42, up \+1\.43%"))).to_be_visible()
+    # One batched request for the chip, not one per render.
+    assert asked and all(url.endswith("symbols=AAPL") for url in asked), asked
+
+    # An unknown code is a muted chip, not an error in the page.
+    await bob.send("what about $ZZZZQ")
+    unknown = alice.message("what about").get_by_test_id("cashtag")
+    await expect(unknown).to_have_attribute("data-state", "error", timeout=15_000)
+    await expect(unknown.get_by_test_id("cashtag-price")).to_have_count(0)
+
+    # Several codes in one command: one reply with a card per code.
+    await alice.send("/stock=aapl.us,vod.uk")
+    for user in (alice, bob):
+        reply = user.messages().filter(has=user.page.get_by_test_id("quote-cards")).last
+        cards = reply.get_by_test_id("quote-card")
+        await expect(cards).to_have_count(2, timeout=15_000)
+        await expect(cards.get_by_test_id("quote-symbol")).to_have_text(["AAPL.US", "VOD.UK"])
+        await expect(cards.get_by_test_id("quote-price")).to_have_text(["$93.42", "72.50 GBX"])
+        await expect(reply.get_by_test_id("message-text")).to_contain_text("AAPL.US quote is $93.42 per share")
+        await expect(reply.get_by_test_id("message-text")).to_contain_text("VOD.UK")
+
+    # Focus shows the details: name, the exchange's time, the market state.
+    chip = alice.message("watching").get_by_test_id("cashtag")
+    await chip.focus()
+    await expect(chip).to_be_focused()
+    tooltip = alice.message("watching").get_by_role("tooltip")
+    await expect(tooltip).to_be_visible()
+    await expect(tooltip).to_contain_text("APPLE")
+    await expect(tooltip).to_contain_text("As of")
+    await screenshot(alice.page, "cashtag")
+    assert alice.errors == [] and bob.errors == []

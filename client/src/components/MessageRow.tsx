@@ -2,6 +2,7 @@ import { memo } from "react";
 import { formatDateTime, formatTime } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";
 import { Avatar } from "./Avatar";
+import { TextWithCashtags } from "./CashtagChip";
 import { QuoteCard } from "./QuoteCard";
 
 interface Props {
@@ -14,6 +15,10 @@ export const MessageRow = memo(function MessageRow({ item, me, compact }: Props)
   const mine = item.user.toLowerCase() === me.toLowerCase();
   const time = formatTime(item.ts);
   const full = formatDateTime(item.ts);
+  // A several-code reply carries `quotes`; older replies only `quote`.
+  const quotes = item.quotes?.length ? item.quotes : item.quote ? [item.quote] : [];
+  // Cashtags are chips in what people write; bot replies and local echoes stay plain text.
+  const chips = !item.bot && !item.local && item.text.includes("$");
 
   return (
     <li
@@ -58,17 +63,26 @@ export const MessageRow = memo(function MessageRow({ item, me, compact }: Props)
             </time>
           </div>
         )}
-        {item.quote ? (
-          <QuoteCard quote={item.quote} text={item.text} />
+        {quotes.length > 0 ? (
+          <div className="mt-1">
+            <p className="mb-1.5 text-[15px] leading-6 text-ink-200 whitespace-pre-wrap break-words" data-testid="message-text">
+              {item.text}
+            </p>
+            <div className="flex flex-wrap gap-2" data-testid="quote-cards">
+              {quotes.map((q, i) => (
+                <QuoteCard key={`${q.symbol}-${i}`} quote={q} />
+              ))}
+            </div>
+          </div>
         ) : (
-          // Text is rendered as text, never as HTML.
+          // Text is rendered as text, never as HTML; cashtags become chips beside it.
           <p
             className={`whitespace-pre-wrap break-words text-[15px] leading-6 [overflow-wrap:anywhere] ${
               item.local ? "font-mono text-sm text-ink-300" : "text-ink-100"
             }`}
             data-testid="message-text"
           >
-            {item.text}
+            {chips ? <TextWithCashtags text={item.text} /> : item.text}
           </p>
         )}
         {item.ephemeral && (

@@ -1,5 +1,5 @@
 /** REST client for /api (DESIGN.md section 3). */
-import type { Channel, ErrorBody, HistoryPage } from "./types";
+import type { Channel, ErrorBody, HistoryPage, QuotesResponse } from "./types";
 
 export class ApiError extends Error {
   readonly code: string;
@@ -80,4 +80,7 @@ export const api = {
     q.set("limit", String(params.limit ?? 50));
     return request<HistoryPage>("GET", `/api/channels/${encodeURIComponent(channel)}/messages?${q}`);
   },
+  /** 1 to 10 distinct codes; unknown ones come back in `errors`. */
+  quotes: (symbols: readonly string[]) =>
+    request<QuotesResponse>("GET", `/api/quotes?symbols=${encodeURIComponent(symbols.join(","))}`),
 };

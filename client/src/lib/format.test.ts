@@ -5,6 +5,7 @@ import {
   direction,
   formatAsOf,
   formatChange,
+  formatExchangeTime,
   formatPercent,
   formatPrice,
   formatTime,
@@ -108,5 +109,26 @@ describe("small labels", () => {
   it("counts characters left as code points", () => {
     expect(remainingChars("abc")).toBe(1997);
     expect(remainingChars("📈📈", 10)).toBe(8);
+  });
+});
+
+describe("quote fields of the quotes API", () => {
+  it("shows the as-of time on the exchange's clock", () => {
+    const q = { as_of: "2026-03-02T21:00:00Z", exchange_tz: "America/New_York" };
+    expect(formatExchangeTime(q, "en-US")).toBe("Mar 2, 4:00 PM EST");
+    expect(formatExchangeTime({ as_of: "2026-07-01T15:30:00Z", exchange_tz: "Europe/London" }, "en-GB")).toBe(
+      "1 Jul, 16:30 BST",
+    );
+    expect(formatExchangeTime({ as_of: "2026-03-02T21:00:00Z", exchange_tz: "Not/AZone" }, "en-US")).toMatch(/2026|Mar/);
+    expect(formatExchangeTime({ as_of: "garbage" })).toBe("garbage");
+  });
+
+  it("labels the market states and tolerates a missing change", () => {
+    expect(marketStateLabel("open")).toBe("Market open");
+    expect(marketStateLabel("pre-market")).toBe("Pre-market");
+    expect(marketStateLabel("after-hours")).toBe("After hours");
+    expect(marketStateLabel("closed")).toBe("Market closed");
+    expect(direction(undefined)).toBe("flat");
+    expect(direction(null)).toBe("flat");
   });
 });

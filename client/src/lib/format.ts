@@ -45,7 +45,8 @@ export function formatPrice(price: string, currency: string | undefined | null, 
 export type Direction = "up" | "down" | "flat";
 
 /** Whether a signed decimal string is above, below or at zero. */
-export function direction(change: string): Direction {
+export function direction(change: string | null | undefined): Direction {
+  if (change == null) return "flat";
   const clean = cleanDecimal(change);
   if (clean === null) return "flat";
   if (/^-/.test(clean)) return /[1-9]/.test(clean) ? "down" : "flat";
@@ -179,6 +180,8 @@ export function marketStateLabel(state: string | undefined | null): string {
     PREPRE: "Pre-market",
     POST: "After hours",
     POSTPOST: "After hours",
+    "PRE-MARKET": "Pre-market",
+    "AFTER-HOURS": "After hours",
     UNKNOWN: "",
   };
   if (s in known) return known[s]!;
@@ -189,4 +192,31 @@ export function marketStateLabel(state: string | undefined | null): string {
 export function remainingChars(text: string, limit = 2000): number {
   // The server counts code points; so does the spread.
   return limit - [...text].length;
+}
+
+/**
+ * A quote's as-of time on the exchange's own clock, with its zone: "Mar 2, 4:00 PM EST".
+ * Falls back to the viewer's zone when the quote names none (or the zone is unknown here).
+ */
+export function formatExchangeTime(
+  quote: { as_of: string; exchange_tz?: string | null },
+  locale?: string,
+): string {
+  const d = new Date(quote.as_of);
+  if (Number.isNaN(d.getTime())) return quote.as_of;
+  const opts: Intl.DateTimeFormatOptions = {
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZoneName: "short",
+  };
+  if (quote.exchange_tz) {
+    try {
+      return new Intl.DateTimeFormat(locale, { ...opts, timeZone: quote.exchange_tz }).format(d);
+    } catch {
+      // An unknown zone: show the viewer's own.
+    }
+  }
+  return new Intl.DateTimeFormat(locale, opts).format(d);
 }

@@ -4,13 +4,30 @@ export interface Quote {
   symbol: string;
   name?: string | null;
   price: string;
+  /** An ISO currency ("USD") or a unit ("GBX", "points"). */
   currency: string;
-  change: string;
-  change_pct: string;
+  change?: string | null;
+  change_pct?: string | null;
+  /** UTC, ISO 8601. */
   as_of: string;
+  /** "open" | "pre-market" | "after-hours" | "closed" (older servers: provider words). */
   market_state: string;
   source: string;
   series: string[];
+  /** The exchange's IANA time zone. */
+  exchange_tz?: string | null;
+  /** `as_of` in the exchange's own zone, ISO 8601 with its offset. */
+  as_of_local?: string | null;
+  /** Older than one trading session of its market. */
+  stale?: boolean;
+}
+
+/** GET /api/quotes?symbols=… */
+export interface QuotesResponse {
+  quotes: Quote[];
+  errors: { symbol: string; code: string; message: string }[];
+  /** requested code -> the `symbol` of its quote. */
+  resolved: Record<string, string>;
 }
 
 export interface Message {
@@ -24,6 +41,8 @@ export interface Message {
   bot?: boolean;
   ephemeral?: boolean;
   quote?: Quote | null;
+  /** Every quote of a several-code bot reply; `quote` is the first. */
+  quotes?: Quote[] | null;
 }
 
 export interface Channel {

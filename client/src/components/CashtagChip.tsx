@@ -1,0 +1,144 @@
+import { useCallback, useId, useMemo, useState, useSyncExternalStore } from "react";
+import { api } from "../lib/api";
+import { splitCashtags } from "../lib/cashtags";
+import { direction, formatExchangeTime, formatPercent, formatPrice, marketStateLabel } from "../lib/format";
+import { QuoteStore, type QuoteEntry } from "../lib/quoteStore";
+
+/** One store for the whole page: every chip of every channel shares its cache and batches. */
+export const quoteStore = new QuoteStore((symbols) => api.quotes(symbols));
+
+const TONE = {
+  up: { cls: "text-up", arrow: "▲", word: "up" },
+  down: { cls: "text-down", arrow: "▼", word: "down" },
+  flat: { cls: "text-ink-300", arrow: "■", word: "unchanged" },
+} as const;
+
+const ERROR_WORDS: Record<string, string> = {
+  unknown_symbol: "unknown code",
+  invalid_symbol: "not a valid code",
+  invalid_parameter: "not a valid code",
+  unavailable: "quote unavailable",
+};
+
+/** Message text with its cashtags as price chips. The text is only ever rendered as text. */
+export function TextWithCashtags({ text }: { text: string }) {
+  const segments = useMemo(() => splitCashtags(text), [text]);
+  return (
+    <>
+      {segments.map((s, i) =>
+        s.kind === "text" ? s.text : <CashtagChip key={i} raw={s.raw} symbol={s.symbol} />,
+      )}
+    </>
+  );
+}
+
+function describe(symbol: string, entry: QuoteEntry | undefined): string {
+  if (!entry || entry.status === "loading") return `${symbol}: loading quote`;
+  if (entry.status === "error") return `${symbol}: ${ERROR_WORDS[entry.code] ?? "no quote"}`;
+  const q = entry.quote;
+  const parts = [`${symbol}: ${formatPrice(q.price, q.currency)}`];
+  if (q.change_pct != null) parts.push(`${TONE[direction(q.change_pct)].word} ${formatPercent(q.change_pct)}`);
+  const state = marketStateLabel(q.market_state);
+  if (state) parts.push(state);
+  if (q.stale) parts.push("stale");
+  return parts.join(", ");
+}
+
+export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
+  const subscribe = useCallback((onChange: () => void) => quoteStore.subscribe(symbol, onChange), [symbol]);
+  const getSnapshot = useCallback(() => quoteStore.get(symbol), [symbol]);
+  const entry = useSyncExternalStore(subscribe, getSnapshot);
+  const [pinned, setPinned] = useState(false);
+  const tipId = useId();
+
+  const state = entry?.status ?? "loading";
+  const quote = entry?.status === "ok" ? entry.quote : null;
+  const dir = quote ? direction(quote.change_pct ?? quote.change) : "flat";
+  const tone = TONE[dir];
+  const stale = !!quote?.stale;
+
+  return (
+    <span className="group/chip relative inline-block align-baseline">
+      <button
+        type="button"
+        className={`focus-ring inline-flex items-baseline gap-1 whitespace-nowrap rounded-md px-1.5 py-px font-mono text-[13px] leading-5 ring-1 transition-colors ${
+          state === "ok"
+            ? "bg-ink-800 ring-ink-600 hover:bg-ink-700"
+            : state === "error"
+              ? "bg-ink-850 text-ink-400 ring-ink-700"
+              : "animate-pulse bg-ink-850 text-ink-300 ring-ink-700"
+        }`}
+        aria-label={describe(symbol, entry)}
+        aria-describedby={tipId}
+        aria-expanded={pinned}
+        onClick={() => setPinned((p) => !p)}
+        onBlur={() => setPinned(false)}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") setPinned(false);
+        }}
+        data-testid="cashtag"
+        data-symbol={symbol}
+        data-state={state}
+        data-stale={stale ? "true" : "false"}
+      >
+        <span className={`font-semibold ${state === "ok" ? "text-accent" : ""}`}>{raw}</span>
+        {quote && (
+          <>
+            <span className="tabular-nums text-ink-100" data-testid="cashtag-price">
+              {formatPrice(quote.price, quote.currency)}
+            </span>
+            {quote.change_pct != null && (
+              <span className={`tabular-nums ${tone.cls}`} data-testid="cashtag-change" data-direction={dir}>
+                <span aria-hidden="true">{tone.arrow}</span>
+                {formatPercent(quote.change_pct)}
+              </span>
+            )}
+            {stale && (
+              <span className="self-center rounded bg-gold/15 px-1 text-[10px] uppercase tracking-wide text-gold" data-testid="cashtag-stale">
+                stale
+              </span>
+            )}
+          </>
+        )}
+      </button>
+      <span
+        role="tooltip"
+        id={tipId}
+        className={`pointer-events-none absolute left-0 top-full z-30 mt-1 w-max max-w-xs flex-col gap-0.5 rounded-lg border border-ink-600 bg-ink-800 px-3 py-2 text-left font-sans text-xs leading-5 whitespace-normal text-ink-200 shadow-lg shadow-black/40 ${
+          pinned ? "flex" : "hidden group-hover/chip:flex group-focus-within/chip:flex"
+        }`}
+        data-testid="cashtag-tooltip"
+      >
+        <Tooltip symbol={symbol} entry={entry} />
+      </span>
+    </span>
+  );
+}
+
+function Tooltip({ symbol, entry }: { symbol: string; entry: QuoteEntry | undefined }) {
+  if (!entry || entry.status === "loading") return <span>Loading {symbol}…</span>;
+  if (entry.status === "error") {
+    return (
+      <>
+        <span className="font-mono font-semibold text-ink-100">{symbol}</span>
+        <span>{entry.message}</span>
+      </>
+    );
+  }
+  const q = entry.quote;
+  const state = marketStateLabel(q.market_state);
+  return (
+    <>
+      <span className="text-ink-100">
+        {q.name ? <span className="font-semibold">{q.name} </span> : null}
+        <span className="font-mono text-ink-300">{q.symbol}</span>
+      </span>
+      <span>
+        As of <time dateTime={q.as_of_local ?? q.as_of}>{formatExchangeTime(q)}</time>
+      </span>
+      {state && <span>{state}</span>}
+      {q.stale && <span className="text-gold">Stale: older than one trading session</span>}
+      <span className="uppercase tracking-wide text-ink-400">{q.source}</span>
+    </>
+  );
+}
