@@ -125,6 +125,37 @@ describe("ChatClient", () => {
     expect(seqs(client)).toEqual([1, 2, 3]);
   });
 
+  it("keeps a late message that arrives after a newer one (sends on two nodes can overtake)", async () => {
+    const client = await started();
+    socket.acks.join = () => joinAck([], 2); // the catch-up saw neither message yet
+    socket.fire("message", msg(4));
+    socket.fire("message", msg(3));
+    await flush();
+    expect(seqs(client)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("runs another catch-up for a gap seen while one is in flight", async () => {
+    const client = await started();
+    let release: () => void = () => {};
+    const first = new Promise<void>((r) => (release = r));
+    socket.acks.join = async (p) => {
+      if (p.after === 2) {
+        await first;
+        return joinAck([msg(3)], 3); // answered before 5 and 6 were posted
+      }
+      return joinAck(p.after === 4 ? [msg(5), msg(6), msg(7)] : [], 7);
+    };
+    socket.fire("message", msg(4));
+    socket.fire("message", msg(7));
+    release();
+    for (let i = 0; i < 6; i++) await flush();
+    expect(joins().slice(1)).toEqual([
+      { channel: "general", after: 2 },
+      { channel: "general", after: 4 }, // from the first hole, not from the newest message
+    ]);
+    expect(seqs(client)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it("catches up with join {after} when the connection comes back", async () => {
     const client = await started();
     socket.fire("disconnect", "transport close");

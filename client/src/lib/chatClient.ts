@@ -3,7 +3,7 @@ import { io, type Socket } from "socket.io-client";
 import { api, ApiError } from "./api";
 import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
 import { newClientId } from "./ids";
-import { classifySeq, lastSeqOf } from "./messages";
+import { classifySeq, contiguousSeqOf, lastSeqOf } from "./messages";
 import type { Ack, Channel, ErrorBody, JoinAck, Message, SendAck } from "./types";
 import { loadReadMarks, saveReadMarks } from "./unread";
 
@@ -36,6 +36,7 @@ export class ChatClient {
   private socket: Socket | null = null;
   private readonly lastTypingSent = new Map<string, number>();
   private readonly catchingUp = new Set<string>();
+  private readonly catchUpAgain = new Set<string>();
   private stopped = false;
   private readonly cleanups: Array<() => void> = [];
 
@@ -189,7 +190,7 @@ export class ChatClient {
   /** Join (or re-join) a channel, asking only for what we have not seen. */
   async join(channel: string): Promise<void> {
     const items = this.snapshot.chat.byChannel[channel]?.items ?? [];
-    const last = lastSeqOf(items);
+    const last = contiguousSeqOf(items);
     const payload = last > 0 ? { channel, after: last } : { channel };
     const ack = await this.emit<JoinAck>("join", payload);
     if (!ack.ok) {
@@ -202,9 +203,12 @@ export class ChatClient {
 
   /** Page forward through REST history until we hold everything up to `target`. */
   private async fillTo(channel: string, target: number): Promise<void> {
+    let before = -1;
     for (let guard = 0; guard < 50; guard++) {
-      const have = lastSeqOf(this.snapshot.chat.byChannel[channel]?.items ?? []);
-      if (have >= target) return;
+      const have = contiguousSeqOf(this.snapshot.chat.byChannel[channel]?.items ?? []);
+      // a seq the archive never got (a bus outage) is a hole no page fills: stop, don't spin
+      if (have >= target || have === before) return;
+      before = have;
       try {
         const page = await api.history(channel, { after: have, limit: 200 });
         if (page.messages.length === 0) return;
@@ -223,16 +227,24 @@ export class ChatClient {
     const items = this.snapshot.chat.byChannel[m.channel]?.items ?? [];
     const last = lastSeqOf(items);
     const kind = items.length === 0 ? "next" : classifySeq(last, m.seq);
-    if (kind === "duplicate") return;
     if (kind === "gap") void this.catchUp(m.channel);
+    // An older seq may be a late arrival (sends on two nodes can overtake each other), not a
+    // repeat: the merge inserts it in order and drops it only if it is already there.
     this.dispatch({ type: "message", message: m });
   }
 
   private async catchUp(channel: string): Promise<void> {
-    if (this.catchingUp.has(channel)) return;
+    if (this.catchingUp.has(channel)) {
+      // A gap seen during a catch-up may lie past what that join returns: go again after it.
+      this.catchUpAgain.add(channel);
+      return;
+    }
     this.catchingUp.add(channel);
     try {
-      await this.join(channel);
+      do {
+        this.catchUpAgain.delete(channel);
+        await this.join(channel);
+      } while (this.catchUpAgain.has(channel));
     } finally {
       this.catchingUp.delete(channel);
     }

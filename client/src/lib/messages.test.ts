@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appendLocal, classifySeq, lastSeqOf, mergeMessages, type TimelineItem } from "./messages";
+import { appendLocal, classifySeq, contiguousSeqOf, lastSeqOf, mergeMessages, type TimelineItem } from "./messages";
 import type { Message } from "./types";
 
 const msg = (seq: number, user = "alice", text = `m${seq}`): Message => ({
@@ -83,5 +83,14 @@ describe("classifySeq", () => {
   });
   it("treats anything as next for a channel with nothing loaded", () => {
     expect(classifySeq(0, 42)).toBe("next");
+  });
+});
+
+describe("contiguousSeqOf", () => {
+  const item = (seq?: number) => ({ id: `m${seq}`, channel: "c", user: "u", text: "", ts: "", seq, key: `k${seq}`, anchor: seq ?? 0 });
+  it("ends at the first hole, ignoring local items", () => {
+    expect(contiguousSeqOf([])).toBe(0);
+    expect(contiguousSeqOf([item(11), item(12), item(undefined), item(13)])).toBe(13);
+    expect(contiguousSeqOf([item(1), item(2), item(4), item(5)])).toBe(2);
   });
 });

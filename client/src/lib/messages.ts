@@ -24,6 +24,20 @@ export function lastSeqOf(items: readonly TimelineItem[]): number {
   return 0;
 }
 
+/**
+ * The seq up to which the timeline has no hole, counting from its oldest stored message: where a
+ * catch-up must start, since a late or missed message may sit below the newest one shown.
+ */
+export function contiguousSeqOf(items: readonly TimelineItem[]): number {
+  let end = 0;
+  for (const item of items) {
+    if (item.seq === undefined) continue;
+    if (end !== 0 && item.seq > end + 1) break;
+    end = item.seq;
+  }
+  return end;
+}
+
 export function firstSeqOf(items: readonly TimelineItem[]): number | undefined {
   for (const item of items) if (item.seq !== undefined) return item.seq;
   return undefined;
