@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install client test-python test-client lint stack clean
+.PHONY: run test install client test-python test-client lint stack bench clean
 
 run: install client ## set up everything, then start investor-chat standalone on http://127.0.0.1:8080
 	$(BIN)/investor-chat
@@ -35,6 +35,9 @@ test-python: install
 
 stack: install client ## the distributed stack locally: nginx on http://127.0.0.1:8000, 2 nodes, bot, archiver, SecantusDB, Redis db 1
 	$(BIN)/python -m scripts.stack --port 8000
+
+bench: install ## side-by-side benchmark against the Node Socket.IO reference (~11 min; BENCH_ARGS=--quick)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check core server bot archiver tests examples scripts workers

@@ -45,6 +45,12 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             owner.fanout_ws = self._sock
         try:
             await self.handler(self)
+        except (ValueError, TypeError, IndexError):
+            # engine.io's reader dies on an undecodable frame without closing its socket: close it here,
+            # or the session (and its Socket.IO connection) lingers until the ping timeout
+            if owner is not None:
+                await owner.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
+            raise
         finally:
             if owner is not None:
                 owner.fanout_ws = None
