@@ -7,10 +7,10 @@ import logging
 from contextlib import AsyncExitStack
 
 from archiver.worker import BLOCK_MS, GROUP, Archiver
-from core.bus import ARCHIVE_STREAM, Bus, open_bus
+from core.bus import ARCHIVE_STREAM, Bus
 from core.settings import Settings
-from core.store import Store, open_store
-from workers.health import WorkerMetrics, health_server
+from core.store import Store
+from workers.health import WorkerMetrics, open_worker
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +28,7 @@ class CountedArchiver(Archiver):
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
-        store = await open_store(settings.storage_url)
-        stack.push_async_callback(store.close)
-        bus = open_bus(settings.bus_url)
-        stack.push_async_callback(bus.close)
-        metrics = WorkerMetrics(ARCHIVE_STREAM, GROUP)
-        await stack.enter_async_context(health_server(settings.host, settings.health_port, store, bus, metrics))
+        store, bus, metrics = await open_worker(stack, settings, ARCHIVE_STREAM, GROUP)
         archiver = CountedArchiver(bus, store, metrics)
         logger.info("archiver %s consuming", archiver.consumer)
         await archiver.run(stop)

@@ -11,10 +11,10 @@ import socketio
 
 from bot.quotes import QuoteService
 from bot.worker import BLOCK_MS, GROUP, Bot, Emit, Limits
-from core.bus import BOT_STREAM, Bus, consumer_name, open_bus
+from core.bus import BOT_STREAM, Bus, consumer_name
 from core.settings import Settings
-from core.store import Store, open_store
-from workers.health import WorkerMetrics, health_server
+from core.store import Store
+from workers.health import WorkerMetrics, open_worker
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +40,7 @@ class CountedBot(Bot):
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
-        store = await open_store(settings.storage_url)
-        stack.push_async_callback(store.close)
-        bus = open_bus(settings.bus_url)
-        stack.push_async_callback(bus.close)
-        metrics = WorkerMetrics(BOT_STREAM, GROUP)
-        await stack.enter_async_context(health_server(settings.host, settings.health_port, store, bus, metrics))
+        store, bus, metrics = await open_worker(stack, settings, BOT_STREAM, GROUP)
         # The bus doubles as the quote cache, so every replica shares one.
         quotes = await stack.enter_async_context(QuoteService.from_settings(settings, cache=bus))
         manager = socketio.AsyncRedisManager(settings.bus_url, write_only=True)

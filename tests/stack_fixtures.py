@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import aiohttp
 import pytest
@@ -46,3 +47,28 @@ class BoundClient(ChatClient):
         super().__init__(base_url, http)
         self.sio = socketio.AsyncClient(reconnection=False, http_session=http)
         self.sio.on("*", self._record)
+
+
+MakeBoundClient = Callable[..., Awaitable[BoundClient]]
+
+
+@pytest.fixture
+async def make_bound_client() -> AsyncIterator[MakeBoundClient]:
+    """Registered, connected users at a base URL, from a local address; all closed at the end."""
+    clients: list[BoundClient] = []
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def make(base_url: str, local_ip: str = "127.0.0.1") -> BoundClient:
+        http = bound_session(local_ip)
+        sessions.append(http)
+        client = BoundClient(base_url, http)
+        clients.append(client)
+        await client.register(f"u{uuid.uuid4().hex[:10]}")
+        await client.connect()
+        return client
+
+    yield make
+    for client in clients:
+        await client.sio.disconnect()
+    for http in sessions:
+        await http.close()

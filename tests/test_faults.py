@@ -11,7 +11,6 @@ import asyncio
 import itertools
 import re
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from pymongo import AsyncMongoClient
 from core.bus import ARCHIVE_STREAM, BOT_STREAM, DEAD_LETTER_SUFFIX
 from scripts.stack import Stack
 from tests.fakes.stooq import FakeStooq
-from tests.stack_fixtures import STACK_ENV, BoundClient, bound_session
+from tests.stack_fixtures import STACK_ENV, BoundClient, MakeBoundClient
 
 pytestmark = [pytest.mark.stack]
 
@@ -43,7 +42,6 @@ FAULT_ENV = {
 REDIS_DOWN = 3.0
 ARCHIVE_TIMEOUT = 60.0  # the archiver claims a dead consumer's entries after 10 s idle
 MakeStack = Callable[..., Awaitable[Stack]]
-MakeClient = Callable[..., Awaitable[BoundClient]]
 
 
 def report(test: str, **figures: object) -> None:
@@ -66,26 +64,6 @@ async def make_stack() -> AsyncIterator[MakeStack]:
         await asyncio.to_thread(stack.stop)
 
 
-@pytest.fixture
-async def make_client() -> AsyncIterator[MakeClient]:
-    """Registered, connected users at a URL, from a local address; all closed at the end."""
-    clients: list[BoundClient] = []
-    sessions: list[aiohttp.ClientSession] = []
-
-    async def make(base_url: str, local_ip: str = "127.0.0.1") -> BoundClient:
-        http = bound_session(local_ip)
-        sessions.append(http)
-        client = BoundClient(base_url, http)
-        clients.append(client)
-        await client.register(f"u{uuid.uuid4().hex[:10]}")
-        await client.connect()
-        return client
-
-    yield make
-    for client in clients:
-        await client.sio.disconnect()
-    for http in sessions:
-        await http.close()
 
 
 # ---- what the stack holds -------------------------------------------------------------------
@@ -263,10 +241,10 @@ async def kill_holding_entries(stack: Stack, tries: int = 100) -> dict[str, int]
 
 @pytest.mark.timeout(150)
 async def test_archiver_killed_mid_burst_loses_and_doubles_nothing(
-    make_stack: MakeStack, make_client: MakeClient
+    make_stack: MakeStack, make_bound_client: MakeBoundClient
 ) -> None:
     stack = await make_stack()
-    senders = [await make_client(stack.url, ip) for ip in ("127.0.1.1", "127.0.1.2", "127.0.2.1", "127.0.2.2")]
+    senders = [await make_bound_client(stack.url, ip) for ip in ("127.0.1.1", "127.0.1.2", "127.0.2.1", "127.0.2.2")]
     for sender in senders:
         await join(sender)
     traffic = Traffic()
@@ -302,11 +280,11 @@ async def test_archiver_killed_mid_burst_loses_and_doubles_nothing(
 # ---- 2. a server node dies under its clients ------------------------------------------------
 
 
-async def connect_on_node(stack: Stack, make_client: MakeClient, local_ip: str) -> tuple[BoundClient, int]:
+async def connect_on_node(stack: Stack, make_bound_client: MakeBoundClient, local_ip: str) -> tuple[BoundClient, int]:
     """A client through nginx from `local_ip`, and the index of the node ip_hash gave it."""
     urls = stack.node_urls()
     before = [await metric(url, "chat_socket_connections") for url in urls]
-    client = await make_client(stack.url, local_ip)
+    client = await make_bound_client(stack.url, local_ip)
     after = [await metric(url, "chat_socket_connections") for url in urls]
     grew = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a > b]
     assert len(grew) == 1, (before, after)
@@ -330,19 +308,19 @@ async def reconnect(client: BoundClient, timeout: float = 15) -> float:
 
 @pytest.mark.timeout(150)
 async def test_clients_of_a_killed_node_reconnect_through_nginx_and_miss_nothing(
-    make_stack: MakeStack, make_client: MakeClient
+    make_stack: MakeStack, make_bound_client: MakeBoundClient
 ) -> None:
     stack = await make_stack()
-    first, doomed = await connect_on_node(stack, make_client, "127.0.1.1")
-    listeners = [first] + [(await connect_on_node(stack, make_client, ip))[0] for ip in ("127.0.1.2", "127.0.1.3")]
+    first, doomed = await connect_on_node(stack, make_bound_client, "127.0.1.1")
+    listeners = [first] + [(await connect_on_node(stack, make_bound_client, ip))[0] for ip in ("127.0.1.2", "127.0.1.3")]
     # senders on the other node: the first /24 that ip_hash maps there
     for block in range(2, 20):
-        sender, node = await connect_on_node(stack, make_client, f"127.0.{block}.1")
+        sender, node = await connect_on_node(stack, make_bound_client, f"127.0.{block}.1")
         if node != doomed:
             break
     else:
         pytest.fail("ip_hash put every address block on one node")
-    senders = [sender, (await connect_on_node(stack, make_client, f"127.0.{block}.2"))[0]]
+    senders = [sender, (await connect_on_node(stack, make_bound_client, f"127.0.{block}.2"))[0]]
     for client in listeners + senders:
         await join(client)
 
@@ -414,14 +392,14 @@ async def test_clients_of_a_killed_node_reconnect_through_nginx_and_miss_nothing
 @pytest.mark.timeout(150)
 @pytest.mark.parametrize("stop", ["terminate", "kill"])
 async def test_redis_restart_nodes_recover_and_the_archive_misses_nothing(
-    make_stack: MakeStack, make_client: MakeClient, stop: str
+    make_stack: MakeStack, make_bound_client: MakeBoundClient, stop: str
 ) -> None:
     """terminate: an orderly restart; kill: a crash (SIGKILL). Either way the AOF keeps what Redis
     acknowledged, since Redis writes it to the file before it replies."""
     stack = await make_stack()
-    alice, node_a = await connect_on_node(stack, make_client, "127.0.1.1")
+    alice, node_a = await connect_on_node(stack, make_bound_client, "127.0.1.1")
     for block in range(2, 20):
-        bob, node_b = await connect_on_node(stack, make_client, f"127.0.{block}.1")
+        bob, node_b = await connect_on_node(stack, make_bound_client, f"127.0.{block}.1")
         if node_b != node_a:
             break
     for client in (alice, bob):
@@ -489,14 +467,14 @@ async def test_redis_restart_nodes_recover_and_the_archive_misses_nothing(
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize(("outage", "down_for"), [("stopped", 35.0), ("hung", 8.0)])
 async def test_mongodb_outage_the_stream_holds_and_nothing_is_lost(
-    make_stack: MakeStack, make_client: MakeClient, tmp_path: Path, outage: str, down_for: float
+    make_stack: MakeStack, make_bound_client: MakeBoundClient, tmp_path: Path, outage: str, down_for: float
 ) -> None:
     """stopped: SIGTERM and a restart on the same storage (connections refused meanwhile), for
     longer than pymongo's 30 s server selection, so the archiver's write fails and is retried;
     hung: SIGSTOP then SIGCONT (connections open, nothing answers, the write waits)."""
     storage = str(tmp_path / "mongo") if outage == "stopped" else ":memory:"
     stack = await make_stack(mongo_storage=storage)
-    senders = [await make_client(stack.url, ip) for ip in ("127.0.1.1", "127.0.2.1")]
+    senders = [await make_bound_client(stack.url, ip) for ip in ("127.0.1.1", "127.0.2.1")]
     for sender in senders:
         await join(sender)
     traffic = Traffic()
@@ -541,7 +519,7 @@ async def test_mongodb_outage_the_stream_holds_and_nothing_is_lost(
 
 @pytest.mark.timeout(120)
 async def test_two_bot_replicas_answer_each_command_exactly_once(
-    make_stack: MakeStack, make_client: MakeClient, fake_stooq: FakeStooq
+    make_stack: MakeStack, make_bound_client: MakeBoundClient, fake_stooq: FakeStooq
 ) -> None:
     stack = await make_stack(
         bots=2,
@@ -551,12 +529,12 @@ async def test_two_bot_replicas_answer_each_command_exactly_once(
             "CHAT_BOT_CHANNEL_RATE": "100", "CHAT_BOT_CHANNEL_BURST": "100",
         },
     )
-    alice, node_a = await connect_on_node(stack, make_client, "127.0.1.1")
+    alice, node_a = await connect_on_node(stack, make_bound_client, "127.0.1.1")
     for block in range(2, 20):
-        bob, node_b = await connect_on_node(stack, make_client, f"127.0.{block}.1")
+        bob, node_b = await connect_on_node(stack, make_bound_client, f"127.0.{block}.1")
         if node_b != node_a:
             break
-    carol = await make_client(stack.node_urls()[node_a])  # straight to a node, not through nginx
+    carol = await make_bound_client(stack.node_urls()[node_a])  # straight to a node, not through nginx
     for client in (alice, bob, carol):
         await join(client)
 

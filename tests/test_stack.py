@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 import pytest
 
 from scripts.stack import Stack
-from tests.services import redis_session_url  # noqa: F401  (fixture)
-from tests.stack_fixtures import BoundClient, bound_session, stack  # noqa: F401  (fixture)
+from tests.stack_fixtures import MakeBoundClient
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(120)]
-MakeClient = Callable[..., Awaitable[BoundClient]]
 
 
-@pytest.fixture
-async def make_client() -> AsyncIterator[MakeClient]:
-    """Registered, connected users at a base URL, from a local address; all closed at the end."""
-    clients: list[BoundClient] = []
-    sessions: list[aiohttp.ClientSession] = []
-
-    async def make(base_url: str, local_ip: str = "127.0.0.1") -> BoundClient:
-        http = bound_session(local_ip)
-        sessions.append(http)
-        client = BoundClient(base_url, http)
-        clients.append(client)
-        await client.register(f"u{uuid.uuid4().hex[:10]}")
-        await client.connect()
-        return client
-
-    yield make
-    for client in clients:
-        await client.sio.disconnect()
-    for http in sessions:
-        await http.close()
 
 
 async def connections(node_url: str) -> float:
@@ -48,13 +24,13 @@ async def connections(node_url: str) -> float:
 
 
 async def test_clients_on_different_nodes_see_each_others_messages_and_presence(
-    stack: Stack, make_client: MakeClient  # noqa: F811
+    stack: Stack, make_bound_client: MakeBoundClient
 ) -> None:
     node1, node2 = stack.node_urls()
-    alice = await make_client(stack.url, "127.0.1.1")
-    bob = await make_client(stack.url, "127.0.2.1")
-    carol = await make_client(node1)
-    dave = await make_client(node2)
+    alice = await make_bound_client(stack.url, "127.0.1.1")
+    bob = await make_bound_client(stack.url, "127.0.2.1")
+    carol = await make_bound_client(node1)
+    dave = await make_bound_client(node2)
     # ip_hash put the two nginx clients on different nodes: one nginx client plus one direct on each
     assert [await connections(node1), await connections(node2)] == [2, 2]
 
@@ -83,7 +59,7 @@ async def test_clients_on_different_nodes_see_each_others_messages_and_presence(
     await carol.wait_for("presence", offline.__eq__)
 
 
-async def test_nginx_serves_the_client_and_hides_metrics(stack: Stack) -> None:  # noqa: F811
+async def test_nginx_serves_the_client_and_hides_metrics(stack: Stack) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.get(stack.url + "/some/spa/route") as resp:
             assert resp.status == 200 and resp.headers["Cache-Control"] == "no-cache"

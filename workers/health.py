@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
-from core.bus import Bus
-from core.store import Store
+from core.bus import Bus, open_bus
+from core.settings import Settings
+from core.store import Store, open_store
 
 logger = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0
@@ -99,3 +100,16 @@ async def health_server(
         yield
     finally:
         await runner.cleanup()
+
+
+async def open_worker(
+    stack: AsyncExitStack, settings: Settings, stream: str, group: str
+) -> tuple[Store, Bus, WorkerMetrics]:
+    """What every worker process holds: the store, the bus and its health endpoint, all owned by `stack`."""
+    store = await open_store(settings.storage_url)
+    stack.push_async_callback(store.close)
+    bus = open_bus(settings.bus_url)
+    stack.push_async_callback(bus.close)
+    metrics = WorkerMetrics(stream, group)
+    await stack.enter_async_context(health_server(settings.host, settings.health_port, store, bus, metrics))
+    return store, bus, metrics
