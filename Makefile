@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install client test-python test-client lint stack bench clean
+.PHONY: run test install client test-python test-client lint stack bench audit lock clean
 
 run: install client ## set up everything, then start investor-chat standalone on http://127.0.0.1:8080
 	$(BIN)/investor-chat
@@ -38,6 +38,16 @@ stack: install client ## the distributed stack locally: nginx on http://127.0.0.
 
 bench: install ## side-by-side benchmark against the Node Socket.IO reference (~11 min; BENCH_ARGS=--quick)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+audit: install ## known-vulnerability audit of the locked runtime deps and the client's production deps (needs the advisory services online)
+	$(BIN)/pip install --quiet pip-audit
+	$(BIN)/pip-audit --strict --disable-pip --no-deps -r requirements.lock
+	cd client && npm audit --omit=dev
+
+lock: install ## re-pin the image's runtime dependencies with hashes
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --output-file requirements.lock setup.cfg
+	sed -i '/^--find-links/d' requirements.lock
 
 lint: install
 	$(BIN)/ruff check core server bot archiver tests examples scripts workers

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from core.bus import Bus, SeqUnseeded
+from core.bus import Bus, Limit, SeqUnseeded
 from core.models import Message
 from core.store import Store
 
 
-async def publish(bus: Bus, store: Store, message: Message, dedup_key: str | None = None) -> tuple[Message, bool]:
-    """Give `message` its seq and queue it for the archive; (first message, True) for a repeat."""
+async def publish(
+    bus: Bus, store: Store, message: Message, dedup_key: str | None = None, limit: Limit | None = None
+) -> tuple[Message, bool]:
+    """Give `message` its seq and queue it for the archive; (first message, True) for a repeat.
+    Raises RateLimited when `limit` has no token left."""
     try:
-        return await bus.post(message, dedup_key)
+        return await bus.post(message, dedup_key, limit)
     except SeqUnseeded:
         # A fresh bus (first post since start, or Redis lost its keys) continues after the archive.
         await bus.seed_seq(message.channel, await store.last_seq(message.channel))
-        return await bus.post(message, dedup_key)
+        return await bus.post(message, dedup_key, limit)
 
 
 async def read_history(

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 PROVIDERS = ("yahoo", "stooq")
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 12  # "aaaa…" or "changemechangeme…" passes a length check but not this one
 
 
 class SettingsError(Exception):
@@ -43,6 +44,9 @@ class Settings(BaseSettings):
     send_burst: int = Field(20, ge=1)
     event_rate: float = Field(20.0, gt=0)  # any Socket.IO events per second per connection
     event_burst: int = Field(60, ge=1)
+    ping_interval: float = Field(25.0, gt=0, le=300)  # Engine.IO heartbeat: a client silent for
+    ping_timeout: float = Field(20.0, gt=0, le=300)  # interval + timeout seconds is dropped
+    http_idle_timeout: float = Field(75.0, gt=0, le=3600)  # a connection with no request in flight is closed
     login_rate: float = Field(0.2, gt=0)  # sustained login attempts per second per account and address
     login_burst: int = Field(10, ge=1)
     token_ttl: int = Field(7 * 24 * 3600, ge=60)  # seconds a session token stays valid
@@ -120,6 +124,10 @@ def load_settings(*, standalone: bool, **overrides: object) -> Settings:
         settings = settings.model_copy(update={"secret_key": _standalone_secret(settings)})
     if len(settings.secret) < MIN_SECRET_LENGTH:
         raise SettingsError(f"CHAT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+    if len(set(settings.secret)) < MIN_SECRET_DISTINCT:
+        raise SettingsError(
+            f"CHAT_SECRET_KEY is too weak: use a random key of at least {MIN_SECRET_DISTINCT} distinct characters"
+        )
     return settings
 
 

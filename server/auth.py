@@ -23,8 +23,6 @@ from core.models import (
 from core.store import Store
 
 ALGORITHM = "HS256"
-# Checked against when the user does not exist, so both failures cost the same bcrypt time.
-_DUMMY_HASH = bcrypt.hashpw(b"investor-chat timing equaliser", bcrypt.gensalt(rounds=4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +61,9 @@ class Accounts:
         self._secret = secret
         self._ttl = timedelta(seconds=token_ttl)
         self._rounds = bcrypt_rounds
+        # Checked against when the user does not exist, so both failures cost the same bcrypt time:
+        # it must have the same cost factor as real hashes (a cheaper one told unknown users apart).
+        self._dummy_hash = bcrypt.hashpw(b"investor-chat timing equaliser", bcrypt.gensalt(rounds=bcrypt_rounds))
 
     async def register(self, username: str, password: str) -> tuple[User, str]:
         check_username(username)
@@ -77,7 +78,7 @@ class Accounts:
     async def login(self, username: str, password: str) -> tuple[User, str]:
         raw = password.encode("utf-8")[:PASSWORD_MAX_BYTES]
         user = await self._store.get_user(username) if USERNAME_RE.fullmatch(username) else None
-        stored = user.password_hash.encode() if user else _DUMMY_HASH
+        stored = user.password_hash.encode() if user else self._dummy_hash
         ok = await asyncio.to_thread(bcrypt.checkpw, raw, stored)
         if user is None or not ok:
             raise ChatError("invalid_credentials", "Wrong username or password", 401)
@@ -98,6 +99,8 @@ class Accounts:
             raise ChatError("unauthorized", "Log in again: the session is invalid or expired", 401) from None
         if await self._store.is_revoked(claims["jti"]):
             raise ChatError("unauthorized", "Log in again: this session was logged out", 401)
+        if not isinstance(claims["sub"], str) or await self._store.get_user(claims["sub"]) is None:
+            raise ChatError("unauthorized", "Log in again: this account no longer exists", 401)
         return Session(claims["sub"], claims["jti"], datetime.fromtimestamp(claims["exp"], UTC))
 
     async def revoke(self, session: Session) -> None:

@@ -89,7 +89,8 @@ def _serve(settings: Settings, *, standalone: bool) -> None:
     app.on_startup.append(heap.settle)  # last: after every cleanup context has built its part of the heap
     logger.info("investor-chat %s listening on http://%s:%d", "standalone" if standalone else "server",
                 settings.host, settings.port)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10,
+                keepalive_timeout=settings.http_idle_timeout)
 
 
 def _work(settings: Settings, run: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:

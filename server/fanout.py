@@ -9,7 +9,10 @@ full write buffer, binary payloads and emits that expect callbacks.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import struct
+from collections.abc import AsyncIterator
 from typing import Any
 
 import socketio
@@ -18,7 +21,10 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
+logger = logging.getLogger(__name__)
 _TEXT_FIN = 0x80 | int(WSMsgType.TEXT)
+LISTEN_RETRY_FIRST = 0.1  # seconds before the pub/sub listener's first resubscribe after a Redis loss
+LISTEN_RETRY_CAP = 2.0
 
 
 def frame(payload: bytes) -> bytes:
@@ -50,6 +56,7 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             # or the session (and its Socket.IO connection) lingers until the ping timeout
             if owner is not None:
                 await owner.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
+                owner.queue.put_nowait(None)  # and its writer task, which would wait forever holding the request
             raise
         finally:
             if owner is not None:
@@ -125,6 +132,23 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
 
 class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):  # type: ignore[misc]
     """The Redis message queue, delivering locally through FrameOnceManager.emit."""
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        """python-socketio's listener, with a short capped backoff: its 1 s doubling to 60 s would keep
+        this node's clients off live messages for up to a minute after a Redis restart."""
+        retry_sleep = LISTEN_RETRY_FIRST
+        while True:
+            try:
+                # a fresh connection and subscription each round, as upstream does
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                retry_sleep = LISTEN_RETRY_FIRST
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:
+                logger.warning("Redis pub/sub listener lost; resubscribing in %.1f s: %s", retry_sleep, exc)
+                await asyncio.sleep(retry_sleep)
+                retry_sleep = min(retry_sleep * 2, LISTEN_RETRY_CAP)
 
 
 def create_manager(bus_url: str, json: Any) -> socketio.AsyncManager:

@@ -46,6 +46,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(ChatError(code, exc.reason, exc.status))
     except (asyncio.CancelledError, ConnectionResetError):
         raise
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        if not request.path.startswith("/socket.io/"):
+            logger.exception("request failed", extra={"method": request.method, "path": request.path})
+            return error_response(ChatError("internal_error", "Something went wrong on our side", 500))
+        # Engine.IO gave up on bytes a client sent: anyone can send those, so no traceback per frame
+        logger.info("malformed Engine.IO traffic; connection closed", extra={"error": repr(exc)[:200]})
+        return error_response(ChatError("bad_request", "Malformed Engine.IO traffic", 400))
     except Exception:
         logger.exception("request failed", extra={"method": request.method, "path": request.path})
         return error_response(ChatError("internal_error", "Something went wrong on our side", 500))

@@ -18,7 +18,7 @@ from socketio import packet
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from core.bus import BOT_STREAM
+from core.bus import BOT_STREAM, Limit, RateLimited
 from core.commands import is_command, parse_command
 from core.errors import ChatError
 from core.models import MAX_TEXT, Command, Message, iso, new_id, utcnow
@@ -85,19 +85,50 @@ def user_room(user: str) -> str:
 REALTIME: web.AppKey[Realtime] = web.AppKey("realtime")
 
 
+def _sending_too_fast() -> ChatError:
+    return ChatError("rate_limited", "You are sending too fast; wait a moment")
+# what python-socketio raises on a packet that does not decode (orjson's errors are ValueErrors)
+MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
 class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio dispatches events by name, so a client could fire the server's own
     `connect`/`disconnect` handlers: those names get an unknown_event ack instead."""
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        """A packet that does not decode is a protocol violation: one log line and the socket is closed
+        (a traceback per bad frame would let anyone flood the logs)."""
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except MALFORMED as exc:
+            logger.info("malformed Socket.IO packet; closing the connection", extra={"eio_sid": eio_sid, "error": repr(exc)[:200]})
+            self._binary_packet.pop(eio_sid, None)
+            await self.eio.disconnect(eio_sid)
 
     async def _handle_event_internal(
         self, server: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None
     ) -> None:
         if data and data[0] in self.reserved_events:
+            # answered (and budgeted, so a flood of them is cut off too) by the catch-all handler
+            catch_all = self.handlers.get(namespace, {}).get("*")
+            ack = await catch_all(data[0], sid, *data[1:]) if catch_all else {
+                "ok": False, "error": {"code": "unknown_event", "message": f"{data[0]!r} is reserved"}}
             if id is not None:
-                ack = {"ok": False, "error": {"code": "unknown_event", "message": f"{data[0]!r} is reserved"}}
                 await server._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=[ack]))
             return
         await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+
+
+class _ClientNoise(logging.Filter):
+    """engine.io logs a traceback for every frame of an unknown packet type and keeps the socket:
+    anyone could fill the logs with them, so they are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.msg == "Unknown receive error" and record.exc_info is not None
+                    and isinstance(record.exc_info[1], IndexError))
+
+
+_CLIENT_NOISE = _ClientNoise()
 
 
 def create_sio(settings: Settings) -> socketio.AsyncServer:
@@ -110,12 +141,13 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         cors_allowed_origins=lambda origin, environ: environ_origin_allowed(origin, environ, extra),
         json=_Json,
         max_http_buffer_size=64 * 1024,
-        ping_interval=25,
-        ping_timeout=20,
+        ping_interval=settings.ping_interval,
+        ping_timeout=settings.ping_timeout,
         logger=False,
         engineio_logger=False,
     )
     fanout.install(sio)
+    logging.getLogger("engineio.server").addFilter(_CLIENT_NOISE)  # idempotent: one filter object
     return sio
 
 
@@ -201,6 +233,7 @@ class Realtime:
         self.sio = app[SIO]
         self.conns: dict[str, Conn] = {}
         self.known_channels: set[str] = set()
+        self.send_order: dict[str, asyncio.Lock] = {}  # one per channel this node has posted to
 
     def register(self) -> None:
         self.sio.on("connect", self.connect)
@@ -324,17 +357,32 @@ class Realtime:
         if len(data.text) > MAX_TEXT:
             raise ChatError("message_too_long", f"Messages are at most {MAX_TEXT} characters")
         settings = self.app[SETTINGS]
-        if not await self.app[BUS].allow(f"send:{conn.user}", settings.send_rate, settings.send_burst):
-            raise ChatError("rate_limited", "You are sending too fast; wait a moment")
+        limit = Limit(f"send:{conn.user}", settings.send_rate, settings.send_burst)
         if is_command(data.text):
+            if not await self.app[BUS].allow(limit.key, limit.rate, limit.burst):
+                raise _sending_too_fast()
             return await self._command(conn, data)
         message = Message(id=new_id(), channel=data.channel, user=conn.user, text=data.text, ts=iso(utcnow()))
         dedup = f"{conn.user}\x00{data.client_id}" if data.client_id else None
-        posted, repeated = await publish(self.app[BUS], self.app[STORE], message, dedup)
-        if not repeated:
-            self.app[METRICS].messages.inc()
-            await self.sio.emit("message", posted.wire(), room=room(posted.channel))
-        return {"ok": True, "message": posted.wire()}
+        # held from seq to broadcast: concurrent posts return over different Redis connections in any
+        # order, and this node must still emit the channel's messages in seq order
+        async with self._order_lock(data.channel):
+            try:
+                # the send limit is taken by the post itself: one bus round trip instead of two
+                posted, repeated = await publish(self.app[BUS], self.app[STORE], message, dedup, limit)
+            except RateLimited:
+                raise _sending_too_fast() from None
+            wire = posted.wire()
+            if not repeated:
+                self.app[METRICS].messages.inc()
+                await self.sio.emit("message", wire, room=room(posted.channel))
+        return {"ok": True, "message": wire}
+
+    def _order_lock(self, channel: str) -> asyncio.Lock:
+        lock = self.send_order.get(channel)
+        if lock is None:
+            lock = self.send_order[channel] = asyncio.Lock()
+        return lock
 
     async def _command(self, conn: Conn, data: SendPayload) -> dict[str, Any]:
         parsed = parse_command(data.text)
@@ -354,4 +402,8 @@ class Realtime:
         return {"ok": True}
 
     async def unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
+        try:
+            await self.admit(sid)  # unknown names spend from the budget too, or they would flood freely
+        except ChatError as exc:
+            return {"ok": False, "error": exc.as_dict()}
         return {"ok": False, "error": {"code": "unknown_event", "message": f"Unknown event {str(event)[:40]!r}"}}

@@ -24,11 +24,19 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/{path:.*}", shell)
 
 
+def _inside(root: Path, relative: str) -> Path | None:
+    """The file `relative` names under `root`, or None when it would leave it."""
+    if "\x00" in relative:  # the OS refuses NUL in paths: a 404, not a 500
+        return None
+    # resolve() folds `..` and symlinks, so a path outside the build folder is refused here
+    target = (root / relative).resolve()
+    return target if target.is_relative_to(root.resolve()) else None
+
+
 async def asset(request: web.Request) -> web.StreamResponse:
     root = client_dir(request.app) / "assets"
-    target = (root / request.match_info["path"]).resolve()
-    # resolve() folds `..` and symlinks, so a path outside the build folder is refused here
-    if not target.is_relative_to(root) or not target.is_file():
+    target = _inside(root, request.match_info["path"])
+    if target is None or not target.is_file():
         raise ChatError("not_found", "No such file", 404)
     return web.FileResponse(target, headers={"Cache-Control": IMMUTABLE})
 
@@ -38,8 +46,8 @@ async def shell(request: web.Request) -> web.StreamResponse:
     if path.startswith(RESERVED_PREFIXES) or path == "/api":
         raise ChatError("not_found", "No such endpoint", 404)
     root = client_dir(request.app)
-    target = (root / request.match_info["path"]).resolve()
-    if request.match_info["path"] and target.is_relative_to(root) and target.is_file():
+    target = _inside(root, request.match_info["path"])
+    if request.match_info["path"] and target is not None and target.is_file():
         return web.FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
     index = root / "index.html"
     if not index.is_file():

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio
 
-from core.bus import ARCHIVE_STREAM, DEAD_LETTER_SUFFIX, RECENT_PER_CHANNEL, Bus, Entry, SeqUnseeded
+from core.bus import ARCHIVE_STREAM, DEAD_LETTER_SUFFIX, RECENT_PER_CHANNEL, Bus, Entry, Limit, RateLimited, SeqUnseeded
 from core.bus.redis import RedisBus
 from core.models import Message, iso, new_id, utcnow
 
@@ -188,6 +188,31 @@ async def test_a_blocked_read_wakes_on_append(bus: Bus) -> None:
 async def test_allow_grants_the_burst_then_refuses(bus: Bus) -> None:
     assert [await bus.allow("alice", 0.5, 3) for _ in range(5)] == [True, True, True, False, False]
     assert await bus.allow("bob", 0.5, 3)  # buckets are per key
+
+
+async def test_a_post_with_a_limit_spends_the_same_bucket_as_allow(bus: Bus) -> None:
+    await bus.seed_seq("general", 0)
+    limit = Limit("alice", 0.5, 3)
+    assert await bus.allow("alice", 0.5, 3)
+    first, _ = await bus.post(draft(text="a"), limit=limit)
+    again, duplicate = await bus.post(draft(text="a"), dedup_key="alice:c1", limit=limit)
+    assert (first.seq, again.seq, duplicate) == (1, 2, False)
+    with pytest.raises(RateLimited):  # a refused post takes no seq and reaches no stream
+        await bus.post(draft(text="b"), limit=limit)
+    with pytest.raises(RateLimited):  # a repeat spends a token too, as a send checked by allow() did
+        await bus.post(draft(text="a"), dedup_key="alice:c1", limit=limit)
+    assert not await bus.allow("alice", 0.5, 3)
+    assert [m.text for m in await archived(bus)] == ["a", "a"]
+    other, _ = await bus.post(draft(text="c"), limit=Limit("bob", 0.5, 3))
+    assert other.seq == 3
+
+
+async def test_an_unseeded_post_takes_no_token(bus: Bus) -> None:
+    with pytest.raises(SeqUnseeded):
+        await bus.post(draft("unseeded"), limit=Limit("alice", 0.5, 1))
+    await bus.seed_seq("unseeded", 0)
+    posted, _ = await bus.post(draft("unseeded"), limit=Limit("alice", 0.5, 1))
+    assert posted.seq == 1
 
 
 async def test_allow_refills_at_the_rate(bus: Bus) -> None:

@@ -4,6 +4,7 @@ same packets python-socketio would send them, in order, and skip_sid still skips
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -136,3 +137,17 @@ def test_frame_matches_aiohttps_own_framing(size: int) -> None:
 
 def test_manager_kinds() -> None:
     assert isinstance(FrameOnceRedisManager("redis://127.0.0.1:6379/0"), FrameOnceManager)
+
+
+async def test_concurrent_sends_on_one_node_are_broadcast_in_seq_order(nodes: list[TestServer], start: Start) -> None:
+    senders = [await start(nodes[0], "websocket") for _ in range(3)]
+    readers = [await start(node, "websocket") for node in nodes]
+    # all in flight at once: their posts come back over different Redis connections in any order
+    acks = await asyncio.gather(*(s.call("send", {"channel": "general", "text": f"c{i}"})
+                                  for i in range(30) for s in senders))
+    assert all(ack["ok"] for ack in acks), acks
+    last = max(ack["message"]["seq"] for ack in acks)
+    for client in [*senders, *readers]:
+        await client.wait_for("message", lambda m, last=last: m["seq"] == last)
+        seqs = [m["seq"] for m in client.received("message")]
+        assert len(seqs) == 90 and all(a < b for a, b in itertools.pairwise(seqs)), seqs

@@ -26,6 +26,19 @@ class SeqUnseeded(Exception):
     """The bus has no sequence counter for a channel (new bus, restarted Redis): seed it first."""
 
 
+class RateLimited(Exception):
+    """A post's token bucket was empty: nothing was posted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A token bucket a post spends from, checked in the same step as the post (one Redis round trip)."""
+
+    key: str
+    rate: float
+    burst: int
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One stream entry handed to a consumer; `deliveries` counts this delivery too."""
@@ -43,10 +56,13 @@ class Bus(Protocol):
     async def seed_seq(self, channel: str, floor: int) -> None:
         """Make the channel's next seq larger than `floor` (the store's last seq)."""
 
-    async def post(self, message: Message, dedup_key: str | None = None) -> tuple[Message, bool]:
+    async def post(
+        self, message: Message, dedup_key: str | None = None, limit: Limit | None = None
+    ) -> tuple[Message, bool]:
         """Atomically give `message` the next seq, append it to the archive stream and the recent
         buffer. With a `dedup_key` seen before, return the first message and True instead.
-        Raise SeqUnseeded when the channel's counter does not exist."""
+        With a `limit`, first take a token as allow() does, else raise RateLimited.
+        Raise SeqUnseeded when the channel's counter does not exist (no token is taken)."""
 
     async def recent(self, channel: str, after: int = 0) -> list[Message]:
         """Messages still on the bus for `channel` with seq > after, in seq order."""

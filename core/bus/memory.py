@@ -7,7 +7,16 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from core.bus import ARCHIVE_STREAM, DEAD_LETTER_SUFFIX, DEDUP_TTL, RECENT_PER_CHANNEL, Entry, SeqUnseeded
+from core.bus import (
+    ARCHIVE_STREAM,
+    DEAD_LETTER_SUFFIX,
+    DEDUP_TTL,
+    RECENT_PER_CHANNEL,
+    Entry,
+    Limit,
+    RateLimited,
+    SeqUnseeded,
+)
 from core.models import Message
 
 SWEEP_EVERY = 10_000  # dictionary size that triggers dropping expired keys
@@ -57,15 +66,20 @@ class MemoryBus:
     async def seed_seq(self, channel: str, floor: int) -> None:
         self._seq[channel] = max(self._seq.get(channel, 0), floor)
 
-    async def post(self, message: Message, dedup_key: str | None = None) -> tuple[Message, bool]:
+    async def post(
+        self, message: Message, dedup_key: str | None = None, limit: Limit | None = None
+    ) -> tuple[Message, bool]:
         # No await before the last line that mutates: the whole post is atomic on the event loop.
         now = time.monotonic()
-        if dedup_key is not None:
-            seen = self._dedup.get(dedup_key)
-            if seen is not None and seen[1] > now:
-                return seen[0], True
-        if message.channel not in self._seq:
+        seen = self._dedup.get(dedup_key) if dedup_key is not None else None
+        if seen is not None and seen[1] <= now:
+            seen = None
+        if seen is None and message.channel not in self._seq:
             raise SeqUnseeded(message.channel)
+        if limit is not None and not self._take(limit.key, limit.rate, limit.burst, now):
+            raise RateLimited(limit.key)
+        if seen is not None:
+            return seen[0], True
         self._seq[message.channel] += 1
         posted = message.model_copy(update={"seq": self._seq[message.channel]})
         if dedup_key is not None:
@@ -151,7 +165,9 @@ class MemoryBus:
         return len(grp.pending) + sum(1 for i in state.entries if i >= grp.next_index)
 
     async def allow(self, key: str, rate: float, burst: int) -> bool:
-        now = time.monotonic()
+        return self._take(key, rate, burst, time.monotonic())
+
+    def _take(self, key: str, rate: float, burst: int, now: float) -> bool:
         tokens, last = self._buckets.get(key, (float(burst), now))
         tokens = min(float(burst), tokens + (now - last) * rate)
         if len(self._buckets) > SWEEP_EVERY:

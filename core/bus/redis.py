@@ -14,7 +14,16 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError, ResponseError
 from redis.typing import EncodableT
 
-from core.bus import ARCHIVE_STREAM, DEAD_LETTER_SUFFIX, DEDUP_TTL, RECENT_PER_CHANNEL, Entry, SeqUnseeded
+from core.bus import (
+    ARCHIVE_STREAM,
+    DEAD_LETTER_SUFFIX,
+    DEDUP_TTL,
+    RECENT_PER_CHANNEL,
+    Entry,
+    Limit,
+    RateLimited,
+    SeqUnseeded,
+)
 from core.models import Message
 
 logger = logging.getLogger(__name__)
@@ -34,14 +43,35 @@ PRESENCE_TTL = 30.0
 HEARTBEAT_EVERY = 10.0
 NEXT_ID_START = "0-0"
 
-# KEYS: marker, seq counter, archive stream, recent list. ARGV: the message JSON without seq (the
-# seq is spliced in first), marker TTL, recent length, '1' when the marker is a dedup key (it keeps
-# the whole first message) or '0' when it is the retry marker (it keeps the seq only: less memory).
-POST_LUA = """
+# The token bucket of allow(), on Redis's clock; shared by ALLOW_LUA and POST_LUA.
+BUCKET_LUA = """
+local function take(key, rate, burst)
+  rate, burst = tonumber(rate), tonumber(burst)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+  local state = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(state[1]) or burst
+  local last = tonumber(state[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
+  local allowed = 0
+  if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+  redis.call('HSET', key, 'tokens', string.format('%.6f', tokens), 'ts', string.format('%.6f', now))
+  redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 1000)
+  return allowed
+end
+"""
+
+# KEYS: marker, seq counter, archive stream, recent list, and the send limit's bucket if any. ARGV: the
+# message JSON without seq (the seq is spliced in first), marker TTL, recent length, '1' when the marker
+# is a dedup key (it keeps the whole first message) or '0' when it is the retry marker (it keeps the seq
+# only: less memory), then the bucket's rate and burst. The limit rides on the post so a send costs one
+# round trip; an unseeded channel and our own retried post take no token.
+POST_LUA = BUCKET_LUA + """
 local seen = redis.call('GET', KEYS[1])
-if seen and ARGV[4] == '1' then return {1, seen} end
-if seen then return {3, '{"seq":' .. seen .. ',' .. string.sub(ARGV[1], 2)} end
-if redis.call('EXISTS', KEYS[2]) == 0 then return {2, ''} end
+if seen and ARGV[4] == '0' then return {3, '{"seq":' .. seen .. ',' .. string.sub(ARGV[1], 2)} end
+if not seen and redis.call('EXISTS', KEYS[2]) == 0 then return {2, ''} end
+if KEYS[5] and take(KEYS[5], ARGV[5], ARGV[6]) == 0 then return {4, ''} end
+if seen then return {1, seen} end
 local seq = redis.call('INCR', KEYS[2])
 local data = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
 redis.call('XADD', KEYS[3], '*', 'data', data)
@@ -52,7 +82,7 @@ if ARGV[4] == '1' then
 else
   redis.call('SET', KEYS[1], seq, 'EX', ARGV[2])
 end
-return {0, data}
+return {0, seq}
 """
 
 SEED_LUA = """
@@ -105,20 +135,7 @@ end
 if floor_id then redis.call('XTRIM', KEYS[1], 'MINID', '~', floor_id) end
 """
 
-ALLOW_LUA = """
-local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or burst
-local last = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
-local allowed = 0
-if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', string.format('%.6f', now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return allowed
-"""
+ALLOW_LUA = BUCKET_LUA + "return take(KEYS[1], ARGV[1], ARGV[2])"
 
 # Presence: KEYS[1] is the channel's zset of user -> last heartbeat (ms, Redis clock), KEYS[2] the
 # user's zset of sid -> last heartbeat. Redis's clock keeps nodes with skewed clocks consistent.
@@ -183,6 +200,10 @@ def _seq_key(channel: str) -> str:
     return f"chat:seq:{channel}"
 
 
+def _rate_key(key: str) -> str:
+    return f"chat:rate:{key}"
+
+
 def _presence_keys(channel: str, user: str) -> list[str]:
     return [f"chat:presence:{channel}", f"chat:presence:{channel}:{user}"]
 
@@ -245,16 +266,25 @@ class RedisBus:
     async def seed_seq(self, channel: str, floor: int) -> None:
         await self._seed(keys=[_seq_key(channel)], args=[floor])
 
-    async def post(self, message: Message, dedup_key: str | None = None) -> tuple[Message, bool]:
+    async def post(
+        self, message: Message, dedup_key: str | None = None, limit: Limit | None = None
+    ) -> tuple[Message, bool]:
         if dedup_key is not None:
             marker, ttl, whole = f"chat:dedup:{dedup_key}", DEDUP_TTL, 1
         else:
             marker, ttl, whole = f"chat:posted:{message.id}", POST_RETRY_TTL, 0
         keys = [marker, _seq_key(message.channel), ARCHIVE_STREAM, f"chat:recent:{message.channel}"]
-        body = message.model_dump_json(exclude={"seq"})
-        status, data = await self._post(keys=keys, args=[body, ttl, RECENT_PER_CHANNEL, whole])
+        args: list[EncodableT] = [message.model_dump_json(exclude={"seq"}), ttl, RECENT_PER_CHANNEL, whole]
+        if limit is not None:
+            keys.append(_rate_key(limit.key))
+            args += [limit.rate, limit.burst]
+        status, data = await self._post(keys=keys, args=args)
         if status == 2:
             raise SeqUnseeded(message.channel)
+        if status == 4:
+            raise RateLimited(limit.key if limit is not None else "")
+        if status == 0:
+            return message.model_copy(update={"seq": int(data)}), False
         posted = Message.model_validate_json(data)
         # Our own call retried after a lost reply finds its own post: that is not a duplicate.
         return posted, status == 1 and posted.id != message.id
@@ -352,7 +382,7 @@ class RedisBus:
         return len(await self._redis.xrange(stream, min=f"({last}", max="+") or [])
 
     async def allow(self, key: str, rate: float, burst: int) -> bool:
-        return bool(await self._allow(keys=[f"chat:rate:{key}"], args=[rate, burst]))
+        return bool(await self._allow(keys=[_rate_key(key)], args=[rate, burst]))
 
     async def cache_get(self, key: str) -> bytes | None:
         value: bytes | str | None = await self._redis.get(f"chat:cache:{key}")

@@ -1,0 +1,177 @@
+"""Hostile clients for the hardening tests: a live node as a subprocess, raw Engine.IO sockets, floods."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.apps import PASSWORD, SECRET
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class LiveNode:
+    """A standalone node in its own process, so its memory and sockets can be measured from outside."""
+
+    proc: asyncio.subprocess.Process
+    url: str
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def rss_kb(self) -> int:
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        assert found
+        return int(found.group(1))
+
+    def open_sockets(self) -> int:
+        count = 0
+        for fd in os.listdir(f"/proc/{self.pid}/fd"):
+            try:
+                count += os.readlink(f"/proc/{self.pid}/fd/{fd}").startswith("socket:")
+            except OSError:
+                pass
+        return count
+
+    async def metric(self, name: str) -> float:
+        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/metrics") as resp:
+            text = await resp.text()
+        found = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
+
+@asynccontextmanager
+async def live_node(tmp_path: Path, **env: str) -> AsyncIterator[LiveNode]:
+    port = free_port()
+    values = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
+    values.update(CHAT_SECRET_KEY=SECRET, CHAT_BCRYPT_ROUNDS="4", CHAT_QUOTE_PROVIDERS="stooq",
+                  CHAT_STOOQ_URL="http://127.0.0.1:9", CHAT_LOGIN_RATE="1000", CHAT_LOGIN_BURST="1000",
+                  CHAT_LOG_LEVEL="warning", PYTHONPATH=str(ROOT))
+    values.update(env)
+    with open(tmp_path / "node.log", "wb") as log:  # the child keeps its own descriptor
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "server", "--port", str(port), env=values, cwd=tmp_path, stderr=log
+        )
+    node = LiveNode(proc, f"http://127.0.0.1:{port}")
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(150):
+                try:
+                    async with http.get(f"{node.url}/readyz") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.1)
+        yield node
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+async def register(http: aiohttp.ClientSession, url: str, username: str) -> str:
+    async with http.post(f"{url}/api/register", json={"username": username, "password": PASSWORD}) as resp:
+        body = await resp.json()
+        assert resp.status == 201, body
+        return str(body["token"])
+
+
+def ws_url(url: str) -> str:
+    return url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+
+
+async def open_socket(http: aiohttp.ClientSession, url: str, token: str) -> aiohttp.ClientWebSocketResponse:
+    """A raw websocket past the Engine.IO open and the Socket.IO connect of namespace '/'."""
+    ws = await http.ws_connect(ws_url(url), autoping=True, max_msg_size=0)
+    first = await ws.receive(timeout=10)
+    assert first.type == aiohttp.WSMsgType.TEXT and first.data.startswith("0{"), first
+    await ws.send_str("40" + json.dumps({"token": token}))
+    while True:
+        msg = await ws.receive(timeout=10)
+        assert msg.type == aiohttp.WSMsgType.TEXT, msg
+        if msg.data.startswith("40"):
+            return ws
+        assert not msg.data.startswith("44"), msg.data
+
+
+async def drain_until_closed(ws: aiohttp.ClientWebSocketResponse, timeout: float) -> tuple[Counter[str], bool]:
+    """Read (answering pings) until the server closes or `timeout`; ack codes seen, and whether it closed."""
+    codes: Counter[str] = Counter()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            msg = await ws.receive(timeout=max(0.01, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
+                        aiohttp.WSMsgType.ERROR):
+            return codes, True
+        if msg.type != aiohttp.WSMsgType.TEXT:
+            continue
+        if msg.data == "2":
+            await ws.send_str("3")
+        elif msg.data.startswith("1"):  # Engine.IO close
+            return codes, True
+        elif msg.data.startswith("43"):
+            ack = json.loads(msg.data[msg.data.index("["):])[0]
+            codes["ok" if ack.get("ok") else ack["error"]["code"]] += 1
+        elif msg.data.startswith("41"):  # Socket.IO disconnect of the namespace
+            return codes, True
+    return codes, ws.closed
+
+
+def event_frame(event: str, n: int) -> str:
+    payload: dict[str, Any] = {"channel": "general", "text": f"flood {n}"}
+    return f"42{n}" + json.dumps([event, payload])
+
+
+async def flood(url: str, token: str, event: str, seconds: float, burst: int = 300) -> dict[str, Any]:
+    """Reconnect and blast `event` without waiting for acks, for `seconds`; what the server answered."""
+    codes: Counter[str] = Counter()
+    cycles = closed = frames = 0
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        while cycles == 0 or time.monotonic() < deadline:
+            ws = await open_socket(http, url, token)
+            await ws.send_str("420" + json.dumps(["join", {"channel": "general"}]))
+            for n in range(1, burst + 1):
+                await ws.send_str(event_frame(event, n))
+            frames += burst
+            got, was_closed = await drain_until_closed(ws, 5)
+            codes.update(got)
+            closed += was_closed
+            cycles += 1
+            await ws.close()
+    return {"event": event, "cycles": cycles, "closed_by_server": closed, "frames": frames, "acks": dict(codes)}
+
+
+def main() -> None:
+    """`python -m tests.rawio flood URL TOKEN EVENT SECONDS`: a flooder in its own process."""
+    _, command, url, token, event, seconds = sys.argv
+    assert command == "flood"
+    print(json.dumps(asyncio.run(flood(url, token, event, float(seconds)))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
