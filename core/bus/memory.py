@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -116,10 +117,8 @@ class MemoryBus:
             if entries or remaining <= 0:
                 return entries
             state.grown.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.grown.wait(), min(remaining, claim_idle_ms / 1000))
-            except TimeoutError:
-                pass
 
     def _claim(self, state: _Stream, grp: _Group, consumer: str, count: int, idle_ms: int) -> list[Entry]:
         now = time.monotonic()
