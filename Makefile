@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 run: install client ## set up everything, then start investor-chat standalone on http://127.0.0.1:8080
 	$(BIN)/investor-chat
 
-test: install client ## set up everything, then run every test (Python, client unit, browser)
+test: install client ## set up everything, then run every test (lint and types, client unit, Python, browser)
+	$(MAKE) lint
 	$(MAKE) test-client
 	$(MAKE) test-python
 
@@ -50,7 +51,8 @@ lock: install ## re-pin the image's runtime dependencies with hashes
 	sed -i '/^--find-links/d' requirements.lock
 
 lint: install
-	$(BIN)/ruff check core server bot archiver tests examples scripts workers
+	$(BIN)/ruff check core server bot archiver workers tests examples scripts bench
+	$(BIN)/ruff format --check core server bot archiver workers tests examples scripts bench
 	$(BIN)/mypy
 
 clean:

@@ -16,8 +16,10 @@ ARCHIVE_STREAM = "chat:archive"
 
 
 def _message(channel: str, seq: int, i: int) -> str:
-    return (f'{{"id":"{i:024x}","channel":"{channel}","seq":{seq},"user":"bench{i % 1000:05d}","text":"history '
-            f'message {i} with some ordinary chat text in it","ts":"2026-11-28T09:00:00.000Z","bot":false}}')
+    return (
+        f'{{"id":"{i:024x}","channel":"{channel}","seq":{seq},"user":"bench{i % 1000:05d}","text":"history '
+        f'message {i} with some ordinary chat text in it","ts":"2026-11-28T09:00:00.000Z","bot":false}}'
+    )
 
 
 def fill_sqlite(path: Path, total: int) -> None:
@@ -72,15 +74,21 @@ def history_bench(children: Children, workdir: Path, total: int, joins: int) -> 
         serial = asyncio.run(_joins(product.base, tokens[0], "hist-2", joins))
 
         async def concurrent() -> list[float]:
-            parts = await asyncio.gather(*(_joins(product.base, tokens[i], f"hist-{i % HISTORY_CHANNELS}",
-                                                   joins // 10) for i in range(10)))
+            parts = await asyncio.gather(
+                *(_joins(product.base, tokens[i], f"hist-{i % HISTORY_CHANNELS}", joins // 10) for i in range(10))
+            )
             return [x for part in parts for x in part]
 
         parallel = asyncio.run(concurrent())
     finally:
         product.stop()
-    return {"messages": total, "serial_p50": _p(serial, 50), "serial_p99": _p(serial, 99),
-            "parallel10_p50": _p(parallel, 50), "parallel10_p99": _p(parallel, 99)}
+    return {
+        "messages": total,
+        "serial_p50": _p(serial, 50),
+        "serial_p99": _p(serial, 99),
+        "parallel10_p50": _p(parallel, 50),
+        "parallel10_p99": _p(parallel, 99),
+    }
 
 
 async def _fill_stream(redis_url: str, total: int) -> None:
@@ -139,8 +147,20 @@ def archiver_bench(children: Children, workdir: Path, redis_url: str, storage_ur
 
 def start_secantus(children: Children) -> tuple[str, object]:
     port = free_port()
-    proc = children.start("secantusd", [str(VENV_BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
-                                        "--storage-path", ":memory:", "--cache-size", "256M"])
+    proc = children.start(
+        "secantusd",
+        [
+            str(VENV_BIN / "secantusd-py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            ":memory:",
+            "--cache-size",
+            "256M",
+        ],
+    )
     deadline = time.time() + 30
     import socket
 

@@ -30,8 +30,14 @@ class Result:
 
     @staticmethod
     def passed(step: dict[str, Any]) -> bool:
-        return (step["ready"] >= step["clients"] and not step["dropped"] and not step["send_ack_err"]
-                and step["lost"] <= 0 and step["lat_samples"] > 0 and step["lat_p99_ms"] <= P99_MS)
+        return (
+            step["ready"] >= step["clients"]
+            and not step["dropped"]
+            and not step["send_ack_err"]
+            and step["lost"] <= 0
+            and step["lat_samples"] > 0
+            and step["lat_p99_ms"] <= P99_MS
+        )
 
     @property
     def best(self) -> dict[str, Any] | None:
@@ -74,16 +80,48 @@ class Result:
         return "-"
 
 
-def run_ladder(kit: Path, target: str, shape: Shape, *, clients: int, timing: dict[str, float],
-               urls: list[str] | None = None, pids: list[str] | None = None, token_file: Path | None = None,
-               peer_procs: int = 0, peer_port: int = 0, redis: str | None = None, jsonl: Path) -> Result:
+def run_ladder(
+    kit: Path,
+    target: str,
+    shape: Shape,
+    *,
+    clients: int,
+    timing: dict[str, float],
+    urls: list[str] | None = None,
+    pids: list[str] | None = None,
+    token_file: Path | None = None,
+    peer_procs: int = 0,
+    peer_port: int = 0,
+    redis: str | None = None,
+    jsonl: Path,
+) -> Result:
     """Run the kit's ladder for one target and shape; every step's JSON lands in `jsonl`."""
     if jsonl.exists():
         jsonl.unlink()
-    cmd = [sys.executable, str(kit / "run.py"), "-n", str(clients), "-r", str(shape.rooms), "-s", str(shape.senders),
-           "--rates", ",".join(map(str, shape.rates)), "--duration", str(timing["duration"]),
-           "--warmup", str(timing["warmup"]), "--drain", str(timing["drain"]), "--quiet-wait", str(timing["quiet"]),
-           "--jsonl", str(jsonl), "--label", f"{target} {shape.name}"]
+    cmd = [
+        sys.executable,
+        str(kit / "run.py"),
+        "-n",
+        str(clients),
+        "-r",
+        str(shape.rooms),
+        "-s",
+        str(shape.senders),
+        "--rates",
+        ",".join(map(str, shape.rates)),
+        "--duration",
+        str(timing["duration"]),
+        "--warmup",
+        str(timing["warmup"]),
+        "--drain",
+        str(timing["drain"]),
+        "--quiet-wait",
+        str(timing["quiet"]),
+        "--jsonl",
+        str(jsonl),
+        "--label",
+        f"{target} {shape.name}",
+    ]
     if peer_procs:
         cmd += ["--peer", "--procs", str(peer_procs), "--port", str(peer_port)]
     else:

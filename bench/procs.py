@@ -90,8 +90,9 @@ class Children:
 
     def start(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         out = open(self.logdir / f"{name}.log", "ab")  # noqa: SIM115 - kept by the child
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.logdir,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.logdir, start_new_session=True
+        )
         out.close()
         self.procs.append((name, proc))
         return proc
@@ -113,8 +114,9 @@ class Children:
 
 def redis_cmd(url: str, *args: str) -> str:
     host, port, db = parse_redis(url)
-    out = subprocess.run(["redis-cli", "-h", host, "-p", str(port), "-n", str(db), *args],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["redis-cli", "-h", host, "-p", str(port), "-n", str(db), *args], capture_output=True, text=True, check=True
+    )
     return out.stdout.strip()
 
 
@@ -135,8 +137,17 @@ def redis_pid(url: str) -> int | None:
 class Product:
     """One configuration of investor-chat: standalone, or N server nodes plus the archiver on Redis."""
 
-    def __init__(self, children: Children, workdir: Path, *, nodes: int, redis_url: str | None,
-                 rate: float, burst: int, storage_url: str | None = None) -> None:
+    def __init__(
+        self,
+        children: Children,
+        workdir: Path,
+        *,
+        nodes: int,
+        redis_url: str | None,
+        rate: float,
+        burst: int,
+        storage_url: str | None = None,
+    ) -> None:
         self.children = children
         self.nodes = nodes
         self.redis_url = redis_url
@@ -145,23 +156,25 @@ class Product:
         self.archiver: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
         self.env = dict(os.environ)
-        self.env.update({
-            "CHAT_STORAGE_URL": storage_url or f"sqlite:///{workdir}/chat.sqlite3",
-            "CHAT_BUS_URL": redis_url or "memory://",
-            "CHAT_SECRET_KEY": secret_key(workdir),
-            "CHAT_SEND_RATE": str(rate),
-            "CHAT_SEND_BURST": str(burst),
-            "CHAT_EVENT_RATE": str(rate * 2),  # the per-connection event budget, raised the same way
-            "CHAT_EVENT_BURST": str(burst * 2),
-            # 1000 registrations come from one address: raised like the send limit, not removed
-            "CHAT_LOGIN_RATE": "1000",
-            "CHAT_LOGIN_BURST": "2000",
-            "CHAT_BCRYPT_ROUNDS": "4",  # registering 1000 users must not take minutes; still bcrypt
-            "CHAT_LOG_LEVEL": "warning",
-            "CHAT_QUOTE_PROVIDERS": "stooq",
-            "CHAT_STOOQ_URL": "http://127.0.0.1:9",
-            "CHAT_CLIENT_DIR": str(workdir / "no-client"),
-        })
+        self.env.update(
+            {
+                "CHAT_STORAGE_URL": storage_url or f"sqlite:///{workdir}/chat.sqlite3",
+                "CHAT_BUS_URL": redis_url or "memory://",
+                "CHAT_SECRET_KEY": secret_key(workdir),
+                "CHAT_SEND_RATE": str(rate),
+                "CHAT_SEND_BURST": str(burst),
+                "CHAT_EVENT_RATE": str(rate * 2),  # the per-connection event budget, raised the same way
+                "CHAT_EVENT_BURST": str(burst * 2),
+                # 1000 registrations come from one address: raised like the send limit, not removed
+                "CHAT_LOGIN_RATE": "1000",
+                "CHAT_LOGIN_BURST": "2000",
+                "CHAT_BCRYPT_ROUNDS": "4",  # registering 1000 users must not take minutes; still bcrypt
+                "CHAT_LOG_LEVEL": "warning",
+                "CHAT_QUOTE_PROVIDERS": "stooq",
+                "CHAT_STOOQ_URL": "http://127.0.0.1:9",
+                "CHAT_CLIENT_DIR": str(workdir / "no-client"),
+            }
+        )
 
     @property
     def urls(self) -> list[str]:
@@ -177,8 +190,10 @@ class Product:
             self.procs = [self.children.start("standalone", [exe, "--port", str(self.ports[0])], self.env)]
         else:
             self.archiver = self.children.start("archiver", [exe, "archiver"], self.env)
-            self.procs = [self.children.start(f"node{i}", [exe, "server", "--port", str(port)], self.env)
-                          for i, port in enumerate(self.ports)]
+            self.procs = [
+                self.children.start(f"node{i}", [exe, "server", "--port", str(port)], self.env)
+                for i, port in enumerate(self.ports)
+            ]
         for proc, port in zip(self.procs, self.ports, strict=True):
             wait_http(f"http://127.0.0.1:{port}/readyz", proc)
 

@@ -27,20 +27,33 @@ SEND_RATE, SEND_BURST = 1000, 2000  # per user: raised far above any sender's sh
 FULL = {"r10": [50, 100, 200, 300, 400, 500, 600, 800], "r100": [200, 500, 1000, 2000, 3000, 4000, 5000, 6000]}
 QUICK = {"r10": [100, 200, 400], "r100": [500, 1000, 2000]}
 TARGETS = ("node1", "py1", "node2", "py2")
-NAMES = {"node1": "Node socket.io x1", "py1": "investor-chat standalone", "node2": "Node socket.io x2 + redis adapter",
-         "py2": "investor-chat 2 nodes + redis + archiver"}
+NAMES = {
+    "node1": "Node socket.io x1",
+    "py1": "investor-chat standalone",
+    "node2": "Node socket.io x2 + redis adapter",
+    "py2": "investor-chat 2 nodes + redis + archiver",
+}
 
 
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short ladders, 100k-message history, small archive run")
-    ap.add_argument("--kit", default=os.environ.get("BENCH_KIT", str(REPO.parent / "shared" / "bench")),
-                    help="the shared benchmark kit (read-only; env BENCH_KIT)")
-    ap.add_argument("--build-dir", default=os.environ.get("BENCH_BUILD_DIR", "/tmp/investor-chat-bench-build"),
-                    help="where the kit is copied and built (reused while unchanged)")
+    ap.add_argument(
+        "--kit",
+        default=os.environ.get("BENCH_KIT", str(REPO.parent / "shared" / "bench")),
+        help="the shared benchmark kit (read-only; env BENCH_KIT)",
+    )
+    ap.add_argument(
+        "--build-dir",
+        default=os.environ.get("BENCH_BUILD_DIR", "/tmp/investor-chat-bench-build"),
+        help="where the kit is copied and built (reused while unchanged)",
+    )
     ap.add_argument("--workdir", help="temp dir for stores and logs (default: a new one)")
-    ap.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"),
-                    help="a Redis db this benchmark may flush")
+    ap.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"),
+        help="a Redis db this benchmark may flush",
+    )
     ap.add_argument("--targets", default=",".join(TARGETS), help=f"subset of {','.join(TARGETS)}")
     ap.add_argument("--shapes", default="r10,r100", help="r10 (rooms of 100) and/or r100 (rooms of 10)")
     ap.add_argument("--clients", type=int, default=1000)
@@ -65,8 +78,11 @@ def shapes(a: argparse.Namespace) -> list[Shape]:
 
 
 def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children) -> list[Result]:
-    timing = ({"duration": 3, "warmup": 1, "drain": 2, "quiet": 2} if a.quick
-              else {"duration": 5, "warmup": 2, "drain": 2, "quiet": 3})
+    timing = (
+        {"duration": 3, "warmup": 1, "drain": 2, "quiet": 2}
+        if a.quick
+        else {"duration": 5, "warmup": 2, "drain": 2, "quiet": 3}
+    )
     targets = a.targets.split(",")
     tokens: dict[str, Path] = {}
     results = []
@@ -77,26 +93,39 @@ def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children
             if target.startswith("node"):
                 procs = int(target[-1])
                 redis = "redis://127.0.0.1:6379" if procs > 1 else None
-                results.append(run_ladder(kit, NAMES[target], shape, peer_procs=procs, peer_port=free_port_pair(),
-                                          redis=redis, **common))
+                results.append(
+                    run_ladder(
+                        kit, NAMES[target], shape, peer_procs=procs, peer_port=free_port_pair(), redis=redis, **common
+                    )
+                )
                 continue
             nodes = int(target[-1])
             redis_url = a.redis_url if nodes > 1 else None
             if redis_url:
                 redis_cmd(redis_url, "FLUSHDB")
-            product = Product(children, root / target, nodes=nodes, redis_url=redis_url, rate=SEND_RATE,
-                              burst=SEND_BURST)
+            product = Product(
+                children, root / target, nodes=nodes, redis_url=redis_url, rate=SEND_RATE, burst=SEND_BURST
+            )
             product.start()
             try:
                 token_file = root / target / "tokens.txt"
                 if target not in tokens:
-                    register(product.base, a.clients, [f"bench-{k}" for k in range(max(100, shape.rooms))],
-                             token_file)
+                    register(product.base, a.clients, [f"bench-{k}" for k in range(max(100, shape.rooms))], token_file)
                     tokens[target] = token_file
                     product.stop()  # a fresh process for the ladder: its first step measures memory per client
                     product.start()
-                results.append(run_ladder(kit, NAMES[target], shape, urls=product.urls, pids=product.pids(),
-                                          token_file=tokens[target], redis=redis_url, **common))
+                results.append(
+                    run_ladder(
+                        kit,
+                        NAMES[target],
+                        shape,
+                        urls=product.urls,
+                        pids=product.pids(),
+                        token_file=tokens[target],
+                        redis=redis_url,
+                        **common,
+                    )
+                )
                 if redis_url:
                     backlog = redis_cmd(redis_url, "XLEN", "chat:archive")
                     log(f"archive stream length after the ladder: {backlog}")
@@ -146,24 +175,29 @@ def main() -> None:
     report: dict[str, object] = {}
     try:
         results = run_ladders(a, kit, root, children)
-        print(f"\n**investor-chat vs Node socket.io**: {a.clients} clients, {a.senders} senders, 32 B payload, "
-              f"{os.cpu_count()} CPUs, one run ({'quick' if a.quick else 'full'}); CPU is the server processes' "
-              "(not Redis', not the archiver's)\n")
+        print(
+            f"\n**investor-chat vs Node socket.io**: {a.clients} clients, {a.senders} senders, 32 B payload, "
+            f"{os.cpu_count()} CPUs, one run ({'quick' if a.quick else 'full'}); CPU is the server processes' "
+            "(not Redis', not the archiver's)\n"
+        )
         print(table(results), flush=True)
         report["ladders"] = [{"target": r.target, "shape": r.shape, "steps": r.steps} for r in results]
         if not a.no_history:
             total = 100_000 if a.quick else 1_000_000
             hist = history_bench(children, root / "history", total, 200 if a.quick else 500)
             report["history"] = hist
-            print(f"\n**history**: join with the last 50 on SQLite holding {total:,} messages: "
-                  f"one client p50 {hist['serial_p50']:.2f} ms, p99 {hist['serial_p99']:.2f} ms; "
-                  f"10 clients at once p50 {hist['parallel10_p50']:.2f} ms, p99 {hist['parallel10_p99']:.2f} ms",
-                  flush=True)
+            print(
+                f"\n**history**: join with the last 50 on SQLite holding {total:,} messages: "
+                f"one client p50 {hist['serial_p50']:.2f} ms, p99 {hist['serial_p99']:.2f} ms; "
+                f"10 clients at once p50 {hist['parallel10_p50']:.2f} ms, p99 {hist['parallel10_p99']:.2f} ms",
+                flush=True,
+            )
         if not a.no_archiver:
             n = 20_000 if a.quick else 100_000
             redis_cmd(a.redis_url, "FLUSHDB")
-            sqlite_rate = archiver_bench(children, root / "arch-sqlite", a.redis_url,
-                                         f"sqlite:///{root}/arch-sqlite/archive.sqlite3", n)
+            sqlite_rate = archiver_bench(
+                children, root / "arch-sqlite", a.redis_url, f"sqlite:///{root}/arch-sqlite/archive.sqlite3", n
+            )
             redis_cmd(a.redis_url, "FLUSHDB")
             uri, proc = start_secantus(children)
             try:
@@ -171,12 +205,23 @@ def main() -> None:
             finally:
                 children.stop(proc)  # type: ignore[arg-type]
             report["archiver"] = {"sqlite_per_s": sqlite_rate, "secantus_per_s": mongo_rate, "entries": n}
-            print(f"\n**archiver** ({n:,} queued messages): SQLite {sqlite_rate:,.0f} messages/s; "
-                  f"SecantusDB (MongoDB wire protocol, in memory) {mongo_rate:,.0f} messages/s", flush=True)
-            best_sends = max((r.best["offered_deliv_ps"] / (a.clients / r.steps[0]["rooms"])
-                              for r in results if r.best and "investor-chat" in r.target), default=0)
-            print(f"highest product send rate that passed: {best_sends:,.0f} messages/s "
-                  f"(the archiver keeps up when its rate is above this)")
+            print(
+                f"\n**archiver** ({n:,} queued messages): SQLite {sqlite_rate:,.0f} messages/s; "
+                f"SecantusDB (MongoDB wire protocol, in memory) {mongo_rate:,.0f} messages/s",
+                flush=True,
+            )
+            best_sends = max(
+                (
+                    r.best["offered_deliv_ps"] / (a.clients / r.steps[0]["rooms"])
+                    for r in results
+                    if r.best and "investor-chat" in r.target
+                ),
+                default=0,
+            )
+            print(
+                f"highest product send rate that passed: {best_sends:,.0f} messages/s "
+                f"(the archiver keeps up when its rate is above this)"
+            )
     finally:
         children.stop_all()
         if a.json:

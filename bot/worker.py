@@ -83,7 +83,11 @@ class Bot:
     async def process_batch(self, block_ms: int = BLOCK_MS) -> int:
         """One step: answer up to BATCH commands concurrently; returns how many were handled."""
         entries = await self.bus.read(
-            BOT_STREAM, GROUP, self.consumer, count=BATCH, block_ms=block_ms,
+            BOT_STREAM,
+            GROUP,
+            self.consumer,
+            count=BATCH,
+            block_ms=block_ms,
             claim_idle_ms=self.claim_idle_ms,
         )
         await asyncio.gather(*(self._handle(e) for e in entries))
@@ -107,7 +111,9 @@ class Bot:
             await self.bus.ack(BOT_STREAM, GROUP, [entry.id])
         except Exception:
             logger.exception(
-                "answering command %s failed (delivery %d)", entry.id, entry.deliveries,
+                "answering command %s failed (delivery %d)",
+                entry.id,
+                entry.deliveries,
                 extra={"command": command.id, "channel": command.channel},
             )
             if entry.deliveries >= MAX_DELIVERIES:
@@ -168,9 +174,14 @@ class Bot:
             await self._private(command, text)
             return
         reply = Message(
-            id=new_id(), channel=command.channel, user=BOT_NAME,
-            text="\n".join(line for line, _ in results), ts=iso(utcnow()), bot=True,
-            quote=quotes[0], quotes=quotes if len(results) > 1 else None,
+            id=new_id(),
+            channel=command.channel,
+            user=BOT_NAME,
+            text="\n".join(line for line, _ in results),
+            ts=iso(utcnow()),
+            bot=True,
+            quote=quotes[0],
+            quotes=quotes if len(results) > 1 else None,
         )
         # keyed by command: a command redelivered after a crash posts no second reply
         posted, _ = await publish(self.bus, self.store, reply, f"{BOT_NAME}\x00{command.id}")
@@ -178,8 +189,13 @@ class Bot:
 
     async def _private(self, command: Command, text: str) -> None:
         reply = Message(
-            id=new_id(), channel=command.channel, user=BOT_NAME, text=text, ts=iso(utcnow()),
-            bot=True, ephemeral=True,
+            id=new_id(),
+            channel=command.channel,
+            user=BOT_NAME,
+            text=text,
+            ts=iso(utcnow()),
+            bot=True,
+            ephemeral=True,
         )
         await self.emit("message", reply.wire(), f"user:{command.user}")
 

@@ -100,4 +100,3 @@ class Command(BaseModel):
     user: str
     text: str
     ts: str
-

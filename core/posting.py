@@ -26,9 +26,7 @@ async def read_history(
     """History from the store, completed by messages still on the bus that the archiver has not
     written yet, so a reader never misses an acknowledged message."""
     stored, more = await store.history(channel, limit=limit, before=before, after=after)
-    pending = [
-        m for m in await bus.recent(channel, after or 0) if before is None or (m.seq or 0) < before
-    ]
+    pending = [m for m in await bus.recent(channel, after or 0) if before is None or (m.seq or 0) < before]
     if not pending:
         return stored, more
     by_seq = {m.seq: m for m in stored}

@@ -36,8 +36,9 @@ def setup(args: argparse.Namespace, p: argparse.ArgumentParser) -> None:
     if not args.username or not args.password:
         p.error("give --username and --password, or set CHAT_USERNAME and CHAT_PASSWORD")
     args.url = args.url.rstrip("/")
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(message)s"
+    )
 
 
 async def post_json(http: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

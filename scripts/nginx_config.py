@@ -31,17 +31,26 @@ class NginxSettings:
 
 # In compose, `server` resolves to every replica of the server service when nginx starts.
 COMPOSE = NginxSettings(
-    listen="80", upstreams=["server:8080"], client_root="/usr/share/nginx/html", pid="/tmp/nginx.pid",
-    error_log="/dev/stderr", access_log="/dev/stdout", temp_dir="/var/cache/nginx",
+    listen="80",
+    upstreams=["server:8080"],
+    client_root="/usr/share/nginx/html",
+    pid="/tmp/nginx.pid",
+    error_log="/dev/stderr",
+    access_log="/dev/stdout",
+    temp_dir="/var/cache/nginx",
 )
 
 
 def local_settings(directory: Path, port: int, upstreams: Sequence[str], client_root: Path) -> NginxSettings:
     """Everything under `directory`, so nginx runs without root and without touching /var."""
     return NginxSettings(
-        listen=f"127.0.0.1:{port}", upstreams=upstreams, client_root=str(client_root),
-        pid=str(directory / "nginx.pid"), error_log=str(directory / "error.log"),
-        access_log=str(directory / "access.log"), temp_dir=str(directory),
+        listen=f"127.0.0.1:{port}",
+        upstreams=upstreams,
+        client_root=str(client_root),
+        pid=str(directory / "nginx.pid"),
+        error_log=str(directory / "error.log"),
+        access_log=str(directory / "access.log"),
+        temp_dir=str(directory),
     )
 
 

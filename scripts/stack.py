@@ -134,16 +134,34 @@ class Stack:
 
     def _mongo_command(self, port: int, storage: str) -> list[str]:
         return [
-            _executable("secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
-            "--storage-path", storage, "--cache-size", "256M", "--log-level", "WARNING",
+            _executable("secantusd-py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            storage,
+            "--cache-size",
+            "256M",
+            "--log-level",
+            "WARNING",
         ]
 
     def _redis_command(self, port: int) -> list[str]:
         data = self.directory / "redis"
         data.mkdir(exist_ok=True)
         return [
-            _executable("redis-server"), "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-            "--appendonly", "yes", "--dir", str(data),
+            _executable("redis-server"),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--dir",
+            str(data),
         ]
 
     def _nginx_command(self, port: int, upstreams: list[str]) -> list[str]:
@@ -237,8 +255,9 @@ class Stack:
         deadline = time.monotonic() + READY_TIMEOUT
         while not self._is_ready(service):
             if service.process.poll() is not None:
-                raise StackError(f"{service.name} exited with {service.process.returncode}:\n"
-                                 f"{self.log_tail(service.name)}")
+                raise StackError(
+                    f"{service.name} exited with {service.process.returncode}:\n{self.log_tail(service.name)}"
+                )
             if time.monotonic() > deadline:
                 raise StackError(f"{service.name} not ready in {READY_TIMEOUT:.0f}s:\n{self.log_tail(service.name)}")
             time.sleep(0.1)
@@ -279,9 +298,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         stack.start()
     except StackError as exc:
         sys.exit(f"stack: {exc}")
-    print(f"investor-chat on {stack.url} (nodes {', '.join(stack.node_urls())}; "
-          f"bot and archiver health on :{stack.port('bot')} and :{stack.port('archiver')}; "
-          f"logs in {stack.directory}). Ctrl-C stops everything.", flush=True)
+    print(
+        f"investor-chat on {stack.url} (nodes {', '.join(stack.node_urls())}; "
+        f"bot and archiver health on :{stack.port('bot')} and :{stack.port('archiver')}; "
+        f"logs in {stack.directory}). Ctrl-C stops everything.",
+        flush=True,
+    )
     try:
         stop.wait()
     finally:

@@ -158,9 +158,7 @@ async def create_channel(request: web.Request) -> web.Response:
     body = await parse_body(request, NewChannel)
     name = body.name.strip().lower()
     if not CHANNEL_RE.fullmatch(name):
-        raise ChatError(
-            "invalid_channel_name", "Channel names are 3-50 of a-z, 0-9, '-' and '_'", 400
-        )
+        raise ChatError("invalid_channel_name", "Channel names are 3-50 of a-z, 0-9, '-' and '_'", 400)
     channel = Channel(name=name, created_by=session.username, created_at=iso(utcnow()))
     if not await request.app[STORE].create_channel(channel):
         raise ChatError("channel_exists", f"#{name} already exists", 409)

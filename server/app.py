@@ -23,8 +23,7 @@ MAX_BODY = 64 * 1024  # REST bodies and Socket.IO packets; the largest legal mes
 
 def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | None = None) -> web.Application:
     """A server node. A bus or store passed in belongs to the caller and is not closed here."""
-    app = web.Application(
-        client_max_size=MAX_BODY, middlewares=[error_middleware])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
     app.on_response_prepare.append(add_security_headers)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
@@ -66,4 +65,3 @@ async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
     s = app[SETTINGS]
     app[ACCOUNTS] = Accounts(app[STORE], s.secret, s.token_ttl, s.bcrypt_rounds)
     yield
-

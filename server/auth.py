@@ -34,9 +34,7 @@ class Session:
 
 def check_username(username: str) -> str:
     if not USERNAME_RE.fullmatch(username):
-        raise ChatError(
-            "invalid_username", "Usernames are 3-32 letters, digits, '_', '-' or '.'", 400
-        )
+        raise ChatError("invalid_username", "Usernames are 3-32 letters, digits, '_', '-' or '.'", 400)
     if username.lower() in RESERVED_USERNAMES:
         raise ChatError("invalid_username", "That username is reserved", 400)
     return username
@@ -92,9 +90,7 @@ class Accounts:
     async def verify(self, token: str) -> Session:
         """The session a token stands for; ChatError unauthorized when forged, expired or revoked."""
         try:
-            claims = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "jti", "exp"]}
-            )
+            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "jti", "exp"]})
         except jwt.PyJWTError:
             raise ChatError("unauthorized", "Log in again: the session is invalid or expired", 401) from None
         if await self._store.is_revoked(claims["jti"]):

@@ -39,11 +39,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         raise SystemExit(client_main(argv))
     args = parse_args(argv)
-    overrides = {
-        key: value
-        for key, value in vars(args).items()
-        if key != "mode" and value is not None
-    }
+    overrides = {key: value for key, value in vars(args).items() if key != "mode" and value is not None}
     try:
         settings = load_settings(standalone=args.mode == "standalone", **overrides)
         if args.mode != "standalone" and settings.bus_url.startswith("memory:"):
@@ -87,10 +83,20 @@ def _serve(settings: Settings, *, standalone: bool) -> None:
     from server import heap
 
     app.on_startup.append(heap.settle)  # last: after every cleanup context has built its part of the heap
-    logger.info("investor-chat %s listening on http://%s:%d", "standalone" if standalone else "server",
-                settings.host, settings.port)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10,
-                keepalive_timeout=settings.http_idle_timeout)
+    logger.info(
+        "investor-chat %s listening on http://%s:%d",
+        "standalone" if standalone else "server",
+        settings.host,
+        settings.port,
+    )
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=10,
+        keepalive_timeout=settings.http_idle_timeout,
+    )
 
 
 def _work(settings: Settings, run: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:

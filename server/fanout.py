@@ -97,17 +97,26 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
         self.direct_writes = 0  # deliveries written as the shared frame
         self.queued_writes = 0  # deliveries that took engine.io's own path
 
-    async def emit(self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
-                   callback: Any = None, to: Any = None, **kwargs: Any) -> None:
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
         room = to or room
         if callback is not None or namespace not in self.rooms:
-            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,  # type: ignore[no-any-return]
-                                      callback=callback, **kwargs)
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
+            return
         args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
         encoded = self.server.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, *args]).encode()
         if isinstance(encoded, list):  # binary attachments travel as several packets
-            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,  # type: ignore[no-any-return]
-                                      **kwargs)
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, **kwargs)
+            return
         eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
         prebuilt = frame(eio_pkt.encode().encode())
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]

@@ -40,9 +40,7 @@ def requested_symbols(request: web.Request) -> list[str]:
     raw = request.query.get("symbols", "")
     codes = list(dict.fromkeys(c.strip() for c in raw[: MAX_PARAM + 1].split(",") if c.strip()))
     if not codes or len(raw) > MAX_PARAM or len(codes) > MAX_SYMBOLS:
-        raise ChatError(
-            "invalid_parameter", f"symbols must list 1 to {MAX_SYMBOLS} codes, comma separated", 400
-        )
+        raise ChatError("invalid_parameter", f"symbols must list 1 to {MAX_SYMBOLS} codes, comma separated", 400)
     return codes
 
 

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 import orjson
 import socketio
-from socketio import packet
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from socketio import packet
 
 from core.bus import BOT_STREAM, Limit, RateLimited
 from core.commands import is_command, parse_command
@@ -87,6 +87,8 @@ REALTIME: web.AppKey[Realtime] = web.AppKey("realtime")
 
 def _sending_too_fast() -> ChatError:
     return ChatError("rate_limited", "You are sending too fast; wait a moment")
+
+
 # what python-socketio raises on a packet that does not decode (orjson's errors are ValueErrors)
 MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 
@@ -101,7 +103,10 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         try:
             await super()._handle_eio_message(eio_sid, data)
         except MALFORMED as exc:
-            logger.info("malformed Socket.IO packet; closing the connection", extra={"eio_sid": eio_sid, "error": repr(exc)[:200]})
+            logger.info(
+                "malformed Socket.IO packet; closing the connection",
+                extra={"eio_sid": eio_sid, "error": repr(exc)[:200]},
+            )
             self._binary_packet.pop(eio_sid, None)
             await self.eio.disconnect(eio_sid)
 
@@ -111,10 +116,15 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if data and data[0] in self.reserved_events:
             # answered (and budgeted, so a flood of them is cut off too) by the catch-all handler
             catch_all = self.handlers.get(namespace, {}).get("*")
-            ack = await catch_all(data[0], sid, *data[1:]) if catch_all else {
-                "ok": False, "error": {"code": "unknown_event", "message": f"{data[0]!r} is reserved"}}
+            ack = (
+                await catch_all(data[0], sid, *data[1:])
+                if catch_all
+                else {"ok": False, "error": {"code": "unknown_event", "message": f"{data[0]!r} is reserved"}}
+            )
             if id is not None:
-                await server._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=[ack]))
+                await server._send_packet(
+                    eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=[ack])
+                )
             return
         await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
 
@@ -124,8 +134,11 @@ class _ClientNoise(logging.Filter):
     anyone could fill the logs with them, so they are dropped."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.msg == "Unknown receive error" and record.exc_info is not None
-                    and isinstance(record.exc_info[1], IndexError))
+        return not (
+            record.msg == "Unknown receive error"
+            and record.exc_info is not None
+            and isinstance(record.exc_info[1], IndexError)
+        )
 
 
 _CLIENT_NOISE = _ClientNoise()
@@ -257,7 +270,9 @@ class Realtime:
             raise _refusal(exc) from None
         settings = self.app[SETTINGS]
         self.conns[sid] = Conn(
-            session.username, session.jti, session.expires_at.timestamp(),
+            session.username,
+            session.jti,
+            session.expires_at.timestamp(),
             # a send is an event too: the event budget never undercuts the send budget
             TokenBucket(max(settings.event_rate, settings.send_rate), max(settings.event_burst, settings.send_burst)),
         )
@@ -398,7 +413,9 @@ class Realtime:
         if data.channel not in conn.channels:
             raise ChatError("not_joined", f"Join #{data.channel} first")
         if await self.app[BUS].allow(f"typing:{conn.user}", 2, 5):
-            await self.sio.emit("typing", {"channel": data.channel, "user": conn.user}, room=room(data.channel), skip_sid=sid)
+            await self.sio.emit(
+                "typing", {"channel": data.channel, "user": conn.user}, room=room(data.channel), skip_sid=sid
+            )
         return {"ok": True}
 
     async def unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:

@@ -51,7 +51,5 @@ async def shell(request: web.Request) -> web.StreamResponse:
         return web.FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
     index = root / "index.html"
     if not index.is_file():
-        return web.Response(
-            text="The web client is not built yet: run `make client` (or `make run`).", status=503
-        )
+        return web.Response(text="The web client is not built yet: run `make client` (or `make run`).", status=503)
     return web.FileResponse(index, headers={"Cache-Control": "no-cache"})

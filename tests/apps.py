@@ -75,9 +75,7 @@ class ChatClient:
     async def call(self, event: str, data: Any = None) -> Any:
         return await self.sio.call(event, data, timeout=5)
 
-    async def wait_for(
-        self, event: str, match: Callable[[Any], bool] = lambda _: True, timeout: float = 5
-    ) -> Any:
+    async def wait_for(self, event: str, match: Callable[[Any], bool] = lambda _: True, timeout: float = 5) -> Any:
         """The first recorded `event` whose data matches, waiting for it to arrive."""
         async with asyncio.timeout(timeout):
             while True:

@@ -10,7 +10,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,10 +43,8 @@ class LiveNode:
     def open_sockets(self) -> int:
         count = 0
         for fd in os.listdir(f"/proc/{self.pid}/fd"):
-            try:
+            with suppress(OSError):
                 count += os.readlink(f"/proc/{self.pid}/fd/{fd}").startswith("socket:")
-            except OSError:
-                pass
         return count
 
     async def metric(self, name: str) -> float:
@@ -60,9 +58,16 @@ class LiveNode:
 async def live_node(tmp_path: Path, **env: str) -> AsyncIterator[LiveNode]:
     port = free_port()
     values = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
-    values.update(CHAT_SECRET_KEY=SECRET, CHAT_BCRYPT_ROUNDS="4", CHAT_QUOTE_PROVIDERS="stooq",
-                  CHAT_STOOQ_URL="http://127.0.0.1:9", CHAT_LOGIN_RATE="1000", CHAT_LOGIN_BURST="1000",
-                  CHAT_LOG_LEVEL="warning", PYTHONPATH=str(ROOT))
+    values.update(
+        CHAT_SECRET_KEY=SECRET,
+        CHAT_BCRYPT_ROUNDS="4",
+        CHAT_QUOTE_PROVIDERS="stooq",
+        CHAT_STOOQ_URL="http://127.0.0.1:9",
+        CHAT_LOGIN_RATE="1000",
+        CHAT_LOGIN_BURST="1000",
+        CHAT_LOG_LEVEL="warning",
+        PYTHONPATH=str(ROOT),
+    )
     values.update(env)
     with open(tmp_path / "node.log", "wb") as log:  # the child keeps its own descriptor
         proc = await asyncio.create_subprocess_exec(
@@ -124,8 +129,12 @@ async def drain_until_closed(ws: aiohttp.ClientWebSocketResponse, timeout: float
             msg = await ws.receive(timeout=max(0.01, deadline - time.monotonic()))
         except TimeoutError:
             break
-        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
-                        aiohttp.WSMsgType.ERROR):
+        if msg.type in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSING,
+            aiohttp.WSMsgType.CLOSED,
+            aiohttp.WSMsgType.ERROR,
+        ):
             return codes, True
         if msg.type != aiohttp.WSMsgType.TEXT:
             continue
@@ -134,7 +143,7 @@ async def drain_until_closed(ws: aiohttp.ClientWebSocketResponse, timeout: float
         elif msg.data.startswith("1"):  # Engine.IO close
             return codes, True
         elif msg.data.startswith("43"):
-            ack = json.loads(msg.data[msg.data.index("["):])[0]
+            ack = json.loads(msg.data[msg.data.index("[") :])[0]
             codes["ok" if ack.get("ok") else ack["error"]["code"]] += 1
         elif msg.data.startswith("41"):  # Socket.IO disconnect of the namespace
             return codes, True

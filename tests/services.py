@@ -62,9 +62,7 @@ def _wait_for_mongo(url: str, process: subprocess.Popen[bytes], log: Path) -> No
             return
         except PyMongoError:
             if time.monotonic() > deadline:
-                pytest.fail(
-                    f"secantusd-py did not answer within {MONGO_START_TIMEOUT}s:\n{log.read_text()[-2000:]}"
-                )
+                pytest.fail(f"secantusd-py did not answer within {MONGO_START_TIMEOUT}s:\n{log.read_text()[-2000:]}")
             time.sleep(0.1)
 
 

@@ -10,7 +10,7 @@ import socketio
 from aiohttp.test_utils import TestServer
 
 from server.realtime import MAX_REFUSALS, REALTIME
-from tests.apps import ChatClient, ClientFactory
+from tests.apps import ChatClient
 
 
 async def test_a_flooding_client_is_limited_then_disconnected_while_others_chat(make_server, fake_stooq) -> None:  # type: ignore[no-untyped-def]

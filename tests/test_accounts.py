@@ -140,9 +140,13 @@ async def test_a_socket_from_a_foreign_origin_is_refused(chat_url: str, make_cli
     judy = await make_client("judy", connect=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await judy.sio.connect(
-            chat_url, auth={"token": judy.token}, headers={"Origin": "https://evil.example"},
-            transports=["websocket"], wait_timeout=3,
+            chat_url,
+            auth={"token": judy.token},
+            headers={"Origin": "https://evil.example"},
+            transports=["websocket"],
+            wait_timeout=3,
         )
-    await judy.sio.connect(chat_url, auth={"token": judy.token}, headers={"Origin": chat_url},
-                           transports=["websocket"], wait_timeout=3)
+    await judy.sio.connect(
+        chat_url, auth={"token": judy.token}, headers={"Origin": chat_url}, transports=["websocket"], wait_timeout=3
+    )
     assert judy.sio.connected

@@ -81,7 +81,9 @@ async def test_hostile_clients_do_not_disturb_the_others(make_client: ClientFact
 )
 async def test_bad_rest_bodies(chat_url: str, body: bytes, status: int, code: str) -> None:
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{chat_url}/api/register", data=body, headers={"Content-Type": "application/json"}) as resp:
+        async with http.post(
+            f"{chat_url}/api/register", data=body, headers={"Content-Type": "application/json"}
+        ) as resp:
             assert resp.status == status
             assert (await resp.json())["error"]["code"] == code
         async with http.get(f"{chat_url}/healthz") as resp:

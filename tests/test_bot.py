@@ -258,12 +258,16 @@ async def test_quotes_endpoint_answers_each_symbol(make_client: ClientFactory, f
     status, body = await alice.request("GET", "/api/quotes?symbols=AAPL,vod.uk,nosuch,MSFT,<x>,aapl")
     assert status == 200
     assert [(q["symbol"], q["price"], q["currency"]) for q in body["quotes"]] == [
-        ("AAPL.US", "93.42", "USD"), ("VOD.UK", "72.50", "GBX"), ("AAPL.US", "93.42", "USD")
+        ("AAPL.US", "93.42", "USD"),
+        ("VOD.UK", "72.50", "GBX"),
+        ("AAPL.US", "93.42", "USD"),
     ]
     assert body["quotes"][0]["change_pct"] == "1.43" and body["quotes"][0]["exchange_tz"] == "America/New_York"
     assert body["resolved"] == {"AAPL": "AAPL.US", "vod.uk": "VOD.UK", "aapl": "AAPL.US"}
     assert [(e["symbol"], e["code"]) for e in body["errors"]] == [
-        ("nosuch", "unknown_symbol"), ("MSFT", "provider_error"), ("<x>", "invalid_symbol")
+        ("nosuch", "unknown_symbol"),
+        ("MSFT", "provider_error"),
+        ("<x>", "invalid_symbol"),
     ]
     # cached: asking again reaches no provider
     asked = len(fake_stooq.requests)

@@ -109,9 +109,7 @@ async def read(
 async def test_entries_appended_before_the_first_read_are_delivered(bus: Bus) -> None:
     ids = [await bus.append(STREAM, f"job{i}".encode()) for i in range(3)]
     entries = await read(bus, "a")
-    assert [(e.id, e.data, e.deliveries) for e in entries] == [
-        (i, f"job{n}".encode(), 1) for n, i in enumerate(ids)
-    ]
+    assert [(e.id, e.data, e.deliveries) for e in entries] == [(i, f"job{n}".encode(), 1) for n, i in enumerate(ids)]
     assert await read(bus, "a") == []  # delivered once, not again while pending and fresh
 
 
@@ -164,9 +162,7 @@ async def test_dead_letter_moves_an_entry_aside(bus: Bus) -> None:
     entries = await read(bus, "a")
     await bus.dead_letter(STREAM, "workers", entries[0], "does not parse")
     assert await bus.backlog(STREAM, "workers") == 1
-    dead = await bus.read(
-        STREAM + DEAD_LETTER_SUFFIX, "inspect", "x", count=10, block_ms=0, claim_idle_ms=60_000
-    )
+    dead = await bus.read(STREAM + DEAD_LETTER_SUFFIX, "inspect", "x", count=10, block_ms=0, claim_idle_ms=60_000)
     assert [e.data for e in dead] == [b"poison"]
 
 

@@ -20,7 +20,9 @@ async def test_two_users_chat_live_and_see_presence(make_client: ClientFactory) 
     joined = await bob.call("join", {"channel": "general"})
     assert joined["members"] == ["alice", "bob"]
     assert await alice.wait_for("presence", lambda p: p["user"] == "bob") == {
-        "channel": "general", "user": "bob", "online": True
+        "channel": "general",
+        "user": "bob",
+        "online": True,
     }
 
     ack = await alice.call("send", {"channel": "general", "text": "AAPL looks strong"})

@@ -85,7 +85,7 @@ def test_the_image_runs_as_a_non_root_user_with_the_cli_as_entrypoint() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM node:20[\w.-]* AS client$", dockerfile, re.MULTILINE)
     assert re.search(r"^FROM python:3\.11-slim AS app$", dockerfile, re.MULTILINE)
-    final_stage = dockerfile[dockerfile.rindex("\nFROM "):]
+    final_stage = dockerfile[dockerfile.rindex("\nFROM ") :]
     assert re.search(r"^USER (?!root)\w+$", final_stage, re.MULTILINE)
     assert 'ENTRYPOINT ["investor-chat"]' in final_stage
     for package in ("core", "server", "bot", "archiver", "workers"):

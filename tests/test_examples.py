@@ -26,15 +26,28 @@ async def post(client: Any, channel: str, *texts: str) -> list[dict[str, Any]]:
 async def test_say_posts_and_prints_the_ack(chat_url: str, make_client: ClientFactory) -> None:
     alice = await make_client("alice")
     await alice.call("join", {"channel": "general"})
-    code, out, err = await run(example("say.py"), "--register", "general", "AAPL", "looks", "strong",
-                               env=script_env(chat_url, "sayer", PASSWORD))
+    code, out, err = await run(
+        example("say.py"),
+        "--register",
+        "general",
+        "AAPL",
+        "looks",
+        "strong",
+        env=script_env(chat_url, "sayer", PASSWORD),
+    )
     assert code == 0, err
     ack = json.loads(out)
     assert ack["ok"] and ack["message"]["text"] == "AAPL looks strong" and ack["message"]["user"] == "sayer"
     assert await alice.wait_for("message", lambda m: m["user"] == "sayer") == ack["message"]
 
-    code, out, err = await run(example("say.py"), "--url", chat_url, "nosuchchannel", "hi",
-                               env=script_env("http://127.0.0.1:9", "sayer", PASSWORD))
+    code, out, err = await run(
+        example("say.py"),
+        "--url",
+        chat_url,
+        "nosuchchannel",
+        "hi",
+        env=script_env("http://127.0.0.1:9", "sayer", PASSWORD),
+    )
     assert code == 1 and "channel_not_found" in err
 
     code, _, err = await run(example("say.py"), "general", "hi", env=script_env(chat_url, "sayer", "wrong password"))
@@ -44,8 +57,9 @@ async def test_say_posts_and_prints_the_ack(chat_url: str, make_client: ClientFa
 async def test_tail_streams_history_then_live_messages(chat_url: str, make_client: ClientFactory) -> None:
     alice = await make_client("alice")
     await post(alice, "general", "one", "two", "three")
-    tail = await Running.start(example("tail.py"), "--register", "--json", "general",
-                               env=script_env(chat_url, "watcher", PASSWORD))
+    tail = await Running.start(
+        example("tail.py"), "--register", "--json", "general", env=script_env(chat_url, "watcher", PASSWORD)
+    )
     try:
         history = [json.loads(await tail.line()) for _ in range(3)]
         assert [(m["seq"], m["text"]) for m in history] == [(1, "one"), (2, "two"), (3, "three")]
@@ -67,12 +81,15 @@ async def test_tail_reconnects_and_catches_up_by_seq(
     url = str(first.make_url("")).rstrip("/")
     alice = await make_client("alice", url=url)
     await post(alice, "general", "before 1", "before 2")
-    tail = await Running.start(example("tail.py"), "--register", "general", "--reconnect-delay", "1",
-                               env=script_env(url, "watcher", PASSWORD))
+    tail = await Running.start(
+        example("tail.py"), "--register", "general", "--reconnect-delay", "1", env=script_env(url, "watcher", PASSWORD)
+    )
     second: TestServer | None = None
     try:
         assert [line.split(": ", 1)[1] for line in await tail.lines_until(lambda s: "before 2" in s)] == [
-            "before 1", "before 2"]
+            "before 1",
+            "before 2",
+        ]
         await alice.sio.disconnect()
         port = first.port
         await first.close()
@@ -96,7 +113,7 @@ async def test_export_history_pages_back_and_writes_oldest_first(
     chat_url: str, make_client: ClientFactory, tmp_path: Path
 ) -> None:
     alice = await make_client("alice")
-    texts = [f"note {i}, with \"quotes\"\nand a line break" for i in range(1, 8)]
+    texts = [f'note {i}, with "quotes"\nand a line break' for i in range(1, 8)]
     await post(alice, "general", *texts)
     env = script_env(chat_url, "alice", PASSWORD)
 
@@ -107,8 +124,9 @@ async def test_export_history_pages_back_and_writes_oldest_first(
     assert "exported 7 messages" in err
 
     target = tmp_path / "general.csv"
-    code, _, err = await run(example("export_history.py"), "general", "--format", "csv", "-o", str(target),
-                             "--page-size", "2", env=env)
+    code, _, err = await run(
+        example("export_history.py"), "general", "--format", "csv", "-o", str(target), "--page-size", "2", env=env
+    )
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert [(int(r["seq"]), r["user"], r["text"]) for r in rows] == [(i, "alice", t) for i, t in enumerate(texts, 1)]
@@ -120,8 +138,16 @@ async def test_export_history_pages_back_and_writes_oldest_first(
 async def test_alert_bot_answers_its_keyword_only(chat_url: str, make_client: ClientFactory) -> None:
     alice = await make_client("alice")
     await alice.call("join", {"channel": "general"})
-    bot = await Running.start(example("alert_bot.py"), "--register", "general", "--keyword", "AAPL",
-                              "--keyword", "tsla", env=script_env(chat_url, "alerts", PASSWORD))
+    bot = await Running.start(
+        example("alert_bot.py"),
+        "--register",
+        "general",
+        "--keyword",
+        "AAPL",
+        "--keyword",
+        "tsla",
+        env=script_env(chat_url, "alerts", PASSWORD),
+    )
     try:
         assert (await bot.line()).startswith("watching #general for AAPL, tsla")
         await post(alice, "general", "nothing to see", "pineapples are not a ticker")

@@ -47,8 +47,7 @@ async def start() -> AsyncIterator[Start]:
         client = ChatClient(str(server.make_url("")).rstrip("/"), http)
         clients.append(client)
         await client.register(f"fan{counter}-{transport}")
-        await client.sio.connect(client.base_url, auth={"token": client.token}, transports=[transport],
-                                 wait_timeout=5)
+        await client.sio.connect(client.base_url, auth={"token": client.token}, transports=[transport], wait_timeout=5)
         ack = await client.call("join", {"channel": "general"})
         assert ack["ok"], ack
         return client
@@ -143,8 +142,9 @@ async def test_concurrent_sends_on_one_node_are_broadcast_in_seq_order(nodes: li
     senders = [await start(nodes[0], "websocket") for _ in range(3)]
     readers = [await start(node, "websocket") for node in nodes]
     # all in flight at once: their posts come back over different Redis connections in any order
-    acks = await asyncio.gather(*(s.call("send", {"channel": "general", "text": f"c{i}"})
-                                  for i in range(30) for s in senders))
+    acks = await asyncio.gather(
+        *(s.call("send", {"channel": "general", "text": f"c{i}"}) for i in range(30) for s in senders)
+    )
     assert all(ack["ok"] for ack in acks), acks
     last = max(ack["message"]["seq"] for ack in acks)
     for client in [*senders, *readers]:

@@ -64,8 +64,6 @@ async def make_stack() -> AsyncIterator[MakeStack]:
         await asyncio.to_thread(stack.stop)
 
 
-
-
 # ---- what the stack holds -------------------------------------------------------------------
 
 
@@ -249,8 +247,7 @@ async def test_archiver_killed_mid_burst_loses_and_doubles_nothing(
         await join(sender)
     traffic = Traffic()
     burst = [
-        asyncio.create_task(send_messages(sender, 250, traffic, tag=f"burst{i}"))
-        for i, sender in enumerate(senders)
+        asyncio.create_task(send_messages(sender, 250, traffic, tag=f"burst{i}")) for i, sender in enumerate(senders)
     ]
     await until(lambda: traffic.progress() >= 300, 30, "300 acknowledged sends")
     at_kill = await kill_holding_entries(stack)
@@ -266,9 +263,14 @@ async def test_archiver_killed_mid_burst_loses_and_doubles_nothing(
     # redelivered entries that the dead archiver had written but not acked are skipped by _id
     skipped = sum(int(n) for n in re.findall(r"skipped (\d+) already archived", stack.log_tail("archiver", 10**7)))
     report(
-        "archiver kill -9", sent=traffic.sent, acknowledged=traffic.progress(), archived=check.archived,
-        duplicates=check.duplicate_ids + check.duplicate_seqs, at_kill=at_kill,
-        backlog_while_down=at_end["pending"] + at_end["lag"], redelivered_already_archived=skipped,
+        "archiver kill -9",
+        sent=traffic.sent,
+        acknowledged=traffic.progress(),
+        archived=check.archived,
+        duplicates=check.duplicate_ids + check.duplicate_seqs,
+        at_kill=at_kill,
+        backlog_while_down=at_end["pending"] + at_end["lag"],
+        redelivered_already_archived=skipped,
         caught_up_in=f"{time.monotonic() - restarted:.1f}s",
     )
     assert at_kill["pending"] > 0, "the kill never caught the archiver holding unacked entries"
@@ -312,7 +314,9 @@ async def test_clients_of_a_killed_node_reconnect_through_nginx_and_miss_nothing
 ) -> None:
     stack = await make_stack()
     first, doomed = await connect_on_node(stack, make_bound_client, "127.0.1.1")
-    listeners = [first] + [(await connect_on_node(stack, make_bound_client, ip))[0] for ip in ("127.0.1.2", "127.0.1.3")]
+    listeners = [first] + [
+        (await connect_on_node(stack, make_bound_client, ip))[0] for ip in ("127.0.1.2", "127.0.1.3")
+    ]
     # senders on the other node: the first /24 that ip_hash maps there
     for block in range(2, 20):
         sender, node = await connect_on_node(stack, make_bound_client, f"127.0.{block}.1")
@@ -350,9 +354,11 @@ async def test_clients_of_a_killed_node_reconnect_through_nginx_and_miss_nothing
     live_dupes = overlaps = inversions = 0
     for before, catch_up, listener in zip(seen_before, caught_up, listeners, strict=True):
         await until(
-            lambda b=before, c=catch_up, listener=listener: everything
-            <= {m["id"] for m in b + c + chat_messages(listener)},
-            10, "every acknowledged message at a reconnected listener",
+            lambda b=before, c=catch_up, listener=listener: (
+                everything <= {m["id"] for m in b + c + chat_messages(listener)}
+            ),
+            10,
+            "every acknowledged message at a reconnected listener",
         )
         after = chat_messages(listener)
         live = before + after
@@ -378,11 +384,18 @@ async def test_clients_of_a_killed_node_reconnect_through_nginx_and_miss_nothing
     traffic.acked[ack["message"]["id"]] = ack["message"]["seq"]
     check = await archived_exactly_once(stack, traffic.acked)
     report(
-        "server node kill -9", sent=traffic.sent + 1, acknowledged=traffic.progress(), archived=check.archived,
-        duplicates=check.duplicate_ids + check.duplicate_seqs, listeners=len(listeners),
-        reconnect_s=[f"{t:.2f}" for t in took], all_reconnected_and_caught_up_in=f"{reconnected_in:.2f}s",
-        caught_up_per_listener=[len(c) for c in caught_up], live_duplicates=live_dupes,
-        catch_up_live_overlap=overlaps, seq_inversions_live=inversions,
+        "server node kill -9",
+        sent=traffic.sent + 1,
+        acknowledged=traffic.progress(),
+        archived=check.archived,
+        duplicates=check.duplicate_ids + check.duplicate_seqs,
+        listeners=len(listeners),
+        reconnect_s=[f"{t:.2f}" for t in took],
+        all_reconnected_and_caught_up_in=f"{reconnected_in:.2f}s",
+        caught_up_per_listener=[len(c) for c in caught_up],
+        live_duplicates=live_dupes,
+        catch_up_live_overlap=overlaps,
+        seq_inversions_live=inversions,
     )
 
 
@@ -449,14 +462,22 @@ async def test_redis_restart_nodes_recover_and_the_archive_misses_nothing(
 
     check = await archived_exactly_once(stack, traffic.acked)
     report(
-        f"redis {stop}", sent=traffic.sent, acknowledged=traffic.progress(), archived=check.archived,
-        duplicates=check.duplicate_ids + check.duplicate_seqs, unacked=traffic.unacked,
-        failed_attempts=dict(traffic.errors), retries=traffic.retries,
-        longest_send_outage=f"{traffic.longest_outage:.2f}s", slowest_ack=f"{traffic.slowest_ack:.2f}s",
-        redis_down=f"{REDIS_DOWN}s", dropped_live_over=dropped_span,
+        f"redis {stop}",
+        sent=traffic.sent,
+        acknowledged=traffic.progress(),
+        archived=check.archived,
+        duplicates=check.duplicate_ids + check.duplicate_seqs,
+        unacked=traffic.unacked,
+        failed_attempts=dict(traffic.errors),
+        retries=traffic.retries,
+        longest_send_outage=f"{traffic.longest_outage:.2f}s",
+        slowest_ack=f"{traffic.slowest_ack:.2f}s",
+        redis_down=f"{REDIS_DOWN}s",
+        dropped_live_over=dropped_span,
         fanout_back_after=[f"{t:.1f}s" for t in fanout_ok],
-        dropped_live={name: f"{len(seqs)} (seq {seqs[0]}..{seqs[-1]})" if seqs else 0
-                      for name, seqs in dropped_live.items()},
+        dropped_live={
+            name: f"{len(seqs)} (seq {seqs[0]}..{seqs[-1]})" if seqs else 0 for name, seqs in dropped_live.items()
+        },
         unacked_but_archived=check.unacked_archived,
     )
 
@@ -487,9 +508,7 @@ async def test_mongodb_outage_the_stream_holds_and_nothing_is_lost(
     else:
         stack.pause("mongo")
     down_at = time.monotonic()
-    await asyncio.gather(
-        *(send_messages(s, 150, traffic, tag=f"down{i}", pause=0.01) for i, s in enumerate(senders))
-    )
+    await asyncio.gather(*(send_messages(s, 150, traffic, tag=f"down{i}", pause=0.01) for i, s in enumerate(senders)))
     assert traffic.unacked == 0, f"sends failed with MongoDB down: {traffic}"
     await asyncio.sleep(max(0.0, down_for - (time.monotonic() - down_at)))
     held = await backlog(stack)
@@ -503,9 +522,15 @@ async def test_mongodb_outage_the_stream_holds_and_nothing_is_lost(
 
     check = await archived_exactly_once(stack, traffic.acked)
     report(
-        f"mongodb {outage}", sent=traffic.sent, acknowledged=traffic.progress(), archived=check.archived,
-        duplicates=check.duplicate_ids + check.duplicate_seqs, down_for=f"{was_down:.1f}s",
-        backlog_while_down=held["pending"] + held["lag"], backlog_metric=held_metric, failed_archiver_steps=failures,
+        f"mongodb {outage}",
+        sent=traffic.sent,
+        acknowledged=traffic.progress(),
+        archived=check.archived,
+        duplicates=check.duplicate_ids + check.duplicate_seqs,
+        down_for=f"{was_down:.1f}s",
+        backlog_while_down=held["pending"] + held["lag"],
+        backlog_metric=held_metric,
+        failed_archiver_steps=failures,
     )
     assert held["pending"] + held["lag"] >= 300, f"the stream did not hold the outage's messages: {held}"
     assert held_metric >= 300
@@ -525,8 +550,10 @@ async def test_two_bot_replicas_answer_each_command_exactly_once(
         bots=2,
         env={
             "CHAT_STOOQ_URL": fake_stooq.url,
-            "CHAT_BOT_USER_RATE": "100", "CHAT_BOT_USER_BURST": "100",
-            "CHAT_BOT_CHANNEL_RATE": "100", "CHAT_BOT_CHANNEL_BURST": "100",
+            "CHAT_BOT_USER_RATE": "100",
+            "CHAT_BOT_USER_BURST": "100",
+            "CHAT_BOT_CHANNEL_RATE": "100",
+            "CHAT_BOT_CHANNEL_BURST": "100",
         },
     )
     alice, node_a = await connect_on_node(stack, make_bound_client, "127.0.1.1")
@@ -559,9 +586,15 @@ async def test_two_bot_replicas_answer_each_command_exactly_once(
     docs = [d for d in await archived(stack) if d.get("bot")]
     per_client = {name: len(replies(c)) for name, c in (("alice", alice), ("bob", bob), ("carol", carol))}
     report(
-        "two bots", commands=len(commands), replies_per_client=per_client, archived_replies=len(docs),
-        duplicates=len(docs) - len({d["seq"] for d in docs}), per_bot_processed=processed,
-        ephemeral=len(ephemeral), bot_backlog=bot_left, stooq_requests=len(fake_stooq.requests),
+        "two bots",
+        commands=len(commands),
+        replies_per_client=per_client,
+        archived_replies=len(docs),
+        duplicates=len(docs) - len({d["seq"] for d in docs}),
+        per_bot_processed=processed,
+        ephemeral=len(ephemeral),
+        bot_backlog=bot_left,
+        stooq_requests=len(fake_stooq.requests),
     )
     assert not ephemeral, ephemeral[:3]
     for client in (alice, bob, carol):

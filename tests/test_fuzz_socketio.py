@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 import socketio
 from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
@@ -17,32 +16,62 @@ from core.models import Message
 from tests.apps import ChatClient, http_session
 
 KNOWN_ERRORS = {
-    "invalid_payload", "not_joined", "channel_not_found", "empty_message", "message_too_long",
-    "rate_limited", "unknown_command", "unknown_event",
+    "invalid_payload",
+    "not_joined",
+    "channel_not_found",
+    "empty_message",
+    "message_too_long",
+    "rate_limited",
+    "unknown_command",
+    "unknown_event",
 }
 EVENTS = ("join", "leave", "send", "typing")
-EDGE_TEXT = st.sampled_from([
-    "", " ", "\x00", "😀" * 2000, "😀" * 2001, "e\u0301" * 1001, "\u202eRTL", "\ufeff",
-    "a" * 2000, "a" * 2001, "a" * 9000, "/stock=aapl.us", "/stock", "/nope", "<script>x</script>", "general",
-])
+EDGE_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "😀" * 2000,
+        "😀" * 2001,
+        "e\u0301" * 1001,
+        "\u202eRTL",
+        "\ufeff",
+        "a" * 2000,
+        "a" * 2001,
+        "a" * 9000,
+        "/stock=aapl.us",
+        "/stock",
+        "/nope",
+        "<script>x</script>",
+        "general",
+    ]
+)
 # The server's orjson codec is process-wide in python-socketio (Packet.json), so this in-process
 # client can only send what orjson encodes: 64-bit ints, no lone surrogates.
 INTS = st.integers(-(2**63), 2**63 - 1)
 SCALARS = st.none() | st.booleans() | INTS | st.floats(allow_nan=False) | st.text(max_size=50) | EDGE_TEXT
 JUNK = st.recursive(
-    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
 CHANNELS = st.sampled_from(["general", "fuzz-room", "nosuchchannel", "GENERAL", "x" * 101]) | st.text(max_size=60)
 SHAPED = st.fixed_dictionaries(
     {"channel": CHANNELS | JUNK},
-    optional={"text": st.text(max_size=300) | EDGE_TEXT | JUNK, "after": st.integers(-5, 2**63 - 1) | JUNK,
-              "client_id": st.text(max_size=70) | JUNK, "extra": JUNK},
+    optional={
+        "text": st.text(max_size=300) | EDGE_TEXT | JUNK,
+        "after": st.integers(-5, 2**63 - 1) | JUNK,
+        "client_id": st.text(max_size=70) | JUNK,
+        "extra": JUNK,
+    },
 )
 PAYLOADS = SHAPED | JUNK
 RESERVED = ("connect", "disconnect")  # refused by name: tested on their own below
-EVENT_NAMES = st.sampled_from(EVENTS) | st.sampled_from(["message", "presence", "connect_error", "x" * 500]) \
+EVENT_NAMES = (
+    st.sampled_from(EVENTS)
+    | st.sampled_from(["message", "presence", "connect_error", "x" * 500])
     | st.text(min_size=1, max_size=30).filter(lambda name: name not in RESERVED)
+)
 
 
 def check_ack(event: str, ack: Any) -> None:

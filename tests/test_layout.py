@@ -6,8 +6,18 @@ import subprocess
 import sys
 
 CORE = [
-    "core.models", "core.settings", "core.errors", "core.commands", "core.posting", "core.logs",
-    "core.bus", "core.bus.memory", "core.bus.redis", "core.store", "core.store.sqlite", "core.store.mongo",
+    "core.models",
+    "core.settings",
+    "core.errors",
+    "core.commands",
+    "core.posting",
+    "core.logs",
+    "core.bus",
+    "core.bus.memory",
+    "core.bus.redis",
+    "core.store",
+    "core.store.sqlite",
+    "core.store.mongo",
 ]
 
 

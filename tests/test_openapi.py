@@ -35,8 +35,12 @@ def fuzz(base_url: str, token: str, fresh_token: Callable[[], str]) -> list[str]
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=EXAMPLES_PER_OPERATION,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             def check(case: Any) -> None:
                 # logging out revokes the token it is called with, so it gets its own
                 bearer = fresh_token() if case.path == "/api/logout" else token

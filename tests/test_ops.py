@@ -7,8 +7,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from tests.apps import SECRET, ClientFactory, settings_for
 from server.app import create_app
+from tests.apps import SECRET, ClientFactory, settings_for
 
 
 async def test_health_readiness_and_metrics(make_client: ClientFactory, chat_url: str) -> None:
@@ -45,12 +45,16 @@ async def test_pages_carry_security_headers(chat_url: str) -> None:
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
     csp = headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp.split(
-        "script-src"
-    )[1].split(";")[0]
+    assert (
+        "frame-ancestors 'none'" in csp
+        and "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
 
 
-async def test_the_client_build_is_served_with_spa_fallback_and_cache_rules(make_server, fake_stooq, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_client_build_is_served_with_spa_fallback_and_cache_rules(
+    make_server, fake_stooq, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     dist = tmp_path / "dist"
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text("<!doctype html><title>investor-chat</title>")

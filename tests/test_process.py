@@ -38,8 +38,12 @@ def clean_env(**values: str) -> dict[str, str]:
         ({"CHAT_SECRET_KEY": SECRET}, ["server"], "CHAT_BUS_URL"),
     ],
 )
-def test_bad_settings_exit_with_one_clear_line(tmp_path: Path, env: dict[str, str], args: list[str], words: str) -> None:
-    done = subprocess.run(COMMAND + args, env=clean_env(**env), cwd=tmp_path, capture_output=True, text=True, timeout=30)
+def test_bad_settings_exit_with_one_clear_line(
+    tmp_path: Path, env: dict[str, str], args: list[str], words: str
+) -> None:
+    done = subprocess.run(
+        COMMAND + args, env=clean_env(**env), cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("investor-chat: error: ") and words in lines[0]
@@ -50,10 +54,18 @@ def test_bad_settings_exit_with_one_clear_line(tmp_path: Path, env: dict[str, st
 async def standalone(tmp_path: Path, fake_stooq) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:  # type: ignore[no-untyped-def]
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        *COMMAND, "--port", str(port),
-        env=clean_env(CHAT_QUOTE_PROVIDERS="stooq", CHAT_STOOQ_URL=fake_stooq.url, CHAT_SEND_BURST="1000",
-                      CHAT_SEND_RATE="1000", CHAT_BCRYPT_ROUNDS="4"),
-        cwd=tmp_path, stderr=asyncio.subprocess.PIPE,
+        *COMMAND,
+        "--port",
+        str(port),
+        env=clean_env(
+            CHAT_QUOTE_PROVIDERS="stooq",
+            CHAT_STOOQ_URL=fake_stooq.url,
+            CHAT_SEND_BURST="1000",
+            CHAT_SEND_RATE="1000",
+            CHAT_BCRYPT_ROUNDS="4",
+        ),
+        cwd=tmp_path,
+        stderr=asyncio.subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
@@ -78,7 +90,9 @@ async def test_standalone_runs_on_embedded_defaults_and_sigterm_loses_nothing(
         alice = await ChatClient(url, http).register("alice")
         await alice.connect()
         await alice.call("join", {"channel": "general"})
-        acks = await asyncio.gather(*(alice.call("send", {"channel": "general", "text": f"order {i}"}) for i in range(300)))
+        acks = await asyncio.gather(
+            *(alice.call("send", {"channel": "general", "text": f"order {i}"}) for i in range(300))
+        )
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(alice.sio.wait(), 10)
     assert all(a["ok"] for a in acks)
@@ -87,14 +101,21 @@ async def test_standalone_runs_on_embedded_defaults_and_sigterm_loses_nothing(
     assert "Traceback" not in stderr
     # the defaults put everything under ./var: the archive and the generated signing key
     assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0
-    rows = sqlite3.connect(tmp_path / "var" / "investor-chat.sqlite3").execute("SELECT seq, id FROM messages").fetchall()
+    rows = (
+        sqlite3.connect(tmp_path / "var" / "investor-chat.sqlite3").execute("SELECT seq, id FROM messages").fetchall()
+    )
     assert sorted(r[0] for r in rows) == list(range(1, 301))
     assert {r[1] for r in rows} == {a["message"]["id"] for a in acks}
 
 
 def test_every_entry_point_starts(tmp_path: Path) -> None:
-    for command in (["investor-chat", "--help"], [sys.executable, "-m", "bot", "--help"],
-                    [sys.executable, "-m", "archiver", "--help"]):
-        exe = [str(Path(sys.executable).parent / command[0])] + command[1:] if command[0] == "investor-chat" else command
+    for command in (
+        ["investor-chat", "--help"],
+        [sys.executable, "-m", "bot", "--help"],
+        [sys.executable, "-m", "archiver", "--help"],
+    ):
+        exe = (
+            [str(Path(sys.executable).parent / command[0])] + command[1:] if command[0] == "investor-chat" else command
+        )
         done = subprocess.run(exe, env=clean_env(), cwd=tmp_path, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0 and "standalone" in done.stdout, done.stderr

@@ -15,7 +15,6 @@ TIMEOUT = 1.0
 ServiceFactory = Callable[..., AbstractAsyncContextManager[QuoteService]]
 
 
-
 # -- parsing -------------------------------------------------------------------------------------
 
 
@@ -59,9 +58,7 @@ ServiceFactory = Callable[..., AbstractAsyncContextManager[QuoteService]]
         ("CL=F", "CL.F", "future", "CL=F", "cl.f"),
     ],
 )
-def test_codes_map_to_both_providers(
-    text: str, code: str, kind: str, yahoo: str, stooq: str | None
-) -> None:
+def test_codes_map_to_both_providers(text: str, code: str, kind: str, yahoo: str, stooq: str | None) -> None:
     instrument = parse_code(text)
     assert (instrument.code, instrument.kind) == (code, kind)
     assert (instrument.yahoo_symbol, instrument.stooq_symbol) == (yahoo, stooq)
@@ -121,6 +118,7 @@ def quote(price: str, currency: str = "USD") -> Quote:
 )
 def test_replies_read_like_a_trader_writes(code: str, price: str, currency: str, line: str) -> None:
     assert format_reply(parse_code(code), quote(price, currency)) == line
+
 
 def test_a_stale_quote_says_so_on_its_exchange_clock() -> None:
     old = quote("93.42").model_copy(

@@ -54,9 +54,7 @@ async def error_code(quotes: QuoteService, code: str) -> str:
 # -- Yahoo ---------------------------------------------------------------------------------------
 
 
-async def test_yahoo_quotes_aapl(
-    service: ServiceFactory, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_yahoo_quotes_aapl(service: ServiceFactory, capsys: pytest.CaptureFixture[str]) -> None:
     async with service("yahoo") as quotes:
         line, result = await reply(quotes, "AAPL.US")
     assert line == "AAPL.US quote is $93.42 per share"
@@ -107,9 +105,7 @@ async def test_yahoo_unknown_symbol(service: ServiceFactory, fake_yahoo: FakeYah
         ("slow", "timeout"),
     ],
 )
-async def test_yahoo_failures(
-    service: ServiceFactory, fake_yahoo: FakeYahoo, failure: str, code: str
-) -> None:
+async def test_yahoo_failures(service: ServiceFactory, fake_yahoo: FakeYahoo, failure: str, code: str) -> None:
     fake_yahoo.fail(failure)  # type: ignore[arg-type]
     fake_yahoo.slow_seconds = 2 * TIMEOUT
     async with service("yahoo") as quotes:
@@ -142,9 +138,7 @@ async def test_stooq_quotes_aapl(service: ServiceFactory, fake_stooq: FakeStooq)
     assert "/q/l/?s=aapl.us&f=sd2t2ohlcvn&h&e=csv" in fake_stooq.requests
 
 
-async def test_stooq_symbols_are_url_encoded(
-    service: ServiceFactory, fake_stooq: FakeStooq
-) -> None:
+async def test_stooq_symbols_are_url_encoded(service: ServiceFactory, fake_stooq: FakeStooq) -> None:
     async with service("stooq") as quotes:
         assert (await reply(quotes, "^GSPC"))[0] == "^SPX is at 5,123.40 points"
         assert (await reply(quotes, "vod.uk"))[0] == "VOD.UK quote is 72.50 GBX per share"
@@ -156,9 +150,7 @@ async def test_stooq_unknown_symbol(service: ServiceFactory) -> None:
         assert await error_code(quotes, "nosuch.us") == "unknown_symbol"
 
 
-async def test_stooq_quote_without_history_has_no_change(
-    service: ServiceFactory, fake_stooq: FakeStooq
-) -> None:
+async def test_stooq_quote_without_history_has_no_change(service: ServiceFactory, fake_stooq: FakeStooq) -> None:
     fake_stooq.set_symbol("new.us", "10.00", series=[])
     async with service("stooq") as quotes:
         result = await quotes.get("new.us")
@@ -216,9 +208,7 @@ async def test_unknown_everywhere_is_unknown(service: ServiceFactory) -> None:
         assert await error_code(quotes, "nosuch.us") == "unknown_symbol"
 
 
-async def test_unknown_and_down_is_not_called_unknown(
-    service: ServiceFactory, fake_stooq: FakeStooq
-) -> None:
+async def test_unknown_and_down_is_not_called_unknown(service: ServiceFactory, fake_stooq: FakeStooq) -> None:
     fake_stooq.fail("limit")
     async with service("stooq", "yahoo") as quotes:
         assert await error_code(quotes, "nosuch.us") == "provider_error"
@@ -239,26 +229,20 @@ async def test_all_slow_gives_up_within_the_budget(
 async def test_yahoo_only_market_skips_stooq(
     service: ServiceFactory, fake_yahoo: FakeYahoo, fake_stooq: FakeStooq
 ) -> None:
-    fake_yahoo.set_symbol(
-        "RY.TO", "150.25", previous_close="150.00", currency="CAD", timezone="America/Toronto"
-    )
+    fake_yahoo.set_symbol("RY.TO", "150.25", previous_close="150.00", currency="CAD", timezone="America/Toronto")
     async with service("stooq", "yahoo") as quotes:
         line, result = await reply(quotes, "RY.TO")
     assert (line, result.source) == ("RY.TO quote is 150.25 CAD per share", "yahoo")
     assert fake_stooq.requests == []
 
 
-async def test_invalid_code_asks_nobody(
-    service: ServiceFactory, fake_yahoo: FakeYahoo, fake_stooq: FakeStooq
-) -> None:
+async def test_invalid_code_asks_nobody(service: ServiceFactory, fake_yahoo: FakeYahoo, fake_stooq: FakeStooq) -> None:
     async with service("yahoo", "stooq") as quotes:
         assert await error_code(quotes, "<img src=x>") == "invalid_symbol"
     assert fake_yahoo.requests == [] and fake_stooq.requests == []
 
 
-async def test_healed_provider_answers_again(
-    service: ServiceFactory, fake_yahoo: FakeYahoo
-) -> None:
+async def test_healed_provider_answers_again(service: ServiceFactory, fake_yahoo: FakeYahoo) -> None:
     async with service("yahoo") as quotes:
         fake_yahoo.fail("500", symbol="AAPL")
         assert await error_code(quotes, "AAPL") == "provider_error"
@@ -290,9 +274,7 @@ SATURDAY = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
         ("eurusd", datetime(2026, 11, 25, 21, 0, tzinfo=UTC), SATURDAY, True),
     ],
 )
-def test_a_quote_older_than_one_session_is_stale(
-    code: str, as_of: datetime, now: datetime, stale: bool
-) -> None:
+def test_a_quote_older_than_one_session_is_stale(code: str, as_of: datetime, now: datetime, stale: bool) -> None:
     assert is_stale(parse_code(code), as_of, now) is stale
 
 
@@ -312,8 +294,6 @@ def test_a_quote_older_than_one_session_is_stale(
 )
 def test_each_market_has_its_own_clock(code: str, zone: str) -> None:
     assert exchange_zone(parse_code(code)).key == zone
-
-
 
 
 async def test_quotes_carry_the_exchange_time(service: ServiceFactory) -> None:
@@ -348,13 +328,9 @@ def quote_requests(fake: FakeStooq) -> list[str]:
     return [path for path in fake.requests if path.startswith("/q/l/")]
 
 
-async def test_a_cached_quote_is_shared_by_every_replica(
-    service: ServiceFactory, fake_stooq: FakeStooq
-) -> None:
+async def test_a_cached_quote_is_shared_by_every_replica(service: ServiceFactory, fake_stooq: FakeStooq) -> None:
     bus = MemoryBus()
-    async with service("stooq", cache=bus, cache_ttl=0.3) as one, service(
-        "stooq", cache=bus, cache_ttl=0.3
-    ) as other:
+    async with service("stooq", cache=bus, cache_ttl=0.3) as one, service("stooq", cache=bus, cache_ttl=0.3) as other:
         first = await one.get("aapl.us")
         fake_stooq.set_symbol("aapl.us", "99.00", previous_close="92.10")
         assert await other.get("AAPL") == first  # the other replica, the same instrument
@@ -364,9 +340,7 @@ async def test_a_cached_quote_is_shared_by_every_replica(
     assert len(quote_requests(fake_stooq)) == 2
 
 
-async def test_concurrent_asks_make_one_upstream_call(
-    service: ServiceFactory, fake_stooq: FakeStooq
-) -> None:
+async def test_concurrent_asks_make_one_upstream_call(service: ServiceFactory, fake_stooq: FakeStooq) -> None:
     fake_stooq.fail("slow")  # answers properly, after a while
     fake_stooq.slow_seconds = 0.3
     async with service("stooq") as quotes:
@@ -375,9 +349,7 @@ async def test_concurrent_asks_make_one_upstream_call(
     assert len(quote_requests(fake_stooq)) == 1
 
 
-async def test_unknown_codes_are_remembered_and_outages_are_not(
-    service: ServiceFactory, fake_stooq: FakeStooq
-) -> None:
+async def test_unknown_codes_are_remembered_and_outages_are_not(service: ServiceFactory, fake_stooq: FakeStooq) -> None:
     async with service("stooq", cache=MemoryBus()) as quotes:
         for _ in range(3):
             assert await error_code(quotes, "nosuch.us") == "unknown_symbol"

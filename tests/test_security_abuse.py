@@ -74,8 +74,16 @@ async def test_send_flooders_are_cut_off_without_slowing_the_others(tmp_path: Pa
         quiet, quiet_lost = await _round_trips(users, seconds, rate=2)
         procs = [
             await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tests.rawio", "flood", node.url, token, event, str(seconds),
-                cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                sys.executable,
+                "-m",
+                "tests.rawio",
+                "flood",
+                node.url,
+                token,
+                event,
+                str(seconds),
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
             )
             for token, event in zip(flooders, ("send", "send"), strict=True)
         ]
@@ -83,12 +91,16 @@ async def test_send_flooders_are_cut_off_without_slowing_the_others(tmp_path: Pa
         reports = [json.loads((await p.communicate())[0]) for p in procs]
         for sio in users:
             await sio.disconnect()
-    print(f"\n[abuse] others' send->message round trip, 8 users x 2 msg/s, {seconds:.0f} s each: "
-          f"quiet p50 {statistics.median(quiet):.1f} ms p99 {p99(quiet):.1f} ms (n={len(quiet)}); "
-          f"under flood p50 {statistics.median(noisy):.1f} ms p99 {p99(noisy):.1f} ms (n={len(noisy)})")
+    print(
+        f"\n[abuse] others' send->message round trip, 8 users x 2 msg/s, {seconds:.0f} s each: "
+        f"quiet p50 {statistics.median(quiet):.1f} ms p99 {p99(quiet):.1f} ms (n={len(quiet)}); "
+        f"under flood p50 {statistics.median(noisy):.1f} ms p99 {p99(noisy):.1f} ms (n={len(noisy)})"
+    )
     for report in reports:
-        print(f"[abuse] flooder: {report['cycles']} connections, {report['frames']} frames, "
-              f"{report['closed_by_server']} closed by the server, acks {report['acks']}")
+        print(
+            f"[abuse] flooder: {report['cycles']} connections, {report['frames']} frames, "
+            f"{report['closed_by_server']} closed by the server, acks {report['acks']}"
+        )
     assert quiet_lost == 0 and noisy_lost == 0
     for report in reports:
         assert report["closed_by_server"] == report["cycles"]  # every flooding connection was cut off
@@ -105,22 +117,51 @@ async def test_flooding_any_event_is_limited_then_disconnected(make_server, fake
     async with aiohttp.ClientSession() as http:
         token = await register(http, url, "mallory")
     report = await flood(url, token, event, seconds=0)
-    print(f"\n[abuse] flooding {event!r}: {report['frames']} frames -> acks {report['acks']}, "
-          f"closed by server: {bool(report['closed_by_server'])}")
+    print(
+        f"\n[abuse] flooding {event!r}: {report['frames']} frames -> acks {report['acks']}, "
+        f"closed by server: {bool(report['closed_by_server'])}"
+    )
     assert report["closed_by_server"] == 1
     # past the connection's budget, 50 refusals and the socket is closed (sends also meet the per-user limit)
     assert 50 <= report["acks"].get("rate_limited", 0) <= (300 if event == "send" else 51)
 
 
 BAD_FRAMES: list[str | bytes] = [
-    "hello", "", "4", "42", "42[", '42["send"', "42{}", '42"send"', "42[]", "42[null]", "42[1,2]", "4{}",
-    "9999", "7", "6", "5", "40", "40/admin,", "41/other,", "44", "43", "43999[]", '43abc["x"]',
-    '451-["send",{"_placeholder":true,"num":0}]', '4599999999-["send",{"_placeholder":true,"num":99}]',
+    "hello",
+    "",
+    "4",
+    "42",
+    "42[",
+    '42["send"',
+    "42{}",
+    '42"send"',
+    "42[]",
+    "42[null]",
+    "42[1,2]",
+    "4{}",
+    "9999",
+    "7",
+    "6",
+    "5",
+    "40",
+    "40/admin,",
+    "41/other,",
+    "44",
+    "43",
+    "43999[]",
+    '43abc["x"]',
+    '451-["send",{"_placeholder":true,"num":0}]',
+    '4599999999-["send",{"_placeholder":true,"num":99}]',
     '42["send",{"channel":"general","text":"x","client_id":1e999999}]',
     '42["send",{"channel":"general","text":' + "9" * 20000 + "}]",
-    "42" + "[" * 50000, "42" + "[" * 5000 + "]" * 5000, '42["join",' + '{"a":' * 3000 + "1" + "}" * 3000 + "]",
-    '42["send",{"channel":"general","text":"\\ud800"}]', "42[\"send\",\"\x00\xff\"]",
-    b"\x00\x01\x02\xff", b"4" + os.urandom(100), b"\xff" * 1000,
+    "42" + "[" * 50000,
+    "42" + "[" * 5000 + "]" * 5000,
+    '42["join",' + '{"a":' * 3000 + "1" + "}" * 3000 + "]",
+    '42["send",{"channel":"general","text":"\\ud800"}]',
+    '42["send","\x00\xff"]',
+    b"\x00\x01\x02\xff",
+    b"4" + os.urandom(100),
+    b"\xff" * 1000,
 ]
 
 
@@ -180,9 +221,11 @@ async def test_malformed_packets_and_oversized_frames_cost_no_memory(tmp_path: P
         sockets = await node.metric("chat_socket_connections")
         alive = node.proc.returncode is None
     log = (tmp_path / "node.log").read_text(errors="replace")
-    print(f"\n[abuse] {sent} malformed/oversized frames ({len(BAD_FRAMES) + 1} kinds x {rounds}) over {connections} "
-          f"connections ({closed} cut off): server RSS {before} kB -> {after} kB ({after - before:+d} kB); "
-          f"tracebacks in the node's log: {log.count('Traceback')}")
+    print(
+        f"\n[abuse] {sent} malformed/oversized frames ({len(BAD_FRAMES) + 1} kinds x {rounds}) over {connections} "
+        f"connections ({closed} cut off): server RSS {before} kB -> {after} kB ({after - before:+d} kB); "
+        f"tracebacks in the node's log: {log.count('Traceback')}"
+    )
     assert alive and sockets == 0
     assert after - before < 8 * 1024  # thousands of bad frames leave no trace (allocator noise is ~1-3 MB)
     assert "Traceback" not in log
@@ -205,9 +248,10 @@ PORT_HOLDER = [0]
 async def test_half_open_connections_are_reaped(tmp_path: Path) -> None:
     count = int(os.environ.get("HALF_OPEN_COUNT", "1000"))
     env = {"CHAT_PING_INTERVAL": "1", "CHAT_PING_TIMEOUT": "1", "CHAT_HTTP_IDLE_TIMEOUT": "3"}
-    async with live_node(tmp_path, **env) as node, aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar()
-    ) as http:
+    async with (
+        live_node(tmp_path, **env) as node,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar()) as http,
+    ):
         PORT_HOLDER[0] = int(node.url.rsplit(":", 1)[1])
         token = await register(http, node.url, "lurker")
         await asyncio.sleep(4)
@@ -239,10 +283,12 @@ async def test_half_open_connections_are_reaped(tmp_path: Path) -> None:
         alice = await (await ChatClient(node.url, http).register("alice")).connect()
         assert (await alice.call("join", {"channel": "general"}))["ok"]
         await alice.sio.disconnect()
-    print(f"\n[abuse] half-open: {count} silent TCP + {count // 4} slowloris + {count} mute Engine.IO websockets + "
-          f"{count // 4} abandoned polling sessions; server sockets {base_sockets} before -> {peak_sockets} at peak "
-          f"-> {end_sockets} after {reaped_after:.1f} s; Socket.IO connections {peak_sio:.0f} -> {end_sio:.0f}; "
-          f"closed by the server: TCP {closed_raw}/{len(raw) + len(slow)}, websockets {closed_mute}/{len(mute)}")
+    print(
+        f"\n[abuse] half-open: {count} silent TCP + {count // 4} slowloris + {count} mute Engine.IO websockets + "
+        f"{count // 4} abandoned polling sessions; server sockets {base_sockets} before -> {peak_sockets} at peak "
+        f"-> {end_sockets} after {reaped_after:.1f} s; Socket.IO connections {peak_sio:.0f} -> {end_sio:.0f}; "
+        f"closed by the server: TCP {closed_raw}/{len(raw) + len(slow)}, websockets {closed_mute}/{len(mute)}"
+    )
     # the first mute sessions may already be reaped (ping 1 s + 1 s) before the last one is open
     assert set(polling) == {200} and 0 < peak_sio <= count
     assert peak_sockets >= base_sockets + count  # the silent ones start being reaped while the rest connect
@@ -280,13 +326,24 @@ async def test_no_reading_or_posting_without_join_and_no_speaking_as_someone_els
         ack = await outsider.call(event, {"channel": "general", "text": "sneaky"})
         assert ack["ok"] is False and ack["error"]["code"] == "not_joined"
     # extra fields claiming another identity, the bot, a sequence number or an id are ignored
-    forged = {"channel": "general", "text": "buy now", "user": "bob", "bot": True, "seq": 1, "id": "0" * 24,
-              "ts": "2000-01-01T00:00:00Z", "ephemeral": True, "quote": {"price": 1}}
+    forged = {
+        "channel": "general",
+        "text": "buy now",
+        "user": "bob",
+        "bot": True,
+        "seq": 1,
+        "id": "0" * 24,
+        "ts": "2000-01-01T00:00:00Z",
+        "ephemeral": True,
+        "quote": {"price": 1},
+    }
     ack = await alice.call("send", forged)
     message = ack["message"]
     assert ack["ok"] and message["user"] == "alice" and message["bot"] is False and message["id"] != "0" * 24
     assert message["ts"] > "2020" and "quote" not in message and not message.get("ephemeral")
-    as_bot = await alice.call("send", {"channel": "general", "text": "AAPL.US quote is $1 per share", "user": "StockBot"})
+    as_bot = await alice.call(
+        "send", {"channel": "general", "text": "AAPL.US quote is $1 per share", "user": "StockBot"}
+    )
     assert as_bot["message"]["user"] == "alice" and as_bot["message"]["bot"] is False
     # the outsider, never joined, received none of it, on the socket or as typing
     await alice.wait_for("message", lambda m: m["id"] == as_bot["message"]["id"])
@@ -295,7 +352,7 @@ async def test_no_reading_or_posting_without_join_and_no_speaking_as_someone_els
     # other namespaces do not exist; acks for someone else's calls go nowhere
     async with aiohttp.ClientSession() as http:
         ws = await open_socket(http, chat_url, outsider.token)
-        await ws.send_str('40/admin,{"token":"%s"}' % outsider.token)
+        await ws.send_str(f'40/admin,{{"token":"{outsider.token}"}}')
         answer = await ws.receive(timeout=5)
         assert answer.data.startswith("44/admin,"), answer
         await ws.close()

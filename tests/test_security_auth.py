@@ -56,15 +56,31 @@ async def _refused_everywhere(client: ChatClient, token: str) -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["alg_none", "alg_none_upper", "hs256_with_empty_key", "hs512_with_the_real_key", "header_only", "no_exp", "no_jti",
-     "far_future_exp_forged", "garbage", "deleted_user", "unknown_user"],
+    [
+        "alg_none",
+        "alg_none_upper",
+        "hs256_with_empty_key",
+        "hs512_with_the_real_key",
+        "header_only",
+        "no_exp",
+        "no_jti",
+        "far_future_exp_forged",
+        "garbage",
+        "deleted_user",
+        "unknown_user",
+    ],
 )
 async def test_hostile_tokens_are_refused_on_rest_and_socketio(
     chat_url: str, make_client: ClientFactory, tmp_path: Path, kind: str
 ) -> None:
     victim = await make_client("victim", connect=False)
     now = datetime.now(UTC)
-    good = {"sub": "victim", "jti": "j1", "iat": int(now.timestamp()), "exp": int((now + timedelta(hours=1)).timestamp())}
+    good = {
+        "sub": "victim",
+        "jti": "j1",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=1)).timestamp()),
+    }
     if kind == "deleted_user":
         # a real, still-valid token whose account is gone must not keep working
         token = victim.token
@@ -88,7 +104,8 @@ async def test_hostile_tokens_are_refused_on_rest_and_socketio(
 
 
 async def test_a_socket_outlives_neither_logout_nor_expiry_and_a_fresh_token_still_works(
-    make_server, fake_stooq  # type: ignore[no-untyped-def]
+    make_server,
+    fake_stooq,  # type: ignore[no-untyped-def]
 ) -> None:
     server: TestServer = await make_server(token_ttl=60)
     url = str(server.make_url("")).rstrip("/")
@@ -98,7 +115,9 @@ async def test_a_socket_outlives_neither_logout_nor_expiry_and_a_fresh_token_sti
         assert (await alice.request("POST", "/api/logout"))[0] == 204
         # the old token fails on REST and on a new socket, even though its signature is fine
         await _refused_everywhere(ChatClient(url, http), old)
-        status, body = await ChatClient(url, http).request("POST", "/api/login", {"username": "alice", "password": PASSWORD})
+        status, body = await ChatClient(url, http).request(
+            "POST", "/api/login", {"username": "alice", "password": PASSWORD}
+        )
         assert status == 200 and body["token"] != old
         await alice.sio.disconnect()
 
@@ -110,15 +129,20 @@ async def post(http: aiohttp.ClientSession, url: str, body: object, headers: dic
 
 
 async def test_spoofed_x_forwarded_for_from_an_untrusted_peer_does_not_dodge_the_address_limit(
-    make_server, fake_stooq  # type: ignore[no-untyped-def]
+    make_server,
+    fake_stooq,  # type: ignore[no-untyped-def]
 ) -> None:
     server: TestServer = await make_server(login_burst=5, login_rate=0.01, trusted_proxies="")
     url = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http:
         # a different account and a fresh forged address every try: only the real peer address can stop it
         statuses = [
-            await post(http, f"{url}/api/login", {"username": f"target{i}", "password": "guess-guess"},
-                       {"X-Forwarded-For": f"198.51.100.{i}"})
+            await post(
+                http,
+                f"{url}/api/login",
+                {"username": f"target{i}", "password": "guess-guess"},
+                {"X-Forwarded-For": f"198.51.100.{i}"},
+            )
             for i in range(12)
         ]
     print(f"\n[auth] untrusted peer, spoofed XFF per try: statuses {statuses}")
@@ -132,12 +156,17 @@ async def test_through_a_trusted_proxy_the_real_client_address_is_limited(make_s
     async with aiohttp.ClientSession() as http:
         # nginx appends the address it saw: whatever the client wrote before it is not believed
         attacks = [
-            await post(http, f"{url}/api/login", {"username": f"target{i}", "password": "guess-guess"},
-                       {"X-Forwarded-For": f"10.0.0.{i}, {attacker}"})
+            await post(
+                http,
+                f"{url}/api/login",
+                {"username": f"target{i}", "password": "guess-guess"},
+                {"X-Forwarded-For": f"10.0.0.{i}, {attacker}"},
+            )
             for i in range(8)
         ]
-        neighbour_try = await post(http, f"{url}/api/login", {"username": "someone", "password": "guess-guess"},
-                                   {"X-Forwarded-For": neighbour})
+        neighbour_try = await post(
+            http, f"{url}/api/login", {"username": "someone", "password": "guess-guess"}, {"X-Forwarded-For": neighbour}
+        )
     print(f"\n[auth] trusted proxy: attacker {attacker} statuses {attacks}; neighbour {neighbour} -> {neighbour_try}")
     assert attacks[:5] == [401] * 5 and set(attacks[5:]) == {429}
     assert neighbour_try == 401  # the proxy's other clients are not locked out with the attacker
@@ -147,12 +176,23 @@ async def test_per_account_limit_holds_across_addresses(make_server, fake_stooq)
     server: TestServer = await make_server(login_burst=4, login_rate=0.01, trusted_proxies="127.0.0.1")
     url = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http:
-        assert await post(http, f"{url}/api/register", {"username": "Frank", "password": PASSWORD},
-                          {"X-Forwarded-For": "192.0.2.250"}) == 201
+        assert (
+            await post(
+                http,
+                f"{url}/api/register",
+                {"username": "Frank", "password": PASSWORD},
+                {"X-Forwarded-For": "192.0.2.250"},
+            )
+            == 201
+        )
         # a botnet: every try from another address, the account name in varying case
         statuses = [
-            await post(http, f"{url}/api/login", {"username": "frank" if i % 2 else "FRANK", "password": "wrong pass"},
-                       {"X-Forwarded-For": f"192.0.2.{i}"})
+            await post(
+                http,
+                f"{url}/api/login",
+                {"username": "frank" if i % 2 else "FRANK", "password": "wrong pass"},
+                {"X-Forwarded-For": f"192.0.2.{i}"},
+            )
             for i in range(6)
         ]
     print(f"\n[auth] one account from 6 addresses: statuses {statuses}")
@@ -181,9 +221,11 @@ async def test_unknown_user_and_wrong_password_take_the_same_time(make_server, f
                     timings[kind].append(elapsed)
     wrong = statistics.median(timings["wrong_password"]) * 1000
     unknown = statistics.median(timings["unknown_user"]) * 1000
-    print(f"\n[auth] login medians over {tries} tries (bcrypt rounds 10): wrong password {wrong:.1f} ms, "
-          f"unknown user {unknown:.1f} ms, difference {abs(wrong - unknown):.1f} ms "
-          f"({abs(wrong - unknown) / max(wrong, unknown):.0%})")
+    print(
+        f"\n[auth] login medians over {tries} tries (bcrypt rounds 10): wrong password {wrong:.1f} ms, "
+        f"unknown user {unknown:.1f} ms, difference {abs(wrong - unknown):.1f} ms "
+        f"({abs(wrong - unknown) / max(wrong, unknown):.0%})"
+    )
     assert bodies["wrong_password"] == bodies["unknown_user"] and len(bodies["wrong_password"]) == 1
     assert abs(wrong - unknown) <= max(0.25 * max(wrong, unknown), 5.0)
 
@@ -191,13 +233,16 @@ async def test_unknown_user_and_wrong_password_take_the_same_time(make_server, f
 @pytest.mark.parametrize("role", ["server", "bot", "archiver"])
 @pytest.mark.parametrize(
     ("secret", "words"),
-    [(None, "required"), ("short-secret", "at least 32"), ("a" * 64, "too weak"),
-     ("changeme" * 5, "too weak")],
+    [(None, "required"), ("short-secret", "at least 32"), ("a" * 64, "too weak"), ("changeme" * 5, "too weak")],
 )
-def test_distributed_roles_refuse_a_missing_or_weak_secret(tmp_path: Path, role: str, secret: str | None, words: str) -> None:
+def test_distributed_roles_refuse_a_missing_or_weak_secret(
+    tmp_path: Path, role: str, secret: str | None, words: str
+) -> None:
     env = {"CHAT_BUS_URL": "redis://127.0.0.1:6379/9", "CHAT_STORAGE_URL": "mongodb://127.0.0.1:9/x"}
     if secret is not None:
         env["CHAT_SECRET_KEY"] = secret
-    done = subprocess.run(COMMAND + [role], env=clean_env(**env), cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        COMMAND + [role], env=clean_env(**env), cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 2, done.stderr
     assert "CHAT_SECRET_KEY" in done.stderr and words in done.stderr and "Traceback" not in done.stderr

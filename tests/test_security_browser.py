@@ -53,7 +53,9 @@ async def test_a_foreign_origin_is_refused_on_both_transports_even_with_the_sess
         ws = await _websocket_open(http, chat_url, origin)
         own_status, own_body = await _polling_open(http, chat_url, chat_url)
         own_ws = await _websocket_open(http, chat_url, chat_url)
-    print(f"\n[browser] Origin {origin}: polling {status}, websocket {ws}; own origin: polling {own_status}, websocket {own_ws}")
+    print(
+        f"\n[browser] Origin {origin}: polling {status}, websocket {ws}; own origin: polling {own_status}, websocket {own_ws}"
+    )
     assert status == 400 and '"sid"' not in body
     assert ws.startswith("refused")
     assert own_status == 200 and own_body.startswith("0{") and own_ws == "open"
@@ -97,8 +99,9 @@ async def test_login_and_register_from_a_foreign_page_are_refused(chat_url: str)
     # login CSRF: a foreign page must not log the victim's browser into the attacker's account
     async with http_session() as http:
         for path in ("/api/register", "/api/login"):
-            async with http.post(chat_url + path, json={"username": "planted", "password": PASSWORD},
-                                 headers={"Origin": EVIL}) as resp:
+            async with http.post(
+                chat_url + path, json={"username": "planted", "password": PASSWORD}, headers={"Origin": EVIL}
+            ) as resp:
                 assert resp.status == 403 and "Set-Cookie" not in resp.headers
         assert not list(http.cookie_jar)
 
@@ -113,7 +116,9 @@ async def test_the_served_client_pages_carry_a_strict_policy(make_server, fake_s
     dist = DEFAULT_DIST if real else tmp_path / "dist"
     if not real:
         (dist / "assets").mkdir(parents=True)
-        (dist / "index.html").write_text('<!doctype html><div id="root"></div><script type="module" src="/assets/a.js"></script>')
+        (dist / "index.html").write_text(
+            '<!doctype html><div id="root"></div><script type="module" src="/assets/a.js"></script>'
+        )
         (dist / "assets" / "a.js").write_text("export {}")
     server: TestServer = await make_server(client_dir=str(dist))
     html = (dist / "index.html").read_text()
@@ -125,9 +130,11 @@ async def test_the_served_client_pages_carry_a_strict_policy(make_server, fake_s
                 h = resp.headers
                 csp = h.get("Content-Security-Policy", "")
                 directives = dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.split(";") if d.strip())
-                print(f"\n[browser] {path} ({'real build' if real else 'temp build'}): {resp.status} "
-                      f"nosniff={h.get('X-Content-Type-Options')} referrer={h.get('Referrer-Policy')} "
-                      f"script-src={directives.get('script-src')!r} frame-ancestors={directives.get('frame-ancestors')!r}")
+                print(
+                    f"\n[browser] {path} ({'real build' if real else 'temp build'}): {resp.status} "
+                    f"nosniff={h.get('X-Content-Type-Options')} referrer={h.get('Referrer-Policy')} "
+                    f"script-src={directives.get('script-src')!r} frame-ancestors={directives.get('frame-ancestors')!r}"
+                )
                 assert h["X-Content-Type-Options"] == "nosniff"
                 assert h["Referrer-Policy"] in ("same-origin", "no-referrer", "strict-origin-when-cross-origin")
                 assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
@@ -168,13 +175,29 @@ async def _raw_get(port: int, target: str) -> tuple[int, str]:
 
 
 ESCAPES = [
-    "/assets/../../secret.txt", "/../secret.txt", "/assets/..%2f..%2fsecret.txt", "/..%2fsecret.txt",
-    "/assets/%2e%2e/%2e%2e/secret.txt", "/%2e%2e/secret.txt", "/assets/%2E%2E%2F%2E%2E%2Fsecret.txt",
-    "/assets/%252e%252e/%252e%252e/secret.txt", "/assets/..%5c..%5csecret.txt", "/assets/..\\..\\secret.txt",
-    "/assets/%c0%ae%c0%ae/%c0%ae%c0%ae/secret.txt", "/assets/..%252f..%252fsecret.txt",
-    "/assets//etc/passwd", "//etc/passwd", "/assets/%2fetc%2fpasswd", "/%2fetc%2fpasswd",
-    "/assets/linked.js", "/linked.txt", "/assets/up/secret.txt", "/up/secret.txt",
-    "/assets/app.js%00.png", "/index.html%00", "/assets/....//....//secret.txt",
+    "/assets/../../secret.txt",
+    "/../secret.txt",
+    "/assets/..%2f..%2fsecret.txt",
+    "/..%2fsecret.txt",
+    "/assets/%2e%2e/%2e%2e/secret.txt",
+    "/%2e%2e/secret.txt",
+    "/assets/%2E%2E%2F%2E%2E%2Fsecret.txt",
+    "/assets/%252e%252e/%252e%252e/secret.txt",
+    "/assets/..%5c..%5csecret.txt",
+    "/assets/..\\..\\secret.txt",
+    "/assets/%c0%ae%c0%ae/%c0%ae%c0%ae/secret.txt",
+    "/assets/..%252f..%252fsecret.txt",
+    "/assets//etc/passwd",
+    "//etc/passwd",
+    "/assets/%2fetc%2fpasswd",
+    "/%2fetc%2fpasswd",
+    "/assets/linked.js",
+    "/linked.txt",
+    "/assets/up/secret.txt",
+    "/up/secret.txt",
+    "/assets/app.js%00.png",
+    "/index.html%00",
+    "/assets/....//....//secret.txt",
 ]
 
 
@@ -188,6 +211,8 @@ async def test_static_paths_cannot_escape_the_build_folder(build_with_traps: Tes
         assert SECRET_TEXT not in body and "root:" not in body, target
         assert status in (200, 400, 404), (target, status)  # 200 only as the SPA shell
         assert status != 200 or "<title>investor-chat</title>" in body, target
-    print(f"\n[browser] {len(ESCAPES)} escape attempts (encoded, double-encoded, overlong UTF-8, backslash, "
-          f"absolute, NUL, symlinks): statuses {dict(sorted(statuses.items()))}, none leaked")
+    print(
+        f"\n[browser] {len(ESCAPES)} escape attempts (encoded, double-encoded, overlong UTF-8, backslash, "
+        f"absolute, NUL, symlinks): statuses {dict(sorted(statuses.items()))}, none leaked"
+    )
     assert (await _raw_get(port, "/assets/app.js"))[0] == 200

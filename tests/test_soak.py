@@ -39,9 +39,16 @@ pytestmark = [pytest.mark.stack, pytest.mark.timeout(int(SOAK_SECONDS) + 600)]
 def soak_stack(redis_session_url: str, tmp_path: Path) -> Iterator[Stack]:  # noqa: F811
     with redis.Redis.from_url(redis_session_url) as client:
         client.flushdb()
-    env = {"CHAT_BCRYPT_ROUNDS": "4", "CHAT_QUOTE_PROVIDERS": "stooq", "CHAT_STOOQ_URL": "http://127.0.0.1:9",
-           "CHAT_LOG_LEVEL": "warning", "CHAT_LOGIN_RATE": "10000", "CHAT_LOGIN_BURST": "10000",
-           "CHAT_SEND_RATE": "50", "CHAT_SEND_BURST": "100"}
+    env = {
+        "CHAT_BCRYPT_ROUNDS": "4",
+        "CHAT_QUOTE_PROVIDERS": "stooq",
+        "CHAT_STOOQ_URL": "http://127.0.0.1:9",
+        "CHAT_LOG_LEVEL": "warning",
+        "CHAT_LOGIN_RATE": "10000",
+        "CHAT_LOGIN_BURST": "10000",
+        "CHAT_SEND_RATE": "50",
+        "CHAT_SEND_BURST": "100",
+    }
     running = Stack(redis_url=redis_session_url, env=env, directory=tmp_path / "stack")
     running.start()
     try:
@@ -121,8 +128,9 @@ async def test_soak_on_the_distributed_stack(soak_stack: Stack, tmp_path: Path) 
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
         tokens = []
         for i in range(loadgen_clients):
-            status, body = await _post(http, f"{node_urls[i % 2]}/api/register",
-                                       {"username": f"soak{i:05d}", "password": "soak-password-1"})
+            status, body = await _post(
+                http, f"{node_urls[i % 2]}/api/register", {"username": f"soak{i:05d}", "password": "soak-password-1"}
+            )
             assert status == 201, body
             tokens.append(body["token"])
         # the generator's rooms, and separate ones for the churners (the generator counts every delivery it gets)
@@ -135,11 +143,31 @@ async def test_soak_on_the_distributed_stack(soak_stack: Stack, tmp_path: Path) 
         nodes = [_node(stack, name) for name in ("server1", "server2")]
         rss_start = [node.rss_kb() for node in nodes]
         proc = await asyncio.create_subprocess_exec(
-            str(loadgen), "--urls", ",".join(u.removeprefix("http://") for u in node_urls),
-            "-n", str(loadgen_clients), "-r", str(ROOMS), "-s", "20", "--rate", "20",
-            "--duration", str(SOAK_SECONDS), "--warmup", "2", "--drain", "5", "--channel-prefix", "soak-",
-            "--token-file", str(tmp_path / "tokens.txt"), "--connect-timeout", "60",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            str(loadgen),
+            "--urls",
+            ",".join(u.removeprefix("http://") for u in node_urls),
+            "-n",
+            str(loadgen_clients),
+            "-r",
+            str(ROOMS),
+            "-s",
+            "20",
+            "--rate",
+            "20",
+            "--duration",
+            str(SOAK_SECONDS),
+            "--warmup",
+            "2",
+            "--drain",
+            "5",
+            "--channel-prefix",
+            "soak-",
+            "--token-file",
+            str(tmp_path / "tokens.txt"),
+            "--connect-timeout",
+            "60",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         # churn and bot traffic while the generator runs: every second 5 clients leave and come back,
         # the churners talk, and someone asks the bot
@@ -155,7 +183,7 @@ async def test_soak_on_the_distributed_stack(soak_stack: Stack, tmp_path: Path) 
             await asker.say(random.choice(["/stock=aapl.us", "/stock MSFT", "/help"]))
             commands += 1
             await asyncio.sleep(1)
-        out, err = await proc.communicate()
+        out, _err = await proc.communicate()
         report = json.loads(out.decode().strip().splitlines()[-1])
         rss_end = [node.rss_kb() for node in nodes]
         missing = {}
@@ -184,17 +212,25 @@ async def test_soak_on_the_distributed_stack(soak_stack: Stack, tmp_path: Path) 
             per_channel[name] = (len(seqs), len(set(seqs)), max(seqs, default=0))
         missing_ids = [mid for mid in acked_py if messages.count_documents({"_id": mid}) != 1]
         bot_replies = messages.count_documents({"channel": {"$regex": "^soak-"}, "user": "StockBot"})
-    print(f"\n[soak] {SOAK_SECONDS:.0f} s, {report['ready']} generator clients + {CHURNERS} churning clients "
-          f"(5 reconnect every second: {sum(c.reconnects for c in churners)} reconnects), {commands} bot commands")
-    print(f"[soak] generator: sent {report['sent_total']} (acks ok {report['send_ack_ok']}, refused "
-          f"{report['send_ack_err']}), deliveries {report['recv_total']}/{report['expected_total']} lost {report['lost']}, "
-          f"p50 {report['lat_p50_ms']:.1f} ms p99 {report['lat_p99_ms']:.1f} ms, errors: handshake "
-          f"{report['handshake_errors']} connect {report['connect_errors']} join {report['join_errors']} dropped {report['dropped']}")
-    print(f"[soak] churners: {len(acked_py)} messages acknowledged, {len(py_errors)} refused, "
-          f"clients missing messages after catch-up: {len(missing)}")
-    print(f"[soak] archive: {archived} user messages for {expected_total} acknowledged, {bot_replies} bot replies; "
-          f"acked churner ids not archived exactly once: {len(missing_ids)}; per channel (docs, distinct seq, max seq): "
-          f"{per_channel}")
+    print(
+        f"\n[soak] {SOAK_SECONDS:.0f} s, {report['ready']} generator clients + {CHURNERS} churning clients "
+        f"(5 reconnect every second: {sum(c.reconnects for c in churners)} reconnects), {commands} bot commands"
+    )
+    print(
+        f"[soak] generator: sent {report['sent_total']} (acks ok {report['send_ack_ok']}, refused "
+        f"{report['send_ack_err']}), deliveries {report['recv_total']}/{report['expected_total']} lost {report['lost']}, "
+        f"p50 {report['lat_p50_ms']:.1f} ms p99 {report['lat_p99_ms']:.1f} ms, errors: handshake "
+        f"{report['handshake_errors']} connect {report['connect_errors']} join {report['join_errors']} dropped {report['dropped']}"
+    )
+    print(
+        f"[soak] churners: {len(acked_py)} messages acknowledged, {len(py_errors)} refused, "
+        f"clients missing messages after catch-up: {len(missing)}"
+    )
+    print(
+        f"[soak] archive: {archived} user messages for {expected_total} acknowledged, {bot_replies} bot replies; "
+        f"acked churner ids not archived exactly once: {len(missing_ids)}; per channel (docs, distinct seq, max seq): "
+        f"{per_channel}"
+    )
     print(f"[soak] node RSS start {rss_start} kB -> end {rss_end} kB")
     for name in ("server1", "server2", "bot", "archiver"):
         assert "Traceback" not in stack.log_tail(name, 200_000), stack.log_tail(name)

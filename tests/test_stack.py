@@ -13,8 +13,6 @@ from tests.stack_fixtures import MakeBoundClient
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(120)]
 
 
-
-
 async def connections(node_url: str) -> float:
     async with aiohttp.ClientSession() as http, http.get(node_url + "/metrics") as resp:
         text = await resp.text()

@@ -20,9 +20,7 @@ def channel(name: str, by: str = "alice") -> Channel:
 
 
 def message(seq: int, channel: str = "general", text: str | None = None) -> Message:
-    return Message(
-        id=new_id(), channel=channel, seq=seq, user="alice", text=text or f"m{seq}", ts=iso(utcnow())
-    )
+    return Message(id=new_id(), channel=channel, seq=seq, user="alice", text=text or f"m{seq}", ts=iso(utcnow()))
 
 
 def seqs(messages: list[Message]) -> list[int | None]:

@@ -28,5 +28,7 @@ def test_the_lock_pins_every_runtime_dependency_with_hashes_and_the_image_uses_i
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install --require-hashes -r requirements.lock" in dockerfile
     assert "pip install --no-deps ." in dockerfile
-    print(f"\n[supply] requirements.lock: {len(pinned)} packages pinned with sha256 hashes, "
-          f"covering the {len(wanted)} direct runtime dependencies")
+    print(
+        f"\n[supply] requirements.lock: {len(pinned)} packages pinned with sha256 hashes, "
+        f"covering the {len(wanted)} direct runtime dependencies"
+    )

@@ -25,8 +25,13 @@ Runner = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]
 
 def worker_settings(tmp_path: Path, bus_url: str) -> Settings:
     return load_settings(
-        standalone=False, storage_url=f"sqlite:///{tmp_path}/chat.sqlite3", bus_url=bus_url,
-        secret_key=SECRET, health_port=free_port(), quote_providers="stooq", stooq_url="http://127.0.0.1:9",
+        standalone=False,
+        storage_url=f"sqlite:///{tmp_path}/chat.sqlite3",
+        bus_url=bus_url,
+        secret_key=SECRET,
+        health_port=free_port(),
+        quote_providers="stooq",
+        stooq_url="http://127.0.0.1:9",
     )
 
 

@@ -29,11 +29,15 @@ class WorkerMetrics:
             "chat_worker_processed_total", "Stream entries handled", ["stream"], registry=self.registry
         ).labels(stream)
         self.failures = Counter(
-            "chat_worker_failures_total", "Steps that failed and will be retried", ["stream"],
+            "chat_worker_failures_total",
+            "Steps that failed and will be retried",
+            ["stream"],
             registry=self.registry,
         ).labels(stream)
         self.backlog = Gauge(
-            "chat_stream_backlog", "Entries the consumer group has not acknowledged yet", ["stream", "group"],
+            "chat_stream_backlog",
+            "Entries the consumer group has not acknowledged yet",
+            ["stream", "group"],
             registry=self.registry,
         ).labels(stream, group)
 
@@ -85,9 +89,7 @@ def create_health_app(store: Store, bus: Bus, metrics: WorkerMetrics) -> web.App
 
 
 @asynccontextmanager
-async def health_server(
-    host: str, port: int, store: Store, bus: Bus, metrics: WorkerMetrics
-) -> AsyncIterator[None]:
+async def health_server(host: str, port: int, store: Store, bus: Bus, metrics: WorkerMetrics) -> AsyncIterator[None]:
     """Serve the health app on host:port while the context is open; port 0 means no server."""
     if port == 0:
         yield

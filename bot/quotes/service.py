@@ -74,9 +74,7 @@ class QuoteService:
         self._cache = cache
         self._cache_ttl = cache_ttl
         self._budget = Budget(budget)
-        self.breakers = {
-            name: CircuitBreaker(breaker_threshold, breaker_cooldown) for name in providers
-        }
+        self.breakers = {name: CircuitBreaker(breaker_threshold, breaker_cooldown) for name in providers}
         self._providers: list[Provider] = []
         self._inflight: dict[str, asyncio.Task[Quote]] = {}
         self._stack = AsyncExitStack()
@@ -231,9 +229,7 @@ def _verdict(instrument: Instrument, failures: list[QuoteError]) -> QuoteError:
     if "busy" in codes:
         return QuoteError("busy", "The quote service is busy, try again in a minute")
     if "provider_error" in codes:
-        return QuoteError(
-            "provider_error", "The quote service is unavailable right now, try again later"
-        )
+        return QuoteError("provider_error", "The quote service is unavailable right now, try again later")
     return QuoteError("timeout", "The quote service is too slow right now, try again later")
 
 

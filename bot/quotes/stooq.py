@@ -33,9 +33,7 @@ class StooqProvider:
 
     def __init__(self, base_url: str, timeout: float) -> None:
         self._base = base_url.rstrip("/")
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=timeout), raise_for_status=False
-        )
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), raise_for_status=False)
 
     async def aclose(self) -> None:
         await self._session.close()
@@ -46,9 +44,7 @@ class StooqProvider:
             raise QuoteError("unknown_symbol", f"stooq does not list {instrument.code}")
         encoded = quote(symbol, safe="")
         # One after the other: an unknown symbol then costs a single request.
-        row = _latest_row(
-            await self._csv("/q/l/", f"s={encoded}&f=sd2t2ohlcvn&h&e=csv"), instrument
-        )
+        row = _latest_row(await self._csv("/q/l/", f"s={encoded}&f=sd2t2ohlcvn&h&e=csv"), instrument)
         history = await self._csv("/q/d/l/", f"s={encoded}&i=d")
         price = to_decimal(row["Close"])
         as_of = _stooq_time(row["Date"], row["Time"])
@@ -110,9 +106,7 @@ def _daily_closes(body: str) -> list[tuple[str, Decimal]]:
     reader = csv.DictReader(body.splitlines())
     if not reader.fieldnames or "Date" not in reader.fieldnames or "Close" not in reader.fieldnames:
         raise QuoteError("provider_error", "stooq sent a malformed price history")
-    return [
-        (row["Date"], to_decimal(row["Close"])) for row in reader if row["Date"] and row["Close"]
-    ]
+    return [(row["Date"], to_decimal(row["Close"])) for row in reader if row["Date"] and row["Close"]]
 
 
 def _stooq_time(day: str, clock: str) -> datetime:

@@ -138,9 +138,7 @@ def _share(code: str) -> Instrument:
     elif suffix in _SHARE_CLASSES:
         # BRK.B, as brokers write it, is Yahoo's BRK-B and stooq's brk-b.us.
         ticker, suffix = f"{ticker}-{suffix}", "US"
-    stooq_market = (
-        suffix.lower() if suffix.lower() in _STOOQ_MARKETS else _YAHOO_MARKETS.get(suffix)
-    )
+    stooq_market = suffix.lower() if suffix.lower() in _STOOQ_MARKETS else _YAHOO_MARKETS.get(suffix)
     if stooq_market is None:
         # A market only Yahoo knows (e.g. RY.TO): pass it through untouched.
         return Instrument(code, "share", code, None)

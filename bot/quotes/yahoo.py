@@ -95,9 +95,7 @@ class YahooProvider:
         # yfinance's PriceHistory is what Ticker.history runs, minus Ticker's first step: a
         # separate time zone lookup which, for an unknown symbol, falls back to quoteSummary and
         # fails with an HTTP 404 that would look like an outage. The chart's meta carries the zone.
-        history = PriceHistory(
-            YfData(session=self._session), symbol, tz=None, session=self._session
-        )
+        history = PriceHistory(YfData(session=self._session), symbol, tz=None, session=self._session)
         try:
             frame = history.history(
                 period="3mo", interval="1d", auto_adjust=False, actions=False, timeout=self._timeout

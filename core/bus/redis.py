@@ -55,7 +55,6 @@ HEARTBEAT_EVERY = 10.0
 NEXT_ID_START = "0-0"
 
 
-
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -199,9 +198,7 @@ class RedisBus:
                 raise
         self._groups.add((stream, group))
 
-    async def _claim_idle(
-        self, stream: str, group: str, consumer: str, count: int, idle_ms: int
-    ) -> list[Entry]:
+    async def _claim_idle(self, stream: str, group: str, consumer: str, count: int, idle_ms: int) -> list[Entry]:
         # Resume the pending-list scan where the last one stopped, so busy entries at its head
         # cannot hide idle ones behind them.
         start = self._claim_cursor.get((stream, group), NEXT_ID_START)
@@ -222,9 +219,7 @@ class RedisBus:
         }
         # Appended before the ack: a crash in between leaves the entry pending, so it is
         # dead-lettered again rather than lost.
-        await self._redis.xadd(
-            stream + DEAD_LETTER_SUFFIX, fields, maxlen=DEAD_LETTER_MAX, approximate=True
-        )
+        await self._redis.xadd(stream + DEAD_LETTER_SUFFIX, fields, maxlen=DEAD_LETTER_MAX, approximate=True)
         await self.ack(stream, group, [entry.id])
         logger.warning("dead-lettered %s from %s: %s", entry.id, stream, reason, extra={"group": group})
 

@@ -23,7 +23,9 @@ end
 # is a dedup key (it keeps the whole first message) or '0' when it is the retry marker (it keeps the seq
 # only: less memory), then the bucket's rate and burst. The limit rides on the post so a send costs one
 # round trip; an unseeded channel and our own retried post take no token.
-POST_LUA = BUCKET_LUA + """
+POST_LUA = (
+    BUCKET_LUA
+    + """
 local seen = redis.call('GET', KEYS[1])
 if seen and ARGV[4] == '0' then return {3, '{"seq":' .. seen .. ',' .. string.sub(ARGV[1], 2)} end
 if not seen and redis.call('EXISTS', KEYS[2]) == 0 then return {2, ''} end
@@ -41,6 +43,7 @@ else
 end
 return {0, seq}
 """
+)
 
 SEED_LUA = """
 local current = tonumber(redis.call('GET', KEYS[1]))

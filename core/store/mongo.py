@@ -54,9 +54,7 @@ class MongoStore:
 
     async def _create_indexes(self) -> None:
         await self._db.users.create_indexes([IndexModel("username_lower", unique=True)])
-        await self._db.messages.create_indexes(
-            [IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], unique=True)]
-        )
+        await self._db.messages.create_indexes([IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], unique=True)])
         # expireAfterSeconds=0: the server drops a revoked token once the token itself has expired.
         await self._db.revoked_tokens.create_indexes([IndexModel("expires_at", expireAfterSeconds=0)])
 
@@ -79,9 +77,7 @@ class MongoStore:
 
     async def create_channel(self, channel: Channel) -> bool:
         try:
-            await self._db.channels.insert_one(
-                {"_id": channel.name, **channel.model_dump(exclude={"name"})}
-            )
+            await self._db.channels.insert_one({"_id": channel.name, **channel.model_dump(exclude={"name"})})
         except DuplicateKeyError:
             return False
         return True
@@ -96,10 +92,7 @@ class MongoStore:
 
     async def list_channels(self) -> list[Channel]:
         cursor = self._db.channels.find().sort("_id", ASCENDING)
-        return [
-            Channel(name=d["_id"], created_by=d["created_by"], created_at=d["created_at"])
-            async for d in cursor
-        ]
+        return [Channel(name=d["_id"], created_by=d["created_by"], created_at=d["created_at"]) async for d in cursor]
 
     async def save_messages(self, messages: Sequence[Message]) -> int:
         if not messages:
@@ -132,9 +125,7 @@ class MongoStore:
         return 0 if doc is None else int(doc["seq"])
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
-        await self._db.revoked_tokens.replace_one(
-            {"_id": jti}, {"expires_at": expires_at.astimezone(UTC)}, upsert=True
-        )
+        await self._db.revoked_tokens.replace_one({"_id": jti}, {"expires_at": expires_at.astimezone(UTC)}, upsert=True)
 
     async def is_revoked(self, jti: str) -> bool:
         return await self._db.revoked_tokens.find_one({"_id": jti}, {"_id": 1}) is not None

@@ -105,8 +105,7 @@ class SqliteStore:
         high = before if before is not None else 2**62
         order = "ASC" if after is not None else "DESC"
         async with self._db.execute(
-            f"SELECT data FROM messages WHERE channel = ? AND seq > ? AND seq < ? "
-            f"ORDER BY seq {order} LIMIT ?",
+            f"SELECT data FROM messages WHERE channel = ? AND seq > ? AND seq < ? ORDER BY seq {order} LIMIT ?",
             (channel, low, high, limit + 1),
         ) as cur:
             rows = list(await cur.fetchall())
@@ -124,9 +123,7 @@ class SqliteStore:
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         now = utcnow().isoformat()
         await self._db.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (now,))
-        await self._db.execute(
-            "INSERT OR REPLACE INTO revoked_tokens VALUES (?, ?)", (jti, expires_at.isoformat())
-        )
+        await self._db.execute("INSERT OR REPLACE INTO revoked_tokens VALUES (?, ?)", (jti, expires_at.isoformat()))
         await self._db.commit()
 
     async def is_revoked(self, jti: str) -> bool:

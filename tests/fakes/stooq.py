@@ -22,13 +22,9 @@ class FakeStooq(FakeProvider):
     def defaults(self) -> dict[str, Security]:
         return {
             "aapl.us": Security("93.42", "92.10", name="APPLE"),
-            "vod.uk": Security(
-                "72.50", "71.90", name="VODAFONE", currency="GBX", timezone="Europe/London"
-            ),
+            "vod.uk": Security("72.50", "71.90", name="VODAFONE", currency="GBX", timezone="Europe/London"),
             "^spx": Security("5123.40", "5100.00", name="S&P 500", kind="INDEX"),
-            "btc.v": Security(
-                "64000.12", "63500.00", name="Bitcoin / U.S. Dollar", kind="CRYPTOCURRENCY"
-            ),
+            "btc.v": Security("64000.12", "63500.00", name="Bitcoin / U.S. Dollar", kind="CRYPTOCURRENCY"),
             "eurusd": Security("1.0842", "1.0810", name="EUR/USD", kind="CURRENCY"),
             "cl.f": Security("78.12", "77.50", name="Crude Oil WTI", kind="FUTURE"),
         }
@@ -64,10 +60,7 @@ class FakeStooq(FakeProvider):
             return _csv("No data")
         closes = security.closes()
         days = trading_days(len(closes), security.last_trade().astimezone(STOOQ_ZONE).date())
-        rows = [
-            f"{day},{close},{close},{close},{close},1000"
-            for day, close in zip(days, closes, strict=True)
-        ]
+        rows = [f"{day},{close},{close},{close},{close},1000" for day, close in zip(days, closes, strict=True)]
         return _csv("\n".join([HISTORY_HEADER, *rows]) + "\n")
 
     async def _failure(self, failure: Failure | None) -> web.Response | None:
@@ -88,6 +81,4 @@ class FakeStooq(FakeProvider):
 
 
 def _csv(body: str) -> web.Response:
-    return web.Response(
-        text=body, content_type="text/csv", headers={"Content-Disposition": "attachment"}
-    )
+    return web.Response(text=body, content_type="text/csv", headers={"Content-Disposition": "attachment"})

@@ -36,12 +36,8 @@ class FakeYahoo(FakeProvider):
                 timezone="Europe/London",
             ),
             "^gspc": Security("5123.40", "5100.00", name="S&P 500", kind="INDEX"),
-            "btc-usd": Security(
-                "64000.12", "63500.00", name="Bitcoin USD", kind="CRYPTOCURRENCY", timezone="UTC"
-            ),
-            "eurusd=x": Security(
-                "1.0842", "1.0810", name="EUR/USD", kind="CURRENCY", timezone="Europe/London"
-            ),
+            "btc-usd": Security("64000.12", "63500.00", name="Bitcoin USD", kind="CRYPTOCURRENCY", timezone="UTC"),
+            "eurusd=x": Security("1.0842", "1.0810", name="EUR/USD", kind="CURRENCY", timezone="Europe/London"),
             "cl=f": Security("78.12", "77.50", name="Crude Oil Jan 27", kind="FUTURE"),
         }
 
@@ -83,15 +79,11 @@ class FakeYahoo(FakeProvider):
         if failure == "empty":
             return web.Response(text="", content_type="application/json")
         if failure == "malformed":
-            return web.Response(
-                text='{"chart": {"result": [{"meta": ', content_type="application/json"
-            )
+            return web.Response(text='{"chart": {"result": [{"meta": ', content_type="application/json")
         security = self.lookup(symbol)
         if security is None or failure == "unknown":
             error = {"code": "Not Found", "description": "No data found, symbol may be delisted"}
-            return web.json_response(
-                {"chart": {"result": None, "error": error}}, status=404, dumps=_dumps
-            )
+            return web.json_response({"chart": {"result": None, "error": error}}, status=404, dumps=_dumps)
         result = chart_result(symbol.upper(), security, request.query.get("range", "1mo"))
         return web.json_response({"chart": {"result": [result], "error": None}}, dumps=_dumps)
 
@@ -143,12 +135,8 @@ def chart_result(symbol: str, security: Security, range_: str) -> dict[str, Any]
     }
 
 
-def _trading_period(
-    security: Security, now: datetime, tzname: str | None, offset: int
-) -> dict[str, Any]:
-    pre, start, end, post = (
-        int((now + timedelta(hours=h)).timestamp()) for h in _PERIODS[security.market_state]
-    )
+def _trading_period(security: Security, now: datetime, tzname: str | None, offset: int) -> dict[str, Any]:
+    pre, start, end, post = (int((now + timedelta(hours=h)).timestamp()) for h in _PERIODS[security.market_state])
 
     def period(begin: int, finish: int) -> dict[str, Any]:
         return {"timezone": tzname, "start": begin, "end": finish, "gmtoffset": offset}
