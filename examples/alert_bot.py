@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import sys
 from typing import Any
 
 import chatkit
@@ -63,12 +61,7 @@ def main() -> None:
     p.add_argument("--reply", default=DEFAULT_REPLY, help="answer; {user}, {keyword}, {text} are filled in")
     args = p.parse_args()
     chatkit.setup(args, p)
-    try:
-        asyncio.run(run(args))
-    except KeyboardInterrupt:
-        pass
-    except (chatkit.ChatError, socketio.exceptions.ConnectionError) as exc:
-        sys.exit(f"alert_bot: {exc}")
+    chatkit.run_forever("alert_bot", run(args))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
+import sys
+from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
@@ -84,3 +87,13 @@ def show(message: dict[str, Any]) -> str:
     seq = message.get("seq", "-")
     tag = " (only you)" if message.get("ephemeral") else ""
     return f"{message['ts'][11:19]} #{message['channel']} [{seq}] {message['user']}{tag}: {message['text']}"
+
+
+def run_forever(name: str, main: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived script: Ctrl-C ends it quietly, a chat or connection error in one line."""
+    try:
+        asyncio.run(main)
+    except KeyboardInterrupt:
+        pass
+    except (ChatError, socketio.exceptions.ConnectionError) as exc:
+        sys.exit(f"{name}: {exc}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from typing import Any
 
 import chatkit
@@ -101,12 +100,7 @@ def main() -> None:
     p.add_argument("--reconnect-delay", type=float, default=1.0, help="seconds before the first reconnect")
     args = p.parse_args()
     chatkit.setup(args, p)
-    try:
-        asyncio.run(run(args))
-    except KeyboardInterrupt:
-        pass
-    except (chatkit.ChatError, socketio.exceptions.ConnectionError) as exc:
-        sys.exit(f"tail: {exc}")
+    chatkit.run_forever("tail", run(args))
 
 
 if __name__ == "__main__":

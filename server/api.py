@@ -116,20 +116,23 @@ async def _throttle_login(request: web.Request, username: str) -> None:
             raise ChatError("too_many_attempts", "Too many login attempts; wait a minute and retry", 429)
 
 
-async def register(request: web.Request) -> web.Response:
+async def _credentials(request: web.Request) -> Credentials:
+    """The body of register and login: from one of our pages (when a browser sends it), throttled."""
     if "Origin" in request.headers:
         check_origin(request)
     body = await parse_body(request, Credentials)
     await _throttle_login(request, body.username)
+    return body
+
+
+async def register(request: web.Request) -> web.Response:
+    body = await _credentials(request)
     user, token = await request.app[ACCOUNTS].register(body.username, body.password)
     return session_response(request, user.username, token, 201)
 
 
 async def login(request: web.Request) -> web.Response:
-    if "Origin" in request.headers:
-        check_origin(request)
-    body = await parse_body(request, Credentials)
-    await _throttle_login(request, body.username)
+    body = await _credentials(request)
     user, token = await request.app[ACCOUNTS].login(body.username, body.password)
     return session_response(request, user.username, token, 200)
 
