@@ -19,6 +19,7 @@ from core.bus import (
     SeqUnseeded,
 )
 from core.models import Message
+from core.ratelimit import TokenBucket
 
 SWEEP_EVERY = 10_000  # dictionary size that triggers dropping expired keys
 
@@ -54,7 +55,7 @@ class MemoryBus:
         self._recent: dict[str, deque[Message]] = defaultdict(lambda: deque(maxlen=RECENT_PER_CHANNEL))
         self._dedup: dict[str, tuple[Message, float]] = {}
         self._streams: dict[str, _Stream] = defaultdict(_Stream)
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._presence: dict[str, dict[str, set[str]]] = defaultdict(dict)
         self._cache: dict[str, tuple[bytes, float]] = {}
 
@@ -167,15 +168,14 @@ class MemoryBus:
         return self._take(key, rate, burst, time.monotonic())
 
     def _take(self, key: str, rate: float, burst: int, now: float) -> bool:
-        tokens, last = self._buckets.get(key, (float(burst), now))
-        tokens = min(float(burst), tokens + (now - last) * rate)
         if len(self._buckets) > SWEEP_EVERY:
-            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < burst / rate}
-        if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            return False
-        self._buckets[key] = (tokens - 1, now)
-        return True
+            self._buckets = {k: b for k, b in self._buckets.items() if not b.idle_full(now)}
+        bucket = self._buckets.get(key)
+        if bucket is None or (bucket.rate, bucket.burst) != (rate, burst):
+            bucket = self._buckets[key] = TokenBucket(
+                rate, burst, tokens=bucket.tokens if bucket else -1.0, updated=now
+            )
+        return bucket.take(now)
 
     async def cache_get(self, key: str) -> bytes | None:
         hit = self._cache.get(key)
