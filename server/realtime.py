@@ -333,12 +333,14 @@ class Realtime:
         store, bus = self.app[STORE], self.app[BUS]
         limit = HISTORY_ON_JOIN if data.after is None else CATCH_UP_LIMIT
         messages, more = await read_history(store, bus, data.channel, limit=limit, after=data.after)
+        # the newest message read is the channel's last unless a catch-up stopped short of the end
+        reached_end = messages and (data.after is None or not more)
         return {
             "ok": True,
             "channel": data.channel,
             "messages": [m.wire() for m in messages],
             "has_more": more,
-            "last_seq": await last_seq(store, bus, data.channel),
+            "last_seq": messages[-1].seq if reached_end else await last_seq(store, bus, data.channel),
             "members": await bus.members(data.channel),
         }
 
