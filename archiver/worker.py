@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from pydantic import ValidationError
@@ -17,6 +18,10 @@ BATCH = 500
 BLOCK_MS = 1000
 CLAIM_IDLE_MS = 10_000  # a consumer silent this long is taken for dead and its entries claimed
 MAX_BACKOFF = 5.0
+# After a short batch, let the stream fill a little before reading again: at chat rates a batch
+# per message costs a Redis round trip, a store transaction and an ack each. Readers lose nothing
+# by it, since history fills from the bus's recent buffer until the archive has a message.
+LINGER = 0.1
 
 
 class Archiver:
@@ -68,6 +73,9 @@ class Archiver:
                 backoff = 0.1
                 if stop.is_set() and stored == 0:
                     return
+                if 0 < stored < BATCH and not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), LINGER)  # a stop ends the lingering at once
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

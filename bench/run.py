@@ -62,6 +62,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--rates-r100", help="ladder of sends/s for rooms of 10")
     ap.add_argument("--no-history", action="store_true")
     ap.add_argument("--no-archiver", action="store_true")
+    ap.add_argument("--duration", type=float, help="seconds measured per step (e.g. long steps to profile under)")
     ap.add_argument("--json", help="write every result here as JSON")
     return ap.parse_args()
 
@@ -83,6 +84,8 @@ def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children
         if a.quick
         else {"duration": 5, "warmup": 2, "drain": 2, "quiet": 3}
     )
+    if a.duration:
+        timing["duration"] = a.duration
     targets = a.targets.split(",")
     tokens: dict[str, Path] = {}
     results = []
