@@ -39,7 +39,8 @@ REASONS = {
     "busy": "quote service busy, try again in a minute",
 }
 
-# emit(event, data, room): the Socket.IO server in standalone, a write-only Redis manager otherwise
+# emit(event, data, room) for private replies (channel replies reach rooms through the bus's live feed):
+# the Socket.IO server in standalone, a write-only Redis manager otherwise
 Emit = Callable[[str, Any, str], Awaitable[None]]
 
 
@@ -183,9 +184,9 @@ class Bot:
             quote=quotes[0],
             quotes=quotes if len(results) > 1 else None,
         )
-        # keyed by command: a command redelivered after a crash posts no second reply
-        posted, _ = await publish(self.bus, self.store, reply, f"{BOT_NAME}\x00{command.id}")
-        await self.emit("message", posted.wire(), f"channel:{command.channel}")
+        # keyed by command: a command redelivered after a crash posts no second reply; the post itself
+        # puts the reply on the live feed, from which every node delivers it to the room
+        await publish(self.bus, self.store, reply, f"{BOT_NAME}\x00{command.id}")
 
     async def _private(self, command: Command, text: str) -> None:
         reply = Message(

@@ -117,11 +117,15 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
         if isinstance(encoded, list):  # binary attachments travel as several packets
             await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, **kwargs)
             return
+        self.deliver(encoded, namespace, room, skip_sid)
+
+    def deliver(self, encoded: str, namespace: str, room: Any, skip_sid: Any = None) -> None:
+        """Send one encoded Socket.IO packet to the room's local members: the same frame written to
+        each idle websocket, engine.io's queue for the others. Never suspends, so calls stay in order."""
         eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
         prebuilt = frame(eio_pkt.encode().encode())
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         sockets = self.server.eio.sockets
-        queued = []
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
@@ -131,12 +135,14 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
             if _write_direct(sock, prebuilt):
                 self.direct_writes += 1
             else:
-                queued.append(sock)
-        self.queued_writes += len(queued)
-        for sock in queued:
-            # engine.io's own path: the unbounded queue never blocks, the writer frames it
-            await sock.send(eio_pkt)
-        return None
+                # engine.io's own path: its writer task frames it (the queue is unbounded)
+                sock.queue.put_nowait(eio_pkt)
+                self.queued_writes += 1
+
+    def deliver_message(self, channel_room: str, wire: bytes) -> None:
+        """A posted message from the bus's live feed, its wire JSON spliced into the packet as is."""
+        if "/" in self.rooms:
+            self.deliver(f'2["message",{wire.decode()}]', "/", channel_room)
 
 
 class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):  # type: ignore[misc]

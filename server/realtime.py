@@ -170,8 +170,21 @@ def attach(app: web.Application) -> None:
     app[SIO] = sio
     app[REALTIME] = Realtime(app)
     app[REALTIME].register()
+    app.cleanup_ctx.append(_live_feed)
     app.cleanup_ctx.append(_session_sweeper)
     app.on_shutdown.append(_close_sockets)
+
+
+async def _live_feed(app: web.Application) -> AsyncIterator[None]:
+    """Messages posted anywhere on the bus reach this node's members of their room."""
+    manager = app[SIO].manager
+
+    def deliver(channel: str, wire: bytes) -> None:
+        manager.deliver_message(room(channel), wire)
+
+    unsubscribe = await app[BUS].subscribe_live(deliver)
+    yield
+    unsubscribe()
 
 
 async def _session_sweeper(app: web.Application) -> AsyncIterator[None]:
@@ -246,7 +259,6 @@ class Realtime:
         self.sio = app[SIO]
         self.conns: dict[str, Conn] = {}
         self.known_channels: set[str] = set()
-        self.send_order: dict[str, asyncio.Lock] = {}  # one per channel this node has posted to
 
     def register(self) -> None:
         self.sio.on("connect", self.connect)
@@ -381,25 +393,15 @@ class Realtime:
             return await self._command(conn, data)
         message = Message(id=new_id(), channel=data.channel, user=conn.user, text=data.text, ts=iso(utcnow()))
         dedup = f"{conn.user}\x00{data.client_id}" if data.client_id else None
-        # held from seq to broadcast: concurrent posts return over different Redis connections in any
-        # order, and this node must still emit the channel's messages in seq order
-        async with self._order_lock(data.channel):
-            try:
-                # the send limit is taken by the post itself: one bus round trip instead of two
-                posted, repeated = await publish(self.app[BUS], self.app[STORE], message, dedup, limit)
-            except RateLimited:
-                raise _sending_too_fast() from None
-            wire = posted.wire()
-            if not repeated:
-                self.app[METRICS].messages.inc()
-                await self.sio.emit("message", wire, room=room(posted.channel))
-        return {"ok": True, "message": wire}
-
-    def _order_lock(self, channel: str) -> asyncio.Lock:
-        lock = self.send_order.get(channel)
-        if lock is None:
-            lock = self.send_order[channel] = asyncio.Lock()
-        return lock
+        try:
+            # the send limit is taken by the post itself, and the post puts the message on the bus's live
+            # feed, which every node (this one too) delivers to its members of the room in seq order
+            posted, repeated = await publish(self.app[BUS], self.app[STORE], message, dedup, limit)
+        except RateLimited:
+            raise _sending_too_fast() from None
+        if not repeated:
+            self.app[METRICS].messages.inc()
+        return {"ok": True, "message": posted.wire()}
 
     async def _command(self, conn: Conn, data: SendPayload) -> dict[str, Any]:
         parsed = parse_command(data.text)

@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.quotes import QuoteService
 from bot.worker import GROUP, MAX_DELIVERIES, Bot
-from core.bus import BOT_STREAM, DEAD_LETTER_SUFFIX, Bus, Entry
+from core.bus import BOT_STREAM, DEAD_LETTER_SUFFIX, Bus, Entry, Limit
 from core.bus.memory import MemoryBus
-from core.models import Command, iso, new_id, utcnow
+from core.models import Command, Message, iso, new_id, utcnow
 from core.store import Store, open_store
 from tests.apps import ChatClient, ClientFactory
 from tests.fakes.stooq import FakeStooq
@@ -212,14 +213,17 @@ async def dead_letters(bus: Bus) -> list[Entry]:
 async def test_a_command_that_keeps_failing_is_dead_lettered_and_the_asker_told(
     worker_parts: tuple[Bus, Store, QuoteService],
 ) -> None:
-    bus, store, quotes = worker_parts
+    _, store, quotes = worker_parts
     sent: list[tuple[str, Any, str]] = []
 
-    async def emit(event: str, data: Any, room: str) -> None:
-        if room.startswith("channel:"):
+    class PostingFails(MemoryBus):
+        async def post(self, message: Message, dedup_key: str | None = None, limit: Limit | None = None) -> Any:
             raise ConnectionError("the room is unreachable")
+
+    async def emit(event: str, data: Any, room: str) -> None:
         sent.append((event, data, room))
 
+    bus = PostingFails()
     bot = Bot(bus, store, quotes, emit, "test")
     bot.claim_idle_ms = 0
     await bus.append(BOT_STREAM, command("/stock=aapl.us"))
@@ -241,6 +245,8 @@ async def test_a_malformed_entry_is_dead_lettered_and_the_next_answered(
     async def emit(event: str, data: Any, room: str) -> None:
         sent.append(data)
 
+    # the reply reaches the room through the bus's live feed
+    await bus.subscribe_live(lambda channel, wire: sent.append(orjson.loads(wire)))
     bot = Bot(bus, store, quotes, emit, "test")
     await bus.append(BOT_STREAM, b'{"not": "a command"')
     await bus.append(BOT_STREAM, command("/stock=aapl.us"))

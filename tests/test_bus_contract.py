@@ -6,10 +6,21 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 import redis.asyncio
 
-from core.bus import ARCHIVE_STREAM, DEAD_LETTER_SUFFIX, RECENT_PER_CHANNEL, Bus, Entry, Limit, RateLimited, SeqUnseeded
+from core.bus import (
+    ARCHIVE_STREAM,
+    DEAD_LETTER_SUFFIX,
+    RECENT_PER_CHANNEL,
+    Bus,
+    Entry,
+    Limit,
+    RateLimited,
+    SeqUnseeded,
+    open_bus,
+)
 from core.bus.redis import RedisBus
 from core.models import Message, iso, new_id, utcnow
 
@@ -23,6 +34,42 @@ def draft(channel: str = "general", text: str = "hello") -> Message:
 async def archived(bus: Bus) -> list[Message]:
     entries = await bus.read(ARCHIVE_STREAM, "check", "c", count=1000, block_ms=0, claim_idle_ms=60_000)
     return [Message.model_validate_json(e.data) for e in entries]
+
+
+# The live feed
+
+
+async def test_the_live_feed_carries_every_post_once_in_seq_order_and_no_repeat(bus: Bus, bus_url: str) -> None:
+    """Two subscribers stand for two nodes; on Redis a second bus stands for another process posting."""
+    other = bus if bus_url.startswith("memory") else open_bus(bus_url)
+    got: list[tuple[str, dict[str, object]]] = []
+    also: list[int] = []
+    unsubscribe = await bus.subscribe_live(lambda channel, wire: got.append((channel, orjson.loads(wire))))
+    await bus.subscribe_live(lambda channel, wire: also.append(orjson.loads(wire)["seq"]))
+    try:
+        await bus.seed_seq("general", 0)
+        await bus.seed_seq("random", 0)
+        posts = await asyncio.gather(*(bus.post(draft(text=str(i)), f"alice\x00{i}") for i in range(50)))
+        await bus.post(draft(text="again"), "alice\x003")  # a repeated client_id: not fed again
+        if other is not bus:
+            await other.post(draft("random", "from another process"))
+        expected = len(posts) + (other is not bus)
+        async with asyncio.timeout(5):
+            while len(got) < expected or len(also) < expected:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # nothing more arrives
+        general = [data for channel, data in got if channel == "general"]
+        assert [d["seq"] for d in general] == list(range(1, 51))  # seq order, each once
+        by_id = {m.id: m.wire() for m, _ in posts}
+        assert all(d == by_id[d["id"]] for d in general)  # exactly the wire form the ack carries
+        assert len(also) == expected
+        unsubscribe()
+        await bus.post(draft())
+        await asyncio.sleep(0.1)
+        assert len(got) == expected and len(also) == expected + 1  # only the unsubscribed one stopped
+    finally:
+        if other is not bus:
+            await other.close()
 
 
 # Sequencing, dedup and the recent buffer

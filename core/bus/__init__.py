@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -15,6 +18,12 @@ BOT_STREAM = "chat:bot"
 DEAD_LETTER_SUFFIX = ":dead"
 RECENT_PER_CHANNEL = 200  # messages kept on the bus per channel, bridging the archiver's lag
 DEDUP_TTL = 3600  # seconds a send's client_id is remembered: longer than any reconnect retry
+LIVE_CHANNEL = "chat:live"  # Redis pub/sub channel of the live feed: b"<channel>\n<message JSON>"
+
+# Called with a channel name and a posted message's wire JSON (Message.wire()), in seq order.
+# Synchronous: it runs inside the post (memory) or the feed's reader (Redis) and must not block.
+LiveHandler = Callable[[str, bytes], None]
+logger = logging.getLogger(__name__)
 
 
 def consumer_name() -> str:
@@ -48,6 +57,34 @@ class Entry:
     deliveries: int
 
 
+class LiveHandlers:
+    """The handlers subscribed to one bus's live feed; a failing handler cannot stop the others."""
+
+    def __init__(self) -> None:
+        self._handlers: list[LiveHandler] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._handlers)
+
+    def add(self, handler: LiveHandler) -> Callable[[], None]:
+        self._handlers.append(handler)
+        return lambda: self.remove(handler)
+
+    def remove(self, handler: LiveHandler) -> None:
+        with contextlib.suppress(ValueError):
+            self._handlers.remove(handler)
+
+    def clear(self) -> None:
+        self._handlers.clear()
+
+    def dispatch(self, channel: str, wire: bytes) -> None:
+        for handler in list(self._handlers):
+            try:
+                handler(channel, wire)
+            except Exception:
+                logger.exception("live feed handler failed", extra={"channel": channel})
+
+
 class Bus(Protocol):
     async def ping(self) -> None: ...
 
@@ -60,9 +97,14 @@ class Bus(Protocol):
         self, message: Message, dedup_key: str | None = None, limit: Limit | None = None
     ) -> tuple[Message, bool]:
         """Atomically give `message` the next seq, append it to the archive stream and the recent
-        buffer. With a `dedup_key` seen before, return the first message and True instead.
+        buffer, and put it on the live feed. With a `dedup_key` seen before, return the first
+        message and True instead (nothing goes on the feed).
         With a `limit`, first take a token as allow() does, else raise RateLimited.
         Raise SeqUnseeded when the channel's counter does not exist (no token is taken)."""
+
+    async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
+        """From now on, call `handler` for every message posted by any process on this bus, in each
+        channel's seq order; returns, once the subscription is in place, the call that ends it."""
 
     async def recent(self, channel: str, after: int = 0) -> list[Message]:
         """Messages still on the bus for `channel` with seq > after, in seq order."""

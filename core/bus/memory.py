@@ -6,7 +6,10 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import orjson
 
 from core.bus import (
     ARCHIVE_STREAM,
@@ -15,6 +18,8 @@ from core.bus import (
     RECENT_PER_CHANNEL,
     Entry,
     Limit,
+    LiveHandler,
+    LiveHandlers,
     RateLimited,
     SeqUnseeded,
 )
@@ -58,12 +63,13 @@ class MemoryBus:
         self._buckets: dict[str, TokenBucket] = {}
         self._presence: dict[str, dict[str, set[str]]] = defaultdict(dict)
         self._cache: dict[str, tuple[bytes, float]] = {}
+        self._live = LiveHandlers()
 
     async def ping(self) -> None:
         return None
 
     async def close(self) -> None:
-        return None
+        self._live.clear()
 
     async def seed_seq(self, channel: str, floor: int) -> None:
         self._seq[channel] = max(self._seq.get(channel, 0), floor)
@@ -90,7 +96,12 @@ class MemoryBus:
             self._dedup[dedup_key] = (posted, now + DEDUP_TTL)
         self._recent[posted.channel].append(posted)
         self._append(ARCHIVE_STREAM, posted.model_dump_json().encode())
+        if self._live:
+            self._live.dispatch(posted.channel, orjson.dumps(posted.wire()))
         return posted, False
+
+    async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
+        return self._live.add(handler)
 
     async def recent(self, channel: str, after: int = 0) -> list[Message]:
         return [m for m in self._recent.get(channel, ()) if m.seq is not None and m.seq > after]

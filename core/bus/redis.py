@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -18,9 +20,12 @@ from core.bus import (
     ARCHIVE_STREAM,
     DEAD_LETTER_SUFFIX,
     DEDUP_TTL,
+    LIVE_CHANNEL,
     RECENT_PER_CHANNEL,
     Entry,
     Limit,
+    LiveHandler,
+    LiveHandlers,
     RateLimited,
     SeqUnseeded,
 )
@@ -53,6 +58,10 @@ DEAD_LETTER_MAX = 10_000  # dead letters kept per stream, for inspection
 PRESENCE_TTL = 30.0
 HEARTBEAT_EVERY = 10.0
 NEXT_ID_START = "0-0"
+# After losing Redis, the live feed's reader resubscribes quickly (clients catch up on gaps by seq).
+LIVE_RETRY_FIRST = 0.1
+LIVE_RETRY_CAP = 2.0
+LIVE_SUBSCRIBE_WAIT = 2.0  # a node starts without its feed after this; ping() reports the feed down
 
 
 def _text(value: bytes | str) -> str:
@@ -103,6 +112,9 @@ class RedisBus:
         self._heartbeat: asyncio.Task[None] | None = None
         self._heartbeat_idle = asyncio.Event()
         self._heartbeat_idle.set()
+        self._live = LiveHandlers()
+        self._live_reader: asyncio.Task[None] | None = None
+        self._live_up = False
         register = self._redis.register_script
         self._post, self._seed, self._claim = register(POST_LUA), register(SEED_LUA), register(CLAIM_LUA)
         self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
@@ -115,6 +127,8 @@ class RedisBus:
 
     async def ping(self) -> None:
         await self._redis.ping()
+        if self._live and not self._live_up:
+            raise ConnectionError("the live feed is not subscribed")
 
     async def close(self) -> None:
         # Presence entries are left to expire: after a shutdown the clients reconnect elsewhere,
@@ -124,6 +138,11 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
             self._heartbeat = None
+        if self._live_reader is not None:
+            self._live_reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._live_reader
+            self._live_reader = None
         await self._redis.aclose()
 
     async def seed_seq(self, channel: str, floor: int) -> None:
@@ -137,7 +156,18 @@ class RedisBus:
         else:
             marker, ttl, whole = f"chat:posted:{message.id}", POST_RETRY_TTL, 0
         keys = [marker, _seq_key(message.channel), ARCHIVE_STREAM, f"chat:recent:{message.channel}"]
-        args: list[EncodableT] = [message.model_dump_json(exclude={"seq"}), ttl, RECENT_PER_CHANNEL, whole]
+        unsequenced = message.wire()
+        unsequenced.pop("seq", None)
+        wire = orjson.dumps(unsequenced)  # the script splices the seq in after the brace
+        args: list[EncodableT] = [
+            message.model_dump_json(exclude={"seq"}),
+            ttl,
+            RECENT_PER_CHANNEL,
+            whole,
+            LIVE_CHANNEL,
+            f"{message.channel}\n",
+            wire[1:],
+        ]
         if limit is not None:
             keys.append(_rate_key(limit.key))
             args += [limit.rate, limit.burst]
@@ -151,6 +181,41 @@ class RedisBus:
         posted = Message.model_validate_json(data)
         # Our own call retried after a lost reply finds its own post: that is not a duplicate.
         return posted, status == 1 and posted.id != message.id
+
+    async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
+        unsubscribe = self._live.add(handler)
+        if self._live_reader is None:
+            subscribed = asyncio.Event()
+            self._live_reader = asyncio.create_task(self._read_live(subscribed), name="redis-bus-live")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(subscribed.wait(), LIVE_SUBSCRIBE_WAIT)
+        return unsubscribe
+
+    async def _read_live(self, subscribed: asyncio.Event) -> None:
+        """One pub/sub connection for the feed; after a Redis loss, a new one with a short capped backoff."""
+        retry = LIVE_RETRY_FIRST
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(LIVE_CHANNEL)
+                    self._live_up = True
+                    subscribed.set()
+                    retry = LIVE_RETRY_FIRST
+                    async for item in pubsub.listen():
+                        if item["type"] == "message":
+                            self._dispatch_live(item["data"])
+            except RedisError as exc:
+                logger.warning("live feed lost; resubscribing in %.1f s: %s", retry, exc)
+            self._live_up = False
+            await asyncio.sleep(retry)
+            retry = min(retry * 2, LIVE_RETRY_CAP)
+
+    def _dispatch_live(self, data: bytes) -> None:
+        channel, _, wire = data.partition(b"\n")
+        if not (wire.startswith(b'{"seq":') and wire.endswith(b"}")):  # only POST_LUA publishes here
+            logger.warning("dropping a malformed live feed item of %d bytes", len(data))
+            return
+        self._live.dispatch(channel.decode(errors="replace"), wire)
 
     async def recent(self, channel: str, after: int = 0) -> list[Message]:
         raw: list[bytes | str] = await self._redis.lrange(f"chat:recent:{channel}", 0, -1)
