@@ -89,6 +89,12 @@ def _write_direct(sock: Any, data: bytes) -> bool:
     return True
 
 
+def send_now(sock: Any, encoded: str) -> bool:
+    """Write one encoded Socket.IO packet to one client at once when nothing can be ahead of it
+    (an ack, say), saving engine.io's queue hop and writer task wake-up; False: use engine.io's path."""
+    return _write_direct(sock, frame(("4" + encoded).encode()))
+
+
 class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
     """socketio.AsyncManager whose callback-free emits encode and frame once per call."""
 

@@ -110,6 +110,18 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             self._binary_packet.pop(eio_sid, None)
             await self.eio.disconnect(eio_sid)
 
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        """Acks and other single-client packets: written at once when the socket is idle (server/fanout.py)."""
+        encoded = pkt.encode()
+        if isinstance(encoded, str):
+            sock = self.eio.sockets.get(eio_sid)
+            if sock is not None and fanout.send_now(sock, encoded):
+                return
+            await self.eio.send(eio_sid, encoded)
+            return
+        for part in encoded:  # binary attachments: several packets
+            await self.eio.send(eio_sid, part)
+
     async def _handle_event_internal(
         self, server: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None
     ) -> None:
