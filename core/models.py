@@ -28,7 +28,7 @@ def utcnow() -> datetime:
 
 def iso(ts: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, the wire form of every time stamp."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 def new_id() -> str:

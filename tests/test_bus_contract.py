@@ -404,3 +404,23 @@ async def test_after_redis_loses_its_data_posts_need_a_seed_and_reads_recover(re
     finally:
         await admin.aclose()
         await bus.close()
+
+
+async def test_the_live_feed_stays_within_its_redis_database(redis_url: str) -> None:
+    """Pub/sub ignores Redis databases; two deployments sharing one Redis on different dbs must not mix."""
+    ours, neighbour = RedisBus(redis_url), RedisBus(redis_url.rsplit("/", 1)[0] + "/15")
+    seen_by_neighbour: list[bytes] = []
+    seen_by_us: list[bytes] = []
+    try:
+        await neighbour.subscribe_live(lambda channel, wire: seen_by_neighbour.append(wire))
+        await ours.subscribe_live(lambda channel, wire: seen_by_us.append(wire))
+        await ours.seed_seq("general", 0)
+        await ours.post(draft())
+        async with asyncio.timeout(5):
+            while not seen_by_us:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert seen_by_neighbour == []
+    finally:
+        await ours.close()
+        await neighbour.close()

@@ -95,9 +95,9 @@ class MemoryBus:
                 self._dedup = {k: v for k, v in self._dedup.items() if v[1] > now}
             self._dedup[dedup_key] = (posted, now + DEDUP_TTL)
         self._recent[posted.channel].append(posted)
-        self._append(ARCHIVE_STREAM, posted.model_dump_json().encode())
-        if self._live:
-            self._live.dispatch(posted.channel, orjson.dumps(posted.wire()))
+        wire = orjson.dumps(posted.wire())  # one encoding for the archive stream and the live feed
+        self._append(ARCHIVE_STREAM, wire)
+        self._live.dispatch(posted.channel, wire)
         return posted, False
 
     async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:

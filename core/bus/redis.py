@@ -113,6 +113,8 @@ class RedisBus:
         self._heartbeat_idle = asyncio.Event()
         self._heartbeat_idle.set()
         self._live = LiveHandlers()
+        # pub/sub ignores databases: the db number keeps deployments sharing one Redis apart
+        self._live_channel = f"{LIVE_CHANNEL}:{self._redis.connection_pool.connection_kwargs.get('db', 0)}"
         self._live_reader: asyncio.Task[None] | None = None
         self._live_up = False
         register = self._redis.register_script
@@ -158,15 +160,14 @@ class RedisBus:
         keys = [marker, _seq_key(message.channel), ARCHIVE_STREAM, f"chat:recent:{message.channel}"]
         unsequenced = message.wire()
         unsequenced.pop("seq", None)
-        wire = orjson.dumps(unsequenced)  # the script splices the seq in after the brace
+        # the script splices the seq in after the brace
         args: list[EncodableT] = [
-            message.model_dump_json(exclude={"seq"}),
+            orjson.dumps(unsequenced),
             ttl,
             RECENT_PER_CHANNEL,
             whole,
-            LIVE_CHANNEL,
+            self._live_channel,
             f"{message.channel}\n",
-            wire[1:],
         ]
         if limit is not None:
             keys.append(_rate_key(limit.key))
@@ -197,7 +198,7 @@ class RedisBus:
         while True:
             try:
                 async with self._redis.pubsub() as pubsub:
-                    await pubsub.subscribe(LIVE_CHANNEL)
+                    await pubsub.subscribe(self._live_channel)
                     self._live_up = True
                     subscribed.set()
                     retry = LIVE_RETRY_FIRST

@@ -19,27 +19,26 @@ end
 """
 
 # KEYS: marker, seq counter, archive stream, recent list, and the send limit's bucket if any. ARGV: the
-# message JSON without seq (the seq is spliced in first), marker TTL, recent length, '1' when the marker
-# is a dedup key (it keeps the whole first message) or '0' when it is the retry marker (it keeps the seq
-# only: less memory), the live feed's pub/sub channel, '<channel>\n' and the message's wire JSON without
-# seq and its opening brace (the feed gets '<channel>\n{"seq":N,...}': PUBLISH inside the script keeps
-# the feed in seq order across nodes and costs no round trip), then the bucket's rate and burst. The
-# limit rides on the post so a send costs one round trip; an unseeded channel and our own retried post
-# take no token.
+# message's wire JSON without seq (the seq is spliced in first; the archive, the recent buffer and the
+# live feed all carry that one string), marker TTL, recent length, '1' when the marker is a dedup key (it
+# keeps the whole first message) or '0' when it is the retry marker (it keeps the seq only: less memory),
+# the live feed's pub/sub channel and '<channel>\n' (PUBLISH inside the script keeps the feed in seq
+# order across nodes and costs no round trip), then the bucket's rate and burst. The limit rides on the
+# post so a send costs one round trip; an unseeded channel and our own retried post take no token.
 POST_LUA = (
     BUCKET_LUA
     + """
 local seen = redis.call('GET', KEYS[1])
 if seen and ARGV[4] == '0' then return {3, '{"seq":' .. seen .. ',' .. string.sub(ARGV[1], 2)} end
 if not seen and redis.call('EXISTS', KEYS[2]) == 0 then return {2, ''} end
-if KEYS[5] and take(KEYS[5], ARGV[8], ARGV[9]) == 0 then return {4, ''} end
+if KEYS[5] and take(KEYS[5], ARGV[7], ARGV[8]) == 0 then return {4, ''} end
 if seen then return {1, seen} end
 local seq = redis.call('INCR', KEYS[2])
 local data = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
 redis.call('XADD', KEYS[3], '*', 'data', data)
 redis.call('RPUSH', KEYS[4], data)
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[3]), -1)
-redis.call('PUBLISH', ARGV[5], ARGV[6] .. '{"seq":' .. seq .. ',' .. ARGV[7])
+redis.call('PUBLISH', ARGV[5], ARGV[6] .. data)
 if ARGV[4] == '1' then
   redis.call('SET', KEYS[1], data, 'EX', ARGV[2])
 else
