@@ -424,3 +424,19 @@ async def test_the_live_feed_stays_within_its_redis_database(redis_url: str) -> 
     finally:
         await ours.close()
         await neighbour.close()
+
+
+async def test_concurrent_posts_survive_redis_losing_its_scripts(redis_url: str) -> None:
+    """A Redis that forgot the post script (a restart, SCRIPT FLUSH) answers NOSCRIPT: each post is
+    made again, once, with the script loaded anew."""
+    bus = RedisBus(redis_url)
+    try:
+        await bus.seed_seq("general", 0)
+        await bus.post(draft())
+        async with redis.asyncio.from_url(redis_url) as admin:
+            await admin.script_flush()
+        results = await asyncio.gather(*(bus.post(draft(text=str(i))) for i in range(20)))
+        assert sorted(m.seq for m, repeated in results if not repeated) == list(range(2, 22))
+        assert [m.seq for m in await bus.recent("general")] == list(range(1, 22))
+    finally:
+        await bus.close()
