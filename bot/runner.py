@@ -12,6 +12,7 @@ import socketio
 from bot.quotes import QuoteService
 from bot.worker import BLOCK_MS, GROUP, Bot, Emit, Limits
 from core.bus import BOT_STREAM, Bus, consumer_name
+from core.bus.redis import SOCKETIO_CHANNEL, per_db
 from core.settings import Settings
 from core.store import Store
 from workers.health import WorkerMetrics, open_worker
@@ -43,7 +44,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         store, bus, metrics = await open_worker(stack, settings, BOT_STREAM, GROUP)
         # The bus doubles as the quote cache, so every replica shares one.
         quotes = await stack.enter_async_context(QuoteService.from_settings(settings, cache=bus))
-        manager = socketio.AsyncRedisManager(settings.bus_url, write_only=True)
+        channel = per_db(settings.bus_url, SOCKETIO_CHANNEL)  # the nodes' python-socketio channel
+        manager = socketio.AsyncRedisManager(settings.bus_url, channel=channel, write_only=True)
 
         async def emit(event: str, data: Any, room: str) -> None:
             await manager.emit(event, data, room=room, namespace="/")

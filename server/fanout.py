@@ -21,6 +21,8 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
+from core.bus.redis import SOCKETIO_CHANNEL, per_db
+
 logger = logging.getLogger(__name__)
 _TEXT_FIN = 0x80 | int(WSMsgType.TEXT)
 LISTEN_RETRY_FIRST = 0.1  # seconds before the pub/sub listener's first resubscribe after a Redis loss
@@ -174,5 +176,5 @@ class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):  # ty
 
 def create_manager(bus_url: str, json: Any) -> socketio.AsyncManager:
     if bus_url.startswith(("redis:", "rediss:")):
-        return FrameOnceRedisManager(bus_url, json=json)
+        return FrameOnceRedisManager(bus_url, channel=per_db(bus_url, SOCKETIO_CHANNEL), json=json)
     return FrameOnceManager()

@@ -69,3 +69,21 @@ async def test_nginx_serves_the_client_and_hides_metrics(stack: Stack) -> None:
         async with http.get(stack.url + "/api/me") as resp:
             assert resp.status == 401
             assert (await resp.json())["error"]["code"] == "unauthorized"
+
+
+async def test_the_bot_answers_on_any_node_in_the_room_or_privately(
+    stack: Stack, make_bound_client: MakeBoundClient
+) -> None:
+    """The bot process reaches rooms through the bus's live feed and one user through python-socketio's
+    Redis channel: both must arrive on the nodes, whichever node the user is on."""
+    node1, node2 = stack.node_urls()
+    asker, neighbour = await make_bound_client(node2), await make_bound_client(node1)
+    for client in (asker, neighbour):
+        assert (await client.call("join", {"channel": "general"}))["ok"] is True
+    ack = await asker.call("send", {"channel": "general", "text": "/help"})
+    assert ack["ok"] is True and ack["command"]["name"] == "help"
+    private = await asker.wait_for("message", lambda m: m.get("ephemeral") is True)
+    assert private["user"] == "StockBot" and "/stock" in private["text"]
+    said = await neighbour.call("send", {"channel": "general", "text": "after the help"})
+    await neighbour.wait_for("message", lambda m: m["id"] == said["message"]["id"])
+    assert not [m for m in neighbour.received("message") if m.get("ephemeral")]  # private stays private

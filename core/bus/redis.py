@@ -58,6 +58,7 @@ DEAD_LETTER_MAX = 10_000  # dead letters kept per stream, for inspection
 PRESENCE_TTL = 30.0
 HEARTBEAT_EVERY = 10.0
 NEXT_ID_START = "0-0"
+SOCKETIO_CHANNEL = "socketio"  # python-socketio's pub/sub channel (presence, typing, private replies)
 # After losing Redis, the live feed's reader resubscribes quickly (clients catch up on gaps by seq).
 LIVE_RETRY_FIRST = 0.1
 LIVE_RETRY_CAP = 2.0
@@ -78,6 +79,13 @@ def _rate_key(key: str) -> str:
 
 def _presence_keys(channel: str, user: str) -> list[str]:
     return [f"chat:presence:{channel}", f"chat:presence:{channel}:{user}"]
+
+
+def per_db(url: str, name: str) -> str:
+    """A pub/sub channel name for the Redis database of `url`: pub/sub ignores databases, so
+    deployments sharing one Redis on different dbs would otherwise hear each other."""
+    db = BlockingConnectionPool.from_url(url).connection_kwargs.get("db", 0)
+    return f"{name}:{db}"
 
 
 def connect(url: str) -> Redis:
@@ -113,8 +121,7 @@ class RedisBus:
         self._heartbeat_idle = asyncio.Event()
         self._heartbeat_idle.set()
         self._live = LiveHandlers()
-        # pub/sub ignores databases: the db number keeps deployments sharing one Redis apart
-        self._live_channel = f"{LIVE_CHANNEL}:{self._redis.connection_pool.connection_kwargs.get('db', 0)}"
+        self._live_channel = per_db(url, LIVE_CHANNEL)
         self._live_reader: asyncio.Task[None] | None = None
         self._live_up = False
         register = self._redis.register_script
