@@ -134,6 +134,18 @@ describe("ChatClient", () => {
     expect(seqs(client)).toEqual([1, 2, 3, 4]);
   });
 
+  it("shows its own acked message without a catch-up when the ack overtakes the live feed", async () => {
+    const client = await started();
+    socket.acks.send = () => ({ ok: true, message: msg(4, "alice") }); // 3 is still on its way
+    await client.send("general", "t4");
+    expect(seqs(client)).toEqual([1, 2, 4]);
+    socket.fire("message", msg(3));
+    socket.fire("message", msg(4, "alice")); // our own, from the feed: not shown twice
+    await flush();
+    expect(joins()).toHaveLength(1);
+    expect(seqs(client)).toEqual([1, 2, 3, 4]);
+  });
+
   it("runs another catch-up for a gap seen while one is in flight", async () => {
     const client = await started();
     let release: () => void = () => {};

@@ -268,7 +268,9 @@ export class ChatClient {
     // Others drop our typing indicator when the message lands; the next draft announces itself anew.
     this.lastTypingSent.delete(channel);
     if (ack.message) {
-      this.onMessage(ack.message);
+      // Shown at once, in seq order; no gap check: the ack can overtake the live feed's messages
+      // just before it, which are on their way (a real hole shows in the feed itself).
+      this.dispatch({ type: "message", message: ack.message });
       return { ok: true };
     }
     // Commands are not broadcast; echo them locally so the asker sees what they asked.
