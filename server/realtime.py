@@ -25,7 +25,7 @@ from core.models import MAX_TEXT, Command, Message, iso, new_id, utcnow
 from core.posting import last_seq, publish, read_history
 from core.ratelimit import TokenBucket
 from core.settings import Settings
-from server import fanout
+from server import fanout, lean
 from server.api import COOKIE
 from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, SIO, STORE
 from server.origins import environ_origin_allowed
@@ -110,6 +110,10 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             self._binary_packet.pop(eio_sid, None)
             await self.eio.disconnect(eio_sid)
 
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        lean.adopt(self.eio.sockets.get(eio_sid))  # before engine.io schedules the first ping
+        return await super()._handle_eio_connect(eio_sid, environ)
+
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         """Acks and other single-client packets: written at once when the socket is idle (server/fanout.py)."""
         encoded = pkt.encode()
@@ -172,6 +176,7 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         engineio_logger=False,
     )
     fanout.install(sio)
+    lean.install(sio)
     logging.getLogger("engineio.server").addFilter(_CLIENT_NOISE)  # idempotent: one filter object
     return sio
 
@@ -302,6 +307,9 @@ class Realtime:
         )
         await self.sio.enter_room(sid, user_room(session.username))
         self.app[METRICS].connections.inc()
+        # ~2 kB per connection held for its whole life by engine.io and python-socketio; nothing reads it
+        # after the connect (one dict, shared by all of them: emptied in place)
+        environ.clear()
 
     async def disconnect(self, sid: str, *_: Any) -> None:
         conn = self.conns.pop(sid, None)

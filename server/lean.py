@@ -1,0 +1,177 @@
+"""Per-connection memory: engine.io's websocket sockets, trimmed to what a chat connection needs.
+
+A connected client cost ~33 kB of server memory, nearly all live objects (tracemalloc): engine.io held
+an asyncio.Queue (four deques), a task sleeping until each ping, and for every received frame a new
+task plus a wait_for timer; the writer polled its queue through wait_for too. Here: a slim queue, the
+ping as a loop timer, and the websocket read in the connection's own task (its timeout is the ping
+timeout). Polling clients, and websockets upgraded from polling, keep engine.io's own code.
+The protocol on the wire is unchanged. Written against python-engineio 4.x (pinned in setup.cfg).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+from aiohttp import WSMsgType
+from engineio import exceptions, packet
+from engineio.async_socket import AsyncSocket
+
+
+class LeanQueue:
+    """The part of asyncio.Queue engine.io uses (unbounded, one consumer), without four deques."""
+
+    __slots__ = ("_finished", "_getter", "_items", "_unfinished")
+
+    def __init__(self) -> None:
+        self._items: list[Any] | None = None  # created on the first put
+        self._getter: asyncio.Future[None] | None = None  # the consumer, while it waits in get()
+        self._unfinished = 0
+        self._finished: asyncio.Future[None] | None = None  # only while someone waits in join()
+
+    @property
+    def _getters(self) -> tuple[asyncio.Future[None], ...]:
+        """asyncio.Queue's name, read by server/fanout.py: is the consumer parked in get()?"""
+        return (self._getter,) if self._getter is not None else ()
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def full(self) -> bool:
+        return False
+
+    def put_nowait(self, item: Any) -> None:
+        if self._items is None:
+            self._items = [item]
+        else:
+            self._items.append(item)
+        self._unfinished += 1
+        getter, self._getter = self._getter, None
+        if getter is not None and not getter.done():
+            getter.set_result(None)
+
+    async def put(self, item: Any) -> None:
+        self.put_nowait(item)
+
+    def get_nowait(self) -> Any:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        item = self._items.pop(0)
+        if not self._items:
+            self._items = None
+        return item
+
+    async def get(self) -> Any:
+        while not self._items:
+            getter = self._getter = asyncio.get_running_loop().create_future()
+            try:
+                await getter
+            finally:
+                if self._getter is getter:
+                    self._getter = None
+        return self.get_nowait()
+
+    def task_done(self) -> None:
+        if self._unfinished <= 0:
+            raise ValueError("task_done() called too many times")
+        self._unfinished -= 1
+        if self._unfinished == 0 and self._finished is not None:
+            finished, self._finished = self._finished, None
+            if not finished.done():
+                finished.set_result(None)
+
+    async def join(self) -> None:
+        if self._unfinished > 0:
+            if self._finished is None:
+                self._finished = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._finished)
+
+
+def _ping(sock: AsyncSocket) -> None:
+    if not sock.closing and not sock.closed:
+        sock.last_ping = time.time()
+        sock.queue.put_nowait(packet.Packet(packet.PING))
+
+
+class LeanSocket(AsyncSocket):  # type: ignore[misc]
+    """engine.io's socket with the trims above; instances are switched to it at connect."""
+
+    last_ping: float | None
+    connected: bool
+    upgraded: bool
+
+    def schedule_ping(self) -> None:
+        if self.last_ping:
+            self.last_ping = None
+            asyncio.get_running_loop().call_later(self.server.ping_interval, _ping, self)
+
+    async def _websocket_handler(self, ws: Any) -> None:
+        if self.connected:  # an upgrade from polling: engine.io's own handshake and loop
+            await super()._websocket_handler(ws)
+            return
+        self.connected = True
+        self.upgraded = True
+        writer = asyncio.ensure_future(self._write(ws))
+        sock, timeout = ws._sock, self.server.ping_interval + self.server.ping_timeout
+        while True:
+            try:
+                message = await sock.receive(timeout=timeout)
+            except (asyncio.CancelledError, Exception):
+                # aiohttp cancels the handler when the peer drops; like engine.io's loop, carry on to the
+                # close below, which runs the disconnect handlers. A timeout means the peer went silent.
+                break
+            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                break  # closed or broken (pings are answered by aiohttp)
+            # an undecodable frame raises out of here: server/fanout.py closes the socket
+            pkt = packet.Packet(encoded_packet=message.data)
+            try:
+                await self.receive(pkt)
+            except exceptions.UnknownPacketError:
+                pass
+            except exceptions.SocketIsClosedError:
+                break
+            except Exception:
+                self.server.logger.exception("Unknown receive error")
+        self.queue.put_nowait(None)  # the writer's end
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+
+    async def _write(self, ws: Any) -> None:
+        """Packets from the queue to the socket; no timeout: the reader's timeout ends a dead peer."""
+        queue = self.queue
+        while True:
+            pkt = await queue.get()
+            queue.task_done()
+            if pkt is None:
+                break
+            packets = [pkt]
+            while not queue.empty():
+                more = queue.get_nowait()
+                queue.task_done()
+                if more is None:
+                    queue.put_nowait(None)
+                    break
+                packets.append(more)
+            try:
+                for each in packets:
+                    await ws.send(each.encode())
+            except Exception:
+                break
+        await ws.close()
+
+
+def install(sio: Any) -> None:
+    """Slim queues for every engine.io socket of this server (LeanSocket is set per socket at connect)."""
+    sio.eio.create_queue = lambda *args, **kwargs: LeanQueue()
+
+
+def adopt(sock: AsyncSocket | None) -> None:
+    """Switch a just-created engine.io socket to LeanSocket (before its first ping is scheduled)."""
+    if sock is not None and type(sock) is AsyncSocket:
+        sock.__class__ = LeanSocket
