@@ -13,7 +13,7 @@ import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.typing import EncodableT
 
 from core.bus import (
@@ -124,6 +124,8 @@ class RedisBus:
         self._live_channel = per_db(url, LIVE_CHANNEL)
         self._live_reader: asyncio.Task[None] | None = None
         self._live_up = False
+        self._post_batch: list[tuple[list[str], list[EncodableT], asyncio.Future[Any]]] = []
+        self._flushing: set[asyncio.Task[None]] = set()
         register = self._redis.register_script
         self._post, self._seed, self._claim = register(POST_LUA), register(SEED_LUA), register(CLAIM_LUA)
         self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
@@ -179,7 +181,7 @@ class RedisBus:
         if limit is not None:
             keys.append(_rate_key(limit.key))
             args += [limit.rate, limit.burst]
-        status, data = await self._post(keys=keys, args=args)
+        status, data = await self._batched_post(keys, args)
         if status == 2:
             raise SeqUnseeded(message.channel)
         if status == 4:
@@ -189,6 +191,49 @@ class RedisBus:
         posted = Message.model_validate_json(data)
         # Our own call retried after a lost reply finds its own post: that is not a duplicate.
         return posted, status == 1 and posted.id != message.id
+
+    async def _batched_post(self, keys: list[str], args: list[EncodableT]) -> Any:
+        """Posts made in one turn of the event loop go to Redis as one pipeline: one write and one read
+        for all of them instead of a round trip each. Redis retrying the pipeline after a lost reply is
+        safe: a post finds its own retry marker (POST_RETRY_TTL) and takes no second seq."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._post_batch.append((keys, args, future))
+        if len(self._post_batch) == 1:
+            loop.call_soon(self._flush_posts)  # after the handlers already due this turn have posted too
+        return await future
+
+    def _flush_posts(self) -> None:
+        batch, self._post_batch = self._post_batch, []
+        task = asyncio.create_task(self._send_posts(batch))
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _send_posts(self, batch: list[tuple[list[str], list[EncodableT], asyncio.Future[Any]]]) -> None:
+        results: list[Any]
+        try:
+            if len(batch) == 1:
+                keys, args, _ = batch[0]
+                results = [await self._post(keys=keys, args=args)]
+            else:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for keys, args, _ in batch:
+                        pipe.evalsha(self._post.sha, len(keys), *keys, *args)
+                    results = await pipe.execute(raise_on_error=False)
+        except Exception as exc:
+            results = [exc] * len(batch)
+        for i, (keys, args, future) in enumerate(batch):
+            if isinstance(results[i], NoScriptError):  # Redis lost its scripts: one call loads it again
+                try:
+                    results[i] = await self._post(keys=keys, args=args)
+                except Exception as exc:
+                    results[i] = exc
+            if future.done():  # its caller gave up (cancelled)
+                continue
+            if isinstance(results[i], BaseException):
+                future.set_exception(results[i])
+            else:
+                future.set_result(results[i])
 
     async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
         unsubscribe = self._live.add(handler)
