@@ -128,6 +128,16 @@ async def post(http: aiohttp.ClientSession, url: str, body: object, headers: dic
         return resp.status
 
 
+async def login_tries(http: aiohttp.ClientSession, url: str, forwarded_for: list[str]) -> list[int]:
+    """One wrong login per X-Forwarded-For value, each for a different account; their statuses."""
+    return [
+        await post(
+            http, f"{url}/api/login", {"username": f"target{i}", "password": "guess-guess"}, {"X-Forwarded-For": xff}
+        )
+        for i, xff in enumerate(forwarded_for)
+    ]
+
+
 async def test_spoofed_x_forwarded_for_from_an_untrusted_peer_does_not_dodge_the_address_limit(
     make_server,
     fake_stooq,  # type: ignore[no-untyped-def]
@@ -136,15 +146,7 @@ async def test_spoofed_x_forwarded_for_from_an_untrusted_peer_does_not_dodge_the
     url = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http:
         # a different account and a fresh forged address every try: only the real peer address can stop it
-        statuses = [
-            await post(
-                http,
-                f"{url}/api/login",
-                {"username": f"target{i}", "password": "guess-guess"},
-                {"X-Forwarded-For": f"198.51.100.{i}"},
-            )
-            for i in range(12)
-        ]
+        statuses = await login_tries(http, url, [f"198.51.100.{i}" for i in range(12)])
     print(f"\n[auth] untrusted peer, spoofed XFF per try: statuses {statuses}")
     assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
 
@@ -155,15 +157,7 @@ async def test_through_a_trusted_proxy_the_real_client_address_is_limited(make_s
     attacker, neighbour = "203.0.113.7", "203.0.113.8"
     async with aiohttp.ClientSession() as http:
         # nginx appends the address it saw: whatever the client wrote before it is not believed
-        attacks = [
-            await post(
-                http,
-                f"{url}/api/login",
-                {"username": f"target{i}", "password": "guess-guess"},
-                {"X-Forwarded-For": f"10.0.0.{i}, {attacker}"},
-            )
-            for i in range(8)
-        ]
+        attacks = await login_tries(http, url, [f"10.0.0.{i}, {attacker}" for i in range(8)])
         neighbour_try = await post(
             http, f"{url}/api/login", {"username": "someone", "password": "guess-guess"}, {"X-Forwarded-For": neighbour}
         )
