@@ -118,6 +118,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         self.upgraded = True
         writer = asyncio.ensure_future(self._write(ws))
         sock, timeout = ws._sock, self.server.ping_interval + self.server.ping_timeout
+        fast = getattr(self.server, "fast_message", None)
         while True:
             try:
                 message = await sock.receive(timeout=timeout)
@@ -125,7 +126,10 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                 # aiohttp cancels the handler when the peer drops; like engine.io's loop, carry on to the
                 # close below, which runs the disconnect handlers. A timeout means the peer went silent.
                 break
-            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            if message.type is WSMsgType.TEXT:
+                if fast is not None and message.data.startswith("42") and fast(self.sid, message.data):
+                    continue  # an event, handed to its handler task
+            elif message.type is not WSMsgType.BINARY:
                 break  # closed or broken (pings are answered by aiohttp)
             # an undecodable frame raises out of here: server/fanout.py closes the socket
             pkt = packet.Packet(encoded_packet=message.data)
@@ -167,8 +171,11 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
 
 
 def install(sio: Any) -> None:
-    """Slim queues for every engine.io socket of this server (LeanSocket is set per socket at connect)."""
+    """Slim queues for every engine.io socket of this server (LeanSocket is set per socket at connect),
+    and the Socket.IO server's `fast_event(eio_sid, text) -> bool`, if it has one, offered each text frame
+    that holds a Socket.IO event before engine.io's own path."""
     sio.eio.create_queue = lambda *args, **kwargs: LeanQueue()
+    sio.eio.fast_message = getattr(sio, "fast_event", None)
 
 
 def adopt(sock: AsyncSocket | None) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 
 from server.keys import SIO
 from server.lean import LeanQueue, LeanSocket
+from tests.rawio import open_socket
 
 
 async def test_the_lean_queue_behaves_as_engine_io_uses_asyncio_queue() -> None:
@@ -45,3 +49,59 @@ async def test_websocket_clients_get_lean_sockets_and_keep_chatting(chat_server:
     async with asyncio.timeout(5):
         while len(chat_server.app[SIO].eio.sockets) != 1:  # the disconnect ran engine.io's close
             await asyncio.sleep(0.05)
+
+
+async def test_events_straight_from_the_frame_answer_as_python_socketio_would(
+    chat_server: TestServer, chat_url: str, make_client: Any
+) -> None:
+    """Event frames of the default namespace skip engine.io's and python-socketio's dispatch
+    (ChatSocketServer.fast_event); the acks and broadcasts a raw client sees are the protocol's."""
+    bob = await make_client("bob")
+    await bob.call("join", {"channel": "general"})
+    alice = await make_client("alice", connect=False)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        ws = await open_socket(http, chat_url, alice.token)
+        await ws.send_str('42["join",{"channel":"general"}]')  # no ack id: handled, nothing answered
+        long_id, longer_id = "9" * 20, "7" * 21  # the second is past the fast path: python-socketio's own
+        for ack_id, text in ((long_id, "straight"), (longer_id, "the long way"), ("0", "   ")):
+            await ws.send_str(f"42{ack_id}" + json.dumps(["send", {"channel": "general", "text": text}]))
+        acks = {}
+        async with asyncio.timeout(5):
+            while len(acks) < 3:
+                msg = await ws.receive()
+                assert msg.type == aiohttp.WSMsgType.TEXT, msg
+                if msg.data == "2":
+                    await ws.send_str("3")
+                elif msg.data.startswith("43"):
+                    head = msg.data.index("[")
+                    acks[msg.data[2:head]] = json.loads(msg.data[head:])
+        assert acks[long_id][0]["ok"] and acks[long_id][0]["message"]["text"] == "straight"
+        assert acks[longer_id][0]["ok"] and acks[longer_id][0]["message"]["text"] == "the long way"
+        assert acks["0"] == [{"ok": False, "error": {"code": "empty_message", "message": "The message is empty"}}]
+        for text in ("straight", "the long way"):
+            await bob.wait_for("message", lambda m, text=text: m["text"] == text and m["user"] == "alice")
+        await ws.close()
+
+
+@pytest.mark.parametrize(
+    ("frame", "fast"),
+    [
+        ('42["typing",{"channel":"general"}]', True),
+        ('421["typing",{"channel":"general"}]', True),
+        ('42/admin,["typing",{}]', False),  # another namespace
+        ('451-["typing",{"_placeholder":true,"num":0}]', False),  # binary event
+        ("42[1]", False),
+        ("42[]", False),
+        ("42[", False),
+        ("42{}", False),
+        ('42 ["typing",{}]', False),
+        ('4212345678901234567890123["typing"]', False),  # ack ids past 20 digits: python-socketio's checks
+    ],
+)
+async def test_only_plain_event_frames_take_the_fast_path(
+    chat_server: TestServer, make_client: Any, frame: str, fast: bool
+) -> None:
+    await make_client("alice")
+    (eio_sid,) = chat_server.app[SIO].eio.sockets
+    assert chat_server.app[SIO].fast_event(eio_sid, frame) is fast
+    assert chat_server.app[SIO].fast_event("no-such-session", frame) is False
