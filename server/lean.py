@@ -3,8 +3,9 @@
 A connected client cost ~33 kB of server memory, nearly all live objects (tracemalloc): engine.io held
 an asyncio.Queue (four deques), a task sleeping until each ping, and for every received frame a new
 task plus a wait_for timer; the writer polled its queue through wait_for too. Here: a slim queue, the
-ping as a loop timer, and the websocket read in the connection's own task (its timeout is the ping
-timeout). Polling clients, and websockets upgraded from polling, keep engine.io's own code.
+ping and its pong deadline as loop timers, and the websocket read in the connection's own task, with no
+timer per frame (a peer that misses its pong has its read stopped). Polling clients, and websockets
+upgraded from polling, keep engine.io's own code.
 The protocol on the wire is unchanged. Written against python-engineio 4.x (pinned in setup.cfg).
 """
 
@@ -92,10 +93,18 @@ class LeanQueue:
             await asyncio.shield(self._finished)
 
 
-def _ping(sock: AsyncSocket) -> None:
+def _ping(sock: LeanSocket) -> None:
     if not sock.closing and not sock.closed:
-        sock.last_ping = time.time()
+        sock.last_ping = stamp = time.time()
         sock.queue.put_nowait(packet.Packet(packet.PING))
+        asyncio.get_running_loop().call_later(sock.server.ping_timeout, _pong_due, sock, stamp)
+
+
+def _pong_due(sock: LeanSocket, stamp: float) -> None:
+    """No pong within the ping timeout (engine.io's rule): the peer is gone or deaf. Stopping its reader
+    closes the socket. Polling sockets have no reader here: engine.io checks them on each poll."""
+    if sock.last_ping == stamp and sock.reader is not None and not sock.closed:
+        sock.reader.cancel()
 
 
 class LeanSocket(AsyncSocket):  # type: ignore[misc]
@@ -104,6 +113,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
     last_ping: float | None
     connected: bool
     upgraded: bool
+    reader: asyncio.Task[Any] | None = None  # the task reading a websocket that connected directly
 
     def schedule_ping(self) -> None:
         if self.last_ping:
@@ -117,14 +127,17 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         self.connected = True
         self.upgraded = True
         writer = asyncio.ensure_future(self._write(ws))
-        sock, timeout = ws._sock, self.server.ping_interval + self.server.ping_timeout
+        self.reader = asyncio.current_task()
+        sock = ws._sock
         fast = getattr(self.server, "fast_message", None)
         while True:
             try:
-                message = await sock.receive(timeout=timeout)
+                # no timeout: aiohttp would start and cancel a timer per frame; a peer that goes silent
+                # misses its next pong and _pong_due stops this read
+                message = await sock.receive()
             except (asyncio.CancelledError, Exception):
                 # aiohttp cancels the handler when the peer drops; like engine.io's loop, carry on to the
-                # close below, which runs the disconnect handlers. A timeout means the peer went silent.
+                # close below, which runs the disconnect handlers
                 break
             if message.type is WSMsgType.TEXT:
                 if fast is not None and message.data.startswith("42") and fast(self.sid, message.data):
@@ -137,17 +150,18 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                 await self.receive(pkt)
             except exceptions.UnknownPacketError:
                 pass
-            except exceptions.SocketIsClosedError:
-                break
+            except (exceptions.SocketIsClosedError, asyncio.CancelledError):
+                break  # closed, or stopped by _pong_due
             except Exception:
                 self.server.logger.exception("Unknown receive error")
+        self.reader = None
         self.queue.put_nowait(None)  # the writer's end
         with contextlib.suppress(asyncio.CancelledError):
             await writer
         await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
     async def _write(self, ws: Any) -> None:
-        """Packets from the queue to the socket; no timeout: the reader's timeout ends a dead peer."""
+        """Packets from the queue to the socket; no timeout: a dead peer misses its pong, which ends the reader."""
         queue = self.queue
         while True:
             pkt = await queue.get()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -12,6 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from server.keys import SIO
 from server.lean import LeanQueue, LeanSocket
+from tests.apps import PASSWORD
 from tests.rawio import open_socket
 
 
@@ -105,3 +107,40 @@ async def test_only_plain_event_frames_take_the_fast_path(
     (eio_sid,) = chat_server.app[SIO].eio.sockets
     assert chat_server.app[SIO].fast_event(eio_sid, frame) is fast
     assert chat_server.app[SIO].fast_event("no-such-session", frame) is False
+
+
+async def test_a_client_that_never_answers_pings_is_closed_even_while_it_talks(make_server: Any) -> None:
+    """engine.io's rule, kept without a timer per frame: no pong within the ping timeout, no connection."""
+    server = await make_server(ping_interval=0.5, ping_timeout=0.5)
+    url = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with http.post(f"{url}/api/register", json={"username": "deaf", "password": PASSWORD}) as resp:
+            token = (await resp.json())["token"]
+        polite, deaf = await open_socket(http, url, token), await open_socket(http, url, token)
+
+        async def answer_pings() -> int:
+            answered = 0
+            async for msg in polite:
+                if msg.type == aiohttp.WSMsgType.TEXT and msg.data == "2":
+                    await polite.send_str("3")
+                    answered += 1
+            return answered
+
+        pongs = asyncio.create_task(answer_pings())
+        loop = asyncio.get_running_loop()
+        started, pings = loop.time(), 0
+        async with asyncio.timeout(10):
+            while True:
+                await deaf.send_str('42["typing",{"channel":"general"}]')  # talks, never pongs
+                with contextlib.suppress(TimeoutError):
+                    msg = await deaf.receive(timeout=0.1)
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    pings += msg.data == "2"
+        closed_after = loop.time() - started
+        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), msg
+        assert pings == 1 and 0.9 <= closed_after <= 3.0, (pings, closed_after)
+        await asyncio.sleep(1.5)  # three more ping rounds for the one that answers
+        assert not polite.closed and len(server.app[SIO].eio.sockets) == 1
+        await polite.close()
+        assert await pongs >= 3
