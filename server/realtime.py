@@ -126,7 +126,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _send_encoded(self, eio_sid: str, encoded: str) -> None:
         sock = self.eio.sockets.get(eio_sid)
-        if sock is None or not fanout.send_now(sock, encoded):
+        if sock is None or not fanout.send_now(sock, encoded, self.manager.writes):
             await self.eio.send(eio_sid, encoded)
 
     def fast_event(self, eio_sid: str, text: str) -> bool:

@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
-from server.fanout import FrameOnceManager, FrameOnceRedisManager, frame
+from server.fanout import Coalescer, FrameOnceManager, FrameOnceRedisManager, frame
 from server.keys import SIO
 from tests.apps import ChatClient, settings_for
 
@@ -151,3 +151,32 @@ async def test_concurrent_sends_on_one_node_are_broadcast_in_seq_order(nodes: li
         await client.wait_for("message", lambda m, last=last: m["seq"] == last)
         seqs = [m["seq"] for m in client.received("message")]
         assert len(seqs) == 90 and all(a < b for a, b in itertools.pairwise(seqs)), seqs
+
+
+class _Transport:
+    """What Coalescer needs of an asyncio transport, recording each write."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+async def test_frames_for_one_socket_in_one_loop_turn_leave_as_one_write_in_order() -> None:
+    writes, alice, bob, gone = Coalescer(), _Transport(), _Transport(), _Transport()
+    writes.write(alice, b"message 1")
+    writes.write(bob, b"message 1")
+    writes.write(alice, b"ack")
+    writes.write(gone, b"message 1")
+    gone.closing = True  # closed before the turn ended: nothing written after its close
+    assert alice.writes == bob.writes == []  # not before the turn ends
+    await asyncio.sleep(0)
+    assert alice.writes == [b"message 1ack"] and bob.writes == [b"message 1"] and gone.writes == []
+    writes.write(alice, b"message 2")  # the next turn: a write of its own
+    await asyncio.sleep(0)
+    assert alice.writes == [b"message 1ack", b"message 2"]
