@@ -150,7 +150,7 @@ class RedisBus:
         self._live_reader: asyncio.Task[None] | None = None
         self._live_up = False
         self._post_batch: list[tuple[list[str], list[EncodableT], asyncio.Future[Any]]] = []
-        self._flushing: set[asyncio.Task[None]] = set()
+        self._posting: asyncio.Task[None] | None = None  # the pipeline of posts on its way
         register = self._redis.register_script
         self._post, self._seed, self._claim = register(POST_LUA), register(SEED_LUA), register(CLAIM_LUA)
         self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
@@ -218,21 +218,26 @@ class RedisBus:
         return posted, status == 1 and posted.id != message.id
 
     async def _batched_post(self, keys: list[str], args: list[EncodableT]) -> Any:
-        """Posts made in one turn of the event loop go to Redis as one pipeline: one write and one read
-        for all of them instead of a round trip each. Redis retrying the pipeline after a lost reply is
-        safe: a post finds its own retry marker (POST_RETRY_TTL) and takes no second seq."""
+        """Posts go to Redis as pipelines, one at a time: those made in one turn of the event loop, or
+        while the previous pipeline was on its way, leave together (one write and one read for all of
+        them). Under load the batches grow instead of the round trips. Redis retrying a pipeline after a
+        lost reply is safe: a post finds its own retry marker (POST_RETRY_TTL) and takes no second seq."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._post_batch.append((keys, args, future))
-        if len(self._post_batch) == 1:
+        if len(self._post_batch) == 1 and self._posting is None:
             loop.call_soon(self._flush_posts)  # after the handlers already due this turn have posted too
         return await future
 
     def _flush_posts(self) -> None:
         batch, self._post_batch = self._post_batch, []
-        task = asyncio.create_task(self._send_posts(batch))
-        self._flushing.add(task)
-        task.add_done_callback(self._flushing.discard)
+        if batch:
+            self._posting = asyncio.create_task(self._send_posts(batch))
+            self._posting.add_done_callback(self._posts_sent)
+
+    def _posts_sent(self, _: asyncio.Task[None]) -> None:
+        self._posting = None
+        self._flush_posts()  # what came while that pipeline was on its way
 
     async def _send_posts(self, batch: list[tuple[list[str], list[EncodableT], asyncio.Future[Any]]]) -> None:
         results: list[Any]
