@@ -173,12 +173,14 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if id is None:
             return
         args = [] if result is None else list(result) if isinstance(result, tuple) else [result]
+        body = None
         if namespace == "/":
-            try:  # the ack as python-socketio encodes it (same JSON codec), without its binary scan
-                await self._send_encoded(eio_sid, f"{packet.ACK}{id}{orjson.dumps(args).decode()}")
-                return
-            except TypeError:  # bytes inside: python-socketio's binary attachments
-                pass
+            # the ack as python-socketio encodes it (same JSON codec), without its scan for binary data
+            with contextlib.suppress(TypeError):  # bytes inside: python-socketio's binary attachments
+                body = orjson.dumps(args)
+        if body is not None:
+            await self._send_encoded(eio_sid, f"{packet.ACK}{id}{body.decode()}")
+            return
         await server._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=args))
 
 
