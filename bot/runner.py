@@ -12,7 +12,7 @@ import socketio
 from bot.quotes import QuoteService
 from bot.worker import BLOCK_MS, GROUP, Bot, Emit, Limits
 from core.bus import BOT_STREAM, Bus, consumer_name
-from core.bus.redis import SOCKETIO_CHANNEL, per_db
+from core.bus.redis_client import SOCKETIO_CHANNEL, per_db
 from core.settings import Settings
 from core.store import Store
 from workers.health import WorkerMetrics, open_worker

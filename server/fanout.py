@@ -21,7 +21,7 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
-from core.bus.redis import SOCKETIO_CHANNEL, per_db
+from core.bus.redis_client import SOCKETIO_CHANNEL, per_db
 
 logger = logging.getLogger(__name__)
 _TEXT_FIN = 0x80 | int(WSMsgType.TEXT)

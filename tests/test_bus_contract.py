@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 import redis.asyncio
-from redis.asyncio.connection import Connection as RedisConnection
 
 from core.bus import (
     ARCHIVE_STREAM,
@@ -22,7 +21,7 @@ from core.bus import (
     SeqUnseeded,
     open_bus,
 )
-from core.bus.redis import RedisBus, _hiredis_packing
+from core.bus.redis import RedisBus
 from core.models import Message, iso, new_id, utcnow
 
 STREAM = "test:jobs"
@@ -441,16 +440,3 @@ async def test_concurrent_posts_survive_redis_losing_its_scripts(redis_url: str)
         assert [m.seq for m in await bus.recent("general")] == list(range(1, 22))
     finally:
         await bus.close()
-
-
-def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them() -> None:
-    """The bus's Redis connections pack commands with hiredis (core/bus/redis.py): same bytes on the wire."""
-    python_packed, hiredis_packed = RedisConnection(), _hiredis_packing(RedisConnection)()
-    commands = [
-        ("EVALSHA", "abc", 2, "chat:seq:général", b"\x00\xff", 1000.0, 0.1, 1e20, -3, 12345678901234567890),
-        ("CONFIG GET", "maxmemory"),
-        ("SET", "k", "€" * 10_000),
-    ]
-    for command in commands:
-        assert b"".join(hiredis_packed.pack_command(*command)) == b"".join(python_packed.pack_command(*command))
-    assert b"".join(hiredis_packed.pack_commands(commands)) == b"".join(python_packed.pack_commands(commands))

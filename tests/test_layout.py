@@ -15,6 +15,7 @@ CORE = [
     "core.bus",
     "core.bus.memory",
     "core.bus.redis",
+    "core.bus.redis_client",
     "core.store",
     "core.store.sqlite",
     "core.store.mongo",

@@ -57,7 +57,7 @@ async def test_events_straight_from_the_frame_answer_as_python_socketio_would(
     chat_server: TestServer, chat_url: str, make_client: Any
 ) -> None:
     """Event frames of the default namespace skip engine.io's and python-socketio's dispatch
-    (ChatSocketServer.fast_event); the acks and broadcasts a raw client sees are the protocol's."""
+    (server/sockets.py ChatSocketServer.fast_event); the acks and broadcasts a raw client sees are the protocol's."""
     bob = await make_client("bob")
     await bob.call("join", {"channel": "general"})
     alice = await make_client("alice", connect=False)

@@ -7,17 +7,13 @@ import contextlib
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import RedisError, ResponseError
 from redis.typing import EncodableT
 
 from core.bus import (
@@ -33,6 +29,7 @@ from core.bus import (
     RateLimited,
     SeqUnseeded,
 )
+from core.bus.redis_client import SOCKET_TIMEOUT, ScriptPipeline, connect, per_db
 from core.bus.redis_scripts import (
     ACK_LUA,
     ALLOW_LUA,
@@ -51,9 +48,6 @@ logger = logging.getLogger(__name__)
 # A post retried by redis-py after a lost reply must not take a second seq: every post without a
 # dedup key leaves its seq under its message id for this long (longer than the retry backoff).
 POST_RETRY_TTL = 30
-SOCKET_TIMEOUT = 30.0
-MAX_CONNECTIONS = 64
-POOL_TIMEOUT = 20.0  # seconds a caller waits for a free connection before giving up
 # Blocking reads end before the socket timeout, else a quiet stream would look like a dead server.
 MAX_BLOCK_MS = int(SOCKET_TIMEOUT * 1000) - 5000
 DEAD_LETTER_MAX = 10_000  # dead letters kept per stream, for inspection
@@ -62,7 +56,6 @@ DEAD_LETTER_MAX = 10_000  # dead letters kept per stream, for inspection
 PRESENCE_TTL = 30.0
 HEARTBEAT_EVERY = 10.0
 NEXT_ID_START = "0-0"
-SOCKETIO_CHANNEL = "socketio"  # python-socketio's pub/sub channel (presence, typing, private replies)
 # After losing Redis, the live feed's reader resubscribes quickly (clients catch up on gaps by seq).
 LIVE_RETRY_FIRST = 0.1
 LIVE_RETRY_CAP = 2.0
@@ -86,49 +79,6 @@ def _presence_keys(channel: str, user: str) -> list[str]:
     return [f"chat:presence:{channel}", f"chat:presence:{channel}:{user}"]
 
 
-def per_db(url: str, name: str) -> str:
-    """A pub/sub channel name for the Redis database of `url`: pub/sub ignores databases, so
-    deployments sharing one Redis on different dbs would otherwise hear each other."""
-    db = BlockingConnectionPool.from_url(url).connection_kwargs.get("db", 0)
-    return f"{name}:{db}"
-
-
-def connect(url: str) -> Redis:
-    """A client that rides out a Redis restart (connection errors are retried with backoff) and
-    makes a burst of callers queue for a connection instead of failing."""
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=MAX_CONNECTIONS,
-        timeout=POOL_TIMEOUT,
-        decode_responses=False,
-        health_check_interval=15,
-        socket_timeout=SOCKET_TIMEOUT,
-        socket_keepalive=True,
-        retry=Retry(ExponentialWithJitterBackoff(base=0.1, cap=2.0), retries=8),
-    )
-    pool.connection_class = _hiredis_packing(pool.connection_class)
-    return Redis.from_pool(pool)
-
-
-class _HiredisPacking:
-    """redis-py packs commands in C through hiredis only in its sync client; its asyncio connections
-    pack in Python, a sixth of a node's CPU at 3000 posts/s. This borrows the sync client's packer."""
-
-    _packer: Any = HiredisRespSerializer()  # its annotation takes each argument for a list
-
-    def pack_command(self, *args: EncodableT) -> list[bytes]:
-        packed: list[bytes] = self._packer.pack(*args)
-        return packed
-
-    def pack_commands(self, commands: Iterable[Iterable[EncodableT]]) -> list[bytes]:
-        return [b"".join(chunk for command in commands for chunk in self._packer.pack(*command))]
-
-
-def _hiredis_packing(connection_class: type[Any]) -> type[Any]:
-    """The pool's connection class (plain, TLS or Unix socket, as the URL says) with hiredis packing."""
-    return type(f"Hiredis{connection_class.__name__}", (_HiredisPacking, connection_class), {})
-
-
 class RedisBus:
     """The Bus on Redis >= 7.0. A crashed node's users leave members() within `presence_ttl` seconds."""
 
@@ -149,8 +99,6 @@ class RedisBus:
         self._live_channel = per_db(url, LIVE_CHANNEL)
         self._live_reader: asyncio.Task[None] | None = None
         self._live_up = False
-        self._post_batch: list[tuple[list[str], list[EncodableT], asyncio.Future[Any]]] = []
-        self._posting: asyncio.Task[None] | None = None  # the pipeline of posts on its way
         register = self._redis.register_script
         self._post, self._seed, self._claim = register(POST_LUA), register(SEED_LUA), register(CLAIM_LUA)
         self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
@@ -160,6 +108,8 @@ class RedisBus:
         )
         self._presence_touch = register(PRESENCE_TOUCH_LUA)
         self._presence_members = register(PRESENCE_MEMBERS_LUA)
+        # a post is one script call; calls made together go to Redis as one pipeline
+        self._posts = ScriptPipeline(self._redis, self._post)
 
     async def ping(self) -> None:
         await self._redis.ping()
@@ -206,7 +156,7 @@ class RedisBus:
         if limit is not None:
             keys.append(_rate_key(limit.key))
             args += [limit.rate, limit.burst]
-        status, data = await self._batched_post(keys, args)
+        status, data = await self._posts.call(keys, args)
         if status == 2:
             raise SeqUnseeded(message.channel)
         if status == 4:
@@ -216,54 +166,6 @@ class RedisBus:
         posted = Message.model_validate_json(data)
         # Our own call retried after a lost reply finds its own post: that is not a duplicate.
         return posted, status == 1 and posted.id != message.id
-
-    async def _batched_post(self, keys: list[str], args: list[EncodableT]) -> Any:
-        """Posts go to Redis as pipelines, one at a time: those made in one turn of the event loop, or
-        while the previous pipeline was on its way, leave together (one write and one read for all of
-        them). Under load the batches grow instead of the round trips. Redis retrying a pipeline after a
-        lost reply is safe: a post finds its own retry marker (POST_RETRY_TTL) and takes no second seq."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._post_batch.append((keys, args, future))
-        if len(self._post_batch) == 1 and self._posting is None:
-            loop.call_soon(self._flush_posts)  # after the handlers already due this turn have posted too
-        return await future
-
-    def _flush_posts(self) -> None:
-        batch, self._post_batch = self._post_batch, []
-        if batch:
-            self._posting = asyncio.create_task(self._send_posts(batch))
-            self._posting.add_done_callback(self._posts_sent)
-
-    def _posts_sent(self, _: asyncio.Task[None]) -> None:
-        self._posting = None
-        self._flush_posts()  # what came while that pipeline was on its way
-
-    async def _send_posts(self, batch: list[tuple[list[str], list[EncodableT], asyncio.Future[Any]]]) -> None:
-        results: list[Any]
-        try:
-            if len(batch) == 1:
-                keys, args, _ = batch[0]
-                results = [await self._post(keys=keys, args=args)]
-            else:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for keys, args, _ in batch:
-                        pipe.evalsha(self._post.sha, len(keys), *keys, *args)
-                    results = await pipe.execute(raise_on_error=False)
-        except Exception as exc:
-            results = [exc] * len(batch)
-        for i, (keys, args, future) in enumerate(batch):
-            if isinstance(results[i], NoScriptError):  # Redis lost its scripts: one call loads it again
-                try:
-                    results[i] = await self._post(keys=keys, args=args)
-                except Exception as exc:
-                    results[i] = exc
-            if future.done():  # its caller gave up (cancelled)
-                continue
-            if isinstance(results[i], BaseException):
-                future.set_exception(results[i])
-            else:
-                future.set_result(results[i])
 
     async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
         unsubscribe = self._live.add(handler)
