@@ -440,3 +440,47 @@ async def test_concurrent_posts_survive_redis_losing_its_scripts(redis_url: str)
         assert [m.seq for m in await bus.recent("general")] == list(range(1, 22))
     finally:
         await bus.close()
+
+
+async def test_posts_made_together_are_one_script_call_and_one_live_message_yet_answered_each(redis_url: str) -> None:
+    """Posts of one event-loop turn go to Redis as one batch: each keeps its own outcome (new, repeat,
+    rate-limited, unseeded) and the new ones reach the live feed as one pub/sub message, in seq order."""
+    bus = RedisBus(redis_url)
+    raw: list[bytes] = []
+    async with redis.asyncio.from_url(redis_url) as admin, admin.pubsub() as feed:
+        await feed.subscribe(bus._live_channel)
+        await feed.get_message(timeout=1)  # the subscription's confirmation
+        try:
+            await bus.seed_seq("general", 0)
+            await bus.seed_seq("random", 10)
+            first, _ = await bus.post(draft(text="first"), "alice\x00c1")
+            one_token = Limit("send:bob", 0.001, 1)
+            results = await asyncio.gather(
+                bus.post(draft(text="a")),
+                bus.post(draft("random", "b"), limit=one_token),
+                bus.post(draft("random", "c"), limit=one_token),
+                bus.post(draft(text="first again"), "alice\x00c1"),
+                bus.post(draft("unseeded", "d")),
+                bus.post(draft(text="e")),
+                return_exceptions=True,
+            )
+            async with asyncio.timeout(5):
+                while len(raw) < 2:
+                    message = await feed.get_message(timeout=1)
+                    if message and message["type"] == "message":
+                        raw.append(message["data"])
+        finally:
+            await bus.close()
+    a, b, c, again, unseeded, e = results
+    assert isinstance(a, tuple) and isinstance(b, tuple) and isinstance(e, tuple)
+    assert [a[0].seq, b[0].seq, e[0].seq] == [2, 11, 3]
+    assert isinstance(c, RateLimited) and isinstance(unseeded, SeqUnseeded)
+    assert again == (first, True)
+    records = raw[1].split(b"\n")  # raw[0] is the first post, alone
+    assert [
+        (channel, orjson.loads(wire)["text"]) for channel, wire in zip(records[::2], records[1::2], strict=True)
+    ] == [
+        (b"general", "a"),
+        (b"random", "b"),
+        (b"general", "e"),
+    ]

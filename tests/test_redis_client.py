@@ -1,10 +1,12 @@
-"""core/bus/redis_client.py: the Redis client of the bus and the bot, its connections and its pipelines."""
+"""core/bus/redis_client.py: the Redis client of the bus and the bot, its connections and its batches."""
 
 from __future__ import annotations
 
+import asyncio
+
 from redis.asyncio.connection import Connection as RedisConnection
 
-from core.bus.redis_client import hiredis_packing
+from core.bus.redis_client import Batcher, hiredis_packing
 
 
 def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them() -> None:
@@ -18,3 +20,36 @@ def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them() -> None:
     for command in commands:
         assert b"".join(hiredis_packed.pack_command(*command)) == b"".join(python_packed.pack_command(*command))
     assert b"".join(hiredis_packed.pack_commands(commands)) == b"".join(python_packed.pack_commands(commands))
+
+
+async def test_calls_of_one_turn_leave_as_one_batch_and_later_ones_wait_for_it() -> None:
+    sent: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def send(batch: list[int]) -> list[int | Exception]:
+        sent.append(batch)
+        await release.wait()
+        return [ValueError(f"no {n}") if n == 3 else n * 10 for n in batch]
+
+    batcher: Batcher[int, int] = Batcher(send, max_batch=4)
+    first = [asyncio.create_task(batcher.call(n)) for n in range(3)]
+    await asyncio.sleep(0.01)
+    later = [asyncio.create_task(batcher.call(n)) for n in range(3, 9)]  # while the first batch is out
+    await asyncio.sleep(0.01)
+    assert sent == [[0, 1, 2]]
+    release.set()
+    results = await asyncio.gather(*first, *later, return_exceptions=True)
+    assert sent == [[0, 1, 2], [3, 4, 5, 6], [7, 8]]  # at most max_batch at a time, in call order
+    assert [r if isinstance(r, int) else str(r) for r in results] == [0, 10, 20, "no 3", 40, 50, 60, 70, 80]
+
+
+async def test_a_failed_batch_fails_its_callers_only() -> None:
+    async def send(batch: list[str]) -> list[str | Exception]:
+        if "boom" in batch:
+            raise ConnectionError("Redis went away")
+        return [s.upper() for s in batch]
+
+    batcher: Batcher[str, str] = Batcher(send, max_batch=10)
+    failed = await asyncio.gather(batcher.call("boom"), batcher.call("x"), return_exceptions=True)
+    assert [type(r) for r in failed] == [ConnectionError, ConnectionError]
+    assert await batcher.call("y") == "Y"

@@ -18,7 +18,8 @@ BOT_STREAM = "chat:bot"
 DEAD_LETTER_SUFFIX = ":dead"
 RECENT_PER_CHANNEL = 200  # messages kept on the bus per channel, bridging the archiver's lag
 DEDUP_TTL = 3600  # seconds a send's client_id is remembered: longer than any reconnect retry
-LIVE_CHANNEL = "chat:live"  # Redis pub/sub channel of the live feed (+ ":<db>"): b"<channel>\n<message JSON>"
+# Redis pub/sub channel of the live feed (+ ":<db>"): b"<channel>\n<message JSON>" records joined by "\n"
+LIVE_CHANNEL = "chat:live"
 
 # Called with a channel name and a posted message's wire JSON (Message.wire()), in seq order.
 # Synchronous: it runs inside the post (memory) or the feed's reader (Redis) and must not block.

@@ -1,22 +1,22 @@
-"""The Redis client every Redis-backed part uses: its connection settings, and script calls pipelined."""
+"""The Redis client every Redis-backed part uses: its connection settings, and calls batched."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.commands.core import AsyncScript
 from redis.connection import HiredisRespSerializer
-from redis.exceptions import NoScriptError
 from redis.typing import EncodableT
 
 SOCKET_TIMEOUT = 30.0
 MAX_CONNECTIONS = 64
 POOL_TIMEOUT = 20.0  # seconds a caller waits for a free connection before giving up
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 SOCKETIO_CHANNEL = "socketio"  # python-socketio's pub/sub channel (presence, typing, private replies)
 
 
@@ -63,61 +63,45 @@ def hiredis_packing(connection_class: type[Any]) -> type[Any]:
     return type(f"Hiredis{connection_class.__name__}", (_HiredisPacking, connection_class), {})
 
 
-_Call = tuple[list[str], list[EncodableT], "asyncio.Future[Any]"]
+class Batcher(Generic[Item, Result]):
+    """Calls made in one turn of the event loop, or while the previous batch was on its way, leave
+    together as one batch (at most `max_batch`), one batch at a time: under load the batches grow
+    instead of the round trips. `send` answers each item of a batch, in order, with a result or an
+    exception; an exception it raises fails the whole batch."""
 
-
-class ScriptPipeline:
-    """Calls of one script go to Redis as pipelines, one at a time: those made in one turn of the event
-    loop, or while the previous pipeline was on its way, leave together (one write and one read for all
-    of them). Under load the batches grow instead of the round trips. redis-py retries a pipeline after
-    a lost reply, so the script must make a repeated call harmless (the post script does: its retry
-    marker takes no second seq)."""
-
-    def __init__(self, redis: Redis, script: AsyncScript) -> None:
-        self._redis, self._script = redis, script
-        self._waiting: list[_Call] = []
+    def __init__(self, send: Callable[[list[Item]], Awaitable[list[Result | Exception]]], max_batch: int) -> None:
+        self._send, self._max_batch = send, max_batch
+        self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._sending: asyncio.Task[None] | None = None
 
-    async def call(self, keys: list[str], args: list[EncodableT]) -> Any:
+    async def call(self, item: Item) -> Result:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._waiting.append((keys, args, future))
+        future: asyncio.Future[Result] = loop.create_future()
+        self._waiting.append((item, future))
         if len(self._waiting) == 1 and self._sending is None:
             loop.call_soon(self._flush)  # after the callers already due this turn have called too
         return await future
 
     def _flush(self) -> None:
-        batch, self._waiting = self._waiting, []
+        batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
         if batch:
-            self._sending = asyncio.create_task(self._send(batch))
+            self._sending = asyncio.create_task(self._run(batch))
             self._sending.add_done_callback(self._sent)
 
     def _sent(self, _: asyncio.Task[None]) -> None:
         self._sending = None
-        self._flush()  # what came while that pipeline was on its way
+        self._flush()  # what came while that batch was on its way
 
-    async def _send(self, batch: list[_Call]) -> None:
-        results: list[Any]
+    async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        results: list[Result | Exception]
         try:
-            if len(batch) == 1:
-                keys, args, _ = batch[0]
-                results = [await self._script(keys=keys, args=args)]
-            else:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for keys, args, _ in batch:
-                        pipe.evalsha(self._script.sha, len(keys), *keys, *args)
-                    results = await pipe.execute(raise_on_error=False)
+            results = await self._send([item for item, _ in batch])
         except Exception as exc:
             results = [exc] * len(batch)
-        for i, (keys, args, future) in enumerate(batch):
-            if isinstance(results[i], NoScriptError):  # Redis lost its scripts: one call loads it again
-                try:
-                    results[i] = await self._script(keys=keys, args=args)
-                except Exception as exc:
-                    results[i] = exc
+        for (_, future), result in zip(batch, results, strict=True):
             if future.done():  # its caller gave up (cancelled)
                 continue
-            if isinstance(results[i], BaseException):
-                future.set_exception(results[i])
+            if isinstance(result, Exception):
+                future.set_exception(result)
             else:
-                future.set_result(results[i])
+                future.set_result(result)

@@ -1,11 +1,13 @@
 """The Lua scripts of the Redis bus: each runs atomically inside Redis."""
 
-# The token bucket of allow(), on Redis's clock; shared by ALLOW_LUA and POST_LUA.
+# The token bucket of allow(), on Redis's clock; shared by ALLOW_LUA and POSTS_LUA.
 BUCKET_LUA = """
-local function take(key, rate, burst)
-  rate, burst = tonumber(rate), tonumber(burst)
+local function clock()
   local t = redis.call('TIME')
-  local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+  return tonumber(t[1]) + tonumber(t[2]) / 1e6
+end
+local function take(key, rate, burst, now)
+  rate, burst = tonumber(rate), tonumber(burst)
   local state = redis.call('HMGET', key, 'tokens', 'ts')
   local tokens = tonumber(state[1]) or burst
   local last = tonumber(state[2]) or now
@@ -18,33 +20,57 @@ local function take(key, rate, burst)
 end
 """
 
-# KEYS: marker, seq counter, archive stream, recent list, and the send limit's bucket if any. ARGV: the
-# message's wire JSON without seq (the seq is spliced in first; the archive, the recent buffer and the
-# live feed all carry that one string), marker TTL, recent length, '1' when the marker is a dedup key (it
-# keeps the whole first message) or '0' when it is the retry marker (it keeps the seq only: less memory),
-# the live feed's pub/sub channel and '<channel>\n' (PUBLISH inside the script keeps the feed in seq
-# order across nodes and costs no round trip), then the bucket's rate and burst. The limit rides on the
-# post so a send costs one round trip; an unseeded channel and our own retried post take no token.
-POST_LUA = (
+# A batch of posts, in order; the reply is one {status, data} per post. KEYS: the archive stream, then per
+# post its marker, seq counter and recent list, and its send limit's bucket if it has one. ARGV: the live
+# feed's pub/sub channel, the recent buffer's length, then POST_FIELDS per post: its wire JSON without seq
+# (the seq is spliced in first; the archive, the recent buffer and the live feed all carry that one
+# string), the marker's TTL, '1' when the marker is a dedup key (it keeps the whole first message) or '0'
+# when it is the retry marker (it keeps the seq only: less memory), '<channel>\n', '1' when limited, and
+# the bucket's rate and burst. The limit rides on the post so a send costs one round trip; an unseeded
+# channel and our own retried post take no token. The batch's new messages go on the live feed as one
+# PUBLISH of '<channel>\n<message>' records joined by newlines (neither has one), in seq order; PUBLISH
+# inside the script keeps the feed in seq order across nodes and costs no round trip.
+POST_FIELDS = 7
+POSTS_LUA = (
     BUCKET_LUA
     + """
-local seen = redis.call('GET', KEYS[1])
-if seen and ARGV[4] == '0' then return {3, '{"seq":' .. seen .. ',' .. string.sub(ARGV[1], 2)} end
-if not seen and redis.call('EXISTS', KEYS[2]) == 0 then return {2, ''} end
-if KEYS[5] and take(KEYS[5], ARGV[7], ARGV[8]) == 0 then return {4, ''} end
-if seen then return {1, seen} end
-local seq = redis.call('INCR', KEYS[2])
-local data = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
-redis.call('XADD', KEYS[3], '*', 'data', data)
-redis.call('RPUSH', KEYS[4], data)
-redis.call('LTRIM', KEYS[4], -tonumber(ARGV[3]), -1)
-redis.call('PUBLISH', ARGV[5], ARGV[6] .. data)
-if ARGV[4] == '1' then
-  redis.call('SET', KEYS[1], data, 'EX', ARGV[2])
-else
-  redis.call('SET', KEYS[1], seq, 'EX', ARGV[2])
+local now = nil
+local live = {}
+local function post(marker, seqkey, recent, bucket, wire, ttl, whole, prefix, rate, burst)
+  local seen = redis.call('GET', marker)
+  if seen and whole == '0' then return {3, '{"seq":' .. seen .. ',' .. string.sub(wire, 2)} end
+  if not seen and redis.call('EXISTS', seqkey) == 0 then return {2, ''} end
+  if bucket then
+    now = now or clock()
+    if take(bucket, rate, burst, now) == 0 then return {4, ''} end
+  end
+  if seen then return {1, seen} end
+  local seq = redis.call('INCR', seqkey)
+  local data = '{"seq":' .. seq .. ',' .. string.sub(wire, 2)
+  redis.call('XADD', KEYS[1], '*', 'data', data)
+  redis.call('RPUSH', recent, data)
+  redis.call('LTRIM', recent, -tonumber(ARGV[2]), -1)
+  live[#live + 1] = prefix .. data
+  if whole == '1' then
+    redis.call('SET', marker, data, 'EX', ttl)
+  else
+    redis.call('SET', marker, seq, 'EX', ttl)
+  end
+  return {0, seq}
 end
-return {0, seq}
+local out = {}
+local k = 2
+for a = 3, #ARGV, """
+    + str(POST_FIELDS)
+    + """ do
+  local bucket = nil
+  if ARGV[a + 4] == '1' then bucket = KEYS[k + 3] end
+  out[#out + 1] = post(KEYS[k], KEYS[k + 1], KEYS[k + 2], bucket, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
+    ARGV[a + 5], ARGV[a + 6])
+  if bucket then k = k + 4 else k = k + 3 end
+end
+if #live > 0 then redis.call('PUBLISH', ARGV[1], table.concat(live, '\\n')) end
+return out
 """
 )
 
@@ -98,7 +124,7 @@ end
 if floor_id then redis.call('XTRIM', KEYS[1], 'MINID', '~', floor_id) end
 """
 
-ALLOW_LUA = BUCKET_LUA + "return take(KEYS[1], ARGV[1], ARGV[2])"
+ALLOW_LUA = BUCKET_LUA + "return take(KEYS[1], ARGV[1], ARGV[2], clock())"
 
 # Presence: KEYS[1] is the channel's zset of user -> last heartbeat (ms, Redis clock), KEYS[2] the
 # user's zset of sid -> last heartbeat. Redis's clock keeps nodes with skewed clocks consistent.
