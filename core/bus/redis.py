@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -45,8 +46,8 @@ from core.models import Message
 
 logger = logging.getLogger(__name__)
 
-# A post retried by redis-py after a lost reply must not take a second seq: every post without a
-# dedup key leaves its seq under its message id for this long (longer than the retry backoff).
+# A batch of posts retried by redis-py after a lost reply must not post twice: each batch leaves its
+# replies under a marker for this long (longer than the retry backoff).
 POST_RETRY_TTL = 30
 # Blocking reads end before the socket timeout, else a quiet stream would look like a dead server.
 MAX_BLOCK_MS = int(SOCKET_TIMEOUT * 1000) - 5000
@@ -143,18 +144,17 @@ class RedisBus:
     ) -> tuple[Message, bool]:
         if "\n" in message.channel:  # the live feed's record separator; channel names never have one
             raise ValueError("a channel name cannot hold a newline")
-        if dedup_key is not None:
-            marker, ttl, whole = f"chat:dedup:{dedup_key}", DEDUP_TTL, 1
-        else:
-            marker, ttl, whole = f"chat:posted:{message.id}", POST_RETRY_TTL, 0
-        keys = [marker, _seq_key(message.channel), f"chat:recent:{message.channel}"]
+        keys = [_seq_key(message.channel), f"chat:recent:{message.channel}"]
         unsequenced = message.wire()
         unsequenced.pop("seq", None)
         # the script splices the seq in after the brace
-        args: list[EncodableT] = [orjson.dumps(unsequenced), ttl, whole, f"{message.channel}\n", 0, 0, 0]
+        args: list[EncodableT] = [orjson.dumps(unsequenced), f"{message.channel}\n", 0, 0, 0, 0]
+        if dedup_key is not None:
+            keys.append(f"chat:dedup:{dedup_key}")
+            args[2] = 1
         if limit is not None:
             keys.append(_rate_key(limit.key))
-            args[4:] = [1, limit.rate, limit.burst]
+            args[3:] = [1, limit.rate, limit.burst]
         status, data = await self._posts.call((keys, args))
         if status == 2:
             raise SeqUnseeded(message.channel)
@@ -162,15 +162,13 @@ class RedisBus:
             raise RateLimited(limit.key if limit is not None else "")
         if status == 0:
             return message.model_copy(update={"seq": int(data)}), False
-        posted = Message.model_validate_json(data)
-        # Our own call retried after a lost reply finds its own post: that is not a duplicate.
-        return posted, status == 1 and posted.id != message.id
+        return Message.model_validate_json(data), True
 
     async def _post_batch(self, batch: list[_PostCall]) -> list[Any]:
-        """One script call for a batch of posts (redis-py retries it after a lost reply: each post's
-        marker makes the repeat harmless, its seq is not taken twice)."""
-        keys: list[str] = [ARCHIVE_STREAM]
-        args: list[EncodableT] = [self._live_channel, RECENT_PER_CHANNEL]
+        """One script call for a batch of posts. redis-py repeats it after a lost reply; the batch's
+        retry marker then answers with the first call's replies (nothing is posted twice)."""
+        keys: list[str] = [ARCHIVE_STREAM, f"chat:batch:{secrets.token_hex(8)}"]
+        args: list[EncodableT] = [self._live_channel, RECENT_PER_CHANNEL, POST_RETRY_TTL, DEDUP_TTL]
         for post_keys, post_args in batch:
             keys += post_keys
             args += post_args

@@ -6,44 +6,67 @@ local function clock()
   local t = redis.call('TIME')
   return tonumber(t[1]) + tonumber(t[2]) / 1e6
 end
-local function take(key, rate, burst, now)
-  rate, burst = tonumber(rate), tonumber(burst)
+local function bucket_load(key, rate, burst, now)
   local state = redis.call('HMGET', key, 'tokens', 'ts')
   local tokens = tonumber(state[1]) or burst
   local last = tonumber(state[2]) or now
-  tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
-  local allowed = 0
-  if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+  return math.min(burst, tokens + math.max(0, now - last) * rate)
+end
+local function bucket_save(key, tokens, rate, burst, now)
   redis.call('HSET', key, 'tokens', string.format('%.6f', tokens), 'ts', string.format('%.6f', now))
   redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 1000)
+end
+local function take(key, rate, burst, now)
+  rate, burst = tonumber(rate), tonumber(burst)
+  local tokens = bucket_load(key, rate, burst, now)
+  local allowed = 0
+  if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+  bucket_save(key, tokens, rate, burst, now)
   return allowed
 end
 """
 
-# A batch of posts, in order; the reply is one {status, data} per post. KEYS: the archive stream, then per
-# post its marker, seq counter and recent list, and its send limit's bucket if it has one. ARGV: the live
-# feed's pub/sub channel, the recent buffer's length, then POST_FIELDS per post: its wire JSON without seq
-# (the seq is spliced in first; the archive, the recent buffer and the live feed all carry that one
-# string), the marker's TTL, '1' when the marker is a dedup key (it keeps the whole first message) or '0'
-# when it is the retry marker (it keeps the seq only: less memory), '<channel>\n', '1' when limited, and
-# the bucket's rate and burst. The limit rides on the post so a send costs one round trip; an unseeded
-# channel and our own retried post take no token. The batch's new messages go on the live feed as one
-# PUBLISH of '<channel>\n<message>' records joined by newlines (neither has one), in seq order; PUBLISH
-# inside the script keeps the feed in seq order across nodes and costs no round trip.
-POST_FIELDS = 7
+# A batch of posts, in order; the reply is one {status, data} per post: {0, seq} posted, {1, first message}
+# a repeated dedup key, {2, ''} an unseeded channel, {4, ''} no token left. KEYS: the archive stream and
+# the batch's retry marker, then per post its seq counter and recent list, its dedup key if it has one
+# and its send limit's bucket if it has one. ARGV: the live feed's pub/sub channel, the recent buffer's
+# length, the retry marker's and the dedup keys' TTLs, then POST_FIELDS per post: its wire JSON without
+# seq (the seq is spliced in first; the archive, the recent buffer and the live feed all carry that one
+# string), '<channel>\n', '1' when it has a dedup key, '1' when it is limited, the bucket's rate and burst.
+# The limit rides on the post so a send costs one round trip; an unseeded channel takes no token.
+# The batch's replies stay under its retry marker: redis-py repeating the call after a lost reply gets
+# them again instead of posting twice. A bucket is read once and written once per batch, a seq counter
+# checked once. The new messages go on the live feed as one PUBLISH of '<channel>\n<message>' records
+# joined by newlines (neither has one), in seq order; PUBLISH inside the script keeps the feed in seq
+# order across nodes and costs no round trip.
+POST_FIELDS = 6
 POSTS_LUA = (
     BUCKET_LUA
     + """
+local done = redis.call('GET', KEYS[2])
+if done then return cjson.decode(done) end
 local now = nil
-local live = {}
-local function post(marker, seqkey, recent, bucket, wire, ttl, whole, prefix, rate, burst)
-  local seen = redis.call('GET', marker)
-  if seen and whole == '0' then return {3, '{"seq":' .. seen .. ',' .. string.sub(wire, 2)} end
-  if not seen and redis.call('EXISTS', seqkey) == 0 then return {2, ''} end
-  if bucket then
+local seeded, buckets, used, live = {}, {}, {}, {}
+local function take_cached(key, rate, burst)
+  local bucket = buckets[key]
+  if not bucket then
     now = now or clock()
-    if take(bucket, rate, burst, now) == 0 then return {4, ''} end
+    rate, burst = tonumber(rate), tonumber(burst)
+    bucket = {key, bucket_load(key, rate, burst, now), rate, burst}
+    buckets[key] = bucket
+    used[#used + 1] = bucket
   end
+  if bucket[2] < 1 then return 0 end
+  bucket[2] = bucket[2] - 1
+  return 1
+end
+local function post(seqkey, recent, marker, bucket, wire, prefix, rate, burst)
+  local seen = marker and redis.call('GET', marker)
+  if not seen and not seeded[seqkey] then
+    if redis.call('EXISTS', seqkey) == 0 then return {2, ''} end
+    seeded[seqkey] = true
+  end
+  if bucket and take_cached(bucket, rate, burst) == 0 then return {4, ''} end
   if seen then return {1, seen} end
   local seq = redis.call('INCR', seqkey)
   local data = '{"seq":' .. seq .. ',' .. string.sub(wire, 2)
@@ -51,25 +74,24 @@ local function post(marker, seqkey, recent, bucket, wire, ttl, whole, prefix, ra
   redis.call('RPUSH', recent, data)
   redis.call('LTRIM', recent, -tonumber(ARGV[2]), -1)
   live[#live + 1] = prefix .. data
-  if whole == '1' then
-    redis.call('SET', marker, data, 'EX', ttl)
-  else
-    redis.call('SET', marker, seq, 'EX', ttl)
-  end
+  if marker then redis.call('SET', marker, data, 'EX', ARGV[4]) end
   return {0, seq}
 end
 local out = {}
-local k = 2
-for a = 3, #ARGV, """
+local k = 3
+for a = 5, #ARGV, """
     + str(POST_FIELDS)
     + """ do
-  local bucket = nil
-  if ARGV[a + 4] == '1' then bucket = KEYS[k + 3] end
-  out[#out + 1] = post(KEYS[k], KEYS[k + 1], KEYS[k + 2], bucket, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
-    ARGV[a + 5], ARGV[a + 6])
-  if bucket then k = k + 4 else k = k + 3 end
+  local marker, bucket = nil, nil
+  local seqkey, recent = KEYS[k], KEYS[k + 1]
+  k = k + 2
+  if ARGV[a + 2] == '1' then marker = KEYS[k]; k = k + 1 end
+  if ARGV[a + 3] == '1' then bucket = KEYS[k]; k = k + 1 end
+  out[#out + 1] = post(seqkey, recent, marker, bucket, ARGV[a], ARGV[a + 1], ARGV[a + 4], ARGV[a + 5])
 end
+for _, bucket in ipairs(used) do bucket_save(bucket[1], bucket[2], bucket[3], bucket[4], now) end
 if #live > 0 then redis.call('PUBLISH', ARGV[1], table.concat(live, '\\n')) end
+redis.call('SET', KEYS[2], cjson.encode(out), 'EX', ARGV[3])
 return out
 """
 )
