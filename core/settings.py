@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(12, ge=4, le=16)
     log_level: LogLevel = "info"
     health_port: int = Field(0, ge=0, le=65535)  # workers' /healthz port; 0 means none
+    # the archiver's CPU niceness: batch work that yields to the nodes' live traffic on a shared machine
+    archiver_nice: int = Field(10, ge=0, le=19)
     client_dir: str = ""  # the built web client; empty means client/dist next to the code
 
     @field_validator("storage_url")

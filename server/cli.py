@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -58,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         from archiver.runner import run as run_archiver
 
+        # its batches come in bursts of CPU; history never waits for it (the bus buffer fills in)
+        os.nice(settings.archiver_nice)
         _work(settings, run_archiver)
 
 

@@ -119,3 +119,24 @@ def test_every_entry_point_starts(tmp_path: Path) -> None:
         )
         done = subprocess.run(exe, env=clean_env(), cwd=tmp_path, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0 and "standalone" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(("setting", "niceness"), [(None, 10), ("0", 0), ("19", 19)])
+async def test_the_archiver_yields_the_cpu_to_the_nodes(
+    tmp_path: Path, redis_url: str, setting: str | None, niceness: int
+) -> None:
+    """The archiver writes in bursts of CPU: it runs at a lower priority (niceness 10 by default) so
+    server nodes on the same machine answer first."""
+    env = clean_env(
+        CHAT_BUS_URL=redis_url, CHAT_STORAGE_URL=f"sqlite:///{tmp_path}/chat.sqlite3", CHAT_SECRET_KEY=SECRET
+    )
+    if setting is not None:
+        env["CHAT_ARCHIVER_NICE"] = setting
+    proc = await asyncio.create_subprocess_exec(*COMMAND, "archiver", env=env, cwd=tmp_path)
+    try:
+        await asyncio.sleep(1.0)  # started, and consuming
+        assert proc.returncode is None
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) - os.getpriority(os.PRIO_PROCESS, 0) == niceness
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
