@@ -32,6 +32,7 @@ HISTORY_ON_JOIN = 50
 CATCH_UP_LIMIT = 200
 MAX_REFUSALS = 50
 SESSION_SWEEP_SECONDS = 15.0  # how soon a logged-out or expired session loses its open sockets
+PRESENCE_SWEEP_SECONDS = 10.0  # how soon, past the bus's presence TTL, a dead node's users are announced gone
 
 
 class _Event(BaseModel):
@@ -80,7 +81,8 @@ def attach(app: web.Application) -> None:
     app[REALTIME] = Realtime(app)
     app[REALTIME].register()
     app.cleanup_ctx.append(_live_feed)
-    app.cleanup_ctx.append(_session_sweeper)
+    app.cleanup_ctx.append(_every(SESSION_SWEEP_SECONDS, Realtime.sweep_sessions))
+    app.cleanup_ctx.append(_every(PRESENCE_SWEEP_SECONDS, Realtime.sweep_presence))
     app.on_shutdown.append(_close_sockets)
 
 
@@ -96,20 +98,28 @@ async def _live_feed(app: web.Application) -> AsyncIterator[None]:
     unsubscribe()
 
 
-async def _session_sweeper(app: web.Application) -> AsyncIterator[None]:
-    async def sweep() -> None:
-        while True:
-            await asyncio.sleep(SESSION_SWEEP_SECONDS)
-            try:
-                await app[REALTIME].sweep_sessions()
-            except Exception:
-                logger.exception("session sweep failed")
+Job = Callable[["Realtime"], Awaitable[None]]
 
-    task = asyncio.create_task(sweep(), name="session-sweeper")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+
+def _every(seconds: float, job: Job) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context running `job` every `seconds` for the app's life; a failed run is logged."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async def repeat() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await job(app[REALTIME])
+                except Exception:
+                    logger.exception("%s failed", job.__name__)
+
+        task = asyncio.create_task(repeat(), name=job.__name__)
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -236,6 +246,11 @@ class Realtime:
                 revoked[conn.jti] = await self.app[STORE].is_revoked(conn.jti)
             if conn.expires_at <= now or revoked[conn.jti]:
                 await self.sio.disconnect(sid)
+
+    async def sweep_presence(self) -> None:
+        """Announce the presence changes no connection reported: a crashed node's users gone offline."""
+        for channel, user, online in await self.app[BUS].presence_sweep():
+            await self._presence(channel, user, online=online)
 
     def _conn(self, sid: str) -> Conn:
         conn = self.conns.get(sid)

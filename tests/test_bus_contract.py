@@ -357,6 +357,39 @@ async def test_a_crashed_nodes_users_drop_out_within_the_ttl(nodes: tuple[RedisB
     assert await two.presence_add("general", "alice", "s2")  # coming back is a fresh arrival
 
 
+async def test_a_crashed_nodes_users_are_swept_offline_once(nodes: tuple[RedisBus, RedisBus]) -> None:
+    """Users of a node that died are reported offline by one sweep, on one node, and only once."""
+    one, two = nodes
+    await one.presence_add("general", "alice", "s1")
+    await two.presence_add("general", "bob", "s2")
+    await asyncio.sleep(1.5)  # longer than the TTL: the heartbeats keep both listed, nothing to sweep
+    assert await two.presence_sweep() == [] and await one.presence_sweep() == []
+    await one.close()  # dies without removing anyone
+    await asyncio.sleep(1.2)
+    assert await two.members("general") == ["bob"]  # stale entries are not members, swept or not
+    assert await two.presence_sweep() == [("general", "alice", False)]
+    assert await two.presence_sweep() == []
+    assert await two.members("general") == ["bob"]
+
+
+async def test_users_swept_while_their_node_missed_its_heartbeats_come_back_online(
+    nodes: tuple[RedisBus, RedisBus],
+) -> None:
+    one, two = nodes
+    await one.presence_add("general", "alice", "s1")
+    await two.presence_add("general", "bob", "s2")  # a node sweeps the channels it has users in
+    assert one._heartbeat is not None
+    one._heartbeat.cancel()  # a node that cannot reach Redis for longer than the TTL, yet keeps alice
+    await asyncio.sleep(1.2)
+    assert await two.presence_sweep() == [("general", "alice", False)]
+    one._start_heartbeat()
+    async with asyncio.timeout(5):
+        while (changes := await one.presence_sweep()) == []:
+            await asyncio.sleep(0.05)
+    assert changes == [("general", "alice", True)]
+    assert await two.members("general") == ["alice", "bob"]
+
+
 @contextlib.asynccontextmanager
 async def reply_losing_proxy(redis_url: str) -> AsyncIterator[tuple[str, asyncio.Event]]:
     """A TCP proxy to Redis; while the event is set, the next script call reaches Redis but its reply

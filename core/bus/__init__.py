@@ -145,6 +145,12 @@ class Bus(Protocol):
     async def members(self, channel: str) -> list[str]:
         """Users with at least one connection in `channel`, sorted."""
 
+    async def presence_sweep(self) -> list[tuple[str, str, bool]]:
+        """Presence changes no presence_add/remove reported, as (channel, user, online): users whose every
+        connection stopped being refreshed (their node died) are dropped and reported offline, each to
+        one caller across the nodes, in the channels this process has connections in; users this process
+        re-added after missing its own refreshes are reported online."""
+
 
 def open_bus(url: str) -> Bus:
     scheme = urlsplit(url).scheme

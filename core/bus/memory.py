@@ -220,3 +220,6 @@ class MemoryBus:
 
     async def members(self, channel: str) -> list[str]:
         return sorted(self._presence.get(channel, {}))
+
+    async def presence_sweep(self) -> list[tuple[str, str, bool]]:
+        return []  # one process: every connection leaves through presence_remove

@@ -39,6 +39,7 @@ from core.bus.redis_scripts import (
     PRESENCE_ADD_LUA,
     PRESENCE_MEMBERS_LUA,
     PRESENCE_REMOVE_LUA,
+    PRESENCE_SWEEP_LUA,
     PRESENCE_TOUCH_LUA,
     SEED_LUA,
 )
@@ -113,6 +114,8 @@ class RedisBus:
         )
         self._presence_touch = register(PRESENCE_TOUCH_LUA)
         self._presence_members = register(PRESENCE_MEMBERS_LUA)
+        self._presence_sweep = register(PRESENCE_SWEEP_LUA)
+        self._readded: list[tuple[str, str]] = []  # users the heartbeat put back in a channel's set
         # posts made together go to Redis as one script call
         self._posts: Batcher[_PostCall, Any] = Batcher(self._post_batch, POST_BATCH)
 
@@ -356,6 +359,16 @@ class RedisBus:
         users = await self._presence_members(keys=[f"chat:presence:{channel}", ""], args=args)
         return sorted(_text(u) for u in users)
 
+    async def presence_sweep(self) -> list[tuple[str, str, bool]]:
+        # still connected here (one that left since was announced offline by its own removal)
+        changes = [(channel, user, True) for channel, user in self._readded if (channel, user) in self._local]
+        self._readded = []
+        args: list[EncodableT] = ["", "", self._presence_ttl_ms]
+        for channel in sorted({channel for channel, _ in self._local}):
+            gone = await self._presence_sweep(keys=[f"chat:presence:{channel}", ""], args=args)
+            changes += [(channel, _text(user), False) for user in gone]
+        return changes
+
     def _start_heartbeat(self) -> None:
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.create_task(self._beat_forever(), name="redis-bus-presence")
@@ -382,6 +395,8 @@ class RedisBus:
                 for (channel, user), sids in snapshot:
                     args: list[EncodableT] = [user, "", self._presence_ttl_ms, *sids]
                     await self._presence_touch(keys=_presence_keys(channel, user), args=args, client=pipe)
-                await pipe.execute()
+                readded = await pipe.execute()
+            # swept while this node could not refresh them, yet still connected here: back online
+            self._readded += [key for (key, _), back in zip(snapshot, readded, strict=True) if back]
         finally:
             self._heartbeat_idle.set()

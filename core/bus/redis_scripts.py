@@ -183,21 +183,34 @@ return 0
 """
 )
 
-# ARGV[2] is unused here so every presence script shares PRESENCE_NOW's argument layout.
+# ARGV[2] is unused here so every presence script shares PRESENCE_NOW's argument layout. Returns 1 when
+# the user was not in the channel's set any more (swept after this node missed its heartbeats).
 PRESENCE_TOUCH_LUA = (
     PRESENCE_NOW
     + """
 for i = 4, #ARGV do redis.call('ZADD', KEYS[2], now, ARGV[i]) end
-redis.call('ZADD', KEYS[1], now, ARGV[1])
+local added = redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
+return added
 """
 )
 
+# Users refreshed within the TTL; stale ones are left for PRESENCE_SWEEP_LUA to remove and announce.
 PRESENCE_MEMBERS_LUA = (
     PRESENCE_NOW
     + """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
-return redis.call('ZRANGE', KEYS[1], 0, -1)
+return redis.call('ZRANGEBYSCORE', KEYS[1], now - ttl, '+inf')
+"""
+)
+
+# Users of the channel that no node refreshed within the TTL (their node died): removed and returned, so
+# each is announced offline by exactly one caller.
+PRESENCE_SWEEP_LUA = (
+    PRESENCE_NOW
+    + """
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - ttl))
+for _, user in ipairs(gone) do redis.call('ZREM', KEYS[1], user) end
+return gone
 """
 )
