@@ -67,14 +67,18 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
 
 
 def install(sio: socketio.AsyncServer) -> None:
-    """Make this server's engine.io websockets reachable by the fan-out manager."""
+    """Make this server's engine.io websockets reachable by the fan-out manager, and its pending frames
+    by engine.io's writers (server/lean.py)."""
     sio.eio._async = {**sio.eio._async, "websocket": TrackedWebSocket}
+    sio.eio.fanout_writes = sio.manager.writes
 
 
 class Coalescer:
-    """Frames bound for one socket within one turn of the event loop leave as one write: a sender's own
-    message and its ack, or several messages to one room read from the live feed at once. The write
-    syscall per recipient is a third of a node's CPU."""
+    """Frames bound for one socket within two turns of the event loop leave as one write: a sender's own
+    message and its ack (the bus answers the post and feeds the message in one turn, the ack follows in
+    the next), or several messages to one room read from the live feed. The write syscall per recipient
+    is a third of a node's CPU. engine.io's writer takes its socket's frames first (`flush_for`), so a
+    packet queued meanwhile cannot overtake them."""
 
     __slots__ = ("_pending",)
 
@@ -84,15 +88,16 @@ class Coalescer:
     def write(self, transport: Any, data: bytes) -> None:
         pending = self._pending
         if pending is None:
-            # before any callback scheduled later in this turn, such as an engine.io writer woken by a
-            # packet queued after this one: the order on the wire is the order of the calls
             self._pending = pending = {}
-            asyncio.get_running_loop().call_soon(self._flush)
+            asyncio.get_running_loop().call_soon(self._next_turn)
         frames = pending.get(transport)
         if frames is None:
             pending[transport] = [data]
         else:
             frames.append(data)
+
+    def _next_turn(self) -> None:
+        asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, None
@@ -100,10 +105,16 @@ class Coalescer:
             if not transport.is_closing():
                 transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
+    def flush_for(self, transport: Any) -> None:
+        """Write `transport`'s frames now: something else is about to write to it."""
+        frames = self._pending.pop(transport, None) if self._pending else None
+        if frames and not transport.is_closing():
+            transport.write(b"".join(frames))
+
 
 def _write_direct(sock: Any, data: bytes, writes: Coalescer) -> bool:
-    """Write a pre-built frame (at the end of this loop turn) if that cannot reorder it with packets
-    already on their way."""
+    """Write a pre-built frame (within two loop turns) if that cannot reorder it with packets already on
+    their way."""
     ws = getattr(sock, "fanout_ws", None)
     if ws is None or sock.closed or sock.upgrading or not sock.upgraded:
         return False

@@ -176,6 +176,9 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                     queue.put_nowait(None)
                     break
                 packets.append(more)
+            writes, sock = getattr(self.server, "fanout_writes", None), getattr(self, "fanout_ws", None)
+            if writes is not None and sock is not None and sock._writer is not None:
+                writes.flush_for(sock._writer.transport)  # frames written around the queue go first
             try:
                 for each in packets:
                     await ws.send(each.encode())

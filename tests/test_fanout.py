@@ -167,16 +167,30 @@ class _Transport:
         return self.closing
 
 
-async def test_frames_for_one_socket_in_one_loop_turn_leave_as_one_write_in_order() -> None:
+async def test_frames_for_one_socket_within_two_loop_turns_leave_as_one_write_in_order() -> None:
     writes, alice, bob, gone = Coalescer(), _Transport(), _Transport(), _Transport()
     writes.write(alice, b"message 1")
     writes.write(bob, b"message 1")
-    writes.write(alice, b"ack")
     writes.write(gone, b"message 1")
-    gone.closing = True  # closed before the turn ended: nothing written after its close
-    assert alice.writes == bob.writes == []  # not before the turn ends
+    gone.closing = True  # closed before the write: nothing written after its close
+    await asyncio.sleep(0)
+    assert alice.writes == bob.writes == []  # held for one more turn...
+    writes.write(alice, b"ack")  # ...where a sender's ack follows its own message
     await asyncio.sleep(0)
     assert alice.writes == [b"message 1ack"] and bob.writes == [b"message 1"] and gone.writes == []
-    writes.write(alice, b"message 2")  # the next turn: a write of its own
+    writes.write(alice, b"message 2")  # later turns: a write of their own
+    await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert alice.writes == [b"message 1ack", b"message 2"]
+
+
+async def test_frames_held_for_a_socket_go_first_when_something_else_writes_to_it() -> None:
+    """engine.io's writer calls flush_for before writing a queued packet: held frames keep their place."""
+    writes, alice, bob = Coalescer(), _Transport(), _Transport()
+    writes.write(alice, b"message 1")
+    writes.write(bob, b"message 1")
+    writes.flush_for(alice)
+    alice.write(b"queued packet")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert alice.writes == [b"message 1", b"queued packet"] and bob.writes == [b"message 1"]
