@@ -105,6 +105,7 @@ class RedisBus:
         self._live_channel = per_db(url, LIVE_CHANNEL)
         self._live_reader: asyncio.Task[None] | None = None
         self._live_up = False
+        self._closing = False
         register = self._redis.register_script
         self._post_many, self._seed, self._claim = register(POSTS_LUA), register(SEED_LUA), register(CLAIM_LUA)
         self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
@@ -127,6 +128,9 @@ class RedisBus:
     async def close(self) -> None:
         # Presence entries are left to expire: after a shutdown the clients reconnect elsewhere,
         # and keeping them avoids a burst of offline/online events for users who never left.
+        # The loops also stop on this flag: a cancellation landing inside a redis-py call can come back
+        # as a connection error (asyncio.timeout on Python 3.11), which the loops would ride out forever.
+        self._closing = True
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -190,7 +194,7 @@ class RedisBus:
     async def _read_live(self, subscribed: asyncio.Event) -> None:
         """One pub/sub connection for the feed; after a Redis loss, a new one with a short capped backoff."""
         retry = LIVE_RETRY_FIRST
-        while True:
+        while not self._closing:
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self._live_channel)
@@ -374,7 +378,7 @@ class RedisBus:
             self._heartbeat = asyncio.create_task(self._beat_forever(), name="redis-bus-presence")
 
     async def _beat_forever(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(self._heartbeat_every)
             try:
                 await self._beat()
