@@ -367,9 +367,15 @@ class RedisBus:
         # still connected here (one that left since was announced offline by its own removal)
         changes = [(channel, user, True) for channel, user in self._readded if (channel, user) in self._local]
         self._readded = []
+        channels = sorted({channel for channel, _ in self._local})
+        if not channels:
+            return changes
         args: list[EncodableT] = ["", "", self._presence_ttl_ms]
-        for channel in sorted({channel for channel, _ in self._local}):
-            gone = await self._presence_sweep(keys=[f"chat:presence:{channel}", ""], args=args)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel in channels:
+                await self._presence_sweep(keys=[f"chat:presence:{channel}", ""], args=args, client=pipe)
+            swept = await pipe.execute()
+        for channel, gone in zip(channels, swept, strict=True):
             changes += [(channel, _text(user), False) for user in gone]
         return changes
 
