@@ -11,8 +11,9 @@ import orjson
 import pytest
 import redis.asyncio
 
-from core.bus import Limit, RateLimited, SeqUnseeded
+from core.bus import RECENT_PER_CHANNEL, Limit, RateLimited, SeqUnseeded
 from core.bus.redis import RedisBus
+from core.bus.redis_scripts import RECENT_TRIM_SLACK
 from tests.bus_helpers import STREAM, archived, draft, read
 
 
@@ -270,3 +271,19 @@ async def test_posts_made_together_are_one_script_call_and_one_live_message_yet_
         (b"random", "b"),
         (b"general", "e"),
     ]
+
+
+async def test_the_recent_list_stays_bounded_though_trimmed_only_now_and_then(redis_url: str) -> None:
+    """The post script trims a channel's recent list once it holds RECENT_TRIM_SLACK more than it keeps;
+    readers still get exactly the newest RECENT_PER_CHANNEL."""
+    bus = RedisBus(redis_url)
+    try:
+        await bus.seed_seq("general", 0)
+        total = RECENT_PER_CHANNEL + 3 * RECENT_TRIM_SLACK
+        await asyncio.gather(*(bus.post(draft(text=str(i))) for i in range(total)))
+        async with redis.asyncio.from_url(redis_url) as admin:
+            held = await admin.llen("chat:recent:general")
+        assert RECENT_PER_CHANNEL <= held <= RECENT_PER_CHANNEL + RECENT_TRIM_SLACK
+        assert [m.seq for m in await bus.recent("general")] == list(range(total - RECENT_PER_CHANNEL + 1, total + 1))
+    finally:
+        await bus.close()

@@ -78,7 +78,8 @@ def _seq_key(channel: str) -> str:
 
 
 def _rate_key(key: str) -> str:
-    return f"chat:rate:{key}"
+    # chat:bucket, not chat:rate: those held the state as a hash, which the scripts no longer read
+    return f"chat:bucket:{key}"
 
 
 def _presence_keys(channel: str, user: str) -> list[str]:
@@ -243,7 +244,8 @@ class RedisBus:
             self._live.dispatch(channel.decode(errors="replace"), wire)
 
     async def recent(self, channel: str, after: int = 0) -> list[Message]:
-        raw: list[bytes | str] = await self._redis.lrange(f"chat:recent:{channel}", 0, -1)
+        # the post script trims the list only now and then: its last RECENT_PER_CHANNEL are the buffer
+        raw: list[bytes | str] = await self._redis.lrange(f"chat:recent:{channel}", -RECENT_PER_CHANNEL, -1)
         messages = [Message.model_validate_json(item) for item in raw]
         return [m for m in messages if m.seq is not None and m.seq > after]
 

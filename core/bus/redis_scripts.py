@@ -1,20 +1,19 @@
 """The Lua scripts of the Redis bus: each runs atomically inside Redis."""
 
-# The token bucket of allow(), on Redis's clock; shared by ALLOW_LUA and POSTS_LUA.
+# The token bucket of allow(), on Redis's clock; shared by ALLOW_LUA and POSTS_LUA. Its state is one
+# string '<tokens> <time>' (one GET and one SET with its expiry: a hash took three calls).
 BUCKET_LUA = """
 local function clock()
   local t = redis.call('TIME')
   return tonumber(t[1]) + tonumber(t[2]) / 1e6
 end
 local function bucket_load(key, rate, burst, now)
-  local state = redis.call('HMGET', key, 'tokens', 'ts')
-  local tokens = tonumber(state[1]) or burst
-  local last = tonumber(state[2]) or now
+  local tokens, last = string.match(redis.call('GET', key) or '', '^(%S+) (%S+)$')
+  tokens, last = tonumber(tokens) or burst, tonumber(last) or now
   return math.min(burst, tokens + math.max(0, now - last) * rate)
 end
 local function bucket_save(key, tokens, rate, burst, now)
-  redis.call('HSET', key, 'tokens', string.format('%.6f', tokens), 'ts', string.format('%.6f', now))
-  redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 1000)
+  redis.call('SET', key, string.format('%.6f %.6f', tokens, now), 'PX', math.ceil(burst / rate * 1000) + 1000)
 end
 local function take(key, rate, burst, now)
   rate, burst = tonumber(rate), tonumber(burst)
@@ -38,14 +37,19 @@ end
 # them again instead of posting twice. A bucket is read once and written once per batch, a seq counter
 # checked once. The new messages go on the live feed as one PUBLISH of '<channel>\n<message>' records
 # joined by newlines (neither has one), in seq order; PUBLISH inside the script keeps the feed in seq
-# order across nodes and costs no round trip.
+# order across nodes and costs no round trip. Each redis.call costs a few µs over the command itself, so
+# the recent list is trimmed once it holds RECENT_TRIM_SLACK more than its length, not on every post
+# (readers take its last `length` entries).
 POST_FIELDS = 6
+RECENT_TRIM_SLACK = 50
 POSTS_LUA = (
     BUCKET_LUA
+    + f"local TRIM_SLACK = {RECENT_TRIM_SLACK}"
     + """
 local done = redis.call('GET', KEYS[2])
 if done then return cjson.decode(done) end
 local now = nil
+local keep = tonumber(ARGV[2])
 local seeded, buckets, used, live = {}, {}, {}, {}
 local function take_cached(key, rate, burst)
   local bucket = buckets[key]
@@ -71,8 +75,7 @@ local function post(seqkey, recent, marker, bucket, wire, prefix, rate, burst)
   local seq = redis.call('INCR', seqkey)
   local data = '{"seq":' .. seq .. ',' .. string.sub(wire, 2)
   redis.call('XADD', KEYS[1], '*', 'data', data)
-  redis.call('RPUSH', recent, data)
-  redis.call('LTRIM', recent, -tonumber(ARGV[2]), -1)
+  if redis.call('RPUSH', recent, data) > keep + TRIM_SLACK then redis.call('LTRIM', recent, -keep, -1) end
   live[#live + 1] = prefix .. data
   if marker then redis.call('SET', marker, data, 'EX', ARGV[4]) end
   return {0, seq}
