@@ -15,7 +15,7 @@ from bot.quotes import QuoteError, QuoteService, format_reply, parse_code
 from core.bus import BOT_STREAM, Bus, Entry
 from core.commands import HELP_TEXT, parse_command
 from core.errors import ChatError
-from core.models import BOT_NAME, Command, Message, Quote, iso, new_id, utcnow
+from core.models import BOT_NAME, Command, Message, Quote, new_id, now_iso
 from core.posting import publish
 from core.settings import Settings
 from core.store import Store
@@ -179,7 +179,7 @@ class Bot:
             channel=command.channel,
             user=BOT_NAME,
             text="\n".join(line for line, _ in results),
-            ts=iso(utcnow()),
+            ts=now_iso(),
             bot=True,
             quote=quotes[0],
             quotes=quotes if len(results) > 1 else None,
@@ -194,7 +194,7 @@ class Bot:
             channel=command.channel,
             user=BOT_NAME,
             text=text,
-            ts=iso(utcnow()),
+            ts=now_iso(),
             bot=True,
             ephemeral=True,
         )

@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ChatError
-from core.models import CHANNEL_RE, Channel, iso, utcnow
+from core.models import CHANNEL_RE, Channel, now_iso
 from core.posting import read_history
 from server.auth import Session
 from server.keys import ACCOUNTS, BUS, SETTINGS, SIO, STORE
@@ -162,7 +162,7 @@ async def create_channel(request: web.Request) -> web.Response:
     name = body.name.strip().lower()
     if not CHANNEL_RE.fullmatch(name):
         raise ChatError("invalid_channel_name", "Channel names are 3-50 of a-z, 0-9, '-' and '_'", 400)
-    channel = Channel(name=name, created_by=session.username, created_at=iso(utcnow()))
+    channel = Channel(name=name, created_by=session.username, created_at=now_iso())
     if not await request.app[STORE].create_channel(channel):
         raise ChatError("channel_exists", f"#{name} already exists", 409)
     await request.app[SIO].emit("channel_created", channel.model_dump())

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from core.bus import Bus, open_bus
-from core.models import DEFAULT_CHANNEL, Channel, iso, utcnow
+from core.models import DEFAULT_CHANNEL, Channel, now_iso
 from core.settings import Settings
 from core.store import Store, open_store
 from server import api, ops, quotes_api, realtime, web_client
@@ -42,7 +42,7 @@ def _store_ctx(given: Store | None):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         store = given or await open_store(app[SETTINGS].storage_url)
         app[STORE] = store
-        await store.create_channel(Channel(name=DEFAULT_CHANNEL, created_by="system", created_at=iso(utcnow())))
+        await store.create_channel(Channel(name=DEFAULT_CHANNEL, created_by="system", created_at=now_iso()))
         yield
         if given is None:
             await store.close()

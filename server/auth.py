@@ -17,8 +17,7 @@ from core.models import (
     RESERVED_USERNAMES,
     USERNAME_RE,
     User,
-    iso,
-    utcnow,
+    now_iso,
 )
 from core.store import Store
 
@@ -69,7 +68,7 @@ class Accounts:
         if await self._store.get_user(username) is not None:
             raise ChatError("username_taken", "That username is taken", 409)
         hashed = await asyncio.to_thread(bcrypt.hashpw, raw, bcrypt.gensalt(rounds=self._rounds))
-        user = User(username=username, password_hash=hashed.decode(), created_at=iso(utcnow()))
+        user = User(username=username, password_hash=hashed.decode(), created_at=now_iso())
         await self._store.create_user(user)
         return user, self.issue(user.username)
 

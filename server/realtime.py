@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from core.bus import BOT_STREAM, Limit, RateLimited
 from core.commands import is_command, parse_command
 from core.errors import ChatError
-from core.models import MAX_TEXT, Command, Message, iso, new_id, utcnow
+from core.models import MAX_TEXT, Command, Message, new_id, now_iso
 from core.posting import last_seq, publish, read_history
 from core.ratelimit import TokenBucket
 from server.api import COOKIE
@@ -318,7 +318,7 @@ class Realtime:
             if not await self.app[BUS].allow(limit.key, limit.rate, limit.burst):
                 raise _sending_too_fast()
             return await self._command(conn, data)
-        message = Message(id=new_id(), channel=data.channel, user=conn.user, text=data.text, ts=iso(utcnow()))
+        message = Message(id=new_id(), channel=data.channel, user=conn.user, text=data.text, ts=now_iso())
         dedup = f"{conn.user}\x00{data.client_id}" if data.client_id else None
         try:
             # the send limit is taken by the post itself, and the post puts the message on the bus's live
@@ -332,7 +332,7 @@ class Realtime:
 
     async def _command(self, conn: Conn, data: SendPayload) -> dict[str, Any]:
         parsed = parse_command(data.text)
-        command = Command(id=new_id(), channel=data.channel, user=conn.user, text=data.text.strip(), ts=iso(utcnow()))
+        command = Command(id=new_id(), channel=data.channel, user=conn.user, text=data.text.strip(), ts=now_iso())
         await self.app[BUS].append(BOT_STREAM, command.model_dump_json().encode())
         self.app[METRICS].commands.inc()
         return {"ok": True, "command": {"id": command.id, "name": parsed.name, "args": list(parsed.args)}}

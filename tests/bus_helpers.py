@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from core.bus import ARCHIVE_STREAM, Bus, Entry
-from core.models import Message, iso, new_id, utcnow
+from core.models import Message, new_id, now_iso
 
 STREAM = "test:jobs"
 
 
 def draft(channel: str = "general", text: str = "hello") -> Message:
-    return Message(id=new_id(), channel=channel, user="alice", text=text, ts=iso(utcnow()))
+    return Message(id=new_id(), channel=channel, user="alice", text=text, ts=now_iso())
 
 
 async def archived(bus: Bus) -> list[Message]:

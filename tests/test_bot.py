@@ -17,7 +17,7 @@ from bot.quotes import QuoteService
 from bot.worker import GROUP, MAX_DELIVERIES, Bot
 from core.bus import BOT_STREAM, DEAD_LETTER_SUFFIX, Bus, Entry, Limit
 from core.bus.memory import MemoryBus
-from core.models import Command, Message, iso, new_id, utcnow
+from core.models import Command, Message, new_id, now_iso
 from core.store import Store, open_store
 from tests.apps import ChatClient, ClientFactory
 from tests.fakes.stooq import FakeStooq
@@ -203,7 +203,7 @@ async def worker_parts(tmp_path: Path, fake_stooq: FakeStooq) -> AsyncIterator[t
 
 
 def command(text: str) -> bytes:
-    return Command(id=new_id(), channel="general", user="alice", text=text, ts=iso(utcnow())).model_dump_json().encode()
+    return Command(id=new_id(), channel="general", user="alice", text=text, ts=now_iso()).model_dump_json().encode()
 
 
 async def dead_letters(bus: Bus) -> list[Entry]:

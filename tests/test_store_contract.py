@@ -7,20 +7,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.errors import ChatError
-from core.models import Channel, Message, User, iso, new_id, utcnow
+from core.models import Channel, Message, User, new_id, now_iso
 from core.store import Store
 
 
 def user(name: str) -> User:
-    return User(username=name, password_hash="$2b$12$hash", created_at=iso(utcnow()))
+    return User(username=name, password_hash="$2b$12$hash", created_at=now_iso())
 
 
 def channel(name: str, by: str = "alice") -> Channel:
-    return Channel(name=name, created_by=by, created_at=iso(utcnow()))
+    return Channel(name=name, created_by=by, created_at=now_iso())
 
 
 def message(seq: int, channel: str = "general", text: str | None = None) -> Message:
-    return Message(id=new_id(), channel=channel, seq=seq, user="alice", text=text or f"m{seq}", ts=iso(utcnow()))
+    return Message(id=new_id(), channel=channel, seq=seq, user="alice", text=text or f"m{seq}", ts=now_iso())
 
 
 def seqs(messages: list[Message]) -> list[int | None]:

@@ -14,7 +14,7 @@ import aiohttp
 from archiver.runner import run as run_archiver
 from bot.runner import run as run_bot
 from core.bus import open_bus
-from core.models import Message, iso, new_id, utcnow
+from core.models import Message, new_id, now_iso
 from core.settings import Settings, load_settings
 from core.store import open_store
 from tests.apps import SECRET
@@ -75,9 +75,7 @@ async def test_archiver_reports_ready_and_counts_what_it_archives(tmp_path: Path
         bus = open_bus(redis_url)
         try:
             await bus.seed_seq("general", 0)
-            posted, _ = await bus.post(
-                Message(id=new_id(), channel="general", user="alice", text="hi", ts=iso(utcnow()))
-            )
+            posted, _ = await bus.post(Message(id=new_id(), channel="general", user="alice", text="hi", ts=now_iso()))
         finally:
             await bus.close()
         async with asyncio.timeout(10):
