@@ -94,6 +94,7 @@ def run_ladder(
     peer_port: int = 0,
     redis: str | None = None,
     jsonl: Path,
+    keep_going: bool = False,
 ) -> Result:
     """Run the kit's ladder for one target and shape; every step's JSON lands in `jsonl`."""
     if jsonl.exists():
@@ -130,6 +131,8 @@ def run_ladder(
         cmd += ["--redis", redis]
     if token_file:
         cmd += ["--token-file", str(token_file)]
+    if keep_going:
+        cmd.append("--keep-going")
     log(f"== {target}, {shape.name}: rates {shape.rates}")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     sys.stderr.write(proc.stdout)

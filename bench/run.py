@@ -67,6 +67,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--no-history", action="store_true")
     ap.add_argument("--no-archiver", action="store_true")
     ap.add_argument("--duration", type=float, help="seconds measured per step (e.g. long steps to profile under)")
+    ap.add_argument("--keep-going", action="store_true", help="run every rate even after a failed step (A/B runs)")
     ap.add_argument("--json", help="write every result here as JSON")
     return ap.parse_args()
 
@@ -96,7 +97,7 @@ def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children
     for shape in shapes(a):
         for target in targets:
             jsonl = root / f"{target}-r{shape.rooms}.jsonl"
-            common = {"clients": a.clients, "timing": timing, "jsonl": jsonl}
+            common = {"clients": a.clients, "timing": timing, "jsonl": jsonl, "keep_going": a.keep_going}
             if target.startswith("node"):
                 procs = int(target[-1])
                 redis = "redis://127.0.0.1:6379" if procs > 1 else None

@@ -53,3 +53,27 @@ async def test_a_failed_batch_fails_its_callers_only() -> None:
     failed = await asyncio.gather(batcher.call("boom"), batcher.call("x"), return_exceptions=True)
     assert [type(r) for r in failed] == [ConnectionError, ConnectionError]
     assert await batcher.call("y") == "Y"
+
+
+async def test_under_load_batches_are_spaced_yet_a_call_after_a_quiet_spell_leaves_at_once() -> None:
+    loop = asyncio.get_running_loop()
+    left: list[tuple[float, list[int]]] = []
+
+    async def send(batch: list[int]) -> list[int | Exception]:
+        left.append((loop.time(), batch))
+        return list(batch)
+
+    batcher: Batcher[int, int] = Batcher(send, max_batch=100, spacing=0.05)
+    start = loop.time()
+    assert await batcher.call(0) == 0  # nothing left before it: no wait
+    calls = [asyncio.create_task(batcher.call(n)) for n in range(1, 4)]
+    await asyncio.sleep(0.01)
+    calls += [asyncio.create_task(batcher.call(n)) for n in range(4, 6)]
+    assert await asyncio.gather(*calls) == [1, 2, 3, 4, 5]
+    assert [batch for _, batch in left] == [[0], [1, 2, 3, 4, 5]]  # the calls within the spacing: one batch
+    assert left[0][0] - start < 0.02
+    assert left[1][0] - left[0][0] >= 0.05
+    await asyncio.sleep(0.06)  # a quiet spell longer than the spacing
+    quiet = loop.time()
+    assert await batcher.call(6) == 6
+    assert left[2][0] - quiet < 0.02

@@ -63,6 +63,7 @@ LIVE_RETRY_FIRST = 0.1
 LIVE_RETRY_CAP = 2.0
 LIVE_PING_EVERY = 15.0  # seconds between health-check PINGs on the live feed's connection
 POST_BATCH = 100  # posts per script call at most: Redis runs nothing else meanwhile (~2 ms)
+POST_SPACING = 0.002  # EXPERIMENT
 LIVE_SUBSCRIBE_WAIT = 2.0  # a node starts without its feed after this; ping() reports the feed down
 
 
@@ -119,7 +120,7 @@ class RedisBus:
         self._presence_sweep = register(PRESENCE_SWEEP_LUA)
         self._readded: list[tuple[str, str]] = []  # users the heartbeat put back in a channel's set
         # posts made together go to Redis as one script call
-        self._posts: Batcher[_PostCall, Any] = Batcher(self._post_batch, POST_BATCH)
+        self._posts: Batcher[_PostCall, Any] = Batcher(self._post_batch, POST_BATCH, POST_SPACING)
 
     async def ping(self) -> None:
         await self._redis.ping()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
@@ -65,32 +66,53 @@ def hiredis_packing(connection_class: type[Any]) -> type[Any]:
 
 class Batcher(Generic[Item, Result]):
     """Calls made in one turn of the event loop, or while the previous batch was on its way, leave
-    together as one batch (at most `max_batch`), one batch at a time: under load the batches grow
-    instead of the round trips. `send` answers each item of a batch, in order, with a result or an
-    exception; an exception it raises fails the whole batch."""
+    together as one batch (at most `max_batch`), one batch at a time, and a batch leaves at least
+    `spacing` seconds after the one before: under load the batches grow instead of the round trips,
+    while a call after a quiet spell leaves at once. `send` answers each item of a batch, in order,
+    with a result or an exception; an exception it raises fails the whole batch."""
 
-    def __init__(self, send: Callable[[list[Item]], Awaitable[list[Result | Exception]]], max_batch: int) -> None:
-        self._send, self._max_batch = send, max_batch
+    def __init__(
+        self,
+        send: Callable[[list[Item]], Awaitable[list[Result | Exception]]],
+        max_batch: int,
+        spacing: float = 0.0,
+    ) -> None:
+        self._send, self._max_batch, self._spacing = send, max_batch, spacing
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._sending: asyncio.Task[None] | None = None
+        self._due = False  # a flush is scheduled
+        self._last = -math.inf  # loop time the last batch left
 
     async def call(self, item: Item) -> Result:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Result] = loop.create_future()
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if len(self._waiting) == 1 and self._sending is None:
-            loop.call_soon(self._flush)  # after the callers already due this turn have called too
+        if self._sending is None:
+            self._schedule()
         return await future
 
+    def _schedule(self) -> None:
+        if self._due:
+            return
+        self._due = True
+        loop = asyncio.get_running_loop()
+        wait = self._last + self._spacing - loop.time()
+        if wait > 0:
+            loop.call_later(wait, self._flush)
+        else:
+            loop.call_soon(self._flush)  # after the callers already due this turn have called too
+
     def _flush(self) -> None:
+        self._due = False
         batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
         if batch:
+            self._last = asyncio.get_running_loop().time()
             self._sending = asyncio.create_task(self._run(batch))
             self._sending.add_done_callback(self._sent)
 
     def _sent(self, _: asyncio.Task[None]) -> None:
         self._sending = None
-        self._flush()  # what came while that batch was on its way
+        if self._waiting:
+            self._schedule()  # what came while that batch was on its way
 
     async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         results: list[Result | Exception]
