@@ -26,7 +26,7 @@ from bench.procs import REPO, Children, Product, build_kit, free_port_pair, log,
 # per user: raised above any sender's share of the top step (16000 sends/s from 10 senders), still enforced
 SEND_RATE, SEND_BURST = 5000, 10000
 FULL = {  # up to where Node also fails on this 2-core machine, so the ratios are not capped by the ladder
-    "r10": [100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000],
+    "r10": [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1200, 1400, 1600, 1800, 2000],
     "r100": [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 12000, 14000, 16000],
 }
 QUICK = {"r10": [100, 200, 400], "r100": [500, 1000, 2000]}

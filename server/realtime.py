@@ -240,11 +240,11 @@ class Realtime:
     async def sweep_sessions(self) -> None:
         """Close sockets whose session expired or was logged out since they connected."""
         now = time.time()
-        revoked: dict[str, bool] = {}
-        for sid, conn in list(self.conns.items()):
-            if conn.jti not in revoked:
-                revoked[conn.jti] = await self.app[STORE].is_revoked(conn.jti)
-            if conn.expires_at <= now or revoked[conn.jti]:
+        conns = list(self.conns.items())
+        # one query per few hundred sessions: a query per socket every sweep cost a node 1-2 % of its time
+        revoked = await self.app[STORE].revoked({conn.jti for _, conn in conns})
+        for sid, conn in conns:
+            if conn.expires_at <= now or conn.jti in revoked:
                 await self.sio.disconnect(sid)
 
     async def sweep_presence(self) -> None:

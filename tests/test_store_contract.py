@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import ChatError
 from core.models import Channel, Message, User, new_id, now_iso
-from core.store import Store
+from core.store import REVOKED_CHUNK, Store
 
 
 def user(name: str) -> User:
@@ -137,6 +137,17 @@ async def test_revoked_tokens(store: Store) -> None:
     await store.revoke_token("jti-1", expires)  # logging out twice is harmless
     assert await store.is_revoked("jti-1")
     assert not await store.is_revoked("jti-2")
+
+
+async def test_revoked_tokens_among_many_are_found_in_one_call(store: Store) -> None:
+    """A node checks all its sessions at once: some revoked among more ids than one query takes."""
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    asked = [f"jti-{i}" for i in range(2 * REVOKED_CHUNK + 7)]
+    for jti in asked[5 :: REVOKED_CHUNK // 2]:
+        await store.revoke_token(jti, expires)
+    await store.revoke_token("not-asked", expires)
+    assert await store.revoked(asked) == set(asked[5 :: REVOKED_CHUNK // 2])
+    assert await store.revoked([]) == set()
 
 
 async def test_a_second_message_with_an_archived_seq_is_not_stored(store: Store) -> None:

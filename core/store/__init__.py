@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from core.models import Channel, Message, User
+
+REVOKED_CHUNK = 500  # token ids per query of Store.revoked
 
 
 class Store(Protocol):
@@ -45,6 +47,9 @@ class Store(Protocol):
     async def revoke_token(self, jti: str, expires_at: datetime) -> None: ...
 
     async def is_revoked(self, jti: str) -> bool: ...
+
+    async def revoked(self, jtis: Collection[str]) -> set[str]:
+        """Those of `jtis` that are revoked, in a few queries however many are asked about."""
 
 
 async def open_store(url: str) -> Store:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from core.errors import ChatError
 from core.models import Channel, Message, User
+from core.store import REVOKED_CHUNK
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,13 @@ class MongoStore:
 
     async def is_revoked(self, jti: str) -> bool:
         return await self._db.revoked_tokens.find_one({"_id": jti}, {"_id": 1}) is not None
+
+    async def revoked(self, jtis: Collection[str]) -> set[str]:
+        asked, found = list(jtis), set[str]()
+        for i in range(0, len(asked), REVOKED_CHUNK):
+            cursor = self._db.revoked_tokens.find({"_id": {"$in": asked[i : i + REVOKED_CHUNK]}}, {"_id": 1})
+            found.update([doc["_id"] async for doc in cursor])
+        return found
 
 
 def _inserted_despite_duplicates(exc: BulkWriteError) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import aiosqlite
 
 from core.errors import ChatError
 from core.models import Channel, Message, User, utcnow
+from core.store import REVOKED_CHUNK
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -129,3 +130,12 @@ class SqliteStore:
     async def is_revoked(self, jti: str) -> bool:
         async with self._db.execute("SELECT 1 FROM revoked_tokens WHERE jti = ?", (jti,)) as cur:
             return await cur.fetchone() is not None
+
+    async def revoked(self, jtis: Collection[str]) -> set[str]:
+        asked, found = list(jtis), set[str]()
+        for i in range(0, len(asked), REVOKED_CHUNK):
+            chunk = asked[i : i + REVOKED_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(f"SELECT jti FROM revoked_tokens WHERE jti IN ({marks})", chunk) as cur:
+                found.update(row[0] for row in await cur.fetchall())
+        return found
