@@ -87,16 +87,14 @@ def run_ladder(
     *,
     clients: int,
     timing: dict[str, float],
-    urls: list[str] | None = None,
-    pids: list[str] | None = None,
+    urls: list[str],
+    pids: list[str],
     token_file: Path | None = None,
-    peer_procs: int = 0,
-    peer_port: int = 0,
     redis: str | None = None,
     jsonl: Path,
-    keep_going: bool = False,
 ) -> Result:
-    """Run the kit's ladder for one target and shape; every step's JSON lands in `jsonl`."""
+    """Run the kit's ladder for one target (already running at `urls`) and shape; every step's JSON lands in
+    `jsonl`. The ladder stops at its first failing step."""
     if jsonl.exists():
         jsonl.unlink()
     cmd = [
@@ -123,16 +121,11 @@ def run_ladder(
         "--label",
         f"{target} {shape.name}",
     ]
-    if peer_procs:
-        cmd += ["--peer", "--procs", str(peer_procs), "--port", str(peer_port)]
-    else:
-        cmd += ["--urls", ",".join(urls or []), "--pids", ",".join(pids or [])]
+    cmd += ["--urls", ",".join(urls), "--pids", ",".join(pids)]
     if redis:
         cmd += ["--redis", redis]
     if token_file:
         cmd += ["--token-file", str(token_file)]
-    if keep_going:
-        cmd.append("--keep-going")
     log(f"== {target}, {shape.name}: rates {shape.rates}")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     sys.stderr.write(proc.stdout)

@@ -33,19 +33,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def free_port_pair() -> int:
-    """A port P with P + 1 free too (the kit starts its peers on consecutive ports)."""
-    while True:
-        port = free_port()
-        if port < 65535:
-            try:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-
-
 def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -213,6 +200,47 @@ class Product:
             if rp:
                 pids.append(f"redis={rp}")
         return pids
+
+
+class NodePeers:
+    """The kit's Node reference peer, N processes (through Redis when N > 1), kept up for a whole ladder."""
+
+    def __init__(self, children: Children, kit: Path, procs: int, redis_url: str | None) -> None:
+        self.children, self.kit, self.redis_url = children, kit, redis_url
+        self.ports = [free_port() for _ in range(procs)]
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"127.0.0.1:{p}" for p in self.ports]
+
+    def start(self) -> None:
+        redis = ["--redis", self.redis_url] if self.redis_url else []
+        for i, port in enumerate(self.ports):
+            cmd = ["node", str(self.kit / "peer" / "server.js"), str(port), *redis]
+            self.procs.append(self.children.start(f"peer{i}-{port}", cmd))
+        for proc, port in zip(self.procs, self.ports, strict=True):
+            wait_port(port, proc)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            self.children.stop(proc)
+        self.procs = []
+
+    def pids(self) -> list[str]:
+        return [f"srv{i}={p.pid}" for i, p in enumerate(self.procs)]
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{proc.args} exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"nothing listens on {port} after {timeout:.0f}s")
 
 
 def secret_key(workdir: Path) -> str:

@@ -4,8 +4,10 @@ Socket.IO reference, same load generator and shapes, in one run; plus history an
     python bench/run.py            # the full run (~15 min)
     python bench/run.py --quick    # a short ladder, smaller history (~5 min)
 
-The shared kit (../shared/bench, read-only) is copied and built in --build-dir; nothing of it is kept
-in the repository. Progress goes to stderr, the summary table to stdout.
+The ladders of a shape are climbed together (each rate on every target before the next rate), so a
+noisy stretch of a shared machine hits all targets alike. The shared kit (../shared/bench, read-only) is
+copied and built in --build-dir; nothing of it is kept in the repository. Progress goes to stderr, the
+summary table to stdout.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.extras import archiver_bench, history_bench, start_secantus
 from bench.ladder import P99_MS, Result, Shape, run_ladder
-from bench.procs import REPO, Children, Product, build_kit, free_port_pair, log, redis_cmd, register, temp_root
+from bench.procs import REPO, Children, NodePeers, Product, build_kit, log, redis_cmd, register, temp_root
 
 # per user: raised above any sender's share of the top step (16000 sends/s from 10 senders), still enforced
 SEND_RATE, SEND_BURST = 5000, 10000
@@ -83,7 +87,45 @@ def shapes(a: argparse.Namespace) -> list[Shape]:
     return out
 
 
+@dataclass
+class Up:
+    """A target running for one shape: where the generator connects and which PIDs it samples."""
+
+    urls: list[str]
+    pids: list[str]
+    redis: str | None
+    token_file: Path | None
+    stop: Callable[[], None]
+
+
+def start_target(
+    target: str, a: argparse.Namespace, kit: Path, root: Path, children: Children, tokens: dict[str, Path]
+) -> Up:
+    procs = int(target[-1])
+    if target.startswith("node"):
+        redis = "redis://127.0.0.1:6379" if procs > 1 else None
+        peers = NodePeers(children, kit, procs, redis)
+        peers.start()
+        return Up(peers.urls, peers.pids(), redis, None, peers.stop)
+    redis_url = a.redis_url if procs > 1 else None
+    if redis_url:
+        redis_cmd(redis_url, "FLUSHDB")
+    product = Product(children, root / target, nodes=procs, redis_url=redis_url, rate=SEND_RATE, burst=SEND_BURST)
+    product.start()
+    if target not in tokens:
+        token_file = root / target / "tokens.txt"
+        channels = max([100] + [s.rooms for s in shapes(a)])
+        register(product.base, a.clients, [f"bench-{k}" for k in range(channels)], token_file)
+        tokens[target] = token_file
+        product.stop()  # a fresh process for the ladder: its first step measures memory per client
+        product.start()
+    return Up(product.urls, product.pids(), redis_url, tokens[target], product.stop)
+
+
 def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children) -> list[Result]:
+    """The ladders of a shape are climbed together: each rate runs on every target still climbing before the
+    next rate, so the same minutes of a shared, noisy box judge them all. Each target stays up for the whole
+    ladder once started."""
     timing = (
         {"duration": 3, "warmup": 1, "drain": 2, "quiet": 2}
         if a.quick
@@ -95,50 +137,39 @@ def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children
     tokens: dict[str, Path] = {}
     results = []
     for shape in shapes(a):
-        for target in targets:
-            jsonl = root / f"{target}-r{shape.rooms}.jsonl"
-            common = {"clients": a.clients, "timing": timing, "jsonl": jsonl, "keep_going": a.keep_going}
-            if target.startswith("node"):
-                procs = int(target[-1])
-                redis = "redis://127.0.0.1:6379" if procs > 1 else None
-                results.append(
-                    run_ladder(
-                        kit, NAMES[target], shape, peer_procs=procs, peer_port=free_port_pair(), redis=redis, **common
-                    )
-                )
-                continue
-            nodes = int(target[-1])
-            redis_url = a.redis_url if nodes > 1 else None
-            if redis_url:
-                redis_cmd(redis_url, "FLUSHDB")
-            product = Product(
-                children, root / target, nodes=nodes, redis_url=redis_url, rate=SEND_RATE, burst=SEND_BURST
-            )
-            product.start()
-            try:
-                token_file = root / target / "tokens.txt"
-                if target not in tokens:
-                    register(product.base, a.clients, [f"bench-{k}" for k in range(max(100, shape.rooms))], token_file)
-                    tokens[target] = token_file
-                    product.stop()  # a fresh process for the ladder: its first step measures memory per client
-                    product.start()
-                results.append(
-                    run_ladder(
+        ups: dict[str, Up] = {}
+        try:
+            ladders = {t: Result(NAMES[t], shape.name) for t in targets}
+            climbing = list(targets)
+            for rate in shape.rates:
+                for target in climbing:
+                    if target not in ups:  # started right before its first step, which measures memory per client
+                        ups[target] = start_target(target, a, kit, root, children, tokens)
+                    up = ups[target]
+                    step = run_ladder(
                         kit,
                         NAMES[target],
-                        shape,
-                        urls=product.urls,
-                        pids=product.pids(),
-                        token_file=tokens[target],
-                        redis=redis_url,
-                        **common,
+                        Shape(shape.name, shape.rooms, shape.senders, [rate]),
+                        clients=a.clients,
+                        timing=timing,
+                        urls=up.urls,
+                        pids=up.pids,
+                        token_file=up.token_file,
+                        redis=up.redis,
+                        jsonl=root / f"{target}-r{shape.rooms}-{rate}.jsonl",
                     )
-                )
-                if redis_url:
-                    backlog = redis_cmd(redis_url, "XLEN", "chat:archive")
-                    log(f"archive stream length after the ladder: {backlog}")
-            finally:
-                product.stop()
+                    ladders[target].steps += step.steps
+                climbing = [
+                    t for t in climbing if a.keep_going or (ladders[t].steps and Result.passed(ladders[t].steps[-1]))
+                ]
+                if not climbing:
+                    break
+            results += ladders.values()
+            if a.redis_url and "py2" in ups:
+                log(f"archive stream length after the ladder: {redis_cmd(a.redis_url, 'XLEN', 'chat:archive')}")
+        finally:
+            for up in ups.values():
+                up.stop()
     return results
 
 
