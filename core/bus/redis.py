@@ -65,7 +65,7 @@ LIVE_PING_EVERY = 15.0  # seconds between health-check PINGs on the live feed's 
 POST_BATCH = 100  # posts per script call at most: Redis runs nothing else meanwhile (~2 ms)
 # under load a node sends its posts to Redis at most every 2 ms: fewer, larger script calls (Redis
 # and node CPU per post fall) for at most 2 ms of wait; a post after a quiet spell leaves at once
-POST_SPACING = 0.005
+POST_SPACING = 0.002
 LIVE_SUBSCRIBE_WAIT = 2.0  # a node starts without its feed after this; ping() reports the feed down
 
 
