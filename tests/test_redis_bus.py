@@ -287,3 +287,24 @@ async def test_the_recent_list_stays_bounded_though_trimmed_only_now_and_then(re
         assert [m.seq for m in await bus.recent("general")] == list(range(total - RECENT_PER_CHANNEL + 1, total + 1))
     finally:
         await bus.close()
+
+
+async def test_consumers_gone_quiet_with_nothing_pending_are_forgotten(redis_url: str) -> None:
+    """Each worker process reads under its own name: restarts must not pile names up in the group."""
+    old = RedisBus(redis_url)
+    bus = RedisBus(redis_url, forget_consumers_after=0.2)
+    admin = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        await old.append(STREAM, b"done")
+        await old.ack(STREAM, "workers", [e.id for e in await read(old, "host-1")])  # a worker that stopped
+        await old.append(STREAM, b"held")
+        assert len(await read(old, "host-2")) == 1  # one that stopped holding an entry, not yet claimed
+        await asyncio.sleep(0.3)
+        await bus.append(STREAM, b"new")
+        assert [e.data for e in await read(bus, "host-3")] == [b"new"]
+        consumers = await admin.xinfo_consumers(STREAM, "workers")
+        assert sorted(c["name"] for c in consumers) == [b"host-2", b"host-3"]
+    finally:
+        await admin.aclose()
+        await old.close()
+        await bus.close()

@@ -35,6 +35,7 @@ from core.bus.redis_scripts import (
     ACK_LUA,
     ALLOW_LUA,
     CLAIM_LUA,
+    FORGET_CONSUMERS_LUA,
     POSTS_LUA,
     PRESENCE_ADD_LUA,
     PRESENCE_MEMBERS_LUA,
@@ -66,6 +67,8 @@ POST_BATCH = 100  # posts per script call at most: Redis runs nothing else meanw
 # under load a node sends its posts to Redis at most every 2 ms: fewer, larger script calls (Redis
 # and node CPU per post fall) for at most 2 ms of wait; a post after a quiet spell leaves at once
 POST_SPACING = 0.002
+FORGET_CONSUMERS_AFTER = 600.0  # seconds a stream consumer with nothing pending stays listed after its last read
+FORGET_CONSUMERS_EVERY = 60.0  # seconds between a reader's passes over its group's consumers
 LIVE_SUBSCRIBE_WAIT = 2.0  # a node starts without its feed after this; ping() reports the feed down
 
 
@@ -93,13 +96,20 @@ class RedisBus:
     """The Bus on Redis >= 7.0. A crashed node's users leave members() within `presence_ttl` seconds."""
 
     def __init__(
-        self, url: str, *, presence_ttl: float = PRESENCE_TTL, heartbeat_every: float = HEARTBEAT_EVERY
+        self,
+        url: str,
+        *,
+        presence_ttl: float = PRESENCE_TTL,
+        heartbeat_every: float = HEARTBEAT_EVERY,
+        forget_consumers_after: float = FORGET_CONSUMERS_AFTER,
     ) -> None:
         self._redis = connect(url)
         self._presence_ttl_ms = int(presence_ttl * 1000)
         self._heartbeat_every = heartbeat_every
         self._groups: set[tuple[str, str]] = set()
         self._claim_cursor: dict[tuple[str, str], str] = {}
+        self._forget_after_ms = int(forget_consumers_after * 1000)
+        self._forgot_at: dict[tuple[str, str], float] = {}  # loop time of a group's last pass
         # This node's connections, refreshed by the heartbeat: (channel, user) -> sids.
         self._local: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._heartbeat: asyncio.Task[None] | None = None
@@ -120,6 +130,7 @@ class RedisBus:
         self._presence_touch = register(PRESENCE_TOUCH_LUA)
         self._presence_members = register(PRESENCE_MEMBERS_LUA)
         self._presence_sweep = register(PRESENCE_SWEEP_LUA)
+        self._forget_consumers = register(FORGET_CONSUMERS_LUA)
         self._readded: list[tuple[str, str]] = []  # users the heartbeat put back in a channel's set
         # posts made together go to Redis as one script call
         self._posts: Batcher[_PostCall, Any] = Batcher(self._post_batch, POST_BATCH, POST_SPACING)
@@ -271,6 +282,7 @@ class RedisBus:
         self, stream: str, group: str, consumer: str, count: int, block_ms: int, claim_idle_ms: int
     ) -> list[Entry]:
         await self._ensure_group(stream, group)
+        await self._forget_idle_consumers(stream, group)
         entries = await self._claim_idle(stream, group, consumer, count, claim_idle_ms)
         if len(entries) >= count:
             return entries
@@ -292,6 +304,15 @@ class RedisBus:
             if "BUSYGROUP" not in str(exc):
                 raise
         self._groups.add((stream, group))
+
+    async def _forget_idle_consumers(self, stream: str, group: str) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._forgot_at.get((stream, group), -math.inf) < FORGET_CONSUMERS_EVERY:
+            return
+        self._forgot_at[(stream, group)] = now
+        forgotten = await self._forget_consumers(keys=[stream], args=[group, self._forget_after_ms])
+        if forgotten:
+            logger.info("forgot %d idle consumers of %s/%s", forgotten, stream, group)
 
     async def _claim_idle(self, stream: str, group: str, consumer: str, count: int, idle_ms: int) -> list[Entry]:
         # Resume the pending-list scan where the last one stopped, so busy entries at its head

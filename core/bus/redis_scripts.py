@@ -119,6 +119,25 @@ end
 return out
 """
 
+# Consumers are never deleted by Redis: each worker process reads under a name of its own (host-pid), so
+# restarts leave names behind. Forget those idle longer than ARGV[2] ms holding no pending entry (nothing is
+# lost: a worker that does read again is re-created by its read); atomic, so none takes an entry meanwhile.
+FORGET_CONSUMERS_LUA = """
+local forgotten = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local name, pending, idle
+  for i = 1, #c, 2 do
+    if c[i] == 'name' then name = c[i + 1] elseif c[i] == 'pending' then pending = c[i + 1]
+    elseif c[i] == 'idle' then idle = c[i + 1] end
+  end
+  if pending == 0 and idle > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+    forgotten = forgotten + 1
+  end
+end
+return forgotten
+"""
+
 # Trim below the oldest entry any group still needs: its oldest pending one, or the one after its
 # last delivered. XTRIM (unlike XDEL) keeps XINFO's lag exact, which backlog() relies on.
 ACK_LUA = """
