@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     bot_channel_rate: float = Field(1.0, gt=0)  # /stock commands per second per channel
     bot_channel_burst: int = Field(20, ge=1)
     allowed_origins: str = ""
-    trusted_proxies: str = ""  # peers whose X-Forwarded-For is believed (nginx)
+    trusted_proxies: str = ""  # peers whose X-Forwarded-For/-Proto/-Host are believed (nginx)
     send_rate: float = Field(5.0, gt=0)
     send_burst: int = Field(20, ge=1)
     event_rate: float = Field(20.0, gt=0)  # any Socket.IO events per second per connection

@@ -73,13 +73,9 @@ def check_origin(request: web.Request) -> None:
     if origin is None:
         referer = request.headers.get("Referer", "")
         origin = "/".join(referer.split("/", 3)[:3]) if referer else None
-    own = own_origins(
-        request.scheme,
-        request.host,
-        request.headers.get("X-Forwarded-Proto"),
-        request.headers.get("X-Forwarded-Host"),
-    )
-    if origin is None or not origin_allowed(origin, own, request.app[SETTINGS].origins):
+    settings = request.app[SETTINGS]
+    own = own_origins(request, settings.proxies)
+    if origin is None or not origin_allowed(origin, own, settings.origins):
         raise ChatError("forbidden_origin", "This request must come from the chat's own page", 403)
 
 

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
 
 
-def own_origins(scheme: str, host: str | None, forwarded_proto: str | None, forwarded_host: str | None) -> set[str]:
-    """The node's origin as reached directly and, behind nginx, as the browser addressed it."""
+def own_origins(request: web.Request, proxies: set[str]) -> set[str]:
+    """The node's origin as reached directly and, behind a proxy, as the browser addressed it: the
+    X-Forwarded-Proto/Host headers count only from a trusted proxy (CHAT_TRUSTED_PROXIES), as
+    X-Forwarded-For does for the client's address."""
+    scheme, host = request.scheme, request.host
     origins = {f"{scheme}://{host}"} if host else set()
-    if forwarded_proto or forwarded_host:
-        proto = (forwarded_proto or scheme).split(",")[0].strip()
-        fhost = (forwarded_host or host or "").split(",")[0].strip()
-        origins.add(f"{proto}://{fhost}")
+    if request.remote in proxies:
+        forwarded_proto, forwarded_host = (
+            request.headers.get("X-Forwarded-Proto"),
+            request.headers.get("X-Forwarded-Host"),
+        )
+        if forwarded_proto or forwarded_host:
+            proto = (forwarded_proto or scheme).split(",")[0].strip()
+            fhost = (forwarded_host or host or "").split(",")[0].strip()
+            origins.add(f"{proto}://{fhost}")
     return origins
 
 
@@ -20,14 +31,8 @@ def origin_allowed(origin: str, own: set[str], extra: list[str]) -> bool:
     return origin in own or origin in extra
 
 
-def environ_origin_allowed(origin: str | None, environ: Mapping[str, str], extra: list[str]) -> bool:
+def environ_origin_allowed(origin: str | None, environ: Mapping[str, Any], extra: list[str], proxies: set[str]) -> bool:
     """Engine.IO's hook: refuse a WebSocket or polling connect from a foreign page (CSWSH)."""
     if not origin:
         return True  # scripts and native clients send no Origin; browsers always do
-    own = own_origins(
-        environ.get("wsgi.url_scheme", "http"),
-        environ.get("HTTP_HOST"),
-        environ.get("HTTP_X_FORWARDED_PROTO"),
-        environ.get("HTTP_X_FORWARDED_HOST"),
-    )
-    return origin_allowed(origin, own, extra)
+    return origin_allowed(origin, own_origins(environ["aiohttp.request"], proxies), extra)

@@ -151,11 +151,11 @@ _CLIENT_NOISE = _ClientNoise()
 def create_sio(settings: Settings) -> socketio.AsyncServer:
     # room broadcasts framed once and written to each local websocket (server/fanout.py)
     manager = fanout.create_manager(settings.bus_url, _Json)
-    extra = settings.origins
+    extra, proxies = settings.origins, settings.proxies
     sio = ChatSocketServer(
         async_mode="aiohttp",
         client_manager=manager,
-        cors_allowed_origins=lambda origin, environ: environ_origin_allowed(origin, environ, extra),
+        cors_allowed_origins=lambda origin, environ: environ_origin_allowed(origin, environ, extra, proxies),
         json=_Json,
         max_http_buffer_size=64 * 1024,
         ping_interval=settings.ping_interval,

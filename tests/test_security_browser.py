@@ -26,15 +26,19 @@ async def _cookie_session(url: str, username: str) -> tuple[aiohttp.ClientSessio
     return http, token
 
 
-async def _polling_open(http: aiohttp.ClientSession, url: str, origin: str | None) -> tuple[int, str]:
-    headers = {"Origin": origin} if origin else {}
+async def _polling_open(
+    http: aiohttp.ClientSession, url: str, origin: str | None, more: dict[str, str] | None = None
+) -> tuple[int, str]:
+    headers = ({"Origin": origin} if origin else {}) | (more or {})
     async with http.get(f"{url}/socket.io/?EIO=4&transport=polling", headers=headers) as resp:
         return resp.status, await resp.text()
 
 
-async def _websocket_open(http: aiohttp.ClientSession, url: str, origin: str | None) -> str:
+async def _websocket_open(
+    http: aiohttp.ClientSession, url: str, origin: str | None, more: dict[str, str] | None = None
+) -> str:
     """'open' when the Engine.IO handshake over a raw WebSocket succeeds, else the refusal."""
-    headers = {"Origin": origin} if origin else {}
+    headers = ({"Origin": origin} if origin else {}) | (more or {})
     try:
         async with http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket", headers=headers) as ws:
             first = await ws.receive(timeout=5)
@@ -69,6 +73,29 @@ async def test_configured_extra_origins_are_allowed_and_only_those(make_server, 
         assert await _websocket_open(http, url, "https://desk.example.com") == "open"
         assert (await _polling_open(http, url, "https://desk.example.com.evil.example"))[0] == 400
         assert (await _websocket_open(http, url, "http://desk.example.com")).startswith("refused")
+
+
+FORWARDED_EVIL = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+
+
+async def test_forwarded_host_headers_count_only_from_a_trusted_proxy(make_server, fake_stooq) -> None:  # type: ignore[no-untyped-def]
+    """A peer naming the foreign page's host in X-Forwarded-Host must not make that page's origin ours;
+    the proxy in front (CHAT_TRUSTED_PROXIES) may, so a TLS-terminating nginx keeps working."""
+    for proxies, welcome in (("", False), ("127.0.0.1", True)):
+        server: TestServer = await make_server(trusted_proxies=proxies)
+        url = str(server.make_url("")).rstrip("/")
+        http, _ = await _cookie_session(url, f"kim{len(proxies)}")
+        async with http:
+            polling, _ = await _polling_open(http, url, EVIL, FORWARDED_EVIL)
+            ws = await _websocket_open(http, url, EVIL, FORWARDED_EVIL)
+            headers = {"Origin": EVIL} | FORWARDED_EVIL
+            async with http.post(f"{url}/api/channels", json={"name": f"fwd{len(proxies)}"}, headers=headers) as resp:
+                rest = resp.status
+        print(f"\n[browser] proxies {proxies!r}: forwarded {EVIL}: polling {polling}, websocket {ws}, REST {rest}")
+        if welcome:
+            assert (polling, ws, rest) == (200, "open", 201)
+        else:
+            assert polling == 400 and ws.startswith("refused") and rest == 403
 
 
 @pytest.mark.parametrize(
