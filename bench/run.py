@@ -33,7 +33,7 @@ from bench.procs import REPO, Children, NodePeers, Product, build_kit, log, redi
 SEND_RATE, SEND_BURST = 5000, 10000
 FULL = {  # up to where Node also fails on this 2-core machine, so the ratios are not capped by the ladder
     "r10": [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1200, 1400, 1600, 1800, 2000],
-    "r100": [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 12000, 14000, 16000],
+    "r100": [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 11000, 12000, 13000, 14000, 15000, 16000],
 }
 QUICK = {"r10": [100, 200, 400], "r100": [500, 1000, 2000]}
 TARGETS = ("node1", "py1", "node2", "py2")
