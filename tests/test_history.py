@@ -11,7 +11,12 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from core.bus.memory import MemoryBus
+from core.errors import ChatError
+from core.posting import publish, read_history
+from core.store import Store
 from tests.apps import ChatClient, ClientFactory
+from tests.bus_helpers import draft
 
 
 def seqs(messages: list[dict[str, Any]]) -> list[int]:
@@ -131,3 +136,44 @@ async def test_the_archive_completes_history_while_the_archiver_lags(make_client
     _, page = await alice.request("GET", "/api/channels/general/messages")
     assert seqs(page["messages"]) == list(range(1, 11))
     assert sorted(r["message"]["seq"] for r in results) == list(range(1, 11))
+
+
+async def _lagging_archive(store: Store, archived: int) -> MemoryBus:
+    """300 messages posted to #general, the bus keeping the last 200, the archive holding the first `archived`."""
+    bus = MemoryBus()
+    posted = [(await publish(bus, store, draft(text=f"n{i}")))[0] for i in range(1, 301)]
+    await store.save_messages(posted[:archived])
+    return bus
+
+
+async def page(store: Store, bus: MemoryBus, limit: int = 50, **bounds: int) -> tuple[list[int | None], bool]:
+    messages, more = await read_history(store, bus, "general", limit=limit, **bounds)
+    return [m.seq for m in messages], more
+
+
+async def test_history_the_archive_has_yet_to_reach_is_refused_not_skipped(store: Store) -> None:
+    # the archiver far behind: the bus holds 101..300, the archive nothing; 1..100 are only in the archive stream
+    bus = await _lagging_archive(store, 0)
+    assert await page(store, bus) == (list(range(251, 301)), True)
+    assert await page(store, bus, after=150) == (list(range(151, 201)), True)
+    for bounds in ({"before": 101}, {"before": 150}, {"after": 0}, {"after": 50, "limit": 200}):
+        with pytest.raises(ChatError) as refused:
+            await page(store, bus, **bounds)
+        assert (refused.value.code, refused.value.status) == ("history_catching_up", 503), bounds
+
+
+async def test_history_around_a_partly_archived_gap(store: Store) -> None:
+    bus = await _lagging_archive(store, 40)  # 41..100 are held by neither
+    assert await page(store, bus, before=41) == (list(range(1, 41)), False)
+    assert await page(store, bus, after=10, limit=20) == (list(range(11, 31)), True)
+    with pytest.raises(ChatError):
+        await page(store, bus, before=101)
+    with pytest.raises(ChatError):
+        await page(store, bus, after=30, limit=20)  # would jump from 40 to 101
+
+
+async def test_history_once_the_archive_has_caught_up(store: Store) -> None:
+    bus = await _lagging_archive(store, 100)
+    assert await page(store, bus, before=101) == (list(range(51, 101)), True)
+    assert await page(store, bus, after=90, limit=20) == (list(range(91, 111)), True)
+    assert await page(store, bus, after=0, limit=200) == (list(range(1, 201)), True)

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { CATCH_UP_RETRY_MS } from "./chatClient";
 import type { Message } from "./types";
 
 /** A stand-in for socket.io-client's Socket: records emits, lets tests fire server events. */
@@ -179,6 +180,31 @@ describe("ChatClient", () => {
     expect(joins().at(-1)).toEqual({ channel: "general", after: 2 });
     expect(seqs(client)).toEqual([1, 2, 3]);
     expect(client.getSnapshot().conn).toBe("connected");
+  });
+
+  it("tries a catch-up again shortly while the archive is catching up", async () => {
+    const client = await started();
+    vi.useFakeTimers();
+    try {
+      let behind = true;
+      socket.acks.join = (p) =>
+        behind
+          ? { ok: false, error: { code: "history_catching_up", message: "Older messages are still being archived" } }
+          : joinAck(p.after === 2 ? [msg(3), msg(4)] : [], 4);
+      socket.fire("message", msg(4));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(client.getSnapshot().notice).toContain("still being archived");
+      expect(seqs(client)).toEqual([1, 2, 4]);
+      behind = false;
+      await vi.advanceTimersByTimeAsync(CATCH_UP_RETRY_MS);
+      expect(joins().slice(1)).toEqual([
+        { channel: "general", after: 2 },
+        { channel: "general", after: 2 },
+      ]);
+      expect(seqs(client)).toEqual([1, 2, 3, 4]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("pages REST history forward when a catch-up join leaves a gap", async () => {

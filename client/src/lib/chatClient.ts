@@ -19,6 +19,8 @@ export interface Snapshot {
 export type SendResult = { ok: true; command?: boolean } | { ok: false; error: ErrorBody };
 
 const ACK_TIMEOUT_MS = 10_000;
+/** After `history_catching_up` (the archive is behind; the messages exist), ask again this much later. */
+export const CATCH_UP_RETRY_MS = 3_000;
 const TYPING_THROTTLE_MS = 2_500;
 export const TYPING_SHOW_MS = 4_000;
 
@@ -195,6 +197,11 @@ export class ChatClient {
     const ack = await this.emit<JoinAck>("join", payload);
     if (!ack.ok) {
       if (ack.error.code !== "offline") this.set({ notice: `Could not join #${channel}: ${ack.error.message}` });
+      if (ack.error.code === "history_catching_up") {
+        setTimeout(() => {
+          if (!this.stopped) void this.catchUp(channel);
+        }, CATCH_UP_RETRY_MS);
+      }
       return;
     }
     this.dispatch({ type: "joined", ack });
