@@ -92,7 +92,7 @@ class Accounts:
             claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "jti", "exp"]})
         except jwt.PyJWTError:
             raise ChatError("unauthorized", "Log in again: the session is invalid or expired", 401) from None
-        if await self._store.is_revoked(claims["jti"]):
+        if await self._store.revoked([claims["jti"]]):
             raise ChatError("unauthorized", "Log in again: this session was logged out", 401)
         if not isinstance(claims["sub"], str) or await self._store.get_user(claims["sub"]) is None:
             raise ChatError("unauthorized", "Log in again: this account no longer exists", 401)

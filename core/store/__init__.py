@@ -46,8 +46,6 @@ class Store(Protocol):
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None: ...
 
-    async def is_revoked(self, jti: str) -> bool: ...
-
     async def revoked(self, jtis: Collection[str]) -> set[str]:
         """Those of `jtis` that are revoked, in a few queries however many are asked about."""
 

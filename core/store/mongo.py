@@ -128,9 +128,6 @@ class MongoStore:
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         await self._db.revoked_tokens.replace_one({"_id": jti}, {"expires_at": expires_at.astimezone(UTC)}, upsert=True)
 
-    async def is_revoked(self, jti: str) -> bool:
-        return await self._db.revoked_tokens.find_one({"_id": jti}, {"_id": 1}) is not None
-
     async def revoked(self, jtis: Collection[str]) -> set[str]:
         asked, found = list(jtis), set[str]()
         for i in range(0, len(asked), REVOKED_CHUNK):

@@ -127,10 +127,6 @@ class SqliteStore:
         await self._db.execute("INSERT OR REPLACE INTO revoked_tokens VALUES (?, ?)", (jti, expires_at.isoformat()))
         await self._db.commit()
 
-    async def is_revoked(self, jti: str) -> bool:
-        async with self._db.execute("SELECT 1 FROM revoked_tokens WHERE jti = ?", (jti,)) as cur:
-            return await cur.fetchone() is not None
-
     async def revoked(self, jtis: Collection[str]) -> set[str]:
         asked, found = list(jtis), set[str]()
         for i in range(0, len(asked), REVOKED_CHUNK):
