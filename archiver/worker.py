@@ -14,7 +14,9 @@ from core.store import Store
 
 logger = logging.getLogger(__name__)
 GROUP = "archiver"
-BATCH = 500
+# entries per read, store transaction and ack at most: a SQLite commit rewrites every page the batch
+# touched (about one per channel), so larger batches cost less per message (catch-up 20k -> 28k msg/s)
+BATCH = 2000
 BLOCK_MS = 1000
 CLAIM_IDLE_MS = 10_000  # a consumer silent this long is taken for dead and its entries claimed
 MAX_BACKOFF = 5.0
