@@ -13,7 +13,7 @@ from core.models import CHANNEL_RE, Channel, now_iso
 from core.posting import read_history
 from server.auth import Session
 from server.keys import ACCOUNTS, BUS, SETTINGS, SIO, STORE
-from server.origins import origin_allowed, own_origins
+from server.origins import browser_scheme, origin_allowed, own_origins
 
 COOKIE = "chat_session"
 Body = TypeVar("Body", bound=BaseModel)
@@ -63,8 +63,7 @@ def client_address(request: web.Request) -> str:
 
 
 def is_https(request: web.Request) -> bool:
-    proto = request.headers.get("X-Forwarded-Proto", request.scheme)
-    return proto.split(",")[0].strip() == "https"
+    return browser_scheme(request, request.app[SETTINGS].proxies) == "https"
 
 
 def check_origin(request: web.Request) -> None:

@@ -20,10 +20,15 @@ def own_origins(request: web.Request, proxies: set[str]) -> set[str]:
             request.headers.get("X-Forwarded-Host"),
         )
         if forwarded_proto or forwarded_host:
-            proto = (forwarded_proto or scheme).split(",")[0].strip()
             fhost = (forwarded_host or host or "").split(",")[0].strip()
-            origins.add(f"{proto}://{fhost}")
+            origins.add(f"{browser_scheme(request, proxies)}://{fhost}")
     return origins
+
+
+def browser_scheme(request: web.Request, proxies: set[str]) -> str:
+    """The scheme the browser used: X-Forwarded-Proto when a trusted proxy sent it (TLS ends there)."""
+    forwarded = request.headers.get("X-Forwarded-Proto") if request.remote in proxies else None
+    return (forwarded or request.scheme).split(",")[0].strip()
 
 
 def origin_allowed(origin: str, own: set[str], extra: list[str]) -> bool:

@@ -98,6 +98,22 @@ async def test_forwarded_host_headers_count_only_from_a_trusted_proxy(make_serve
             assert polling == 400 and ws.startswith("refused") and rest == 403
 
 
+async def test_the_cookie_is_secure_only_when_a_trusted_proxy_says_https(make_server, fake_stooq) -> None:  # type: ignore[no-untyped-def]
+    """Behind a TLS-terminating proxy the session cookie must be Secure; a peer that merely claims https
+    (X-Forwarded-Proto) must not get a Secure cookie, which its browser would then withhold over http."""
+    for proxies, secure in (("", False), ("127.0.0.1", True)):
+        server: TestServer = await make_server(trusted_proxies=proxies)
+        url = str(server.make_url("")).rstrip("/")
+        async with http_session() as http:
+            body = {"username": f"sec{len(proxies)}", "password": PASSWORD}
+            headers = {"X-Forwarded-Proto": "https"}
+            async with http.post(f"{url}/api/register", json=body, headers=headers) as resp:
+                assert resp.status == 201
+                cookie = resp.headers["Set-Cookie"]
+        print(f"\n[browser] proxies {proxies!r}, X-Forwarded-Proto https: {cookie.split(';', 1)[1].strip()}")
+        assert ("Secure" in cookie.split(";", 1)[1]) is secure
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [("POST", "/api/channels", {"name": "phish"}), ("POST", "/api/logout", None)],
