@@ -169,8 +169,8 @@ class RedisBus:
         keys = [_seq_key(message.channel), f"chat:recent:{message.channel}"]
         unsequenced = message.wire()
         unsequenced.pop("seq", None)
-        # the script splices the seq in after the brace
-        args: list[EncodableT] = [orjson.dumps(unsequenced), f"{message.channel}\n", 0, 0, 0, 0]
+        # the script puts '{"seq":<seq>,' in front
+        args: list[EncodableT] = [orjson.dumps(unsequenced)[1:], message.channel, 0, 0, 0, 0]
         if dedup_key is not None:
             keys.append(f"chat:dedup:{dedup_key}")
             args[2] = 1

@@ -30,14 +30,16 @@ end
 # the batch's retry marker, then per post its seq counter and recent list, its dedup key if it has one
 # and its send limit's bucket if it has one. ARGV: the live feed's pub/sub channel, the recent buffer's
 # length, the retry marker's and the dedup keys' TTLs, then POST_FIELDS per post: its wire JSON without
-# seq (the seq is spliced in first; the archive, the recent buffer and the live feed all carry that one
-# string), '<channel>\n', '1' when it has a dedup key, '1' when it is limited, the bucket's rate and burst.
+# seq and without its opening brace (the script puts '{"seq":<seq>,' in front: the archive, the recent
+# buffer and the live feed all carry that one string), its channel, '1' when it has a dedup key, '1' when
+# it is limited, the bucket's rate and burst.
 # The limit rides on the post so a send costs one round trip; an unseeded channel takes no token.
 # The batch's replies stay under its retry marker: redis-py repeating the call after a lost reply gets
 # them again instead of posting twice. A bucket is read once and written once per batch, a seq counter
 # checked once. The new messages go on the live feed as one PUBLISH of '<channel>\n<message>' records
 # joined by newlines (neither has one), in seq order; PUBLISH inside the script keeps the feed in seq
-# order across nodes and costs no round trip. Each redis.call costs a few µs over the command itself, so
+# order across nodes and costs no round trip; the records' strings are joined there once, not built per
+# post (a Lua string costs about a µs to make). Each redis.call costs a few µs over the command itself, so
 # the recent list is trimmed once it holds RECENT_TRIM_SLACK more than its length, not on every post
 # (readers take its last `length` entries).
 POST_FIELDS = 6
@@ -64,7 +66,7 @@ local function take_cached(key, rate, burst)
   bucket[2] = bucket[2] - 1
   return 1
 end
-local function post(seqkey, recent, marker, bucket, wire, prefix, rate, burst)
+local function post(seqkey, recent, marker, bucket, tail, channel, rate, burst)
   local seen = marker and redis.call('GET', marker)
   if not seen and not seeded[seqkey] then
     if redis.call('EXISTS', seqkey) == 0 then return {2, ''} end
@@ -73,10 +75,11 @@ local function post(seqkey, recent, marker, bucket, wire, prefix, rate, burst)
   if bucket and take_cached(bucket, rate, burst) == 0 then return {4, ''} end
   if seen then return {1, seen} end
   local seq = redis.call('INCR', seqkey)
-  local data = '{"seq":' .. seq .. ',' .. string.sub(wire, 2)
+  local data = '{"seq":' .. seq .. ',' .. tail
   redis.call('XADD', KEYS[1], '*', 'data', data)
   if redis.call('RPUSH', recent, data) > keep + TRIM_SLACK then redis.call('LTRIM', recent, -keep, -1) end
-  live[#live + 1] = prefix .. data
+  live[#live + 1] = channel
+  live[#live + 1] = data
   if marker then redis.call('SET', marker, data, 'EX', ARGV[4]) end
   return {0, seq}
 end
