@@ -63,6 +63,13 @@ class Result:
             return None
         return float(step["server_cpu_pct_sum"]) / 100 * 1e6 / float(step["delivered_ps"])
 
+    @staticmethod
+    def helpers_cpu_pct(step: dict[str, Any]) -> float | None:
+        """CPU % of the processes sampled beside the servers (Redis, the archiver): the cost of what they carry,
+        which us/deliv leaves out; None when there are none (one process)."""
+        helpers = [p["cpu_pct"] for name, p in step.get("procs", {}).items() if not name.startswith("srv")]
+        return float(sum(helpers)) if helpers else None
+
     @property
     def first_failure(self) -> str:
         for s in self.steps:
