@@ -153,7 +153,7 @@ def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children
     """The ladders of a shape are climbed together: each rate runs on every target still climbing before the
     next rate, so the same minutes of a shared, noisy box judge them all. Each target stays up for the whole
     ladder once started."""
-    timing = (
+    timing: dict[str, float] = (
         {"duration": 3, "warmup": 1, "drain": 2, "quiet": 2}
         if a.quick
         else {"duration": 5, "warmup": 2, "drain": 2, "quiet": 3}
@@ -162,7 +162,7 @@ def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children
         timing["duration"] = a.duration
     targets = a.targets.split(",")
     tokens: dict[str, Path] = {}
-    results = []
+    results: list[Result] = []
     for shape in shapes(a):
         ups: dict[str, Up] = {}
         try:
@@ -229,9 +229,10 @@ def table(results: list[Result]) -> str:
             if r.rss_kb_per_client and node.rss_kb_per_client:
                 mem_ratio = r.rss_kb_per_client / node.rss_kb_per_client
         lines.append(
-            f"| {r.shape} | {r.target} | {r.max_rate:.0f} | {fmt(best and best['lat_p50_ms'], '.2f')} "
-            f"| {fmt(best and best['lat_p99_ms'], '.2f')} | {fmt(best and Result.us_per_delivery(best), '.1f')} "
-            f"| {fmt(best and Result.helpers_cpu_pct(best))} | {fmt(r.rss_kb_per_client, '.1f')} "
+            f"| {r.shape} | {r.target} | {r.max_rate:.0f} | {fmt(best['lat_p50_ms'] if best else None, '.2f')} "
+            f"| {fmt(best['lat_p99_ms'] if best else None, '.2f')} "
+            f"| {fmt(Result.us_per_delivery(best) if best else None, '.1f')} "
+            f"| {fmt(Result.helpers_cpu_pct(best) if best else None)} | {fmt(r.rss_kb_per_client, '.1f')} "
             f"| {fmt(rate_ratio, '.2f')} | {fmt(mem_ratio, '.2f')} | {r.first_failure} |"
         )
     return "\n".join(lines)
