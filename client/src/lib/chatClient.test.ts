@@ -207,6 +207,29 @@ describe("ChatClient", () => {
     }
   });
 
+  it("keeps one catch-up retry per channel however many gaps are seen while the archive is behind", async () => {
+    const client = await started();
+    vi.useFakeTimers();
+    try {
+      socket.acks.join = () => ({
+        ok: false,
+        error: { code: "history_catching_up", message: "Older messages are still being archived" },
+      });
+      for (const seq of [4, 6, 8]) {
+        socket.fire("message", msg(seq)); // each one past the gap after 2 asks for a catch-up
+        await vi.advanceTimersByTimeAsync(0);
+      }
+      const refused = joins().length;
+      await vi.advanceTimersByTimeAsync(CATCH_UP_RETRY_MS);
+      expect(joins().length - refused).toBe(1);
+      await vi.advanceTimersByTimeAsync(CATCH_UP_RETRY_MS);
+      expect(joins().length - refused).toBe(2);
+      expect(seqs(client)).toEqual([1, 2, 4, 6, 8]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("pages REST history forward when a catch-up join leaves a gap", async () => {
     const client = await started();
     socket.fire("disconnect", "transport close");

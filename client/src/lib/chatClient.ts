@@ -39,6 +39,8 @@ export class ChatClient {
   private readonly lastTypingSent = new Map<string, number>();
   private readonly catchingUp = new Set<string>();
   private readonly catchUpAgain = new Set<string>();
+  /** Channels with a catch-up retry pending (one each, however many gaps asked while the archive was behind). */
+  private readonly catchUpRetry = new Set<string>();
   private stopped = false;
   private readonly cleanups: Array<() => void> = [];
 
@@ -197,11 +199,7 @@ export class ChatClient {
     const ack = await this.emit<JoinAck>("join", payload);
     if (!ack.ok) {
       if (ack.error.code !== "offline") this.set({ notice: `Could not join #${channel}: ${ack.error.message}` });
-      if (ack.error.code === "history_catching_up") {
-        setTimeout(() => {
-          if (!this.stopped) void this.catchUp(channel);
-        }, CATCH_UP_RETRY_MS);
-      }
+      if (ack.error.code === "history_catching_up") this.retryCatchUp(channel);
       return;
     }
     this.dispatch({ type: "joined", ack });
@@ -238,6 +236,15 @@ export class ChatClient {
     // An older seq may be a late arrival (sends on two nodes can overtake each other), not a
     // repeat: the merge inserts it in order and drops it only if it is already there.
     this.dispatch({ type: "message", message: m });
+  }
+
+  private retryCatchUp(channel: string): void {
+    if (this.catchUpRetry.has(channel)) return;
+    this.catchUpRetry.add(channel);
+    setTimeout(() => {
+      this.catchUpRetry.delete(channel);
+      if (!this.stopped) void this.catchUp(channel);
+    }, CATCH_UP_RETRY_MS);
   }
 
   private async catchUp(channel: string): Promise<void> {
