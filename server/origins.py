@@ -12,16 +12,12 @@ def own_origins(request: web.Request, proxies: set[str]) -> set[str]:
     """The node's origin as reached directly and, behind a proxy, as the browser addressed it: the
     X-Forwarded-Proto/Host headers count only from a trusted proxy (CHAT_TRUSTED_PROXIES), as
     X-Forwarded-For does for the client's address."""
-    scheme, host = request.scheme, request.host
-    origins = {f"{scheme}://{host}"} if host else set()
-    if request.remote in proxies:
-        forwarded_proto, forwarded_host = (
-            request.headers.get("X-Forwarded-Proto"),
-            request.headers.get("X-Forwarded-Host"),
-        )
-        if forwarded_proto or forwarded_host:
-            fhost = (forwarded_host or host or "").split(",")[0].strip()
-            origins.add(f"{browser_scheme(request, proxies)}://{fhost}")
+    host = request.host
+    origins = {f"{request.scheme}://{host}"} if host else set()
+    if request.remote in proxies:  # as the browser addressed it (the same origin when nothing is forwarded)
+        forwarded_host = (request.headers.get("X-Forwarded-Host") or host or "").split(",")[0].strip()
+        if forwarded_host:
+            origins.add(f"{browser_scheme(request, proxies)}://{forwarded_host}")
     return origins
 
 
