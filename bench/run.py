@@ -1,7 +1,7 @@
 """Side-by-side benchmark: investor-chat (standalone, and two nodes through Redis) against the Node
 Socket.IO reference, same load generator and shapes, in one run; plus history and archiver rates.
 
-    python bench/run.py            # the full run (~25 min)
+    python bench/run.py            # the full run (15-25 min: slower boxes fail sooner)
     python bench/run.py --quick    # a short ladder, smaller history (~5 min)
 
 The ladders of a shape are climbed together (each rate on every target before the next rate), so a
