@@ -37,7 +37,7 @@ test-python: install
 stack: install client ## the distributed stack locally: nginx on http://127.0.0.1:8000, 2 nodes, bot, archiver, SecantusDB, Redis db 1
 	$(BIN)/python -m scripts.stack --port 8000
 
-bench: install ## side-by-side benchmark against the Node Socket.IO reference (15-25 min by how far the ladders climb; BENCH_ARGS=--quick)
+bench: install ## side-by-side benchmark against the Node Socket.IO reference (15-30 min by how far the ladders climb; BENCH_ARGS=--quick)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 audit: install ## known-vulnerability audit of the locked runtime deps and the client's production deps (needs the advisory services online)
