@@ -16,7 +16,7 @@ import socketio
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from core.bus import BOT_STREAM, Limit, RateLimited
+from core.bus import BOT_STREAM, Limit, RateLimited, SeqUnseeded
 from core.commands import is_command, parse_command
 from core.errors import ChatError
 from core.models import MAX_TEXT, Command, Message, new_id, now_iso
@@ -24,7 +24,7 @@ from core.posting import last_seq, publish, read_history
 from core.ratelimit import TokenBucket
 from server.api import COOKIE
 from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, SIO, STORE
-from server.sockets import create_sio
+from server.sockets import Answer, create_sio, spawn
 
 logger = logging.getLogger(__name__)
 Payload = TypeVar("Payload", bound=BaseModel)
@@ -141,13 +141,8 @@ def _ack_errors(handler: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[.
         try:
             await self.admit(sid)
             return await handler(self, sid, *args)
-        except ChatError as exc:
-            self.app[METRICS].errors.labels(exc.code).inc()
-            return {"ok": False, "error": exc.as_dict()}
-        except Exception:
-            logger.exception("event failed", extra={"sid": sid, "event": handler.__name__})
-            self.app[METRICS].errors.labels("internal_error").inc()
-            return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong"}}
+        except Exception as exc:
+            return self.failure(sid, handler.__name__, exc)
 
     return wrapper
 
@@ -185,6 +180,7 @@ class Realtime:
         self.sio.on("join", self.join)
         self.sio.on("leave", self.leave)
         self.sio.on("send", self.send)
+        self.sio.on_immediate("send", self.send_soon)
         self.sio.on("typing", self.typing)
         self.sio.on("*", self.unknown)
 
@@ -252,6 +248,15 @@ class Realtime:
         for channel, user, online in await self.app[BUS].presence_sweep():
             await self._presence(channel, user, online=online)
 
+    def failure(self, sid: str, event: str, exc: BaseException) -> dict[str, Any]:
+        """The ack of an event that failed: its ChatError, or internal_error (logged once)."""
+        if isinstance(exc, ChatError):
+            self.app[METRICS].errors.labels(exc.code).inc()
+            return {"ok": False, "error": exc.as_dict()}
+        logger.error("event failed", exc_info=exc, extra={"sid": sid, "event": event})
+        self.app[METRICS].errors.labels("internal_error").inc()
+        return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong"}}
+
     def _conn(self, sid: str) -> Conn:
         conn = self.conns.get(sid)
         if conn is None:
@@ -312,20 +317,86 @@ class Realtime:
             raise ChatError("empty_message", "The message is empty")
         if len(data.text) > MAX_TEXT:
             raise ChatError("message_too_long", f"Messages are at most {MAX_TEXT} characters")
-        settings = self.app[SETTINGS]
-        limit = Limit(f"send:{conn.user}", settings.send_rate, settings.send_burst)
+        limit = self._send_limit(conn)
         if is_command(data.text):
             if not await self.app[BUS].allow(limit.key, limit.rate, limit.burst):
                 raise _sending_too_fast()
             return await self._command(conn, data)
+        return await self._post(*self._draft(conn, data), limit)
+
+    def send_soon(self, sid: str, args: list[Any], answer: Answer) -> bool:
+        """`send` without a task for what most sends are (a message to a joined channel, within the
+        budgets): checked in the frame's own callback, posted, and answered when the post's outcome is
+        known. False, having changed nothing: `send` takes the event and answers it (errors, commands)."""
+        conn = self.conns.get(sid)
+        if conn is None or len(args) != 1 or type(args[0]) is not dict:
+            return False
+        try:
+            data = SendPayload.model_validate(args[0])
+        except ValidationError:
+            return False
+        text = data.text
+        if data.channel not in conn.channels or len(text) > MAX_TEXT or not text.strip() or is_command(text):
+            return False
+        if not conn.events.take():
+            return False
+        message, dedup = self._draft(conn, data)
+        limit = self._send_limit(conn)
+        try:
+            posting = self.app[BUS].post_soon(message, dedup, limit)
+        except Exception as exc:
+            answer(self.failure(sid, "send", exc))
+            return True
+        posting.add_done_callback(functools.partial(self._posted, sid, answer, message, dedup, limit))
+        return True
+
+    def _posted(
+        self,
+        sid: str,
+        answer: Answer,
+        message: Message,
+        dedup: str | None,
+        limit: Limit,
+        posting: asyncio.Future[tuple[Message, bool]],
+    ) -> None:
+        if posting.cancelled():
+            return
+        failed = posting.exception()
+        if failed is None:
+            answer(self._sent(*posting.result()))
+        elif isinstance(failed, SeqUnseeded):  # the channel's first post since the bus started
+            spawn(self._answer_later(sid, answer, self._post(message, dedup, limit)))
+        elif isinstance(failed, RateLimited):
+            answer(self.failure(sid, "send", _sending_too_fast()))
+        else:
+            answer(self.failure(sid, "send", failed))
+
+    async def _answer_later(self, sid: str, answer: Answer, outcome: Awaitable[dict[str, Any]]) -> None:
+        try:
+            result = await outcome
+        except Exception as exc:
+            result = self.failure(sid, "send", exc)
+        answer(result)
+
+    def _send_limit(self, conn: Conn) -> Limit:
+        settings = self.app[SETTINGS]
+        return Limit(f"send:{conn.user}", settings.send_rate, settings.send_burst)
+
+    @staticmethod
+    def _draft(conn: Conn, data: SendPayload) -> tuple[Message, str | None]:
         message = Message(id=new_id(), channel=data.channel, user=conn.user, text=data.text, ts=now_iso())
-        dedup = f"{conn.user}\x00{data.client_id}" if data.client_id else None
+        return message, f"{conn.user}\x00{data.client_id}" if data.client_id else None
+
+    async def _post(self, message: Message, dedup: str | None, limit: Limit) -> dict[str, Any]:
         try:
             # the send limit is taken by the post itself, and the post puts the message on the bus's live
             # feed, which every node (this one too) delivers to its members of the room in seq order
             posted, repeated = await publish(self.app[BUS], self.app[STORE], message, dedup, limit)
         except RateLimited:
             raise _sending_too_fast() from None
+        return self._sent(posted, repeated)
+
+    def _sent(self, posted: Message, repeated: bool) -> dict[str, Any]:
         if not repeated:
             self.app[METRICS].messages.inc()
         return {"ok": True, "message": posted.wire()}

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -40,6 +42,10 @@ MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio dispatches events by name, so a client could fire the server's own
     `connect`/`disconnect` handlers: those names get an unknown_event ack instead."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._immediate: dict[str, Immediate] = {}
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         """A packet that does not decode is a protocol violation: one log line and the socket is closed
@@ -74,9 +80,10 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def fast_event(self, eio_sid: str, text: str) -> bool:
         """An event frame of the default namespace (`42<id>[...]`), the bulk of what clients send, taken
-        straight to its handler task: python-socketio would run two tasks per event (engine.io's message
-        handler, then the event's) and decode the packet twice over. False: anything else, or anything
-        this cannot tell apart, which then takes python-socketio's own path (and its errors)."""
+        straight to its immediate handler, or else to its handler task: python-socketio would run two
+        tasks per event (engine.io's message handler, then the event's) and decode the packet twice over.
+        False: anything else, or anything this cannot tell apart, which then takes python-socketio's own
+        path (and its errors)."""
         head = _EVENT_HEAD.match(text)
         if head is None or eio_sid in self._binary_packet:
             return False
@@ -90,12 +97,25 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if sid is None or not self.manager.is_connected(sid, "/"):
             return False
         ack_id = int(head[1]) if head[1] else None
-        task = asyncio.get_running_loop().create_task(
-            self._handle_event_internal(self, sid, eio_sid, data, "/", ack_id)
-        )
-        _EVENT_TASKS.add(task)
-        task.add_done_callback(_EVENT_TASKS.discard)
+        immediate = self._immediate.get(data[0])
+        if immediate is not None:
+            answer = _no_answer if ack_id is None else functools.partial(self._answer, eio_sid, ack_id)
+            if immediate(sid, data[1:], answer):
+                return True
+        spawn(self._handle_event_internal(self, sid, eio_sid, data, "/", ack_id))
         return True
+
+    def on_immediate(self, event: str, handler: Immediate) -> None:
+        """A handler that takes the common case of `event` without a task (see Immediate); the event's
+        `on` handler takes the rest."""
+        self._immediate[event] = handler
+
+    def _answer(self, eio_sid: str, ack_id: int, result: Any) -> None:
+        """An immediate handler's ack, encoded as `_handle_event_internal` does."""
+        encoded = f"{packet.ACK}{ack_id}{orjson.dumps([result]).decode()}"
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is None or not fanout.send_now(sock, encoded, self.manager.writes):
+            spawn(self.eio.send(eio_sid, encoded))
 
     async def _handle_event_internal(
         self, server: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None
@@ -125,6 +145,24 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self._send_encoded(eio_sid, f"{packet.ACK}{id}{body.decode()}")
             return
         await server._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=args))
+
+
+# An event's ack, given the handler's result.
+Answer = Callable[[Any], None]
+# Called with the sid, the event's arguments and its Answer; True: it took the event and answers it
+# (now or from a callback), False: it changed nothing and the event goes to its `on` handler.
+Immediate = Callable[[str, list[Any], Answer], bool]
+
+
+def _no_answer(_: Any) -> None:
+    """The event asked for no ack."""
+
+
+def spawn(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` as a task that nothing awaits, kept alive until it ends."""
+    task = asyncio.get_running_loop().create_task(work)
+    _EVENT_TASKS.add(task)
+    task.add_done_callback(_EVENT_TASKS.discard)
 
 
 # engine.io MESSAGE, Socket.IO EVENT, no namespace, an optional ack id (python-socketio reads up to 100

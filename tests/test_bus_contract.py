@@ -78,6 +78,29 @@ async def test_a_new_channel_seeded_at_zero_starts_at_one(bus: Bus) -> None:
 async def test_posting_to_an_unseeded_channel_raises(bus: Bus) -> None:
     with pytest.raises(SeqUnseeded):
         await bus.post(draft("unseeded"))
+
+
+async def test_post_soon_answers_each_post_by_its_future_in_the_order_posted(bus: Bus) -> None:
+    """What the send fast path relies on: posts made from callbacks, outcomes as posted."""
+    await bus.seed_seq("general", 0)
+    one_token = Limit("send:bob", 0.001, 1)
+    futures = [
+        bus.post_soon(draft(text="a")),
+        bus.post_soon(draft("unseeded")),
+        bus.post_soon(draft(text="b"), limit=one_token),
+        bus.post_soon(draft(text="c"), limit=one_token),
+        bus.post_soon(draft(text="d"), "alice\x00c1"),
+        bus.post_soon(draft(text="d again"), "alice\x00c1"),
+    ]
+    a, unseeded, b, c, d, again = await asyncio.gather(*futures, return_exceptions=True)
+    assert [(m.text, m.seq, repeated) for m, repeated in (a, b, d)] == [
+        ("a", 1, False),
+        ("b", 2, False),
+        ("d", 3, False),
+    ]
+    assert isinstance(unseeded, SeqUnseeded) and isinstance(c, RateLimited)
+    assert again == (d[0], True)
+    assert [m.text for m in await bus.recent("general")] == ["a", "b", "d"]
     assert await bus.recent("unseeded") == []
 
 

@@ -32,9 +32,9 @@ async def test_calls_of_one_turn_leave_as_one_batch_and_later_ones_wait_for_it()
         return [ValueError(f"no {n}") if n == 3 else n * 10 for n in batch]
 
     batcher: Batcher[int, int] = Batcher(send, max_batch=4)
-    first = [asyncio.create_task(batcher.call(n)) for n in range(3)]
+    first = [batcher.submit(n) for n in range(3)]
     await asyncio.sleep(0.01)
-    later = [asyncio.create_task(batcher.call(n)) for n in range(3, 9)]  # while the first batch is out
+    later = [batcher.submit(n) for n in range(3, 9)]  # while the first batch is out
     await asyncio.sleep(0.01)
     assert sent == [[0, 1, 2]]
     release.set()
@@ -50,9 +50,9 @@ async def test_a_failed_batch_fails_its_callers_only() -> None:
         return [s.upper() for s in batch]
 
     batcher: Batcher[str, str] = Batcher(send, max_batch=10)
-    failed = await asyncio.gather(batcher.call("boom"), batcher.call("x"), return_exceptions=True)
+    failed = await asyncio.gather(batcher.submit("boom"), batcher.submit("x"), return_exceptions=True)
     assert [type(r) for r in failed] == [ConnectionError, ConnectionError]
-    assert await batcher.call("y") == "Y"
+    assert await batcher.submit("y") == "Y"
 
 
 async def test_under_load_batches_are_spaced_yet_a_call_after_a_quiet_spell_leaves_at_once() -> None:
@@ -65,15 +65,15 @@ async def test_under_load_batches_are_spaced_yet_a_call_after_a_quiet_spell_leav
 
     batcher: Batcher[int, int] = Batcher(send, max_batch=100, spacing=0.05)
     start = loop.time()
-    assert await batcher.call(0) == 0  # nothing left before it: no wait
-    calls = [asyncio.create_task(batcher.call(n)) for n in range(1, 4)]
+    assert await batcher.submit(0) == 0  # nothing left before it: no wait
+    calls = [batcher.submit(n) for n in range(1, 4)]
     await asyncio.sleep(0.01)
-    calls += [asyncio.create_task(batcher.call(n)) for n in range(4, 6)]
+    calls += [batcher.submit(n) for n in range(4, 6)]
     assert await asyncio.gather(*calls) == [1, 2, 3, 4, 5]
     assert [batch for _, batch in left] == [[0], [1, 2, 3, 4, 5]]  # the calls within the spacing: one batch
     assert left[0][0] - start < 0.02
     assert left[1][0] - left[0][0] >= 0.05
     await asyncio.sleep(0.06)  # a quiet spell longer than the spacing
     quiet = loop.time()
-    assert await batcher.call(6) == 6
+    assert await batcher.submit(6) == 6
     assert left[2][0] - quiet < 0.02

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp.test_utils import TestServer
@@ -25,6 +26,26 @@ async def test_send_errors(make_client: ClientFactory) -> None:
     assert error_code(await alice.call("send", {"channel": "general", "text": "/dance"})) == "unknown_command"
     ok = await alice.call("send", {"channel": "general", "text": "é" * 2000})
     assert ok["ok"] and ok["message"]["seq"] == 1  # the failed sends used no seq
+
+
+async def test_one_clients_sends_in_flight_together_are_numbered_in_the_order_sent(make_client: ClientFactory) -> None:
+    alice = await make_client("alice")
+    await alice.call("join", {"channel": "general"})
+    acks = await asyncio.gather(*(alice.call("send", {"channel": "general", "text": f"m{i}"}) for i in range(20)))
+    assert [(a["message"]["text"], a["message"]["seq"]) for a in acks] == [(f"m{i}", i + 1) for i in range(20)]
+    await alice.wait_for("message", lambda m: m["seq"] == 20)
+    assert [m["text"] for m in alice.received("message")] == [f"m{i}" for i in range(20)]
+
+
+async def test_a_send_that_asks_for_no_ack_is_posted_all_the_same(make_client: ClientFactory) -> None:
+    alice = await make_client("alice")
+    bob = await make_client("bob")
+    for client in (alice, bob):
+        await client.call("join", {"channel": "general"})
+    await alice.sio.emit("send", {"channel": "general", "text": "no ack wanted"})
+    seen = await bob.wait_for("message", lambda m: m["text"] == "no ack wanted")
+    ack = await alice.call("send", {"channel": "general", "text": "with an ack"})
+    assert (seen["user"], ack["message"]["seq"]) == ("alice", seen["seq"] + 1)
 
 
 async def test_text_is_kept_verbatim(make_client: ClientFactory) -> None:

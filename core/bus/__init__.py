@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -102,6 +103,12 @@ class Bus(Protocol):
         message and True instead (nothing goes on the feed).
         With a `limit`, first take a token as allow() does, else raise RateLimited.
         Raise SeqUnseeded when the channel's counter does not exist (no token is taken)."""
+
+    def post_soon(
+        self, message: Message, dedup_key: str | None = None, limit: Limit | None = None
+    ) -> asyncio.Future[tuple[Message, bool]]:
+        """post() without a coroutine, for callers on the event loop that answer from a callback: the
+        future of its outcome (the same result or exception)."""
 
     async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
         """From now on, call `handler` for every message posted by any process on this bus, in each

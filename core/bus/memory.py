@@ -77,7 +77,20 @@ class MemoryBus:
     async def post(
         self, message: Message, dedup_key: str | None = None, limit: Limit | None = None
     ) -> tuple[Message, bool]:
-        # No await before the last line that mutates: the whole post is atomic on the event loop.
+        return self._post(message, dedup_key, limit)
+
+    def post_soon(
+        self, message: Message, dedup_key: str | None = None, limit: Limit | None = None
+    ) -> asyncio.Future[tuple[Message, bool]]:
+        posted: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
+        try:
+            posted.set_result(self._post(message, dedup_key, limit))
+        except Exception as exc:
+            posted.set_exception(exc)
+        return posted
+
+    def _post(self, message: Message, dedup_key: str | None, limit: Limit | None) -> tuple[Message, bool]:
+        # No await: the whole post is atomic on the event loop.
         now = time.monotonic()
         seen = self._dedup.get(dedup_key) if dedup_key is not None else None
         if seen is not None and seen[1] <= now:

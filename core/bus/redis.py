@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import secrets
@@ -92,6 +93,32 @@ def _presence_keys(channel: str, user: str) -> list[str]:
     return [f"chat:presence:{channel}", f"chat:presence:{channel}:{user}"]
 
 
+def _settle_post(
+    posted: asyncio.Future[tuple[Message, bool]], message: Message, limit: Limit | None, reply: asyncio.Future[Any]
+) -> None:
+    """The outcome of one post from its reply in a POSTS_LUA batch."""
+    if posted.done():  # its caller gave up (cancelled)
+        return
+    if reply.cancelled():
+        posted.cancel()
+        return
+    if (failure := reply.exception()) is not None:
+        posted.set_exception(failure)
+        return
+    status, data = reply.result()
+    try:
+        if status == 2:
+            raise SeqUnseeded(message.channel)
+        if status == 4:
+            raise RateLimited(limit.key if limit is not None else "")
+        if status == 0:
+            posted.set_result((message.model_copy(update={"seq": int(data)}), False))
+        else:
+            posted.set_result((Message.model_validate_json(data), True))
+    except Exception as exc:  # a callback's exception would only be logged, leaving the caller waiting
+        posted.set_exception(exc)
+
+
 class RedisBus:
     """The Bus on Redis >= 7.0. A crashed node's users leave members() within `presence_ttl` seconds."""
 
@@ -164,6 +191,11 @@ class RedisBus:
     async def post(
         self, message: Message, dedup_key: str | None = None, limit: Limit | None = None
     ) -> tuple[Message, bool]:
+        return await self.post_soon(message, dedup_key, limit)
+
+    def post_soon(
+        self, message: Message, dedup_key: str | None = None, limit: Limit | None = None
+    ) -> asyncio.Future[tuple[Message, bool]]:
         if "\n" in message.channel:  # the live feed's record separator; channel names never have one
             raise ValueError("a channel name cannot hold a newline")
         keys = [_seq_key(message.channel), f"chat:recent:{message.channel}"]
@@ -177,14 +209,10 @@ class RedisBus:
         if limit is not None:
             keys.append(_rate_key(limit.key))
             args[3:] = [1, limit.rate, limit.burst]
-        status, data = await self._posts.call((keys, args))
-        if status == 2:
-            raise SeqUnseeded(message.channel)
-        if status == 4:
-            raise RateLimited(limit.key if limit is not None else "")
-        if status == 0:
-            return message.model_copy(update={"seq": int(data)}), False
-        return Message.model_validate_json(data), True
+        posted: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
+        reply = self._posts.submit((keys, args))
+        reply.add_done_callback(functools.partial(_settle_post, posted, message, limit))
+        return posted
 
     async def _post_batch(self, batch: list[_PostCall]) -> list[Any]:
         """One script call for a batch of posts. redis-py repeats it after a lost reply; the batch's

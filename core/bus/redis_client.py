@@ -83,12 +83,13 @@ class Batcher(Generic[Item, Result]):
         self._due = False  # a flush is scheduled
         self._last = -math.inf  # loop time the last batch left
 
-    async def call(self, item: Item) -> Result:
+    def submit(self, item: Item) -> asyncio.Future[Result]:
+        """The future of the item's result."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
         if self._sending is None:
             self._schedule()
-        return await future
+        return future
 
     def _schedule(self) -> None:
         if self._due:
