@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from redis.asyncio.client import PubSub
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.typing import EncodableT
 
@@ -27,11 +25,11 @@ from core.bus import (
     Entry,
     Limit,
     LiveHandler,
-    LiveHandlers,
     RateLimited,
     SeqUnseeded,
 )
 from core.bus.redis_client import SOCKET_TIMEOUT, Batcher, connect, per_db
+from core.bus.redis_live import LiveFeed
 from core.bus.redis_scripts import (
     ACK_LUA,
     ALLOW_LUA,
@@ -60,17 +58,12 @@ DEAD_LETTER_MAX = 10_000  # dead letters kept per stream, for inspection
 PRESENCE_TTL = 30.0
 HEARTBEAT_EVERY = 10.0
 NEXT_ID_START = "0-0"
-# After losing Redis, the live feed's reader resubscribes quickly (clients catch up on gaps by seq).
-LIVE_RETRY_FIRST = 0.1
-LIVE_RETRY_CAP = 2.0
-LIVE_PING_EVERY = 15.0  # seconds between health-check PINGs on the live feed's connection
 POST_BATCH = 100  # posts per script call at most: Redis runs nothing else meanwhile (~2 ms)
 # under load a node sends its posts to Redis at most every 2 ms: fewer, larger script calls (Redis
 # and node CPU per post fall) for at most 2 ms of wait; a post after a quiet spell leaves at once
 POST_SPACING = 0.002
 FORGET_CONSUMERS_AFTER = 600.0  # seconds a stream consumer with nothing pending stays listed after its last read
 FORGET_CONSUMERS_EVERY = 60.0  # seconds between a reader's passes over its group's consumers
-LIVE_SUBSCRIBE_WAIT = 2.0  # a node starts without its feed after this; ping() reports the feed down
 
 
 _PostCall = tuple[list[str], list[EncodableT]]  # one post's keys and arguments in a POSTS_LUA call
@@ -142,10 +135,8 @@ class RedisBus:
         self._heartbeat: asyncio.Task[None] | None = None
         self._heartbeat_idle = asyncio.Event()
         self._heartbeat_idle.set()
-        self._live = LiveHandlers()
         self._live_channel = per_db(url, LIVE_CHANNEL)
-        self._live_reader: asyncio.Task[None] | None = None
-        self._live_up = False
+        self._feed = LiveFeed(self._redis, self._live_channel)
         self._closing = False
         register = self._redis.register_script
         self._post_many, self._seed, self._claim = register(POSTS_LUA), register(SEED_LUA), register(CLAIM_LUA)
@@ -164,7 +155,7 @@ class RedisBus:
 
     async def ping(self) -> None:
         await self._redis.ping()
-        if self._live and not self._live_up:
+        if self._feed.down:
             raise ConnectionError("the live feed is not subscribed")
 
     async def close(self) -> None:
@@ -178,11 +169,7 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
             self._heartbeat = None
-        if self._live_reader is not None:
-            self._live_reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._live_reader
-            self._live_reader = None
+        await self._feed.close()
         await self._redis.aclose()
 
     async def seed_seq(self, channel: str, floor: int) -> None:
@@ -226,64 +213,7 @@ class RedisBus:
         return replies
 
     async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
-        unsubscribe = self._live.add(handler)
-        if self._live_reader is None:
-            subscribed = asyncio.Event()
-            self._live_reader = asyncio.create_task(self._read_live(subscribed), name="redis-bus-live")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(subscribed.wait(), LIVE_SUBSCRIBE_WAIT)
-        return unsubscribe
-
-    async def _read_live(self, subscribed: asyncio.Event) -> None:
-        """One pub/sub connection for the feed; after a Redis loss, a new one with a short capped backoff."""
-        retry = LIVE_RETRY_FIRST
-        while not self._closing:
-            try:
-                async with self._redis.pubsub() as pubsub:
-                    await pubsub.subscribe(self._live_channel)
-                    self._live_up = True
-                    subscribed.set()
-                    retry = LIVE_RETRY_FIRST
-                    await self._follow_live(pubsub)
-            except RedisError as exc:
-                logger.warning("live feed lost; resubscribing in %.1f s: %s", retry, exc)
-            self._live_up = False
-            await asyncio.sleep(retry)
-            retry = min(retry * 2, LIVE_RETRY_CAP)
-
-    async def _follow_live(self, pubsub: PubSub) -> None:
-        """Replies read straight off the subscribed connection, every one already buffered in the same
-        task step: redis-py's listen() spends a retry wrapper, a health check and a dict on each message,
-        a tenth of a node's CPU at 8000 messages/s. Its health check is kept: a PING every
-        LIVE_PING_EVERY seconds, so a connection that died silently fails its writes and is replaced."""
-        connection = pubsub.connection
-        if connection is None:  # subscribe() made it; None only if it was closed since
-            raise RedisConnectionError("the live feed's connection is closed")
-        pinger = asyncio.create_task(self._ping_live(pubsub), name="redis-bus-live-ping")
-        try:
-            while True:
-                # inf: no timer per message; push_request: pub/sub messages come as pushes, as PubSub reads them
-                reply = await connection.read_response(timeout=math.inf, push_request=True)
-                if reply[0] == b"message":  # [b"message", channel, data]; else pongs, confirmations
-                    self._dispatch_live(reply[2])
-        finally:
-            pinger.cancel()
-
-    @staticmethod
-    async def _ping_live(pubsub: PubSub) -> None:
-        while True:
-            await asyncio.sleep(LIVE_PING_EVERY)
-            with contextlib.suppress(RedisError):  # a lost connection fails the reader too
-                await pubsub.ping()
-
-    def _dispatch_live(self, data: bytes) -> None:
-        """One PUBLISH of POSTS_LUA: '<channel>\\n<message>' records joined by newlines."""
-        parts = data.split(b"\n")
-        if len(parts) % 2 or not all(w.startswith(b'{"seq":') and w.endswith(b"}") for w in parts[1::2]):
-            logger.warning("dropping a malformed live feed item of %d bytes", len(data))
-            return
-        for channel, wire in zip(parts[::2], parts[1::2], strict=True):
-            self._live.dispatch(channel.decode(errors="replace"), wire)
+        return await self._feed.subscribe(handler)
 
     async def recent(self, channel: str, after: int = 0) -> list[Message]:
         # the post script trims the list only now and then: its last RECENT_PER_CHANNEL are the buffer
