@@ -133,10 +133,14 @@ def _write_direct(sock: Any, data: bytes, writes: Coalescer) -> bool:
     return True
 
 
-def send_now(sock: Any, encoded: str, writes: Coalescer) -> bool:
-    """Write one encoded Socket.IO packet to one client at once when nothing can be ahead of it
-    (an ack, say), saving engine.io's queue hop and writer task wake-up; False: use engine.io's path."""
-    return _write_direct(sock, frame(("4" + encoded).encode()), writes)
+def send_one(sock: Any, encoded: str, writes: Coalescer) -> None:
+    """One encoded Socket.IO packet to one client (an ack, say), in order with what went to it before:
+    written at once when nothing can be ahead of it, saving engine.io's queue hop and writer task
+    wake-up, else through engine.io's queue, as `deliver` does. Never suspends."""
+    if sock.closed:
+        return
+    if not _write_direct(sock, frame(("4" + encoded).encode()), writes):
+        sock.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, encoded))
 
 
 class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]

@@ -68,15 +68,15 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         """Acks and other single-client packets: written at once when the socket is idle (server/fanout.py)."""
         encoded = pkt.encode()
         if isinstance(encoded, str):
-            await self._send_encoded(eio_sid, encoded)
+            self._send_one(eio_sid, encoded)
             return
         for part in encoded:  # binary attachments: several packets
             await self.eio.send(eio_sid, part)
 
-    async def _send_encoded(self, eio_sid: str, encoded: str) -> None:
+    def _send_one(self, eio_sid: str, encoded: str) -> None:
         sock = self.eio.sockets.get(eio_sid)
-        if sock is None or not fanout.send_now(sock, encoded, self.manager.writes):
-            await self.eio.send(eio_sid, encoded)
+        if sock is not None:  # else the client is gone
+            fanout.send_one(sock, encoded, self.manager.writes)
 
     def fast_event(self, eio_sid: str, text: str) -> bool:
         """An event frame of the default namespace (`42<id>[...]`), the bulk of what clients send, taken
@@ -112,10 +112,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def _answer(self, eio_sid: str, ack_id: int, result: Any) -> None:
         """An immediate handler's ack, encoded as `_handle_event_internal` does."""
-        encoded = f"{packet.ACK}{ack_id}{orjson.dumps([result]).decode()}"
-        sock = self.eio.sockets.get(eio_sid)
-        if sock is None or not fanout.send_now(sock, encoded, self.manager.writes):
-            spawn(self.eio.send(eio_sid, encoded))
+        self._send_one(eio_sid, f"{packet.ACK}{ack_id}{orjson.dumps([result]).decode()}")
 
     async def _handle_event_internal(
         self, server: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None
@@ -142,7 +139,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             with contextlib.suppress(TypeError):  # bytes inside: python-socketio's binary attachments
                 body = orjson.dumps(args)
         if body is not None:
-            await self._send_encoded(eio_sid, f"{packet.ACK}{id}{body.decode()}")
+            self._send_one(eio_sid, f"{packet.ACK}{id}{body.decode()}")
             return
         await server._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=args))
 
