@@ -16,14 +16,15 @@ FROM python:3.11-slim AS app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY requirements.lock pyproject.toml setup.cfg README.md ./
-# runtime dependencies exactly as locked (hash-checked), then the project itself without re-resolving
-RUN pip install --require-hashes -r requirements.lock
+# runtime dependencies exactly as locked (hash-checked, setuptools to build with included), then the
+# project itself without re-resolving or fetching a build backend
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY core/ core/
 COPY server/ server/
 COPY bot/ bot/
 COPY archiver/ archiver/
 COPY workers/ workers/
-RUN pip install --no-deps . && useradd --system --uid 10001 --home-dir /app chat
+RUN pip install --no-deps --no-build-isolation . && useradd --system --uid 10001 --home-dir /app chat
 COPY --from=client /src/client/dist /app/client/dist
 USER chat
 ENV CHAT_HOST=0.0.0.0 CHAT_PORT=8080 CHAT_CLIENT_DIR=/app/client/dist

@@ -8,7 +8,7 @@ import logging
 
 from pydantic import ValidationError
 
-from core.bus import ARCHIVE_STREAM, Bus, Entry, consumer_name
+from core.bus import ARCHIVE_STREAM, Bus, Entry, consumer_name, unless_stopped
 from core.models import Message
 from core.store import Store
 
@@ -32,12 +32,14 @@ class Archiver:
         self.store = store
         self.consumer = consumer or consumer_name()
 
-    async def process_batch(self, block_ms: int = BLOCK_MS) -> int:
-        """One step: read up to BATCH entries, store them, ack them; returns how many were stored.
-        A store failure propagates and nothing is acked, so the same entries come back."""
-        entries = await self.bus.read(
+    async def process_batch(self, block_ms: int = BLOCK_MS, stop: asyncio.Event | None = None) -> int:
+        """One step: read up to BATCH entries (waiting up to `block_ms`, or until `stop`), store them, ack
+        them; returns how many were stored. A store failure propagates and nothing is acked, so the same
+        entries come back."""
+        read = self.bus.read(
             ARCHIVE_STREAM, GROUP, self.consumer, count=BATCH, block_ms=block_ms, claim_idle_ms=CLAIM_IDLE_MS
         )
+        entries = await unless_stopped(stop, read)
         if not entries:
             return 0
         messages, good = await self._decode(entries)
@@ -71,7 +73,7 @@ class Archiver:
         backoff = 0.1
         while True:
             try:
-                stored = await self.process_batch(block_ms=0 if stop.is_set() else BLOCK_MS)
+                stored = await self.process_batch(block_ms=0 if stop.is_set() else BLOCK_MS, stop=stop)
                 backoff = 0.1
                 if stop.is_set() and stored == 0:
                     return

@@ -11,6 +11,7 @@ import socketio
 
 from bot.quotes import QuoteService
 from bot.worker import BLOCK_MS, GROUP, Bot, Emit, Limits
+from core import fastpaths
 from core.bus import BOT_STREAM, Bus, consumer_name
 from core.bus.redis_client import SOCKETIO_CHANNEL, per_db
 from core.settings import Settings
@@ -35,11 +36,12 @@ class CountedBot(Bot):
         super().__init__(bus, store, quotes, emit, consumer_name(), limits)
         self.metrics = metrics
 
-    async def process_batch(self, block_ms: int = BLOCK_MS) -> int:
-        return await self.metrics.count(super().process_batch(block_ms))
+    async def process_batch(self, block_ms: int = BLOCK_MS, stop: asyncio.Event | None = None) -> int:
+        return await self.metrics.count(super().process_batch(block_ms, stop))
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
+    fastpaths.configure(settings.fast_paths)
     async with AsyncExitStack() as stack:
         store, bus, metrics = await open_worker(stack, settings, BOT_STREAM, GROUP)
         # The bus doubles as the quote cache, so every replica shares one.

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.quotes import QuoteError, QuoteService, format_reply, parse_code
-from core.bus import BOT_STREAM, Bus, Entry
+from core.bus import BOT_STREAM, Bus, Entry, unless_stopped
 from core.commands import HELP_TEXT, parse_command
 from core.errors import ChatError
 from core.models import BOT_NAME, Command, Message, Quote, new_id, now_iso
@@ -81,16 +81,13 @@ class Bot:
         self.limits = limits or Limits()
         self.claim_idle_ms = CLAIM_IDLE_MS
 
-    async def process_batch(self, block_ms: int = BLOCK_MS) -> int:
-        """One step: answer up to BATCH commands concurrently; returns how many were handled."""
-        entries = await self.bus.read(
-            BOT_STREAM,
-            GROUP,
-            self.consumer,
-            count=BATCH,
-            block_ms=block_ms,
-            claim_idle_ms=self.claim_idle_ms,
+    async def process_batch(self, block_ms: int = BLOCK_MS, stop: asyncio.Event | None = None) -> int:
+        """One step: answer up to BATCH commands concurrently (waiting for them up to `block_ms`, or until
+        `stop`); returns how many were handled."""
+        read = self.bus.read(
+            BOT_STREAM, GROUP, self.consumer, count=BATCH, block_ms=block_ms, claim_idle_ms=self.claim_idle_ms
         )
+        entries = await unless_stopped(stop, read)
         await asyncio.gather(*(self._handle(e) for e in entries))
         return len(entries)
 
@@ -204,7 +201,7 @@ class Bot:
         backoff = 0.1
         while not stop.is_set():
             try:
-                await self.process_batch()
+                await self.process_batch(stop=stop)
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise

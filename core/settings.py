@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     # the archiver's CPU niceness: batch work that yields to the nodes' live traffic on a shared machine
     archiver_nice: int = Field(10, ge=0, le=19)
     client_dir: str = ""  # the built web client; empty means client/dist next to the code
+    fast_paths: bool = True  # off: no code reaching into libraries' private parts (core/fastpaths.py)
 
     @field_validator("storage_url")
     @classmethod

@@ -1,4 +1,4 @@
-"""REST API: accounts, channels and history, as DESIGN §3 describes them."""
+"""REST API: accounts, channels and history, as docs/protocol.md describes them."""
 
 from __future__ import annotations
 

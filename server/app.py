@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from core import fastpaths
 from core.bus import Bus, open_bus
 from core.models import DEFAULT_CHANNEL, Channel, now_iso
 from core.settings import Settings
@@ -23,6 +24,7 @@ MAX_BODY = 64 * 1024  # REST bodies and Socket.IO packets; the largest legal mes
 
 def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | None = None) -> web.Application:
     """A server node. A bus or store passed in belongs to the caller and is not closed here."""
+    fastpaths.configure(settings.fast_paths)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
     app.on_response_prepare.append(add_security_headers)
     app[SETTINGS] = settings

@@ -6,7 +6,7 @@ task plus a wait_for timer; the writer polled its queue through wait_for too. He
 ping and its pong deadline as loop timers, and the websocket read in the connection's own task, with no
 timer per frame (a peer that misses its pong has its read stopped). Polling clients, and websockets
 upgraded from polling, keep engine.io's own code.
-The protocol on the wire is unchanged. Written against python-engineio 4.x (pinned in setup.cfg).
+The protocol on the wire is unchanged. A fast path (core/fastpaths.py): off, engine.io's own sockets serve.
 """
 
 from __future__ import annotations
@@ -14,11 +14,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType
 from engineio import exceptions, packet
 from engineio.async_socket import AsyncSocket
+
+from core.fastpaths import FastPath, is_on
+
+LEAN_SOCKETS = FastPath(
+    name="lean-sockets",
+    gain="~33 kB -> a few kB of server memory per connected client; no task or timer per received frame",
+    versions={"python-engineio": "4.15.1", "aiohttp": "3.14.5"},
+    attributes=(
+        "engineio.async_socket:AsyncSocket._websocket_handler",
+        "engineio.async_socket:AsyncSocket.schedule_ping",
+        "engineio.async_socket:AsyncSocket.receive",
+        "engineio.async_socket:AsyncSocket.close",
+        "engineio.async_server:AsyncServer.create_queue",
+    ),
+    sources={
+        "engineio.async_socket:AsyncSocket._websocket_handler": "27f120df4d717a24",
+        "engineio.async_socket:AsyncSocket.schedule_ping": "fe316639159cd70d",
+        "engineio.async_socket:AsyncSocket._send_ping": "67db82a704ea49d0",
+        "engineio.async_socket:AsyncSocket.poll": "826f58a9f3606db2",
+        "engineio.async_server:AsyncServer.create_queue": "5ff5673a0c017681",
+    },
+)
 
 
 class LeanQueue:
@@ -33,9 +56,9 @@ class LeanQueue:
         self._finished: asyncio.Future[None] | None = None  # only while someone waits in join()
 
     @property
-    def _getters(self) -> tuple[asyncio.Future[None], ...]:
-        """asyncio.Queue's name, read by server/fanout.py: is the consumer parked in get()?"""
-        return (self._getter,) if self._getter is not None else ()
+    def consumer_waiting(self) -> bool:
+        """Is the consumer parked in get()? server/fanout.py may then write around the queue."""
+        return self._getter is not None
 
     def qsize(self) -> int:
         return len(self._items) if self._items else 0
@@ -176,10 +199,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                     queue.put_nowait(None)
                     break
                 packets.append(more)
-            writes, sock = getattr(self.server, "fanout_writes", None), getattr(self, "fanout_ws", None)
-            if writes is not None and sock is not None and sock._writer is not None:
-                writes.flush_for(sock._writer.transport)  # frames written around the queue go first
-            try:
+            try:  # server/fanout.py's websocket writes its frames held around the queue first
                 for each in packets:
                     await ws.send(each.encode())
             except Exception:
@@ -187,15 +207,18 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         await ws.close()
 
 
-def install(sio: Any) -> None:
+def install(sio: Any, fast_event: Callable[[str, str], bool] | None) -> None:
     """Slim queues for every engine.io socket of this server (LeanSocket is set per socket at connect),
-    and the Socket.IO server's `fast_event(eio_sid, text) -> bool`, if it has one, offered each text frame
-    that holds a Socket.IO event before engine.io's own path."""
+    and `fast_event(eio_sid, text) -> bool`, if given, offered each text frame that holds a Socket.IO
+    event before engine.io's own path. Nothing, where the fast path is off."""
+    if not is_on(LEAN_SOCKETS):
+        return
+    sio.eio.lean = True
     sio.eio.create_queue = lambda *args, **kwargs: LeanQueue()
-    sio.eio.fast_message = getattr(sio, "fast_event", None)
+    sio.eio.fast_message = fast_event
 
 
 def adopt(sock: AsyncSocket | None) -> None:
     """Switch a just-created engine.io socket to LeanSocket (before its first ping is scheduled)."""
-    if sock is not None and type(sock) is AsyncSocket:
+    if sock is not None and type(sock) is AsyncSocket and getattr(sock.server, "lean", False):
         sock.__class__ = LeanSocket

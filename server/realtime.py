@@ -1,4 +1,4 @@
-"""Socket.IO protocol of DESIGN §4: authenticated connections, rooms per channel, acks for every event."""
+"""The Socket.IO protocol of docs/protocol.md: authenticated connections, rooms per channel, acks for every event."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def _ack_errors(handler: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[.
 
 
 def _refusal(error: ChatError) -> socketio.exceptions.ConnectionRefusedError:
-    """A refusal whose connect_error data is exactly {code, message}, as DESIGN §4 promises."""
+    """A refusal whose connect_error data is exactly {code, message}, as docs/protocol.md promises."""
     refusal = socketio.exceptions.ConnectionRefusedError(error.message)
     refusal.error_args = error.as_dict()
     return refusal

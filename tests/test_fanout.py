@@ -62,6 +62,7 @@ def managers(servers: list[TestServer]) -> list[Any]:
     return [server.app[SIO].manager for server in servers]
 
 
+@pytest.mark.fastpath
 async def test_websocket_and_polling_clients_on_two_nodes_get_identical_messages(
     nodes: list[TestServer], start: Start
 ) -> None:
@@ -100,6 +101,7 @@ async def test_skip_sid_is_respected_for_typing(nodes: list[TestServer], start: 
     assert typist.received("typing") == []
 
 
+@pytest.mark.fastpath
 async def test_standalone_uses_the_frame_once_manager(chat_server: TestServer, make_client: Any) -> None:
     manager = chat_server.app[SIO].manager
     assert isinstance(manager, FrameOnceManager)

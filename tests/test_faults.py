@@ -1,4 +1,4 @@
-"""Fault tests on the local stack (DESIGN §6): processes die, hang and restart under traffic, and
+"""Fault tests on the local stack (the README's distributed stack): processes die, hang and restart under traffic, and
 every acknowledged message still reaches its readers and the archive exactly once.
 
 Each test runs its own stack with a private redis-server (never the machine's shared one) and
@@ -252,7 +252,7 @@ async def test_redis_restart_nodes_recover_and_the_archive_misses_nothing(
             await client.wait_for("message", lambda m, mid=ack["message"]["id"]: m["id"] == mid, timeout=15)
         fanout_ok.append(time.monotonic() - restarted_at)
     # Live delivery is the bus's Redis pub/sub feed: what is published while a node is not subscribed
-    # is gone. A client notices the seq jump and asks for the gap with join {after}, as DESIGN §4 says.
+    # is gone. A client notices the seq jump and asks for the gap with join {after}, as docs/protocol.md says ("Never missing a message").
     dropped_live: dict[str, list[int]] = {}
     dropped_span: dict[str, str] = {}
     for name, client in (("a", alice), ("b", bob)):

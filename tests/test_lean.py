@@ -19,13 +19,13 @@ from tests.rawio import open_socket
 
 async def test_the_lean_queue_behaves_as_engine_io_uses_asyncio_queue() -> None:
     queue = LeanQueue()
-    assert queue.empty() and queue.qsize() == 0 and queue._getters == ()
+    assert queue.empty() and queue.qsize() == 0 and not queue.consumer_waiting
     consumer = asyncio.create_task(queue.get())
     await asyncio.sleep(0)
-    assert len(queue._getters) == 1  # the consumer is parked: server/fanout.py may write directly
+    assert queue.consumer_waiting  # the consumer is parked: server/fanout.py may write directly
     queue.put_nowait("a")
     await queue.put("b")
-    assert await consumer == "a" and queue._getters == ()
+    assert await consumer == "a" and not queue.consumer_waiting
     assert queue.get_nowait() == "b" and queue.empty()
     joined = asyncio.create_task(queue.join())
     await asyncio.sleep(0)
@@ -37,6 +37,7 @@ async def test_the_lean_queue_behaves_as_engine_io_uses_asyncio_queue() -> None:
     await asyncio.wait_for(joined, 1)
 
 
+@pytest.mark.fastpath
 async def test_websocket_clients_get_lean_sockets_and_keep_chatting(chat_server: TestServer, make_client: Any) -> None:
     alice, bob = await make_client("alice"), await make_client("bob")
     sockets = list(chat_server.app[SIO].eio.sockets.values())

@@ -88,6 +88,7 @@ async def test_yahoo_market_state_follows_trading_period(
     assert (result.market_state, result.change, result.change_pct) == (state, "10.5", "2.63")
 
 
+@pytest.mark.fastpath
 async def test_yahoo_unknown_symbol(service: ServiceFactory, fake_yahoo: FakeYahoo) -> None:
     async with service("yahoo") as quotes:
         assert await error_code(quotes, "nosuch.us") == "unknown_symbol"

@@ -193,6 +193,7 @@ async def test_per_account_limit_holds_across_addresses(make_server, fake_stooq)
     assert statuses[:3] == [401] * 3 and set(statuses[3:]) == {429}
 
 
+@pytest.mark.serial  # a timing comparison: alone on the box
 async def test_unknown_user_and_wrong_password_take_the_same_time(make_server, fake_stooq) -> None:  # type: ignore[no-untyped-def]
     # a production-like bcrypt cost, so the difference (if any) stands out of the noise
     server: TestServer = await make_server(bcrypt_rounds=10, login_rate=1000, login_burst=1000)

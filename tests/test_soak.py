@@ -32,7 +32,9 @@ SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "120"))
 CLIENTS = int(os.environ.get("SOAK_CLIENTS", "1000"))
 CHURNERS = 50
 ROOMS = 10
-LOADGEN_SRC = Path(os.environ.get("CHAT_LOADGEN_SRC", "/work/shared/bench/loadgen/loadgen.c"))
+# the shared benchmark kit beside the repository, as bench/ finds it (BENCH_KIT overrides)
+SHARED_KIT = Path(os.environ.get("BENCH_KIT", Path(__file__).resolve().parents[2] / "shared" / "bench"))
+LOADGEN_SRC = Path(os.environ.get("CHAT_LOADGEN_SRC", SHARED_KIT / "loadgen" / "loadgen.c"))
 # Server RSS must be flat after a warm-up that starts once the generator's clients are connected (~2.5 s):
 # 30 s, or a quarter of a longer run (150 s of the full 600 s one, which then starts after the first full
 # collection on the churners' node, ~110 s in: server/heap.py makes those rare).
@@ -44,7 +46,7 @@ WARMUP_SECONDS = max(30.0, 0.25 * SOAK_SECONDS)
 GROWTH_BOUND_KB = 16 * 1024
 SLOPE_BOUND_KB_PER_MIN = 2 * 1024
 SLOPE_WINDOW_SECONDS = 240.0
-pytestmark = [pytest.mark.stack, pytest.mark.timeout(int(SOAK_SECONDS) + 600)]
+pytestmark = [pytest.mark.stack, pytest.mark.serial, pytest.mark.timeout(int(SOAK_SECONDS) + 600)]
 
 
 @pytest.fixture
@@ -136,6 +138,8 @@ async def test_soak_on_the_distributed_stack(soak_stack: Stack, tmp_path: Path) 
     node_urls = stack.node_urls()
     loadgen_clients = CLIENTS - CHURNERS
     loadgen = tmp_path / "loadgen"
+    if not LOADGEN_SRC.is_file():
+        pytest.fail(f"the soak's load generator is not at {LOADGEN_SRC}: check out ../shared beside the repository")
     subprocess.run([shutil.which("gcc") or "gcc", "-O2", "-o", str(loadgen), str(LOADGEN_SRC)], check=True)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
         tokens = []

@@ -13,14 +13,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yfinance as yf
 from curl_cffi import requests as curl_requests
-from yfinance.data import YfData
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError
-from yfinance.scrapers.history import PriceHistory
 
 from bot.quotes.errors import QuoteError
 from bot.quotes.market import market_state
 from bot.quotes.numbers import change_vs, text, to_decimal
 from bot.quotes.symbols import Instrument
+from core.fastpaths import FastPath, is_on, resolve
 from core.models import Quote, iso
 
 logger = logging.getLogger(__name__)
@@ -30,6 +29,22 @@ SERIES_POINTS = 30
 # Yahoo quotes some markets in minor units with odd codes; name them as stooq and traders do.
 _MINOR_UNITS = {"GBp": "GBX", "ZAc": "ZAC", "ILA": "ILA"}
 _STATES = {"pre": "pre-market", "regular": "open", "post": "after-hours"}
+CHART_ONLY = FastPath(
+    name="yfinance-chart-only",
+    gain="one chart request per quote: Ticker.history first looks up the time zone, which for an unknown "
+    "symbol fails with an HTTP 404 that reads as an outage (the chart's meta carries the zone)",
+    versions={"yfinance": "1.7.0"},
+    attributes=(
+        "yfinance.scrapers.history:PriceHistory.history",
+        "yfinance.scrapers.history:PriceHistory.get_history_metadata",
+        "yfinance.data:YfData",
+    ),
+    sources={
+        "yfinance.scrapers.history:PriceHistory.__init__": "484b030d3e2f6f7a",
+        "yfinance.base:TickerBase.history": "4f2adf23079bd67a",
+        "yfinance.data:YfData.__init__": "b6690c82ef0616da",
+    },
+)
 
 
 class YahooSession(curl_requests.Session):  # type: ignore[type-arg]
@@ -95,7 +110,13 @@ class YahooProvider:
         # yfinance's PriceHistory is what Ticker.history runs, minus Ticker's first step: a
         # separate time zone lookup which, for an unknown symbol, falls back to quoteSummary and
         # fails with an HTTP 404 that would look like an outage. The chart's meta carries the zone.
-        history = PriceHistory(YfData(session=self._session), symbol, tz=None, session=self._session)
+        history: Any
+        if is_on(CHART_ONLY):
+            price_history: Any = resolve("yfinance.scrapers.history:PriceHistory")
+            data: Any = resolve("yfinance.data:YfData")
+            history = price_history(data(session=self._session), symbol, tz=None, session=self._session)
+        else:
+            history = yf.Ticker(symbol, session=self._session)
         try:
             frame = history.history(
                 period="3mo", interval="1d", auto_adjust=False, actions=False, timeout=self._timeout

@@ -7,9 +7,9 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from core.models import Message
@@ -26,6 +26,28 @@ LIVE_CHANNEL = "chat:live"
 # Synchronous: it runs inside the post (memory) or the feed's reader (Redis) and must not block.
 LiveHandler = Callable[[str, bytes], None]
 logger = logging.getLogger(__name__)
+
+
+async def unless_stopped(stop: asyncio.Event | None, read: Coroutine[Any, Any, list[Entry]]) -> list[Entry]:
+    """`read` (a Bus.read), given up with nothing as soon as `stop` is set, so a worker stops at once
+    instead of after its block. A read cancelled while it waits took nothing (memory), or leaves what
+    Redis handed it pending, claimed by a consumer later as after a crash: nothing is lost."""
+    if stop is None or stop.is_set():
+        return await read
+    reading = asyncio.ensure_future(read)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((reading, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    reading.cancel()  # nothing, if it is done
+    try:
+        return await reading
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        return []
 
 
 def consumer_name() -> str:

@@ -122,7 +122,7 @@ async def test_stock_bot_quote_card_is_seen_by_everyone(
 
 
 async def _post_as_script(server: ChatServer, name: str, texts: list[str]) -> None:
-    """Another user posting from a Python script, as DESIGN.md's second kind of client does."""
+    """Another user posting from a Python script, as docs/protocol.md's script writers do."""
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{server.url}/api/register", json={"username": name, "password": PASSWORD}) as resp:
             assert resp.status == 201, await resp.text()

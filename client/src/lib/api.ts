@@ -1,4 +1,4 @@
-/** REST client for /api (DESIGN.md section 3). */
+/** REST client for /api (docs/protocol.md, "REST endpoints"). */
 import type { Channel, ErrorBody, HistoryPage, QuotesResponse } from "./types";
 
 export class ApiError extends Error {

@@ -1,4 +1,4 @@
-/** Wire types of the REST and Socket.IO contract (DESIGN.md sections 3-5). */
+/** Wire types of the REST and Socket.IO contract (docs/protocol.md). */
 
 export interface Quote {
   symbol: string;
