@@ -58,6 +58,19 @@ async def test_channels_are_created_once_and_listed_by_name(store: Store) -> Non
     assert await store.get_channel("nope") is None
 
 
+async def test_a_deleted_channel_leaves_the_list_and_keeps_its_archive(store: Store) -> None:
+    await store.create_channel(channel("alpha"))
+    await store.create_channel(channel("spam"))
+    await store.save_messages([message(1, "spam"), message(2, "spam")])
+    assert await store.count_channels() == 2
+    assert await store.delete_channel("spam")
+    assert not await store.delete_channel("spam")
+    assert [c.name for c in await store.list_channels()] == ["alpha"] and await store.count_channels() == 1
+    assert await store.get_channel("spam") is None
+    kept, _ = await store.history("spam", limit=10)
+    assert [m.seq for m in kept] == [1, 2]
+
+
 async def test_saving_is_idempotent_and_counts_new_messages(store: Store) -> None:
     first = [message(1), message(2)]
     assert await store.save_messages(first) == 2

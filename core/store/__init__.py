@@ -31,6 +31,11 @@ class Store(Protocol):
     async def list_channels(self) -> list[Channel]:
         """All channels sorted by name."""
 
+    async def count_channels(self) -> int: ...
+
+    async def delete_channel(self, name: str) -> bool:
+        """Remove the channel from the list (its archived messages stay); False when there was none."""
+
     async def save_messages(self, messages: Sequence[Message]) -> int:
         """Write messages idempotently (the id is the key); return how many were new."""
 

@@ -95,6 +95,13 @@ class MongoStore:
         cursor = self._db.channels.find().sort("_id", ASCENDING)
         return [Channel(name=d["_id"], created_by=d["created_by"], created_at=d["created_at"]) async for d in cursor]
 
+    async def count_channels(self) -> int:
+        return int(await self._db.channels.count_documents({}))
+
+    async def delete_channel(self, name: str) -> bool:
+        result = await self._db.channels.delete_one({"_id": name})
+        return bool(result.deleted_count == 1)
+
     async def save_messages(self, messages: Sequence[Message]) -> int:
         if not messages:
             return 0

@@ -90,6 +90,16 @@ class SqliteStore:
             rows = await cur.fetchall()
         return [Channel(name=r[0], created_by=r[1], created_at=r[2]) for r in rows]
 
+    async def count_channels(self) -> int:
+        async with self._db.execute("SELECT COUNT(*) FROM channels") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def delete_channel(self, name: str) -> bool:
+        cur = await self._db.execute("DELETE FROM channels WHERE name = ?", (name,))
+        await self._db.commit()
+        return cur.rowcount == 1
+
     async def save_messages(self, messages: Sequence[Message]) -> int:
         before = self._db.total_changes
         await self._db.executemany(
