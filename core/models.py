@@ -7,6 +7,7 @@ import os
 import random
 import re
 import time
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,10 +20,43 @@ RESERVED_USERNAMES = frozenset(
 )
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,32}$")
 CHANNEL_RE = re.compile(r"^[a-z0-9_\-]{3,50}$")
+# Lower-case names every JavaScript object already answers: a client keeping channels in a plain object
+# would read them as channels it has (the web client uses a Map; scripts may not).
+RESERVED_CHANNELS = frozenset({"__proto__", "constructor", "prototype"})
+# Digits and separators that make a name look like another: St0ck-B0t reads as StockBot.
+_LOOKALIKE = str.maketrans({"0": "o", "1": "i", "l": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g"})
+_SEPARATORS = re.compile(r"[_.\-]+")
+# Characters that show nothing: controls, format characters (zero-width space, joiners, bidi marks, BOM),
+# separators, combining marks alone, and the blank letters that render as empty space.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 DEFAULT_CHANNEL = "general"
 MAX_TEXT = 2000
+MAX_SEQ = 2**62  # the highest seq a client may name: stores hold signed 64-bit integers
 PASSWORD_MIN_BYTES = 8
 PASSWORD_MAX_BYTES = 72  # bcrypt ignores everything past 72 bytes
+
+
+def name_skeleton(name: str) -> str:
+    """What a username looks like: case, separators and look-alike digits folded (St0ck_Bot -> stockbot)."""
+    return _SEPARATORS.sub("", name.lower()).translate(_LOOKALIKE)
+
+
+def impersonates(username: str) -> bool:
+    """Whether a username reads as the bot's or a reserved one: equal skeletons, or the bot's inside it."""
+    skeleton = name_skeleton(username)
+    bot = name_skeleton(BOT_NAME)
+    return bot in skeleton or skeleton in {name_skeleton(name) for name in RESERVED_USERNAMES}
+
+
+def is_blank(text: str) -> bool:
+    """True when the text shows nothing: only whitespace, NUL, zero-width or other invisible characters.
+    Ordinary text returns at its first character."""
+    for char in text:
+        visible = not char.isspace() and char not in _BLANK_LETTERS
+        if visible and unicodedata.category(char) not in _INVISIBLE_CATEGORIES:
+            return False
+    return True
 
 
 def utcnow() -> datetime:

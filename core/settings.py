@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     quote_timeout: float = Field(5.0, gt=0, le=60)
     quote_cache_ttl: float = Field(15.0, ge=0, le=3600)  # seconds a quote is shared before refetching
     quote_budget: int = Field(120, ge=1)  # upstream provider calls per minute per process
+    quote_user_budget: int = Field(20, ge=1)  # codes not in the cache one user's /api/quotes may ask a minute
     bot_user_rate: float = Field(0.2, gt=0)  # /stock commands per second per user...
     bot_user_burst: int = Field(5, ge=1)  # ...and the burst allowed
     bot_channel_rate: float = Field(1.0, gt=0)  # /stock commands per second per channel
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     http_idle_timeout: float = Field(75.0, gt=0, le=3600)  # a connection with no request in flight is closed
     login_rate: float = Field(0.2, gt=0)  # sustained login attempts per second per account and address
     login_burst: int = Field(10, ge=1)
+    # every address together, for one account: slower and deeper, so no one address can lock it out
+    login_account_rate: float = Field(0.02, gt=0)
+    login_account_burst: int = Field(100, ge=1)
+    channel_create_rate: float = Field(0.05, gt=0)  # channels a user may create per second...
+    channel_create_burst: int = Field(5, ge=1)  # ...and at once
+    max_channels: int = Field(1000, ge=1)  # channels in all, `general` included
     token_ttl: int = Field(7 * 24 * 3600, ge=60)  # seconds a session token stays valid
     bcrypt_rounds: int = Field(12, ge=4, le=16)
     log_level: LogLevel = "info"

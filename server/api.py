@@ -9,10 +9,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ChatError
-from core.models import CHANNEL_RE, Channel, now_iso
 from core.posting import read_history
 from server.auth import Session
-from server.keys import ACCOUNTS, BUS, SETTINGS, SIO, STORE
+from server.channels import create_channel as create_channel_for
+from server.channels import delete_channel as delete_channel_for
+from server.keys import ACCOUNTS, BUS, SETTINGS, STORE
 from server.origins import browser_scheme, origin_allowed, own_origins
 
 COOKIE = "chat_session"
@@ -37,6 +38,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/me", me)
     app.router.add_get("/api/channels", list_channels)
     app.router.add_post("/api/channels", create_channel)
+    app.router.add_delete("/api/channels/{name}", delete_channel)
     app.router.add_get("/api/channels/{name}/messages", history)
 
 
@@ -105,9 +107,17 @@ def session_response(request: web.Request, username: str, token: str, status: in
 
 
 async def _throttle_login(request: web.Request, username: str) -> None:
+    """Per address, and per (address, account) pair at the same pace; per account from every address
+    together only at a slower, deeper pace: whoever guesses from one place cannot lock its owner out."""
     settings, bus = request.app[SETTINGS], request.app[BUS]
-    for key in (f"login:user:{username.lower()[:64]}", f"login:addr:{client_address(request)}"):
-        if not await bus.allow(key, settings.login_rate, settings.login_burst):
+    account, address = username.lower()[:64], client_address(request)
+    limits = (
+        (f"login:addr:{address}", settings.login_rate, settings.login_burst),
+        (f"login:pair:{address}:{account}", settings.login_rate, settings.login_burst),
+        (f"login:user:{account}", settings.login_account_rate, settings.login_account_burst),
+    )
+    for key, rate, burst in limits:
+        if not await bus.allow(key, rate, burst):
             raise ChatError("too_many_attempts", "Too many login attempts; wait a minute and retry", 429)
 
 
@@ -154,14 +164,14 @@ async def list_channels(request: web.Request) -> web.Response:
 async def create_channel(request: web.Request) -> web.Response:
     session = await authenticate(request, changes_state=True)
     body = await parse_body(request, NewChannel)
-    name = body.name.strip().lower()
-    if not CHANNEL_RE.fullmatch(name):
-        raise ChatError("invalid_channel_name", "Channel names are 3-50 of a-z, 0-9, '-' and '_'", 400)
-    channel = Channel(name=name, created_by=session.username, created_at=now_iso())
-    if not await request.app[STORE].create_channel(channel):
-        raise ChatError("channel_exists", f"#{name} already exists", 409)
-    await request.app[SIO].emit("channel_created", channel.model_dump())
+    channel = await create_channel_for(request.app, session.username, body.name)
     return web.json_response(channel.model_dump(), status=201)
+
+
+async def delete_channel(request: web.Request) -> web.Response:
+    session = await authenticate(request, changes_state=True)
+    channel = await delete_channel_for(request.app, session.username, request.match_info["name"])
+    return web.json_response(channel.model_dump())
 
 
 def _int_param(request: web.Request, name: str, low: int, high: int) -> int | None:

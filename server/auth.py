@@ -14,9 +14,9 @@ from core.errors import ChatError
 from core.models import (
     PASSWORD_MAX_BYTES,
     PASSWORD_MIN_BYTES,
-    RESERVED_USERNAMES,
     USERNAME_RE,
     User,
+    impersonates,
     now_iso,
 )
 from core.store import Store
@@ -34,7 +34,7 @@ class Session:
 def check_username(username: str) -> str:
     if not USERNAME_RE.fullmatch(username):
         raise ChatError("invalid_username", "Usernames are 3-32 letters, digits, '_', '-' or '.'", 400)
-    if username.lower() in RESERVED_USERNAMES:
+    if impersonates(username):  # also St0ck-Bot, stock_bot, ADM1N: case, separators and digits folded
         raise ChatError("invalid_username", "That username is reserved", 400)
     return username
 

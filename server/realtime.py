@@ -19,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from core.bus import BOT_STREAM, Limit, RateLimited, SeqUnseeded
 from core.commands import is_command, parse_command
 from core.errors import ChatError
-from core.models import MAX_TEXT, Command, Message, new_id, now_iso
+from core.models import MAX_SEQ, MAX_TEXT, Command, Message, is_blank, new_id, now_iso
 from core.posting import last_seq, publish, read_history
 from core.ratelimit import TokenBucket
 from server.api import COOKIE
+from server.channels import delete_channel
 from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, SIO, STORE
 from server.sockets import Answer, create_sio, spawn
 
@@ -31,7 +32,11 @@ Payload = TypeVar("Payload", bound=BaseModel)
 HISTORY_ON_JOIN = 50
 CATCH_UP_LIMIT = 200
 MAX_REFUSALS = 50
+# Events whose refusals do not count towards MAX_REFUSALS: a client opening many channels joins and
+# leaves in bursts, is answered rate_limited and retries later; that is not a flood to cut off.
+UNCOUNTED_REFUSALS = frozenset({"join", "leave"})
 SESSION_SWEEP_SECONDS = 15.0  # how soon a logged-out or expired session loses its open sockets
+CHANNEL_SWEEP_SECONDS = 15.0  # how soon a channel deleted through another node is forgotten by this one
 PRESENCE_SWEEP_SECONDS = 10.0  # how soon, past the bus's presence TTL, a dead node's users are announced gone
 
 
@@ -41,7 +46,7 @@ class _Event(BaseModel):
 
 
 class JoinPayload(_Event):
-    after: StrictInt | None = Field(None, ge=0)
+    after: StrictInt | None = Field(None, ge=0, le=MAX_SEQ)  # past a 64-bit integer the store cannot ask
 
 
 class SendPayload(_Event):
@@ -83,6 +88,7 @@ def attach(app: web.Application) -> None:
     app.cleanup_ctx.append(_live_feed)
     app.cleanup_ctx.append(_every(SESSION_SWEEP_SECONDS, Realtime.sweep_sessions))
     app.cleanup_ctx.append(_every(PRESENCE_SWEEP_SECONDS, Realtime.sweep_presence))
+    app.cleanup_ctx.append(_every(CHANNEL_SWEEP_SECONDS, Realtime.sweep_channels))
     app.on_shutdown.append(_close_sockets)
 
 
@@ -139,7 +145,7 @@ def _ack_errors(handler: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[.
     @functools.wraps(handler)
     async def wrapper(self: Realtime, sid: str, *args: Any) -> dict[str, Any]:
         try:
-            await self.admit(sid)
+            await self.admit(sid, counted=handler.__name__ not in UNCOUNTED_REFUSALS)
             return await handler(self, sid, *args)
         except Exception as exc:
             return self.failure(sid, handler.__name__, exc)
@@ -182,6 +188,7 @@ class Realtime:
         self.sio.on("send", self.send)
         self.sio.on_immediate("send", self.send_soon)
         self.sio.on("typing", self.typing)
+        self.sio.on("delete_channel", self.delete_channel)
         self.sio.on("*", self.unknown)
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -222,12 +229,13 @@ class Realtime:
             self.known_channels.add(name)
         return name in self.known_channels
 
-    async def admit(self, sid: str) -> None:
-        """Every event spends from its connection's budget; a client that keeps flooding is cut off."""
+    async def admit(self, sid: str, *, counted: bool = True) -> None:
+        """Every event spends from its connection's budget; a client that keeps flooding is cut off
+        (unless `counted` is False: a refused join is retried later, not flooding)."""
         conn = self.conns.get(sid)
         if conn is None or conn.events.take():
             return
-        conn.refusals += 1
+        conn.refusals += counted
         if conn.refusals > MAX_REFUSALS:
             logger.warning("disconnecting a flooding client", extra={"sid": sid, "user": conn.user})
             await self.sio.disconnect(sid)
@@ -242,6 +250,20 @@ class Realtime:
         for sid, conn in conns:
             if conn.expires_at <= now or conn.jti in revoked:
                 await self.sio.disconnect(sid)
+
+    async def sweep_channels(self) -> None:
+        """Forget channels deleted through other nodes (their sockets left its room at once; this drops
+        the channel from this node's connections, so no send reaches it any more)."""
+        existing = {channel.name for channel in await self.app[STORE].list_channels()}
+        for name in [name for name in self.known_channels if name not in existing]:
+            await self.forget_channel(name)
+
+    async def forget_channel(self, name: str) -> None:
+        """A deleted channel: this node's connections leave it."""
+        self.known_channels.discard(name)
+        for sid, conn in list(self.conns.items()):
+            if name in conn.channels:
+                await self._leave(sid, conn, name)
 
     async def sweep_presence(self) -> None:
         """Announce the presence changes no connection reported: a crashed node's users gone offline."""
@@ -313,7 +335,7 @@ class Realtime:
             if not await self._channel_exists(data.channel):
                 raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
             raise ChatError("not_joined", f"Join #{data.channel} before sending to it")
-        if not data.text.strip():
+        if is_blank(data.text):
             raise ChatError("empty_message", "The message is empty")
         if len(data.text) > MAX_TEXT:
             raise ChatError("message_too_long", f"Messages are at most {MAX_TEXT} characters")
@@ -336,7 +358,7 @@ class Realtime:
         except ValidationError:
             return False
         text = data.text
-        if data.channel not in conn.channels or len(text) > MAX_TEXT or not text.strip() or is_command(text):
+        if data.channel not in conn.channels or len(text) > MAX_TEXT or is_blank(text) or is_command(text):
             return False
         if not conn.events.take():
             return False
@@ -384,7 +406,9 @@ class Realtime:
 
     @staticmethod
     def _draft(conn: Conn, data: SendPayload) -> tuple[Message, str | None]:
-        message = Message(id=new_id(), channel=data.channel, user=conn.user, text=data.text, ts=now_iso())
+        # NUL shows nothing and cuts C strings short in the tools reading the archive: dropped
+        text = data.text.replace("\x00", "")
+        message = Message(id=new_id(), channel=data.channel, user=conn.user, text=text, ts=now_iso())
         return message, f"{conn.user}\x00{data.client_id}" if data.client_id else None
 
     async def _post(self, message: Message, dedup: str | None, limit: Limit) -> dict[str, Any]:
@@ -407,6 +431,12 @@ class Realtime:
         await self.app[BUS].append(BOT_STREAM, command.model_dump_json().encode())
         self.app[METRICS].commands.inc()
         return {"ok": True, "command": {"id": command.id, "name": parsed.name, "args": list(parsed.args)}}
+
+    @_ack_errors
+    async def delete_channel(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = _payload(_Event, args)
+        channel = await delete_channel(self.app, self._conn(sid).user, data.channel)
+        return {"ok": True, "channel": channel.model_dump()}
 
     @_ack_errors
     async def typing(self, sid: str, *args: Any) -> dict[str, Any]:
