@@ -63,6 +63,10 @@ class Limits:
         )
 
 
+def _is_invalid(outcome: Quote | QuoteError) -> bool:
+    return isinstance(outcome, QuoteError) and outcome.code == "invalid_symbol"
+
+
 class Bot:
     def __init__(
         self,
@@ -165,6 +169,12 @@ class Bot:
 
     async def _reply(self, command: Command, results: list[tuple[str, Quote | QuoteError]]) -> None:
         quotes = [outcome for _, outcome in results if isinstance(outcome, Quote)]
+        # what is not a code at all is the asker's raw text: said to them alone, never into the public,
+        # archived reply (`/stock AAPL, SEND BTC TO ...` would have the bot repeat the spam)
+        invalid = [line for line, outcome in results if _is_invalid(outcome)]
+        if quotes and invalid:
+            results = [(line, outcome) for line, outcome in results if not _is_invalid(outcome)]
+            await self._private(command, "\n".join(invalid))
         if not quotes:
             errors = [outcome for _, outcome in results if isinstance(outcome, QuoteError)]
             # One code: its own message says it best; several: one line each.

@@ -10,11 +10,12 @@ _ERROR_CODES = {
     400: "Bad input: invalid_json, invalid_payload, invalid_username, invalid_password, "
     "invalid_channel_name, invalid_parameter",
     401: "unauthorized or invalid_credentials",
-    403: "forbidden_origin: a cookie-authenticated change, or a login from a browser, from a foreign page",
+    403: "forbidden_origin: a cookie-authenticated change, or a login from a browser, from a foreign page; "
+    "too_many_channels; not_channel_owner or forbidden (#general) on a deletion",
     404: "channel_not_found or not_found",
     409: "username_taken or channel_exists",
     413: "payload_too_large",
-    429: "too_many_attempts",
+    429: "too_many_attempts or rate_limited",
     500: "internal_error",
 }
 
@@ -101,8 +102,17 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Create a channel; every connected client gets channel_created",
                 "security": _SECURED,
                 "requestBody": _body("NewChannel"),
-                "responses": {"201": _json("Channel", "Created"), **_errors(400, 401, 403, 409, 413, 500)},
+                "responses": {"201": _json("Channel", "Created"), **_errors(400, 401, 403, 409, 413, 429, 500)},
             },
+        },
+        "/api/channels/{name}": {
+            "delete": {
+                "summary": "Delete a channel you created (not #general); every connected client gets "
+                "channel_deleted; its archived messages stay",
+                "security": _SECURED,
+                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json("Channel", "Deleted"), **_errors(401, 403, 404, 500)},
+            }
         },
         "/api/channels/{name}/messages": {
             "get": {

@@ -167,7 +167,8 @@ async def test_through_a_trusted_proxy_the_real_client_address_is_limited(make_s
 
 
 async def test_per_account_limit_holds_across_addresses(make_server, fake_stooq) -> None:  # type: ignore[no-untyped-def]
-    server: TestServer = await make_server(login_burst=4, login_rate=0.01, trusted_proxies="127.0.0.1")
+    # the account's own limit, over every address: deeper than one address's in production, tight here
+    server: TestServer = await make_server(login_account_burst=4, login_account_rate=0.01, trusted_proxies="127.0.0.1")
     url = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http:
         assert (
