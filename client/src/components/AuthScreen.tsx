@@ -49,8 +49,8 @@ export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) =>
   }
 
   const inputCls = (bad: boolean) =>
-    `w-full rounded-lg border bg-ink-950 px-3 py-2.5 text-ink-100 placeholder:text-ink-500 focus-ring ${
-      bad ? "border-down" : "border-ink-600 hover:border-ink-500"
+    `w-full rounded-lg border bg-ink-950 px-3 py-2.5 text-ink-100 placeholder:text-ink-400 focus-ring ${
+      bad ? "border-down" : "border-ink-450 hover:border-ink-400"
     }`;
 
   return (
@@ -178,7 +178,7 @@ export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) =>
             </button>
           </form>
         </div>
-        <p className="mt-6 text-center text-xs text-ink-500">
+        <p className="mt-6 text-center text-xs text-ink-400">
           Ask the bot for quotes with <code className="font-mono text-ink-300">/stock=aapl.us</code>
         </p>
       </div>

@@ -35,7 +35,7 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
           </svg>
         </button>
         <h1 id="channel-title" className="min-w-0 truncate text-lg font-semibold">
-          <span className="text-ink-500" aria-hidden="true">
+          <span className="text-ink-400" aria-hidden="true">
             #
           </span>
           {channel}

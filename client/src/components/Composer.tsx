@@ -67,7 +67,7 @@ export function Composer({ client, channel, online }: { client: ChatClient; chan
     <div className="border-t border-ink-700 bg-ink-900 px-3 pb-3 pt-2 sm:px-5">
       <div
         className={`flex items-end gap-2 rounded-xl border bg-ink-850 p-1.5 pl-3 transition focus-within:border-accent/70 focus-within:ring-1 focus-within:ring-accent/40 ${
-          error || tooLong ? "border-down/70" : "border-ink-600"
+          error || tooLong ? "border-down/70" : "border-ink-450"
         } ${online ? "" : "opacity-60"}`}
       >
         <label htmlFor="composer" className="sr-only">
@@ -84,7 +84,7 @@ export function Composer({ client, channel, online }: { client: ChatClient; chan
           placeholder={online ? `Message #${channel}` : "Offline — waiting for the connection…"}
           aria-invalid={error || tooLong ? true : undefined}
           aria-describedby={describedBy}
-          className="max-h-[200px] min-h-[2.25rem] flex-1 resize-none bg-transparent py-1.5 text-[15px] leading-6 text-ink-100 outline-none placeholder:text-ink-500 disabled:cursor-not-allowed"
+          className="max-h-[200px] min-h-[2.25rem] flex-1 resize-none bg-transparent py-1.5 text-[15px] leading-6 text-ink-100 outline-none placeholder:text-ink-400 disabled:cursor-not-allowed"
         />
         <button
           type="button"
@@ -104,7 +104,7 @@ export function Composer({ client, channel, online }: { client: ChatClient; chan
             {error}
           </p>
         ) : (
-          <p id={`${id}-hint`} className="hidden text-ink-500 sm:block">
+          <p id={`${id}-hint`} className="hidden text-ink-400 sm:block">
             <kbd className="font-sans">Enter</kbd> to send · <kbd className="font-sans">Shift+Enter</kbd> new line ·{" "}
             <code className="font-mono text-ink-400">/stock=aapl.us</code> for a quote · <code className="font-mono text-ink-400">/help</code>
           </p>

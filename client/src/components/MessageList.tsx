@@ -1,13 +1,16 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ChatClient } from "../lib/chatClient";
 import type { ChannelState } from "../lib/chatState";
-import { withDaySeparators } from "../lib/format";
+import { dayKey, dayLabel } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";
 import { MessageRow } from "./MessageRow";
 
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 150;
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
+/** A first guess at a row's height; each row is measured once it is drawn. */
+const ESTIMATED_ROW_PX = 52;
 
 interface Props {
   client: ChatClient;
@@ -16,6 +19,11 @@ interface Props {
   me: string;
 }
 
+/**
+ * The channel's messages, windowed: only the rows on screen (and a few around them) are in the
+ * page, and each row's day separator and grouping look only at the row before it, so a new
+ * message costs the same at 20 messages as at 2,000.
+ */
 export function MessageList({ client, channel, state, me }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -23,9 +31,17 @@ export function MessageList({ client, channel, state, me }: Props) {
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState<string | null>(null);
   const [unseen, setUnseen] = useState(0);
-  const lastCount = useRef(0);
+  const lastNewest = useRef<string | undefined>(undefined);
+  const items = state.items;
 
-  const rows = useMemo(() => withDaySeparators(state.items), [state.items]);
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ESTIMATED_ROW_PX,
+    getItemKey: (i) => items[i]!.key,
+    overscan: 8,
+  });
+  const total = virtualizer.getTotalSize();
 
   const loadOlder = useCallback(async () => {
     if (loadingOlder || !state.hasMore) return;
@@ -43,30 +59,42 @@ export function MessageList({ client, channel, state, me }: Props) {
     }
   }, [client, channel, loadingOlder, state.hasMore]);
 
-  // Keep the view where the reader is: pinned to the bottom for live messages, anchored
-  // to the same message when older history is prepended above.
+  // Keep the view where the reader is: pinned to the bottom for live messages (and for one's own,
+  // wherever one was reading), anchored to the same message when older history is prepended.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    const added = state.items.length - lastCount.current;
-    lastCount.current = state.items.length;
+    const newest = items.at(-1);
+    const arrived = newest !== undefined && newest.key !== lastNewest.current;
+    const before = lastNewest.current;
+    lastNewest.current = newest?.key;
     if (prependFrom.current !== null) {
       el.scrollTop = el.scrollHeight - prependFrom.current;
       prependFrom.current = null;
       return;
     }
+    if (arrived && before !== undefined && newest.user.toLowerCase() === me.toLowerCase() && !newest.ephemeral) {
+      atBottom.current = true;
+      setUnseen(0);
+    }
     if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
-    } else if (added > 0) {
-      setUnseen((n) => n + added);
+    } else if (arrived && before !== undefined) {
+      setUnseen((n) => n + newerThan(items, before));
     }
-  }, [state.items]);
+  }, [items, me]);
+
+  // Rows are measured as they are drawn, which changes the height below the reader: stay pinned.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && atBottom.current && prependFrom.current === null) el.scrollTop = el.scrollHeight;
+  }, [total]);
 
   // A short first page may not fill the screen; load more until it does (or history ends).
   useEffect(() => {
     const el = scroller.current;
     if (el && state.hasMore && !loadingOlder && el.scrollHeight <= el.clientHeight + NEAR_TOP_PX) void loadOlder();
-  }, [state.hasMore, state.items, loadingOlder, loadOlder]);
+  }, [state.hasMore, items, loadingOlder, loadOlder]);
 
   function onScroll() {
     const el = scroller.current;
@@ -84,6 +112,7 @@ export function MessageList({ client, channel, state, me }: Props) {
     setUnseen(0);
   }
 
+  const rows = virtualizer.getVirtualItems();
   return (
     <div className="relative min-h-0 flex-1">
       <div
@@ -121,22 +150,25 @@ export function MessageList({ client, channel, state, me }: Props) {
             </p>
           )}
         </div>
-        <ol className="space-y-0" aria-label="Message list">
-          {rows.map((row, i) => {
-            if (row.kind === "day") {
-              return (
-                <li key={row.key} className="relative my-3 flex items-center px-3 sm:px-5" data-testid="day-separator">
-                  <span className="h-px flex-1 bg-ink-700" aria-hidden="true" />
-                  <span className="mx-3 rounded-full border border-ink-700 bg-ink-900 px-3 py-0.5 text-xs font-medium text-ink-300">
-                    {row.label}
-                  </span>
-                  <span className="h-px flex-1 bg-ink-700" aria-hidden="true" />
-                </li>
-              );
-            }
-            const prev = rows[i - 1];
-            const compact = prev?.kind === "item" && continues(prev.item, row.item);
-            return <MessageRow key={row.key} item={row.item} me={me} compact={compact} />;
+        <ol className="relative" style={{ height: total }} aria-label="Message list">
+          {rows.map((row) => {
+            const item = items[row.index]!;
+            const prev = items[row.index - 1];
+            const newDay = !prev || dayKey(prev.ts) !== dayKey(item.ts);
+            return (
+              <li
+                key={row.key}
+                ref={virtualizer.measureElement}
+                data-index={row.index}
+                aria-setsize={items.length}
+                aria-posinset={row.index + 1}
+                className="absolute left-0 top-0 w-full"
+                style={{ transform: `translateY(${row.start}px)` }}
+              >
+                {newDay && <DaySeparator ts={item.ts} />}
+                <MessageRow item={item} me={me} compact={!newDay && !!prev && continues(prev, item)} />
+              </li>
+            );
           })}
         </ol>
       </div>
@@ -151,6 +183,24 @@ export function MessageList({ client, channel, state, me }: Props) {
       )}
     </div>
   );
+}
+
+function DaySeparator({ ts }: { ts: string }) {
+  return (
+    <div className="relative my-3 flex items-center px-3 sm:px-5" data-testid="day-separator">
+      <span className="h-px flex-1 bg-ink-700" aria-hidden="true" />
+      <span className="mx-3 rounded-full border border-ink-700 bg-ink-900 px-3 py-0.5 text-xs font-medium text-ink-300">
+        {dayLabel(ts)}
+      </span>
+      <span className="h-px flex-1 bg-ink-700" aria-hidden="true" />
+    </div>
+  );
+}
+
+/** How many items come after the one keyed `key` (counting back from the end: it is near). */
+function newerThan(items: readonly TimelineItem[], key: string): number {
+  for (let i = items.length - 1, n = 0; i >= 0; i--, n++) if (items[i]!.key === key) return n;
+  return 1;
 }
 
 /** Whether `item` reads as a continuation of `prev` (same author, shortly after). */

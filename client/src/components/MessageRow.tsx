@@ -21,7 +21,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact }: Props)
   const chips = !item.bot && !item.local && item.text.includes("$");
 
   return (
-    <li
+    <div
       className={`group relative flex gap-3 px-3 sm:px-5 ${compact ? "py-0.5" : "pt-2.5 pb-0.5"} ${
         item.ephemeral
           ? "bg-gold/[0.04] shadow-[inset_2px_0_0_rgba(245,181,68,0.6)]"
@@ -36,11 +36,13 @@ export const MessageRow = memo(function MessageRow({ item, me, compact }: Props)
     >
       <div className="relative w-9 shrink-0">
         {compact ? (
-          // Out of flow so a long clock ("10:20 AM") never makes the row taller.
+          // Out of flow so a long clock ("10:20 AM") never makes the row taller. Shown on hover
+          // where there is hover; always on touch screens, which have none.
           <time
             dateTime={item.ts}
             title={full}
-            className="absolute right-0 top-0.5 whitespace-nowrap text-[10px] leading-5 text-ink-500 opacity-0 tabular-nums group-hover:opacity-100 group-focus-within:opacity-100"
+            className="absolute right-0 top-0.5 whitespace-nowrap text-[10px] leading-5 text-ink-400 opacity-0 tabular-nums group-hover:opacity-100 group-focus-within:opacity-100 [@media(hover:none)]:opacity-100"
+            data-testid="compact-time"
           >
             {time}
           </time>
@@ -49,6 +51,8 @@ export const MessageRow = memo(function MessageRow({ item, me, compact }: Props)
         )}
       </div>
       <div className="min-w-0 flex-1">
+        {/* A grouped follow-up shows no name, but a screen reader still says whose it is. */}
+        {compact && <span className="sr-only">{item.user}: </span>}
         {!compact && (
           <div className="flex flex-wrap items-baseline gap-x-2">
             <span className={`font-semibold ${item.bot ? "text-up" : mine ? "text-accent" : "text-ink-100"}`} data-testid="author">
@@ -57,8 +61,8 @@ export const MessageRow = memo(function MessageRow({ item, me, compact }: Props)
             {item.bot && (
               <span className="rounded bg-up/15 px-1 py-px text-[10px] font-bold uppercase tracking-wide text-up">Bot</span>
             )}
-            {mine && !item.bot && <span className="text-xs text-ink-500">you</span>}
-            <time dateTime={item.ts} title={full} className="text-xs text-ink-500 tabular-nums">
+            {mine && !item.bot && <span className="text-xs text-ink-400">you</span>}
+            <time dateTime={item.ts} title={full} className="text-xs text-ink-400 tabular-nums">
               {time}
             </time>
           </div>
@@ -94,6 +98,6 @@ export const MessageRow = memo(function MessageRow({ item, me, compact }: Props)
           </p>
         )}
       </div>
-    </li>
+    </div>
   );
 });

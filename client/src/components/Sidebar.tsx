@@ -60,7 +60,7 @@ export function Sidebar({ client, chat, onSelect, onLogout, autoFocus, onClose }
                         : "text-ink-300 hover:bg-ink-700 hover:text-ink-100"
                   }`}
                 >
-                  <span className={active ? "text-accent" : "text-ink-500"} aria-hidden="true">
+                  <span className={active ? "text-accent" : "text-ink-400"} aria-hidden="true">
                     #
                   </span>
                   <span className="min-w-0 flex-1 truncate">{c.name}</span>
@@ -84,15 +84,15 @@ export function Sidebar({ client, chat, onSelect, onLogout, autoFocus, onClose }
         {chat.current && (
           <section className="mt-6" aria-label={`Online in #${chat.current}`}>
             <h2 className="px-2 pb-1.5 text-xs font-semibold uppercase tracking-wider text-ink-400">
-              Online {currentState?.joined && <span className="text-ink-500 tabular-nums">· {members.length}</span>}
+              Online {currentState?.joined && <span className="text-ink-400 tabular-nums">· {members.length}</span>}
             </h2>
-            {!currentState?.joined && <p className="px-2 text-xs text-ink-500">Unknown while disconnected</p>}
+            {!currentState?.joined && <p className="px-2 text-xs text-ink-400">Unknown while disconnected</p>}
             <ul className="space-y-0.5" data-testid="members">
               {members.map((m) => (
                 <li key={m} className="flex items-center gap-2 px-2 py-1 text-sm text-ink-200">
                   <span className="h-2 w-2 rounded-full bg-up shadow-[0_0_6px_var(--color-up)]" aria-hidden="true" />
                   <span className="truncate">{m}</span>
-                  {m.toLowerCase() === chat.me.toLowerCase() && <span className="text-xs text-ink-500">(you)</span>}
+                  {m.toLowerCase() === chat.me.toLowerCase() && <span className="text-xs text-ink-400">(you)</span>}
                 </li>
               ))}
             </ul>
@@ -187,7 +187,7 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
           spellCheck={false}
           aria-invalid={error ? true : undefined}
           aria-describedby={error ? `${id}-err` : undefined}
-          className={`min-w-0 flex-1 rounded-md border bg-ink-950 px-2 py-1.5 text-sm focus-ring ${error ? "border-down" : "border-ink-600"}`}
+          className={`min-w-0 flex-1 rounded-md border bg-ink-950 px-2 py-1.5 text-sm focus-ring ${error ? "border-down" : "border-ink-450"}`}
         />
         <button
           type="submit"

@@ -32,6 +32,18 @@ function localStore(): Storage | undefined {
   }
 }
 
+/** Run `fn` before the next frame, or soon when no frames come (a hidden tab, tests in Node). */
+function whenIdleFrame(fn: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(once);
+  setTimeout(once, 50);
+}
+
 export class ChatClient {
   private snapshot: Snapshot;
   private readonly listeners = new Set<() => void>();
@@ -42,6 +54,8 @@ export class ChatClient {
   /** Channels with a catch-up retry pending (one each, however many gaps asked while the archive was behind). */
   private readonly catchUpRetry = new Set<string>();
   private stopped = false;
+  private flushPending = false;
+  private savedMarks: ChatState["readMarks"] | null = null;
   private readonly cleanups: Array<() => void> = [];
 
   constructor(
@@ -61,14 +75,30 @@ export class ChatClient {
 
   private set(patch: Partial<Snapshot>): void {
     this.snapshot = { ...this.snapshot, ...patch };
-    for (const fn of this.listeners) fn();
+    if (this.flushPending) return;
+    this.flushPending = true;
+    whenIdleFrame(this.flush);
   }
+
+  /**
+   * Tell React (and the read marks' storage) once per frame, not once per event: a burst of
+   * thousands of messages arrives as thousands of socket events, and a render for each one
+   * would keep the main thread busy for seconds. The snapshot itself is always current.
+   */
+  private readonly flush = (): void => {
+    this.flushPending = false;
+    const marks = this.snapshot.chat.readMarks;
+    if (marks !== this.savedMarks) {
+      this.savedMarks = marks;
+      saveReadMarks(localStore(), this.me, marks);
+    }
+    for (const fn of this.listeners) fn();
+  };
 
   dispatch(action: ChatAction): void {
     const before = this.snapshot.chat;
     const chat = chatReducer(before, action);
     if (chat === before) return;
-    if (chat.readMarks !== before.readMarks) saveReadMarks(localStore(), this.me, chat.readMarks);
     this.set({ chat });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatReducer, initialState, typingIn, typingText, unreadFor, type ChatAction, type ChatState } from "./chatState";
+import { chatReducer, initialState, MAX_KEPT, typingIn, typingText, unreadFor, type ChatAction, type ChatState } from "./chatState";
 import type { Message } from "./types";
 
 const msg = (channel: string, seq: number, user = "bob"): Message => ({
@@ -30,6 +30,15 @@ const base = () =>
   );
 
 describe("chatReducer", () => {
+  it("keeps at most about MAX_KEPT live messages a channel, and says older ones can be loaded", () => {
+    let s = base();
+    for (let seq = 2; seq <= MAX_KEPT * 1.2; seq++) s = chatReducer(s, { type: "message", message: msg("general", seq) });
+    const general = s.byChannel.general!;
+    expect(general.items.length).toBeLessThanOrEqual(MAX_KEPT * 1.1);
+    expect(general.items.at(-1)!.seq).toBe(MAX_KEPT * 1.2);
+    expect(general.hasMore).toBe(true);
+  });
+
   it("sorts channels by name and ignores duplicate channel_created", () => {
     const s = base();
     expect(s.channels.map((c) => c.name)).toEqual(["desk", "general"]);

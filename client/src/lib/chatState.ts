@@ -1,5 +1,5 @@
 /** The chat's state and the pure reducer that every socket event and REST answer goes through. */
-import { appendLocal, firstSeqOf, lastSeqOf, mergeMessages, type TimelineItem } from "./messages";
+import { appendLocal, capItems, firstSeqOf, lastSeqOf, mergeMessages, type TimelineItem } from "./messages";
 import type { Channel, JoinAck, Message } from "./types";
 import { countUnread, markRead, type ReadMarks } from "./unread";
 
@@ -34,6 +34,12 @@ export type ChatAction =
   | { type: "typing"; channel: string; user: string; until: number }
   | { type: "typing_expire"; now: number }
   | { type: "mark_read"; channel: string };
+
+/**
+ * Live messages kept per channel: past this the oldest are dropped (and `hasMore` set, so
+ * scrolling up loads them again), keeping memory and work flat in a channel that never sleeps.
+ */
+export const MAX_KEPT = 3000;
 
 export const emptyChannel = (): ChannelState => ({ items: [], hasMore: false, joined: false, members: [] });
 
@@ -105,8 +111,10 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         return withChannel(state, m.channel, (c) => ({ ...c, items: appendLocal(c.items, m) }));
       }
       const next = withChannel(state, m.channel, (c) => {
-        const items = mergeMessages(c.items, [m]);
-        return items === c.items ? c : { ...c, items };
+        const merged = mergeMessages(c.items, [m]);
+        if (merged === c.items) return c;
+        const items = capItems(merged, MAX_KEPT);
+        return { ...c, items, hasMore: c.hasMore || items !== merged };
       });
       // Whoever posts has stopped typing.
       const typing = next.typing[m.channel]?.[m.user] ? dropTyping(next.typing, m.channel, m.user) : next.typing;

@@ -14,11 +14,30 @@ function cleanDecimal(value: string): string | null {
 
 type NumberInput = Parameters<Intl.NumberFormat["format"]>[0];
 
+// Building an Intl formatter costs far more than using one, and every row formats times:
+// formatters are made once per locale and options and kept.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function numberFormat(locale: string | undefined, opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale ?? ""}|${JSON.stringify(opts)}`;
+  let f = numberFormats.get(key);
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(locale, opts)));
+  return f;
+}
+
+function dateFormat(locale: string | undefined, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale ?? ""}|${JSON.stringify(opts)}`;
+  let f = dateFormats.get(key);
+  if (!f) dateFormats.set(key, (f = new Intl.DateTimeFormat(locale, opts)));
+  return f;
+}
+
 function formatDecimal(value: string, locale: string | undefined, opts: Intl.NumberFormatOptions) {
   const clean = cleanDecimal(value);
   if (clean === null) return value;
   // Intl.NumberFormat formats numeric strings as exact decimals; money never goes through float.
-  return new Intl.NumberFormat(locale, opts).format(clean as unknown as NumberInput);
+  return numberFormat(locale, opts).format(clean as unknown as NumberInput);
 }
 
 const ISO_CURRENCY = /^[A-Z]{3}$/;
@@ -82,14 +101,14 @@ export interface TimeOpts {
 export function formatTime(ts: string | Date, opts: TimeOpts = {}): string {
   const d = typeof ts === "string" ? new Date(ts) : ts;
   if (Number.isNaN(d.getTime())) return "";
-  return new Intl.DateTimeFormat(opts.locale, { timeStyle: "short", timeZone: opts.timeZone }).format(d);
+  return dateFormat(opts.locale, { timeStyle: "short", timeZone: opts.timeZone }).format(d);
 }
 
 /** Full date and time, for tooltips. */
 export function formatDateTime(ts: string | Date, opts: TimeOpts = {}): string {
   const d = typeof ts === "string" ? new Date(ts) : ts;
   if (Number.isNaN(d.getTime())) return "";
-  return new Intl.DateTimeFormat(opts.locale, {
+  return dateFormat(opts.locale, {
     dateStyle: "full",
     timeStyle: "medium",
     timeZone: opts.timeZone,
@@ -100,7 +119,7 @@ export function formatDateTime(ts: string | Date, opts: TimeOpts = {}): string {
 export function dayKey(ts: string | Date, timeZone?: string): string {
   const d = typeof ts === "string" ? new Date(ts) : ts;
   if (Number.isNaN(d.getTime())) return "invalid";
-  const parts = new Intl.DateTimeFormat("en-CA", {
+  const parts = dateFormat("en-CA", {
     year: "numeric",
     month: "2-digit",
     day: "2-digit",
@@ -124,7 +143,7 @@ export function dayLabel(ts: string | Date, now: Date = new Date(), opts: TimeOp
   if (key === shiftDay(today, -1)) return "Yesterday";
   const d = typeof ts === "string" ? new Date(ts) : ts;
   const sameYear = key.slice(0, 4) === today.slice(0, 4);
-  return new Intl.DateTimeFormat(opts.locale, {
+  return dateFormat(opts.locale, {
     weekday: "long",
     month: "long",
     day: "numeric",
@@ -138,7 +157,7 @@ export function formatAsOf(ts: string, now: Date = new Date(), opts: TimeOpts = 
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return ts;
   if (dayKey(d, opts.timeZone) === dayKey(now, opts.timeZone)) return formatTime(d, opts);
-  return new Intl.DateTimeFormat(opts.locale, {
+  return dateFormat(opts.locale, {
     month: "short",
     day: "numeric",
     hour: "numeric",
@@ -213,10 +232,10 @@ export function formatExchangeTime(
   };
   if (quote.exchange_tz) {
     try {
-      return new Intl.DateTimeFormat(locale, { ...opts, timeZone: quote.exchange_tz }).format(d);
+      return dateFormat(locale, { ...opts, timeZone: quote.exchange_tz }).format(d);
     } catch {
       // An unknown zone: show the viewer's own.
     }
   }
-  return new Intl.DateTimeFormat(locale, opts).format(d);
+  return dateFormat(locale, opts).format(d);
 }

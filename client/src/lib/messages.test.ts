@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appendLocal, classifySeq, contiguousSeqOf, lastSeqOf, mergeMessages, type TimelineItem } from "./messages";
+import { appendLocal, capItems, classifySeq, contiguousSeqOf, lastSeqOf, mergeMessages, type TimelineItem } from "./messages";
 import type { Message } from "./types";
 
 const msg = (seq: number, user = "alice", text = `m${seq}`): Message => ({
@@ -30,6 +30,13 @@ describe("mergeMessages", () => {
   it("returns the same array when nothing new arrives (cheap re-renders)", () => {
     const a = mergeMessages([], [msg(1)]);
     expect(mergeMessages(a, [msg(1)])).toBe(a);
+  });
+
+  it("appends a live message after the newest, keeping local items before it", () => {
+    const a = appendLocal(mergeMessages([], [msg(1), msg(2)]), { ...msg(0), text: "/help" });
+    const b = mergeMessages(a, [msg(3)]);
+    expect(seqs(b)).toEqual([1, 2, "local:/help", 3]);
+    expect(b.slice(0, 3)).toEqual(a);
   });
 
   it("prepends older history and fills gaps", () => {
@@ -92,5 +99,14 @@ describe("contiguousSeqOf", () => {
     expect(contiguousSeqOf([])).toBe(0);
     expect(contiguousSeqOf([item(11), item(12), item(undefined), item(13)])).toBe(13);
     expect(contiguousSeqOf([item(1), item(2), item(4), item(5)])).toBe(2);
+  });
+});
+
+describe("capItems", () => {
+  it("keeps the newest `cap` once past the cap and its slack, else the same array", () => {
+    const items = mergeMessages([], Array.from({ length: 12 }, (_, i) => msg(i + 1)));
+    expect(capItems(items, 10, 2)).toBe(items);
+    const more = mergeMessages(items, [msg(13)]);
+    expect(seqs(capItems(more, 10, 2))).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   });
 });

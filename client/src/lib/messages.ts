@@ -43,11 +43,23 @@ export function firstSeqOf(items: readonly TimelineItem[]): number | undefined {
   return undefined;
 }
 
+function toItem(msg: Message & { seq: number }): TimelineItem {
+  return { ...msg, key: msg.id ?? `seq-${msg.seq}`, anchor: msg.seq };
+}
+
 /** Merge stored messages into a timeline: no duplicates (by seq), ascending order. */
 export function mergeMessages(
   existing: readonly TimelineItem[],
   incoming: readonly Message[],
 ): TimelineItem[] {
+  // The common case, a live message newer than everything held, is an append: a busy channel
+  // must not pay a rebuild and sort of its whole history for each one.
+  if (incoming.length === 1) {
+    const msg = incoming[0]!;
+    if (typeof msg.seq === "number" && msg.seq > lastSeqOf(existing)) {
+      return [...existing, toItem(msg as Message & { seq: number })];
+    }
+  }
   const bySeq = new Map<number, TimelineItem>();
   const locals: TimelineItem[] = [];
   for (const item of existing) {
@@ -58,13 +70,21 @@ export function mergeMessages(
   for (const msg of incoming) {
     if (typeof msg.seq !== "number") continue;
     if (bySeq.has(msg.seq)) continue;
-    bySeq.set(msg.seq, { ...msg, key: msg.id ?? `seq-${msg.seq}`, anchor: msg.seq });
+    bySeq.set(msg.seq, toItem(msg as Message & { seq: number }));
     changed = true;
   }
   if (!changed) return existing as TimelineItem[];
   const merged = [...bySeq.values(), ...locals];
   // Stable sort keeps locals sharing an anchor in arrival order.
   return merged.sort((a, b) => sortKey(a) - sortKey(b));
+}
+
+/**
+ * Drop the oldest items beyond `cap` (with some slack, so this is not done on every message).
+ * Returns the same array when nothing is dropped; what is dropped can be loaded again as history.
+ */
+export function capItems(items: TimelineItem[], cap: number, slack = Math.ceil(cap / 10)): TimelineItem[] {
+  return items.length > cap + slack ? items.slice(items.length - cap) : items;
 }
 
 let localCounter = 0;
