@@ -49,8 +49,7 @@ async def get_quotes(request: web.Request) -> web.Response:
     if not await request.app[BUS].allow(f"quotes:user:{session.username}", USER_RATE, USER_BURST):
         raise ChatError("rate_limited", "Too many quote requests; wait a moment", 429)
     codes = requested_symbols(request)
-    service = request.app[QUOTES]
-    outcomes = await asyncio.gather(*(_quote(service, code) for code in codes))
+    outcomes = await asyncio.gather(*(_quote(request, session.username, code) for code in codes))
     quotes: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     resolved: dict[str, str] = {}
@@ -69,8 +68,17 @@ async def get_quotes(request: web.Request) -> web.Response:
     )
 
 
-async def _quote(service: QuoteService, code: str) -> Quote | QuoteError:
+async def _quote(request: web.Request, user: str, code: str) -> Quote | ChatError:
+    """A cached quote costs nothing; a code that needs an upstream call is charged to the user's own
+    budget first, so one account spends at most its share of the node's upstream budget."""
+    service, settings = request.app[QUOTES], request.app[SETTINGS]
     try:
+        cached = await service.cached(code)
+        if cached is not None:
+            return cached
+        per_minute = settings.quote_user_budget
+        if not await request.app[BUS].allow(f"quotes:new:{user}", per_minute / 60, per_minute):
+            return ChatError("rate_limited", "You asked for too many new codes; try again in a minute", 429)
         return await service.get(code)
     except QuoteError as exc:
         return exc

@@ -129,6 +129,12 @@ class QuoteService:
         # Shielded: one asker giving up must not cancel the call the others wait on.
         return await asyncio.shield(task)
 
+    async def cached(self, code: str) -> Quote | None:
+        """The quote for `code` if answering it costs no upstream call (cached), else None; a QuoteError
+        for a code that is invalid or known to be unknown."""
+        instrument = parse_code(code)
+        return await self._cached(instrument)
+
     def _landed(self, key: str, task: asyncio.Task[Quote]) -> None:
         if self._inflight.get(key) is task:
             del self._inflight[key]
