@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     bot_channel_burst: int = Field(20, ge=1)
     allowed_origins: str = ""
     trusted_proxies: str = ""  # peers whose X-Forwarded-For/-Proto/-Host are believed (nginx)
+    allowed_hosts: str = ""  # Host names answered besides loopback ones; empty: any, unless bound to loopback
     send_rate: float = Field(5.0, gt=0)
     send_burst: int = Field(20, ge=1)
     event_rate: float = Field(20.0, gt=0)  # any Socket.IO events per second per connection
@@ -102,6 +103,10 @@ class Settings(BaseSettings):
     @property
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def hosts(self) -> set[str]:
+        return {h.strip().lower().rstrip(".") for h in self.allowed_hosts.split(",") if h.strip()}
 
     @property
     def proxies(self) -> set[str]:

@@ -16,7 +16,7 @@ from server import api, ops, quotes_api, realtime, web_client
 from server.auth import Accounts
 from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, STORE
 from server.metrics import Metrics
-from server.middleware import add_security_headers, error_middleware
+from server.middleware import add_security_headers, check_host, error_middleware
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # REST bodies and Socket.IO packets; the largest legal message is ~8 KB
@@ -25,7 +25,7 @@ MAX_BODY = 64 * 1024  # REST bodies and Socket.IO packets; the largest legal mes
 def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | None = None) -> web.Application:
     """A server node. A bus or store passed in belongs to the caller and is not closed here."""
     fastpaths.configure(settings.fast_paths)
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware, check_host])
     app.on_response_prepare.append(add_security_headers)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()

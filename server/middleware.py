@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from core.errors import ChatError
+from server.keys import SETTINGS
+from server.origins import host_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         logger.exception("request failed", extra={"method": request.method, "path": request.path})
         return error_response(ChatError("internal_error", "Something went wrong on our side", 500))
+
+
+@web.middleware
+async def check_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse requests naming a host this node does not answer to (DNS rebinding); see host_allowed."""
+    settings = request.app[SETTINGS]
+    if not host_allowed(request, settings.host, settings.hosts, settings.proxies):
+        raise ChatError("invalid_host", "This server does not answer to that host name", 400)
+    return await handler(request)
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -98,3 +98,41 @@ async def test_the_bot_does_not_repeat_spam_into_the_public_reply(make_client: C
     assert not [m for m in bob.received("message") if m.get("ephemeral")]
     _, page = await bob.request("GET", "/api/channels/general/messages")
     assert all("BTC" not in m["text"] for m in page["messages"])
+
+
+async def _status(http: aiohttp.ClientSession, url: str, path: str, headers: dict[str, str]) -> int:
+    async with http.get(url + path, headers=headers) as response:
+        return response.status
+
+
+async def test_a_node_on_loopback_refuses_a_foreign_host_name(make_server: Any, fake_stooq: Any) -> None:
+    """DNS rebinding: evil.example resolved to 127.0.0.1 reaches the node with Host: evil.example."""
+    server: TestServer = await make_server()  # bound to 127.0.0.1 (CHAT_HOST's default)
+    url = str(server.make_url("")).rstrip("/")
+    port = server.port
+    polling = "/socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession() as http:
+        for path in ("/healthz", "/api/openapi.json", polling):
+            assert await _status(http, url, path, {"Host": f"evil.example:{port}"}) == 400
+        async with http.post(
+            f"{url}/api/register", json={"username": "rebound", "password": PASSWORD}, headers={"Host": "evil.example"}
+        ) as response:
+            assert response.status == 400 and (await response.json())["error"]["code"] == "invalid_host"
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", "[::1]", "chat.localhost"):
+            assert await _status(http, url, polling, {"Host": host}) == 200, host
+
+
+async def test_allowed_hosts_are_answered_and_checked_behind_a_proxy(make_server: Any, fake_stooq: Any) -> None:
+    server: TestServer = await make_server(allowed_hosts="chat.example.com", trusted_proxies="127.0.0.1")
+    url = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http:
+        assert await _status(http, url, "/healthz", {"X-Forwarded-Host": "chat.example.com"}) == 200
+        assert await _status(http, url, "/healthz", {"Host": "chat.example.com:443"}) == 200
+        assert await _status(http, url, "/healthz", {"X-Forwarded-Host": "evil.example"}) == 400
+
+
+async def test_a_node_on_every_address_answers_any_name_unless_told(make_server: Any, fake_stooq: Any) -> None:
+    server: TestServer = await make_server(host="0.0.0.0")  # as in the image; a proxy's server_name checks
+    url = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http:
+        assert await _status(http, url, "/healthz", {"Host": "chat.example.com"}) == 200
