@@ -3,6 +3,7 @@ import { io, type Socket } from "socket.io-client";
 import { api, ApiError } from "./api";
 import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
 import { newClientId } from "./ids";
+import { backgroundJoins, JoinQueue, type JoinOutcome } from "./joinPlan";
 import { classifySeq, contiguousSeqOf, lastSeqOf } from "./messages";
 import type { Ack, Channel, ErrorBody, JoinAck, Message, SendAck } from "./types";
 import { loadReadMarks, saveReadMarks } from "./unread";
@@ -53,6 +54,8 @@ export class ChatClient {
   private readonly catchUpAgain = new Set<string>();
   /** Channels with a catch-up retry pending (one each, however many gaps asked while the archive was behind). */
   private readonly catchUpRetry = new Set<string>();
+  /** Joins a few at a time, the open channel first, refused ones retried later (joinPlan.ts). */
+  private readonly joins = new JoinQueue((channel) => this.joinIfNeeded(channel));
   private stopped = false;
   private flushPending = false;
   private savedMarks: ChatState["readMarks"] | null = null;
@@ -131,6 +134,7 @@ export class ChatClient {
       void this.rejoinAll();
     });
     socket.on("disconnect", (reason) => {
+      this.joins.clear();
       this.dispatch({ type: "disconnected" });
       this.set({ conn: navigator.onLine === false ? "offline" : "reconnecting" });
       // The server dropped us on purpose (e.g. logged out elsewhere): check before retrying.
@@ -146,7 +150,12 @@ export class ChatClient {
     socket.on("message", (m: Message) => this.onMessage(m));
     socket.on("channel_created", (c: Channel) => {
       this.dispatch({ type: "channel_created", channel: c });
-      void this.join(c.name);
+      // someone else's new channel is joined when opened: a burst of them must not become a burst of joins
+      if (c.created_by.toLowerCase() === this.me.toLowerCase()) this.joins.request(c.name);
+    });
+    socket.on("channel_deleted", (d: { name: string }) => {
+      this.joins.forget(d.name);
+      this.dispatch({ type: "channel_deleted", name: d.name });
     });
     socket.on("presence", (p: { channel: string; user: string; online: boolean }) =>
       this.dispatch({ type: "presence", channel: p.channel, user: p.user, online: p.online }),
@@ -214,26 +223,38 @@ export class ChatClient {
     } catch {
       // Join what we already know about; the list refreshes on the next reconnect.
     }
-    const names = this.snapshot.chat.channels.map((c) => c.name);
+    const { channels, byChannel, readMarks } = this.snapshot.chat;
+    const names = channels.map((c) => c.name);
     const cur = this.snapshot.chat.current;
-    // The open channel first, so what the user looks at catches up first.
-    const ordered = cur ? [cur, ...names.filter((n) => n !== cur)] : names;
-    await Promise.all(ordered.map((n) => this.join(n)));
+    // The open channel first, so what the user looks at catches up first; then those opened this session
+    // and those with activity seen before; any other channel only when opened.
+    if (cur) this.joins.request(cur, true);
+    for (const name of names) if (name !== cur && Object.hasOwn(byChannel, name)) this.joins.request(name);
+    for (const name of backgroundJoins(names, cur, readMarks)) this.joins.request(name);
+  }
+
+  /** A queued join: skipped when the channel is joined already (opened twice, say). */
+  private async joinIfNeeded(channel: string): Promise<JoinOutcome> {
+    if (this.snapshot.chat.byChannel[channel]?.joined) return "ok";
+    return this.join(channel);
   }
 
   /** Join (or re-join) a channel, asking only for what we have not seen. */
-  async join(channel: string): Promise<void> {
+  async join(channel: string): Promise<JoinOutcome> {
     const items = this.snapshot.chat.byChannel[channel]?.items ?? [];
     const last = contiguousSeqOf(items);
     const payload = last > 0 ? { channel, after: last } : { channel };
     const ack = await this.emit<JoinAck>("join", payload);
     if (!ack.ok) {
+      // rate_limited: the server is pacing a client joining many channels; asked again later, quietly
+      if (ack.error.code === "rate_limited") return "retry";
       if (ack.error.code !== "offline") this.set({ notice: `Could not join #${channel}: ${ack.error.message}` });
       if (ack.error.code === "history_catching_up") this.retryCatchUp(channel);
-      return;
+      return "failed";
     }
     this.dispatch({ type: "joined", ack });
     await this.fillTo(channel, ack.last_seq);
+    return "ok";
   }
 
   /** Page forward through REST history until we hold everything up to `target`. */
@@ -287,7 +308,7 @@ export class ChatClient {
     try {
       do {
         this.catchUpAgain.delete(channel);
-        await this.join(channel);
+        if ((await this.join(channel)) === "retry") this.retryCatchUp(channel);
       } while (this.catchUpAgain.has(channel));
     } finally {
       this.catchingUp.delete(channel);
@@ -296,6 +317,7 @@ export class ChatClient {
 
   select(channel: string): void {
     this.dispatch({ type: "select", channel });
+    if (this.socket?.connected) this.joins.request(channel, true); // else the connect joins it first
   }
 
   async loadOlder(channel: string): Promise<void> {
@@ -338,7 +360,7 @@ export class ChatClient {
     const ch = await api.createChannel(name);
     this.dispatch({ type: "channel_created", channel: ch });
     this.dispatch({ type: "mark_read", channel: ch.name });
-    void this.join(ch.name);
+    this.joins.request(ch.name, true);
     return ch;
   }
 }

@@ -1,5 +1,6 @@
 /** The chat's state and the pure reducer that every socket event and REST answer goes through. */
 import { appendLocal, capItems, firstSeqOf, lastSeqOf, mergeMessages, type TimelineItem } from "./messages";
+import { usableChannelName } from "./joinPlan";
 import type { Channel, JoinAck, Message } from "./types";
 import { countUnread, markRead, type ReadMarks } from "./unread";
 
@@ -24,6 +25,7 @@ export interface ChatState {
 export type ChatAction =
   | { type: "channels_loaded"; channels: Channel[] }
   | { type: "channel_created"; channel: Channel }
+  | { type: "channel_deleted"; name: string }
   | { type: "select"; channel: string }
   | { type: "joined"; ack: JoinAck }
   | { type: "disconnected" }
@@ -71,14 +73,24 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case "channels_loaded": {
       const known = new Map(state.channels.map((c) => [c.name, c]));
-      for (const c of action.channels) known.set(c.name, c);
+      for (const c of action.channels) if (usableChannelName(c.name)) known.set(c.name, c);
       return { ...state, channels: sortChannels([...known.values()]) };
     }
     case "channel_created": {
+      if (!usableChannelName(action.channel.name)) return state;
       if (state.channels.some((c) => c.name === action.channel.name)) return state;
       // A brand-new channel: everything in it will be unread.
       const readMarks = action.channel.name in state.readMarks ? state.readMarks : { ...state.readMarks, [action.channel.name]: 0 };
       return { ...state, readMarks, channels: sortChannels([...state.channels, action.channel]) };
+    }
+    case "channel_deleted": {
+      if (!state.channels.some((c) => c.name === action.name)) return state;
+      const channels = state.channels.filter((c) => c.name !== action.name);
+      const byChannel = { ...state.byChannel };
+      delete byChannel[action.name];
+      const fallback = channels.find((c) => c.name === "general") ?? channels[0];
+      const current = state.current === action.name ? (fallback?.name ?? null) : state.current;
+      return readCurrent({ ...state, channels, byChannel, current });
     }
     case "select":
       return readCurrent({ ...state, current: action.channel });

@@ -1,0 +1,150 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { JOIN_BACKOFF_FIRST_MS } from "./joinPlan";
+
+/** A stand-in for socket.io-client's Socket: records emits, lets tests fire server events. */
+class FakeSocket {
+  connected = false;
+  handlers = new Map<string, Array<(...args: unknown[]) => void>>();
+  emits: Array<{ event: string; payload: Record<string, unknown> }> = [];
+  acks: Record<string, (payload: Record<string, unknown>) => unknown> = {};
+
+  on(event: string, fn: (...args: unknown[]) => void) {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), fn]);
+    return this;
+  }
+  fire(event: string, ...args: unknown[]) {
+    for (const fn of this.handlers.get(event) ?? []) fn(...args);
+  }
+  timeout() {
+    return this;
+  }
+  async emitWithAck(event: string, payload: Record<string, unknown>) {
+    this.emits.push({ event, payload });
+    return this.acks[event]?.(payload) ?? { ok: true };
+  }
+  emit(event: string, payload: Record<string, unknown>) {
+    this.emits.push({ event, payload });
+  }
+  connect() {
+    this.connected = true;
+    this.fire("connect");
+  }
+  disconnect() {
+    this.connected = false;
+  }
+  removeAllListeners() {
+    this.handlers.clear();
+  }
+}
+
+let socket: FakeSocket;
+vi.mock("socket.io-client", () => ({ io: () => socket }));
+
+const NAMES = ["general", ...Array.from({ length: 299 }, (_, i) => `room-${String(i).padStart(3, "0")}`)];
+const channelOf = (name: string, created_by = "spammer") => ({ name, created_by, created_at: "" });
+const joinAck = (channel: string) => ({ ok: true, channel, messages: [], last_seq: 0, members: ["alice"] });
+const flush = async () => {
+  for (let i = 0; i < 4; i++) await new Promise((r) => setTimeout(r, 0));
+};
+
+beforeEach(() => {
+  socket = new FakeSocket();
+  vi.stubGlobal("window", {
+    addEventListener: () => {},
+    removeEventListener: () => {},
+    setInterval: () => 0,
+    clearInterval: () => {},
+    localStorage: undefined,
+  });
+  vi.stubGlobal("navigator", { onLine: true });
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string) => {
+      if (url.includes("/messages")) return new Response(JSON.stringify({ messages: [], has_more: false }));
+      return new Response(JSON.stringify({ channels: NAMES.map((n) => channelOf(n)) }));
+    }),
+  );
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+async function started() {
+  const { ChatClient } = await import("./chatClient");
+  const client = new ChatClient("alice", "tok", () => {});
+  socket.acks.join = (p) => joinAck(p.channel as string);
+  await client.start();
+  socket.connect();
+  await flush();
+  return client;
+}
+
+const joined = () => socket.emits.filter((e) => e.event === "join").map((e) => e.payload.channel);
+
+describe("ChatClient with 300 channels", () => {
+  it("joins the open channel only, and another one when it is opened", async () => {
+    const client = await started();
+    expect(joined()).toEqual(["general"]);
+    client.select("room-123");
+    await flush();
+    expect(joined()).toEqual(["general", "room-123"]);
+    expect(client.getSnapshot().chat.byChannel["room-123"]?.joined).toBe(true);
+    client.select("general");
+    client.select("room-123"); // opened again: already joined, nothing asked
+    await flush();
+    expect(joined()).toEqual(["general", "room-123"]);
+  });
+
+  it("does not join channels others create, but joins its own", async () => {
+    await started();
+    for (let i = 0; i < 50; i++) socket.fire("channel_created", channelOf(`spam-${i}`));
+    socket.fire("channel_created", channelOf("mine", "Alice"));
+    await flush();
+    expect(joined()).toEqual(["general", "mine"]);
+  });
+
+  it("rejoins what was open after a reconnect, not every channel", async () => {
+    const client = await started();
+    client.select("room-007");
+    await flush();
+    socket.fire("disconnect", "transport close");
+    socket.connect();
+    await flush();
+    expect(joined().slice(2).sort()).toEqual(["general", "room-007"]);
+  });
+
+  it("backs off and retries a join answered rate_limited, without telling the user", async () => {
+    const client = await started();
+    vi.useFakeTimers();
+    let refusals = 2;
+    socket.acks.join = (p) =>
+      refusals-- > 0
+        ? { ok: false, error: { code: "rate_limited", message: "Too many events; slow down" } }
+        : joinAck(p.channel as string);
+    client.select("room-200");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(joined()).toEqual(["general", "room-200"]);
+    await vi.advanceTimersByTimeAsync(JOIN_BACKOFF_FIRST_MS * 1.25);
+    expect(joined()).toEqual(["general", "room-200", "room-200"]);
+    await vi.advanceTimersByTimeAsync(JOIN_BACKOFF_FIRST_MS); // the second pause is twice as long
+    expect(joined()).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(JOIN_BACKOFF_FIRST_MS * 1.5);
+    expect(joined()).toEqual(["general", "room-200", "room-200", "room-200"]);
+    expect(client.getSnapshot().chat.byChannel["room-200"]?.joined).toBe(true);
+    expect(client.getSnapshot().notice).toBeNull();
+  });
+
+  it("lets a deleted channel go, moving to general if it was open", async () => {
+    const client = await started();
+    client.select("room-050");
+    await flush();
+    socket.fire("channel_deleted", { name: "room-050", deleted_by: "spammer" });
+    await flush();
+    const chat = client.getSnapshot().chat;
+    expect(chat.channels.map((c) => c.name)).not.toContain("room-050");
+    expect(chat.channels).toHaveLength(299);
+    expect(chat.current).toBe("general");
+  });
+});
