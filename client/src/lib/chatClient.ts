@@ -3,7 +3,7 @@ import { io, type Socket } from "socket.io-client";
 import { api, ApiError } from "./api";
 import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
 import { newClientId } from "./ids";
-import { backgroundJoins, JoinQueue, type JoinOutcome } from "./joinPlan";
+import { backgroundJoins, JoinQueue, MAX_BACKGROUND_JOINS, type JoinOutcome } from "./joinPlan";
 import { classifySeq, contiguousSeqOf, lastSeqOf } from "./messages";
 import type { Ack, Channel, ErrorBody, JoinAck, Message, SendAck } from "./types";
 import { loadReadMarks, saveReadMarks } from "./unread";
@@ -56,6 +56,8 @@ export class ChatClient {
   private readonly catchUpRetry = new Set<string>();
   /** Joins a few at a time, the open channel first, refused ones retried later (joinPlan.ts). */
   private readonly joins = new JoinQueue((channel) => this.joinIfNeeded(channel));
+  /** Channels the user opened this session: joined again after a reconnect, whatever the background cap. */
+  private readonly opened = new Set<string>();
   private stopped = false;
   private flushPending = false;
   private savedMarks: ChatState["readMarks"] | null = null;
@@ -150,11 +152,14 @@ export class ChatClient {
     socket.on("message", (m: Message) => this.onMessage(m));
     socket.on("channel_created", (c: Channel) => {
       this.dispatch({ type: "channel_created", channel: c });
-      // someone else's new channel is joined when opened: a burst of them must not become a burst of joins
-      if (c.created_by.toLowerCase() === this.me.toLowerCase()) this.joins.request(c.name);
+      // joined in the background while few are (its first messages then show as unread), else when
+      // opened: a spammer's burst of new channels must not become a burst of joins
+      const mine = c.created_by.toLowerCase() === this.me.toLowerCase();
+      if (mine || this.joinedOrPending() < MAX_BACKGROUND_JOINS + 1) this.joins.request(c.name);
     });
     socket.on("channel_deleted", (d: { name: string }) => {
       this.joins.forget(d.name);
+      this.opened.delete(d.name);
       this.dispatch({ type: "channel_deleted", name: d.name });
     });
     socket.on("presence", (p: { channel: string; user: string; online: boolean }) =>
@@ -223,14 +228,19 @@ export class ChatClient {
     } catch {
       // Join what we already know about; the list refreshes on the next reconnect.
     }
-    const { channels, byChannel, readMarks } = this.snapshot.chat;
+    const { channels, readMarks } = this.snapshot.chat;
     const names = channels.map((c) => c.name);
     const cur = this.snapshot.chat.current;
     // The open channel first, so what the user looks at catches up first; then those opened this session
-    // and those with activity seen before; any other channel only when opened.
+    // and a few more (those with activity seen before first); any other channel only when opened.
     if (cur) this.joins.request(cur, true);
-    for (const name of names) if (name !== cur && Object.hasOwn(byChannel, name)) this.joins.request(name);
+    for (const name of names) if (name !== cur && this.opened.has(name)) this.joins.request(name);
     for (const name of backgroundJoins(names, cur, readMarks)) this.joins.request(name);
+  }
+
+  private joinedOrPending(): number {
+    const joined = Object.values(this.snapshot.chat.byChannel).filter((c) => c.joined).length;
+    return joined + this.joins.pending().length;
   }
 
   /** A queued join: skipped when the channel is joined already (opened twice, say). */
@@ -317,6 +327,7 @@ export class ChatClient {
 
   select(channel: string): void {
     this.dispatch({ type: "select", channel });
+    this.opened.add(channel);
     if (this.socket?.connected) this.joins.request(channel, true); // else the connect joins it first
   }
 
@@ -360,6 +371,7 @@ export class ChatClient {
     const ch = await api.createChannel(name);
     this.dispatch({ type: "channel_created", channel: ch });
     this.dispatch({ type: "mark_read", channel: ch.name });
+    this.opened.add(ch.name);
     this.joins.request(ch.name, true);
     return ch;
   }

@@ -25,15 +25,18 @@ class Timers {
 }
 
 describe("backgroundJoins", () => {
-  it("joins only channels with messages read on this device, not the open one, at most max", () => {
+  it("takes channels with messages read on this device first, never the open one, at most max", () => {
     const names = ["a", "b", "c", "d", "spam-1", "spam-2"];
     const marks = { a: 5, b: 0, c: 2, d: 9, "spam-1": 0 };
-    expect(backgroundJoins(names, "d", marks)).toEqual(["a", "c"]);
-    expect(backgroundJoins(names, null, marks, 2)).toEqual(["a", "c"]);
+    expect(backgroundJoins(names, "d", marks, 2)).toEqual(["a", "c"]);
+    expect(backgroundJoins(names, "d", marks, 4)).toEqual(["a", "c", "b", "spam-1"]);
+    expect(backgroundJoins(names, null, marks, 3)).toEqual(["a", "c", "d"]);
+    expect(backgroundJoins(names, "a", marks)).toEqual(["c", "d", "b", "spam-1", "spam-2"]);
   });
 
-  it("is not fooled by names every object answers", () => {
-    expect(backgroundJoins(["constructor", "toString"], null, {})).toEqual([]);
+  it("is not fooled by names every object answers in the read marks", () => {
+    expect(backgroundJoins(["constructor", "x"], null, {}, 1)).toEqual(["constructor"]);
+    expect(backgroundJoins(["a", "x"], null, { x: 1 }, 1)).toEqual(["x"]);
   });
 });
 

@@ -1,12 +1,13 @@
 /**
  * Which channels the web client joins, and when. Joining every channel at once broke the client on
  * a server with many of them (joins past the event budget refused, the client cut off as a flooder,
- * reconnecting and repeating): it now joins the open channel at once, channels it has seen activity
- * in a few at a time in the background, every other one when opened, and retries a refused join later.
+ * reconnecting and repeating): it now joins the open channel at once, at most MAX_BACKGROUND_JOINS
+ * others in the background a few at a time (those it has seen activity in first), every other one when
+ * opened, and retries a refused join later.
  */
 import type { ReadMarks } from "./unread";
 
-/** Channels joined in the background besides the open one (those this device has read messages in). */
+/** Channels joined in the background besides the open one: a small chat's all, a spammed one's few. */
 export const MAX_BACKGROUND_JOINS = 20;
 /** Joins in flight at once. */
 export const JOIN_CONCURRENCY = 3;
@@ -24,9 +25,9 @@ export function usableChannelName(name: string): boolean {
 }
 
 /**
- * The channels to join in the background besides `current`: those with messages this device has read
- * (a read mark past 0), in list order, at most `max`. A channel merely created by someone is not
- * activity: a spammer's hundred channels cost the client nothing until one is opened.
+ * The channels to join in the background besides `current`, at most `max`: first those with messages
+ * this device has read (a read mark past 0), then the others in list order. A spammer's hundred
+ * channels cost the client `max` joins at most; the rest are joined when opened.
  */
 export function backgroundJoins(
   names: readonly string[],
@@ -34,12 +35,14 @@ export function backgroundJoins(
   readMarks: ReadMarks,
   max: number = MAX_BACKGROUND_JOINS,
 ): string[] {
-  const out: string[] = [];
-  for (const name of names) {
-    if (out.length >= max) break;
-    if (name !== current && Object.hasOwn(readMarks, name) && (readMarks[name] ?? 0) > 0) out.push(name);
+  const others = names.filter((name) => name !== current);
+  const read = others.filter((name) => Object.hasOwn(readMarks, name) && (readMarks[name] ?? 0) > 0);
+  const chosen = new Set(read.slice(0, max));
+  for (const name of others) {
+    if (chosen.size >= max) break;
+    chosen.add(name);
   }
-  return out;
+  return [...chosen];
 }
 
 /** What one join attempt came to: joined, refused for now (`rate_limited`: try later), or given up. */

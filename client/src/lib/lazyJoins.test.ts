@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { JOIN_BACKOFF_FIRST_MS } from "./joinPlan";
+import { JOIN_BACKOFF_FIRST_MS, MAX_BACKGROUND_JOINS } from "./joinPlan";
 
 /** A stand-in for socket.io-client's Socket: records emits, lets tests fire server events. */
 class FakeSocket {
@@ -82,37 +82,55 @@ async function started() {
 }
 
 const joined = () => socket.emits.filter((e) => e.event === "join").map((e) => e.payload.channel);
+/** What a client joins on connect: the open channel, then MAX_BACKGROUND_JOINS more in list order. */
+const FIRST_JOINS = NAMES.slice(0, 1 + MAX_BACKGROUND_JOINS);
 
 describe("ChatClient with 300 channels", () => {
-  it("joins the open channel only, and another one when it is opened", async () => {
+  it("joins the open channel first and a few others, and any other one when it is opened", async () => {
     const client = await started();
-    expect(joined()).toEqual(["general"]);
+    expect(joined()).toEqual(FIRST_JOINS);
     client.select("room-123");
     await flush();
-    expect(joined()).toEqual(["general", "room-123"]);
+    expect(joined()).toEqual([...FIRST_JOINS, "room-123"]);
     expect(client.getSnapshot().chat.byChannel["room-123"]?.joined).toBe(true);
     client.select("general");
     client.select("room-123"); // opened again: already joined, nothing asked
     await flush();
-    expect(joined()).toEqual(["general", "room-123"]);
+    expect(joined()).toHaveLength(FIRST_JOINS.length + 1);
   });
 
-  it("does not join channels others create, but joins its own", async () => {
+  it("joins channels with activity seen before first", async () => {
+    const marks = { "room-250": 7, "room-260": 3 };
+    vi.stubGlobal("window", {
+      addEventListener: () => {},
+      removeEventListener: () => {},
+      setInterval: () => 0,
+      clearInterval: () => {},
+      localStorage: { getItem: () => JSON.stringify(marks), setItem: () => {} },
+    });
+    await started();
+    expect(joined().slice(0, 3)).toEqual(["general", "room-250", "room-260"]);
+    expect(joined()).toHaveLength(FIRST_JOINS.length);
+  });
+
+  it("does not join a burst of channels others create, but joins its own", async () => {
     await started();
     for (let i = 0; i < 50; i++) socket.fire("channel_created", channelOf(`spam-${i}`));
     socket.fire("channel_created", channelOf("mine", "Alice"));
     await flush();
-    expect(joined()).toEqual(["general", "mine"]);
+    expect(joined()).toEqual([...FIRST_JOINS, "mine"]);
   });
 
-  it("rejoins what was open after a reconnect, not every channel", async () => {
+  it("rejoins what was open after a reconnect, and no more than the first time", async () => {
     const client = await started();
-    client.select("room-007");
+    client.select("room-207");
     await flush();
     socket.fire("disconnect", "transport close");
     socket.connect();
     await flush();
-    expect(joined().slice(2).sort()).toEqual(["general", "room-007"]);
+    const again = joined().slice(FIRST_JOINS.length + 1);
+    expect(again.slice(0, 2)).toEqual(["room-207", "general"]);
+    expect(again).toHaveLength(FIRST_JOINS.length); // the open one and as many more as before
   });
 
   it("backs off and retries a join answered rate_limited, without telling the user", async () => {
@@ -123,15 +141,16 @@ describe("ChatClient with 300 channels", () => {
       refusals-- > 0
         ? { ok: false, error: { code: "rate_limited", message: "Too many events; slow down" } }
         : joinAck(p.channel as string);
+    const before = joined().length;
     client.select("room-200");
     await vi.advanceTimersByTimeAsync(0);
-    expect(joined()).toEqual(["general", "room-200"]);
+    expect(joined().slice(before)).toEqual(["room-200"]);
     await vi.advanceTimersByTimeAsync(JOIN_BACKOFF_FIRST_MS * 1.25);
-    expect(joined()).toEqual(["general", "room-200", "room-200"]);
+    expect(joined().slice(before)).toEqual(["room-200", "room-200"]);
     await vi.advanceTimersByTimeAsync(JOIN_BACKOFF_FIRST_MS); // the second pause is twice as long
-    expect(joined()).toHaveLength(3);
+    expect(joined().slice(before)).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(JOIN_BACKOFF_FIRST_MS * 1.5);
-    expect(joined()).toEqual(["general", "room-200", "room-200", "room-200"]);
+    expect(joined().slice(before)).toEqual(["room-200", "room-200", "room-200"]);
     expect(client.getSnapshot().chat.byChannel["room-200"]?.joined).toBe(true);
     expect(client.getSnapshot().notice).toBeNull();
   });
