@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -10,14 +11,12 @@ from dataclasses import dataclass, field
 class TokenBucket:
     rate: float  # tokens added per second
     burst: int  # the most tokens the bucket holds
-    tokens: float = -1.0  # negative: not used yet, so full
+    tokens: float = math.inf  # not used yet: full (the first refill caps it at burst)
     updated: float = field(default_factory=time.monotonic)
 
     def take(self, now: float | None = None) -> bool:
         """Take one token if there is one."""
         now = time.monotonic() if now is None else now
-        if self.tokens < 0:
-            self.tokens = float(self.burst)
         self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens < 1:
@@ -25,6 +24,17 @@ class TokenBucket:
         self.tokens -= 1
         return True
 
+    def charge(self, amount: float, now: float | None = None) -> bool:
+        """For costs known only afterwards (bytes served): refused while the bucket is in debt, else
+        `amount` is taken, even into debt."""
+        now = time.monotonic() if now is None else now
+        self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens <= 0:
+            return False
+        self.tokens -= amount
+        return True
+
     def idle_full(self, now: float) -> bool:
         """True when the bucket would be full again: it can be forgotten."""
-        return now - self.updated >= self.burst / self.rate
+        return self.tokens + (now - self.updated) * self.rate >= self.burst

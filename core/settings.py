@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     # the archiver's CPU niceness: batch work that yields to the nodes' live traffic on a shared machine
     archiver_nice: int = Field(10, ge=0, le=19)
     client_dir: str = ""  # the built web client; empty means client/dist next to the code
+    # what one client may hold of a node: bytes queued for it, a write's wait on it, history it pulls
+    socket_queue_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024)  # over it, the socket is closed
+    write_timeout: float = Field(30.0, gt=0, le=600)  # seconds a write may wait for a client that does not read
+    history_byte_rate: int = Field(2_000_000, ge=1000)  # history bytes per second per user (join and REST)...
+    history_byte_burst: int = Field(8_000_000, ge=100_000)  # ...and the burst (one long catch-up fits)
+    connect_timeout: float = Field(10.0, gt=0, le=300)  # seconds from opening a connection to logging in on it
+    max_sockets_per_user: int = Field(20, ge=1)  # open Socket.IO connections of one user on one node
+    max_sockets_per_address: int = Field(200, ge=1)  # open connections from one address on one node
+    connect_rate: float = Field(1.0, gt=0)  # connects per second per user on one node...
+    connect_burst: int = Field(30, ge=1)  # ...and the burst
     fast_paths: bool = True  # off: no code reaching into libraries' private parts (core/fastpaths.py)
 
     @field_validator("storage_url")

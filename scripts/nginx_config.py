@@ -27,6 +27,8 @@ class NginxSettings:
     access_log: str
     temp_dir: str
     mime_types: str = "/etc/nginx/mime.types"
+    # open Socket.IO connections one address may hold through nginx (CHAT_MAX_SOCKETS_PER_ADDRESS's default)
+    sockets_per_address: int = 200
 
 
 # In compose, `server` resolves to every replica of the server service when nginx starts.
@@ -41,7 +43,9 @@ COMPOSE = NginxSettings(
 )
 
 
-def local_settings(directory: Path, port: int, upstreams: Sequence[str], client_root: Path) -> NginxSettings:
+def local_settings(
+    directory: Path, port: int, upstreams: Sequence[str], client_root: Path, sockets_per_address: int = 200
+) -> NginxSettings:
     """Everything under `directory`, so nginx runs without root and without touching /var."""
     return NginxSettings(
         listen=f"127.0.0.1:{port}",
@@ -51,6 +55,7 @@ def local_settings(directory: Path, port: int, upstreams: Sequence[str], client_
         error_log=str(directory / "error.log"),
         access_log=str(directory / "access.log"),
         temp_dir=str(directory),
+        sockets_per_address=sockets_per_address,
     )
 
 
@@ -64,6 +69,7 @@ def render(settings: NginxSettings) -> str:
         "access_log": settings.access_log,
         "temp_dir": settings.temp_dir,
         "mime_types": settings.mime_types,
+        "sockets_per_address": str(settings.sockets_per_address),
         "csp": CSP,
     }
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], TEMPLATE.read_text())

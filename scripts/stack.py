@@ -121,7 +121,8 @@ class Stack:
             services.append(Service(name, [chat, role], health, {**common, "CHAT_HEALTH_PORT": str(health)}))
         nginx_port = port or free_port()
         upstreams = [f"127.0.0.1:{service.port}" for service in services if service.name in NODES]
-        services.append(Service("nginx", self._nginx_command(nginx_port, upstreams), nginx_port))
+        per_address = int(common.get("CHAT_MAX_SOCKETS_PER_ADDRESS", "200"))  # nginx counts as the nodes do
+        services.append(Service("nginx", self._nginx_command(nginx_port, upstreams, per_address), nginx_port))
         self.services = {service.name: service for service in services}
 
     @property
@@ -164,11 +165,11 @@ class Stack:
             str(data),
         ]
 
-    def _nginx_command(self, port: int, upstreams: list[str]) -> list[str]:
+    def _nginx_command(self, port: int, upstreams: list[str], per_address: int) -> list[str]:
         nginx_dir = self.directory / "nginx"
         nginx_dir.mkdir(exist_ok=True)
         conf = nginx_dir / "nginx.conf"
-        conf.write_text(render(local_settings(nginx_dir, port, upstreams, ROOT / "client" / "dist")))
+        conf.write_text(render(local_settings(nginx_dir, port, upstreams, ROOT / "client" / "dist", per_address)))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         return [nginx, "-p", str(nginx_dir), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"]
 

@@ -13,7 +13,7 @@ from core.posting import read_history
 from server.auth import Session
 from server.channels import create_channel as create_channel_for
 from server.channels import delete_channel as delete_channel_for
-from server.keys import ACCOUNTS, BUS, SETTINGS, STORE
+from server.keys import ACCOUNTS, BUDGETS, BUS, SETTINGS, STORE
 from server.origins import browser_scheme, origin_allowed, own_origins
 
 COOKIE = "chat_session"
@@ -188,15 +188,17 @@ def _int_param(request: web.Request, name: str, low: int, high: int) -> int | No
 
 
 async def history(request: web.Request) -> web.Response:
-    await authenticate(request)
+    session = await authenticate(request)
     name = request.match_info["name"]
     limit = _int_param(request, "limit", 1, 200) or 50
     before = _int_param(request, "before", 1, 2**62)
     after = _int_param(request, "after", 0, 2**62)
     if await request.app[STORE].get_channel(name) is None:
         raise ChatError("channel_not_found", f"No channel #{name[:60]}", 404)
-    messages, more = await read_history(
-        request.app[STORE], request.app[BUS], name, limit=limit, before=before, after=after
-    )
+    async with request.app[BUDGETS].reading_history(session.username) as charge:
+        messages, more = await read_history(
+            request.app[STORE], request.app[BUS], name, limit=limit, before=before, after=after
+        )
+        charge(messages)
     payload: dict[str, Any] = {"messages": [m.wire() for m in messages], "has_more": more}
     return web.Response(body=orjson.dumps(payload), content_type="application/json")

@@ -14,7 +14,8 @@ from core.settings import Settings
 from core.store import Store, open_store
 from server import api, ops, quotes_api, realtime, web_client
 from server.auth import Accounts
-from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, STORE
+from server.budgets import Budgets
+from server.keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, STORE
 from server.metrics import Metrics
 from server.middleware import add_security_headers, check_host, error_middleware
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | Non
     app.on_response_prepare.append(add_security_headers)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[BUDGETS] = Budgets(settings)
     app.cleanup_ctx.append(_store_ctx(store))
     app.cleanup_ctx.append(_bus_ctx(bus))
     app.cleanup_ctx.append(_accounts_ctx)

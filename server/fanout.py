@@ -88,6 +88,8 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     """engine.io's aiohttp websocket, remembered on its engine.io socket so the manager can reach it.
     Without permessage-deflate (as socket.io's own default): one frame can then serve every client."""
 
+    write_timeout = 30.0  # set by install
+
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request = environ["aiohttp.request"]
         self._sock = web.WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
@@ -113,20 +115,29 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
 
     async def send(self, message: str | bytes) -> None:
         """Whatever writer sends (ours in server/lean.py, or engine.io's own on a socket upgraded from
-        polling), this socket's frames held by the Coalescer leave first: nothing overtakes them."""
+        polling), this socket's frames held by the Coalescer leave first: nothing overtakes them. A peer
+        that does not read holds a send up at most write_timeout seconds, then its connection is cut."""
         writes: Coalescer | None = getattr(self, "writes", None)
         writer = self._sock._writer
         if writes is not None and writer is not None and writer.transport is not None:
             writes.flush_for(writer.transport)
-        await super().send(message)
+        try:
+            async with asyncio.timeout(self.write_timeout):
+                await super().send(message)
+        except TimeoutError:
+            transport = self.environ["aiohttp.request"].transport
+            if transport is not None:
+                transport.abort()
+            raise
 
 
-def install(sio: socketio.AsyncServer) -> None:
+def install(sio: socketio.AsyncServer, write_timeout: float) -> None:
     """Make this server's engine.io websockets reachable by the fan-out manager, and its pending frames
     by every engine.io writer. Nothing where the fast path is off: the manager then takes
     python-socketio's own path for every delivery."""
     if not isinstance(sio.manager, FrameOnceManager) or not sio.manager.direct:
         return
+    TrackedWebSocket.write_timeout = write_timeout
     sio.eio._async = {**sio.eio._async, "websocket": TrackedWebSocket}
     sio.eio.fanout_writes = sio.manager.writes
 

@@ -9,6 +9,7 @@ from core.bus import Bus
 from core.settings import Settings
 from core.store import Store
 from server.auth import Accounts
+from server.budgets import Budgets
 from server.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,3 +18,4 @@ BUS = web.AppKey("bus", Bus)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 METRICS = web.AppKey("metrics", Metrics)
 SIO = web.AppKey("sio", socketio.AsyncServer)
+BUDGETS = web.AppKey("budgets", Budgets)

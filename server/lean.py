@@ -2,9 +2,11 @@
 
 A connected client cost ~33 kB of server memory, nearly all live objects (tracemalloc): engine.io held
 an asyncio.Queue (four deques), a task sleeping until each ping, and for every received frame a new
-task plus a wait_for timer; the writer polled its queue through wait_for too. Here: a slim queue, the
-ping and its pong deadline as loop timers, and the websocket read in the connection's own task, with no
-timer per frame (a peer that misses its pong has its read stopped). Polling clients, and websockets
+task plus a wait_for timer; the writer polled its queue through wait_for too. Here (with the slim
+queue of server/outbox.py): the ping and its pong deadline as loop timers, and the websocket read in
+the connection's own task, with no timer per frame (a peer that misses its pong has its read stopped).
+A pong counts only for a ping that was written: a client that never reads cannot stay alive by
+sending pongs blindly. A write waits for a slow reader at most `write_timeout` seconds. Polling clients, and websockets
 upgraded from polling, keep engine.io's own code.
 The protocol on the wire is unchanged. A fast path (core/fastpaths.py): off, engine.io's own sockets serve.
 """
@@ -32,93 +34,20 @@ LEAN_SOCKETS = FastPath(
         "engineio.async_socket:AsyncSocket.schedule_ping",
         "engineio.async_socket:AsyncSocket.receive",
         "engineio.async_socket:AsyncSocket.close",
-        "engineio.async_server:AsyncServer.create_queue",
     ),
     sources={
         "engineio.async_socket:AsyncSocket._websocket_handler": "27f120df4d717a24",
         "engineio.async_socket:AsyncSocket.schedule_ping": "fe316639159cd70d",
         "engineio.async_socket:AsyncSocket._send_ping": "67db82a704ea49d0",
         "engineio.async_socket:AsyncSocket.poll": "826f58a9f3606db2",
-        "engineio.async_server:AsyncServer.create_queue": "5ff5673a0c017681",
     },
 )
-
-
-class LeanQueue:
-    """The part of asyncio.Queue engine.io uses (unbounded, one consumer), without four deques."""
-
-    __slots__ = ("_finished", "_getter", "_items", "_unfinished")
-
-    def __init__(self) -> None:
-        self._items: list[Any] | None = None  # created on the first put
-        self._getter: asyncio.Future[None] | None = None  # the consumer, while it waits in get()
-        self._unfinished = 0
-        self._finished: asyncio.Future[None] | None = None  # only while someone waits in join()
-
-    @property
-    def consumer_waiting(self) -> bool:
-        """Is the consumer parked in get()? server/fanout.py may then write around the queue."""
-        return self._getter is not None
-
-    def qsize(self) -> int:
-        return len(self._items) if self._items else 0
-
-    def empty(self) -> bool:
-        return not self._items
-
-    def full(self) -> bool:
-        return False
-
-    def put_nowait(self, item: Any) -> None:
-        if self._items is None:
-            self._items = [item]
-        else:
-            self._items.append(item)
-        self._unfinished += 1
-        getter, self._getter = self._getter, None
-        if getter is not None and not getter.done():
-            getter.set_result(None)
-
-    async def put(self, item: Any) -> None:
-        self.put_nowait(item)
-
-    def get_nowait(self) -> Any:
-        if not self._items:
-            raise asyncio.QueueEmpty
-        item = self._items.pop(0)
-        if not self._items:
-            self._items = None
-        return item
-
-    async def get(self) -> Any:
-        while not self._items:
-            getter = self._getter = asyncio.get_running_loop().create_future()
-            try:
-                await getter
-            finally:
-                if self._getter is getter:
-                    self._getter = None
-        return self.get_nowait()
-
-    def task_done(self) -> None:
-        if self._unfinished <= 0:
-            raise ValueError("task_done() called too many times")
-        self._unfinished -= 1
-        if self._unfinished == 0 and self._finished is not None:
-            finished, self._finished = self._finished, None
-            if not finished.done():
-                finished.set_result(None)
-
-    async def join(self) -> None:
-        if self._unfinished > 0:
-            if self._finished is None:
-                self._finished = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._finished)
 
 
 def _ping(sock: LeanSocket) -> None:
     if not sock.closing and not sock.closed:
         sock.last_ping = stamp = time.time()
+        sock.ping_written = False
         sock.queue.put_nowait(packet.Packet(packet.PING))
         asyncio.get_running_loop().call_later(sock.server.ping_timeout, _pong_due, sock, stamp)
 
@@ -137,13 +66,26 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
     connected: bool
     upgraded: bool
     reader: asyncio.Task[Any] | None = None  # the task reading a websocket that connected directly
+    ws_request: Any = None  # the aiohttp request of this socket's websocket, once it has one
+    ping_written = True  # the last ping has left through _write (only _write's sockets track it)
+    write_timeout = 30.0  # seconds one write may wait for a slow reader (set by install)
 
     def schedule_ping(self) -> None:
-        if self.last_ping:
+        """A pong: the next ping is due. It counts only for a ping that is out, and on our own writer
+        only once that ping was written: a client that never reads cannot keep itself alive."""
+        if self.last_ping and (self.reader is None or self.ping_written):
             self.last_ping = None
             asyncio.get_running_loop().call_later(self.server.ping_interval, _ping, self)
 
+    def cut_off(self) -> None:
+        """Drop the websocket's connection at once: a writer held up by a peer that does not read is
+        released, and so is the reader."""
+        request = self.ws_request
+        if request is not None and request.transport is not None:
+            request.transport.abort()
+
     async def _websocket_handler(self, ws: Any) -> None:
+        self.ws_request = ws.environ["aiohttp.request"]
         if self.connected:  # an upgrade from polling: engine.io's own handshake and loop
             await super()._websocket_handler(ws)
             return
@@ -162,11 +104,13 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                 # aiohttp cancels the handler when the peer drops; like engine.io's loop, carry on to the
                 # close below, which runs the disconnect handlers
                 break
-            if message.type is WSMsgType.TEXT:
-                if fast is not None and message.data.startswith("42") and fast(self.sid, message.data):
-                    continue  # an event, handed to its handler task
-            elif message.type is not WSMsgType.BINARY:
+            if message.type is WSMsgType.BINARY:  # our protocol never uses binary
+                self.cut_off()
+                break
+            if message.type is not WSMsgType.TEXT:
                 break  # closed or broken (pings are answered by aiohttp)
+            if fast is not None and message.data.startswith("42") and fast(self.sid, message.data):
+                continue  # an event, handed to its handler task
             # an undecodable frame raises out of here: server/fanout.py closes the socket
             pkt = packet.Packet(encoded_packet=message.data)
             try:
@@ -184,7 +128,8 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
     async def _write(self, ws: Any) -> None:
-        """Packets from the queue to the socket; no timeout: a dead peer misses its pong, which ends the reader."""
+        """Packets from the queue to the socket. A peer that stops reading holds a write up: past
+        write_timeout its connection is cut, which ends the reader too."""
         queue = self.queue
         while True:
             pkt = await queue.get()
@@ -201,21 +146,28 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                 packets.append(more)
             try:  # server/fanout.py's websocket writes its frames held around the queue first
                 for each in packets:
-                    await ws.send(each.encode())
+                    async with asyncio.timeout(self.write_timeout):
+                        await ws.send(each.encode())
+                    if each.packet_type == packet.PING:
+                        self.ping_written = True
+            except TimeoutError:
+                self.server.logger.info("cutting off a client that stopped reading", extra={"eio_sid": self.sid})
+                self.cut_off()
+                break
             except Exception:
                 break
         await ws.close()
 
 
-def install(sio: Any, fast_event: Callable[[str, str], bool] | None) -> None:
+def install(sio: Any, fast_event: Callable[[str, str], bool] | None, write_timeout: float) -> None:
     """Slim queues for every engine.io socket of this server (LeanSocket is set per socket at connect),
     and `fast_event(eio_sid, text) -> bool`, if given, offered each text frame that holds a Socket.IO
     event before engine.io's own path. Nothing, where the fast path is off."""
     if not is_on(LEAN_SOCKETS):
         return
     sio.eio.lean = True
-    sio.eio.create_queue = lambda *args, **kwargs: LeanQueue()
     sio.eio.fast_message = fast_event
+    LeanSocket.write_timeout = write_timeout
 
 
 def adopt(sock: AsyncSocket | None) -> None:

@@ -24,7 +24,7 @@ from core.posting import last_seq, publish, read_history
 from core.ratelimit import TokenBucket
 from server.api import COOKIE
 from server.channels import delete_channel
-from server.keys import ACCOUNTS, BUS, METRICS, SETTINGS, SIO, STORE
+from server.keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
 from server.sockets import Answer, create_sio, spawn
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ Payload = TypeVar("Payload", bound=BaseModel)
 HISTORY_ON_JOIN = 50
 CATCH_UP_LIMIT = 200
 MAX_REFUSALS = 50
+MAX_BACKLOG = 256 * 1024  # bytes still on their way to a client past which it gets no more history
 # Events whose refusals do not count towards MAX_REFUSALS: a client opening many channels joins and
 # leaves in bursts, is answered rate_limited and retries later; that is not a flood to cut off.
 UNCOUNTED_REFUSALS = frozenset({"join", "leave"})
@@ -202,14 +203,13 @@ class Realtime:
             session = await self.app[ACCOUNTS].verify(token)
         except ChatError as exc:
             raise _refusal(exc) from None
-        settings = self.app[SETTINGS]
-        self.conns[sid] = Conn(
-            session.username,
-            session.jti,
-            session.expires_at.timestamp(),
-            # a send is an event too: the event budget never undercuts the send budget
-            TokenBucket(max(settings.event_rate, settings.send_rate), max(settings.event_burst, settings.send_burst)),
-        )
+        budget = self.app[BUDGETS].of(session.username)
+        if budget.sockets >= self.app[SETTINGS].max_sockets_per_user:
+            raise _refusal(ChatError("too_many_connections", "Too many open connections; close some first", 429))
+        if not budget.connects.take():
+            raise _refusal(ChatError("rate_limited", "Connecting too often; wait a moment", 429))
+        budget.sockets += 1
+        self.conns[sid] = Conn(session.username, session.jti, session.expires_at.timestamp(), budget.events)
         await self.sio.enter_room(sid, user_room(session.username))
         self.app[METRICS].connections.inc()
         # ~2 kB per connection held for its whole life by engine.io and python-socketio; nothing reads it
@@ -220,6 +220,7 @@ class Realtime:
         conn = self.conns.pop(sid, None)
         if conn is None:
             return
+        self.app[BUDGETS].of(conn.user).sockets -= 1
         self.app[METRICS].connections.dec()
         for channel in list(conn.channels):
             await self._leave(sid, conn, channel)
@@ -242,8 +243,10 @@ class Realtime:
         raise ChatError("rate_limited", "Too many events; slow down")
 
     async def sweep_sessions(self) -> None:
-        """Close sockets whose session expired or was logged out since they connected."""
+        """Close sockets whose session expired or was logged out since they connected; forget the budgets
+        of users gone long enough for them to be full again."""
         now = time.time()
+        self.app[BUDGETS].forget_idle()
         conns = list(self.conns.items())
         # one query per few hundred sessions: a query per socket every sweep cost a node 1-2 % of its time
         revoked = await self.app[STORE].revoked({conn.jti for _, conn in conns})
@@ -291,14 +294,18 @@ class Realtime:
         conn = self._conn(sid)
         if not await self._channel_exists(data.channel):
             raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
-        if data.channel not in conn.channels:
-            conn.channels.add(data.channel)
-            await self.sio.enter_room(sid, room(data.channel))
-            if await self.app[BUS].presence_add(data.channel, conn.user, sid):
-                await self._presence(data.channel, conn.user, online=True)
+        if self.sio.backlog(sid) > MAX_BACKLOG:
+            raise ChatError("rate_limited", "Read what was sent to you first; try again in a moment")
         store, bus = self.app[STORE], self.app[BUS]
-        limit = HISTORY_ON_JOIN if data.after is None else CATCH_UP_LIMIT
-        messages, more = await read_history(store, bus, data.channel, limit=limit, after=data.after)
+        async with self.app[BUDGETS].reading_history(conn.user) as charge:
+            if data.channel not in conn.channels:
+                conn.channels.add(data.channel)
+                await self.sio.enter_room(sid, room(data.channel))
+                if await bus.presence_add(data.channel, conn.user, sid):
+                    await self._presence(data.channel, conn.user, online=True)
+            limit = HISTORY_ON_JOIN if data.after is None else CATCH_UP_LIMIT
+            messages, more = await read_history(store, bus, data.channel, limit=limit, after=data.after)
+            charge(messages)
         # the newest message read is the channel's last unless a catch-up stopped short of the end
         reached_end = messages and (data.after is None or not more)
         return {

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -20,7 +21,8 @@ from socketio import packet
 
 from core.fastpaths import FastPath, is_on, require
 from core.settings import Settings
-from server import fanout, lean
+from server import fanout, lean, outbox
+from server.api import client_address
 from server.origins import environ_origin_allowed
 
 logger = logging.getLogger(__name__)
@@ -67,7 +69,9 @@ PROTECTIONS = FastPath(
         "socketio.async_server:AsyncServer._handle_event_internal",
         "socketio.async_server:AsyncServer._trigger_event",
         "socketio.async_server:AsyncServer._send_packet",
+        "socketio.async_server:AsyncServer._handle_eio_disconnect",
         "socketio.base_server:BaseServer.reserved_events",
+        "engineio.async_server:AsyncServer.create_queue",
     ),
     sources={
         "socketio.async_server:AsyncServer._handle_eio_message": "bef50fc0e1635921",
@@ -78,6 +82,8 @@ PROTECTIONS = FastPath(
     },
 )
 
+# Socket.IO BINARY_EVENT and BINARY_ACK: a packet announcing binary attachments
+_BINARY_TYPES = (str(packet.BINARY_EVENT), str(packet.BINARY_ACK))
 # what python-socketio raises on a packet that does not decode (orjson's errors are ValueErrors)
 MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 
@@ -86,13 +92,20 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio dispatches events by name, so a client could fire the server's own
     `connect`/`disconnect` handlers: those names get an unknown_event ack instead."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._immediate: dict[str, Immediate] = {}
+        self._settings = settings
+        self._addresses: dict[str, str] = {}  # engine.io session -> the client's address
+        self._per_address: Counter[str] = Counter()
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         """A packet that does not decode is a protocol violation: one log line and the socket is closed
-        (a traceback per bad frame would let anyone flood the logs)."""
+        (a traceback per bad frame would let anyone flood the logs). So is anything binary: our protocol
+        never uses it, and python-socketio would hold attachments a packet announces until they came."""
+        if not isinstance(data, str) or data[:1] in _BINARY_TYPES:
+            self.drop(eio_sid, "binary Socket.IO packet")
+            return
         try:
             await super()._handle_eio_message(eio_sid, data)
         except MALFORMED as exc:
@@ -101,11 +114,62 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 extra={"eio_sid": eio_sid, "error": repr(exc)[:200]},
             )
             self._binary_packet.pop(eio_sid, None)
-            await self.eio.disconnect(eio_sid)
+            self.drop(eio_sid, "a connection that sent a malformed packet")
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
-        lean.adopt(self.eio.sockets.get(eio_sid))  # before engine.io schedules the first ping
+        """A new Engine.IO session: refused past the address's share of the node, closed unless it logs
+        in (Socket.IO connect) within connect_timeout, and closed if it lets too much queue up unread."""
+        address = client_address(environ["aiohttp.request"])
+        if self._per_address[address] >= self._settings.max_sockets_per_address:
+            logger.warning("too many connections from one address", extra={"address": address})
+            return False  # engine.io answers 401
+        self._addresses[eio_sid] = address
+        self._per_address[address] += 1
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None:
+            if isinstance(sock.queue, outbox.Outbox):
+                sock.queue.on_overflow = functools.partial(self._overflowed, eio_sid)
+            lean.adopt(sock)  # before engine.io schedules the first ping
+        asyncio.get_running_loop().call_later(self._settings.connect_timeout, self._check_logged_in, eio_sid)
         return await super()._handle_eio_connect(eio_sid, environ)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
+        address = self._addresses.pop(eio_sid, None)
+        if address is not None:
+            self._per_address[address] -= 1
+            if self._per_address[address] <= 0:
+                del self._per_address[address]
+        await super()._handle_eio_disconnect(eio_sid, reason)
+
+    def backlog(self, sid: str) -> int:
+        """Bytes waiting to reach the client of `sid`: its queue, and its connection's write buffer
+        where server/lean.py knows the connection."""
+        sock = self.eio.sockets.get(self.manager.eio_sid_from_sid(sid, "/"))
+        if sock is None:
+            return 0
+        request = getattr(sock, "ws_request", None)
+        transport = request.transport if request is not None else None
+        buffered = transport.get_write_buffer_size() if transport is not None else 0
+        return int(getattr(sock.queue, "queued", 0)) + buffered
+
+    def _check_logged_in(self, eio_sid: str) -> None:
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None and not sock.closed and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            self.drop(eio_sid, "a connection that did not log in in time")
+
+    def _overflowed(self, eio_sid: str) -> None:
+        """More queued for a client than it reads: what was queued is already dropped, and so is it."""
+        self.drop(eio_sid, "a connection that does not read")
+
+    def drop(self, eio_sid: str, why: str) -> None:
+        """Close a connection at once, without the close handshake a hostile peer would never finish:
+        server/lean.py's sockets drop the TCP connection too, then the session ends as usual."""
+        logger.info("dropping %s", why, extra={"eio_sid": eio_sid})
+        sock = self.eio.sockets.get(eio_sid)
+        cut_off = getattr(sock, "cut_off", None)
+        if cut_off is not None:
+            cut_off()
+        spawn(self.eio.disconnect(eio_sid))
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         """Acks and other single-client packets: written at once when the socket is idle (server/fanout.py)."""
@@ -235,6 +299,7 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
     manager = fanout.create_manager(settings.bus_url, _Json)
     extra, proxies = settings.origins, settings.proxies
     sio = ChatSocketServer(
+        settings=settings,
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins=lambda origin, environ: environ_origin_allowed(origin, environ, extra, proxies),
@@ -245,7 +310,8 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
-    fanout.install(sio)
-    lean.install(sio, sio.fast_event if is_on(EVENT_FRAMES) else None)
+    outbox.install(sio.eio, settings.socket_queue_bytes)
+    fanout.install(sio, settings.write_timeout)
+    lean.install(sio, sio.fast_event if is_on(EVENT_FRAMES) else None, settings.write_timeout)
     logging.getLogger("engineio.server").addFilter(_CLIENT_NOISE)  # idempotent: one filter object
     return sio

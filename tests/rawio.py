@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
+import socket
+import struct
 import sys
 import time
 from collections import Counter
@@ -184,3 +187,75 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+class DeafSocket:
+    """A websocket client that never reads after its handshake: a plain TCP stream with a small receive
+    buffer, so whatever the server sends piles up on the server's side, as from a hostile client."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, url: str, token: str | None, *, connect: bool = True) -> DeafSocket:
+        host, port = url.removeprefix("http://").split(":")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        deaf = cls(reader, writer)
+        if connect:
+            await deaf.read_frame()  # the Engine.IO open packet
+            deaf.send("40" + json.dumps({"token": token}))
+            assert (await deaf.read_frame()).startswith("40")
+        return deaf
+
+    async def read_frame(self) -> str:
+        """One unfragmented text frame from the server (only before the socket turns deaf)."""
+        _, second = await asyncio.wait_for(self.reader.readexactly(2), 10)
+        size = second & 0x7F
+        if size == 126:
+            size = struct.unpack("!H", await self.reader.readexactly(2))[0]
+        elif size == 127:
+            size = struct.unpack("!Q", await self.reader.readexactly(8))[0]
+        return (await self.reader.readexactly(size)).decode()
+
+    def send(self, text: str | bytes) -> None:
+        """One masked frame, as a client sends it: text, or binary when given bytes."""
+        payload = text.encode() if isinstance(text, str) else text
+        opcode = 0x81 if isinstance(text, str) else 0x82
+        mask = os.urandom(4)
+        size = len(payload)
+        if size < 126:
+            head = struct.pack("!BB", opcode, 0x80 | size)
+        elif size < 65536:
+            head = struct.pack("!BBH", opcode, 0x80 | 126, size)
+        else:
+            head = struct.pack("!BBQ", opcode, 0x80 | 127, size)
+        self.writer.write(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def closed_by_server(self) -> bool:
+        return self.writer.is_closing() or self.reader.at_eof()
+
+    async def wait_closed_by_server(self, timeout: float) -> bool:
+        """Whether the server drops the connection within `timeout` (this reads, and discards, what came)."""
+        try:
+            async with asyncio.timeout(timeout):
+                while await self.reader.read(1 << 20):
+                    pass
+            return True
+        except TimeoutError:
+            return False
+        except ConnectionError:
+            return True
+
+    def close(self) -> None:
+        self.writer.close()

@@ -44,7 +44,11 @@ def fresh_verdicts() -> Iterator[None]:
 def test_every_override_of_a_library_is_declared_here() -> None:
     """A new FastPath must join ALL, so the canary below watches its upstream code too."""
     found = subprocess.run(
-        ["git", "grep", "-c", "= FastPath(", "--", "*.py", ":!tests"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "grep", "-c", "= FastPath(", "--", "*.py", ":!tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     declared = sum(int(line.rsplit(":", 1)[1]) for line in found)
     assert declared == len(ALL), found

@@ -12,13 +12,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from server.keys import SIO
-from server.lean import LeanQueue, LeanSocket
+from server.lean import LeanSocket
+from server.outbox import Outbox
 from tests.apps import PASSWORD
 from tests.rawio import open_socket
 
 
-async def test_the_lean_queue_behaves_as_engine_io_uses_asyncio_queue() -> None:
-    queue = LeanQueue()
+async def test_the_outbox_behaves_as_engine_io_uses_asyncio_queue() -> None:
+    queue = Outbox(1024 * 1024)
     assert queue.empty() and queue.qsize() == 0 and not queue.consumer_waiting
     consumer = asyncio.create_task(queue.get())
     await asyncio.sleep(0)
@@ -42,7 +43,7 @@ async def test_websocket_clients_get_lean_sockets_and_keep_chatting(chat_server:
     alice, bob = await make_client("alice"), await make_client("bob")
     sockets = list(chat_server.app[SIO].eio.sockets.values())
     assert len(sockets) == 2 and all(isinstance(s, LeanSocket) for s in sockets)
-    assert all(isinstance(s.queue, LeanQueue) for s in sockets)
+    assert all(isinstance(s.queue, Outbox) for s in sockets)
     for client in (alice, bob):
         assert (await client.call("join", {"channel": "general"}))["ok"]
     for i in range(20):

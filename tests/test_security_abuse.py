@@ -248,6 +248,12 @@ PORT_HOLDER = [0]
 async def test_half_open_connections_are_reaped(tmp_path: Path) -> None:
     count = int(os.environ.get("HALF_OPEN_COUNT", "1000"))
     env = {"CHAT_PING_INTERVAL": "1", "CHAT_PING_TIMEOUT": "1", "CHAT_HTTP_IDLE_TIMEOUT": "3"}
+    # one user, one address, thousands of sessions: the caps of tests/test_hostile.py are lifted here
+    env |= {
+        "CHAT_MAX_SOCKETS_PER_USER": "10000",
+        "CHAT_MAX_SOCKETS_PER_ADDRESS": "10000",
+        "CHAT_CONNECT_BURST": "10000",
+    }
     async with (
         live_node(tmp_path, **env) as node,
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar()) as http,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -197,7 +198,7 @@ class MemoryBus:
         bucket = self._buckets.get(key)
         if bucket is None or (bucket.rate, bucket.burst) != (rate, burst):
             bucket = self._buckets[key] = TokenBucket(
-                rate, burst, tokens=bucket.tokens if bucket else -1.0, updated=now
+                rate, burst, tokens=bucket.tokens if bucket else math.inf, updated=now
             )
         return bucket.take(now)
 
