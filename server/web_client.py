@@ -1,4 +1,5 @@
-"""Serves the built web client: hashed assets cached for a year, every other path the SPA shell."""
+"""Serves the built web client: hashed assets cached for a year (their .br or .gz when the browser
+takes it), every other path the SPA shell."""
 
 from __future__ import annotations
 
@@ -38,7 +39,10 @@ async def asset(request: web.Request) -> web.StreamResponse:
     target = _inside(root, request.match_info["path"])
     if target is None or not target.is_file():
         raise ChatError("not_found", "No such file", 404)
-    return web.FileResponse(target, headers={"Cache-Control": IMMUTABLE})
+    # FileResponse picks the build's .br or .gz sibling by Accept-Encoding and says so in
+    # Content-Encoding; Vary goes on every answer, so a cache never hands the raw file to a
+    # browser that could have had it compressed, or the reverse.
+    return web.FileResponse(target, headers={"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"})
 
 
 async def shell(request: web.Request) -> web.StreamResponse:

@@ -326,8 +326,8 @@ async def test_cashtags_show_price_chips_and_several_codes_show_several_cards(
         # The words around the chip are still plain text.
         await expect(text).to_contain_text("watching $AAPL")
         await expect(text).to_contain_text("today")
-        # Keyboard reachable, with a label that says what it shows.
-        await expect(user.page.get_by_role("button", name=re.compile(r"^AAPL: \$93\.42, up \+1\.43%"))).to_be_visible()
+        # Named by what it shows, with the direction in words.
+        await expect(user.page.get_by_role("button", name=re.compile(r"^\$AAPL \$93\.42 up \+1\.43%"))).to_be_visible()
     # One batched request for the chip, not one per render.
     assert asked and all(url.endswith("symbols=AAPL") for url in asked), asked
 

@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { api, ApiError, type Session } from "../lib/api";
 import { Logo } from "./Logo";
 
@@ -24,6 +24,11 @@ export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) =>
   const userRef = useRef<HTMLInputElement>(null);
   const passRef = useRef<HTMLInputElement>(null);
   const id = useId();
+
+  // Arriving here (first visit, or after Log out removed the button that had focus): start typing.
+  useEffect(() => {
+    if (!document.activeElement || document.activeElement === document.body) userRef.current?.focus();
+  }, []);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -87,7 +92,7 @@ export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) =>
                 role="tab"
                 data-mode={m}
                 aria-selected={mode === m}
-                tabIndex={mode === m ? 0 : -1}
+                // Both tabs take Tab as well as the arrow keys: two tabs are quicker reached than taught.
                 onClick={() => switchMode(m)}
                 className={`rounded-md px-3 py-1.5 font-medium transition focus-ring ${
                   mode === m ? "bg-ink-700 text-ink-100" : "text-ink-400 hover:text-ink-200"
@@ -120,7 +125,7 @@ export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) =>
                 value={username}
                 onChange={(e) => setUsername(e.target.value)}
                 aria-invalid={errors.username ? true : undefined}
-                aria-describedby={errors.username ? `${id}-user-err` : `${id}-user-hint`}
+                aria-describedby={errors.username ? `${id}-user-err` : mode === "register" ? `${id}-user-hint` : undefined}
                 className={inputCls(!!errors.username)}
               />
               {errors.username ? (
@@ -149,7 +154,7 @@ export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) =>
                 value={password}
                 onChange={(e) => setPassword(e.target.value)}
                 aria-invalid={errors.password ? true : undefined}
-                aria-describedby={errors.password ? `${id}-pass-err` : `${id}-pass-hint`}
+                aria-describedby={errors.password ? `${id}-pass-err` : mode === "register" ? `${id}-pass-hint` : undefined}
                 className={inputCls(!!errors.password)}
               />
               {errors.password ? (

@@ -32,16 +32,12 @@ export function TextWithCashtags({ text }: { text: string }) {
   );
 }
 
-function describe(symbol: string, entry: QuoteEntry | undefined): string {
-  if (!entry || entry.status === "loading") return `${symbol}: loading quote`;
-  if (entry.status === "error") return `${symbol}: ${ERROR_WORDS[entry.code] ?? "no quote"}`;
-  const q = entry.quote;
-  const parts = [`${symbol}: ${formatPrice(q.price, q.currency)}`];
-  if (q.change_pct != null) parts.push(`${TONE[direction(q.change_pct)].word} ${formatPercent(q.change_pct)}`);
-  const state = marketStateLabel(q.market_state);
-  if (state) parts.push(state);
-  if (q.stale) parts.push("stale");
-  return parts.join(", ");
+/** What a screen reader hears after the visible text, which alone would leave it unclear. */
+function spokenExtra(entry: QuoteEntry | undefined): string {
+  if (!entry || entry.status === "loading") return ": loading quote";
+  if (entry.status === "error") return `: ${ERROR_WORDS[entry.code] ?? "no quote"}`;
+  const state = marketStateLabel(entry.quote.market_state);
+  return state ? `, ${state}` : "";
 }
 
 export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
@@ -68,7 +64,10 @@ export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
               ? "bg-ink-850 text-ink-400 ring-ink-700"
               : "animate-pulse bg-ink-850 text-ink-300 ring-ink-700"
         }`}
-        aria-label={describe(symbol, entry)}
+        // Named by what it shows (plus a few words for a screen reader), so speech input can say
+        // what it sees. Not a Tab stop: a busy history would be hundreds of them; the quote is
+        // in the name, and a click or focus from script opens the details.
+        tabIndex={-1}
         aria-describedby={tipId}
         aria-expanded={pinned}
         onClick={() => setPinned((p) => !p)}
@@ -84,12 +83,15 @@ export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
         <span className={`font-semibold ${state === "ok" ? "text-accent" : ""}`}>{raw}</span>
         {quote && (
           <>
+            {" "}
             <span className="tabular-nums text-ink-100" data-testid="cashtag-price">
               {formatPrice(quote.price, quote.currency)}
             </span>
+            {quote.change_pct != null && " "}
             {quote.change_pct != null && (
               <span className={`tabular-nums ${tone.cls}`} data-testid="cashtag-change" data-direction={dir}>
                 <span aria-hidden="true">{tone.arrow}</span>
+                <span className="sr-only">{tone.word} </span>
                 {formatPercent(quote.change_pct)}
               </span>
             )}
@@ -100,6 +102,7 @@ export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
             )}
           </>
         )}
+        <span className="sr-only">{spokenExtra(entry)}</span>
       </button>
       <span
         role="tooltip"

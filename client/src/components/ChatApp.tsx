@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type KeyboardEvent } from "react";
 import { api } from "../lib/api";
 import { ChatClient } from "../lib/chatClient";
 import { ChatPane } from "./ChatPane";
@@ -21,6 +21,7 @@ export function ChatApp({ username, onSignedOut }: { username: string; onSignedO
 function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: () => void }) {
   const snap = useSyncExternalStore(client.subscribe, client.getSnapshot);
   const [drawerOpen, setDrawerOpen] = useState(false);
+  const drawerOpener = useRef<HTMLElement | null>(null);
 
   const logout = useCallback(async () => {
     try {
@@ -39,9 +40,20 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
     [client],
   );
 
+  const openDrawer = useCallback(() => {
+    drawerOpener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    setDrawerOpen(true);
+  }, []);
+
   useEffect(() => {
-    if (!drawerOpen) return;
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && setDrawerOpen(false);
+    if (!drawerOpen) {
+      // Closed: focus goes back to what opened the drawer, unless a newly opened channel took it.
+      const opener = drawerOpener.current;
+      drawerOpener.current = null;
+      if (opener?.isConnected && (!document.activeElement || document.activeElement === document.body)) opener.focus();
+      return;
+    }
+    const onKey = (e: globalThis.KeyboardEvent) => e.key === "Escape" && setDrawerOpen(false);
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [drawerOpen]);
@@ -66,7 +78,13 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
           <Sidebar client={client} chat={snap.chat} onSelect={select} onLogout={logout} />
         </div>
         {drawerOpen && (
-          <div className="fixed inset-0 z-40 flex md:hidden" role="dialog" aria-modal="true" aria-label="Channels">
+          <div
+            className="fixed inset-0 z-40 flex md:hidden"
+            role="dialog"
+            aria-modal="true"
+            aria-label="Channels"
+            onKeyDown={holdFocus}
+          >
             <div className="w-[85%] max-w-xs shadow-2xl shadow-black">
               <Sidebar client={client} chat={snap.chat} onSelect={select} onLogout={logout} autoFocus onClose={() => setDrawerOpen(false)} />
             </div>
@@ -78,7 +96,8 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
             />
           </div>
         )}
-        <main className="flex min-w-0 flex-1 flex-col">
+        {/* Behind the modal drawer nothing can be reached, by Tab or by a screen reader. */}
+        <main className="flex min-w-0 flex-1 flex-col" inert={drawerOpen}>
           {current ? (
             <ChatPane
               key={current}
@@ -86,11 +105,11 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
               chat={snap.chat}
               channel={current}
               conn={snap.conn}
-              onOpenSidebar={() => setDrawerOpen(true)}
+              onOpenSidebar={openDrawer}
             />
           ) : (
             <div className="grid flex-1 place-items-center text-ink-400">
-              <button type="button" className="rounded-lg border border-ink-600 px-3 py-2 md:hidden focus-ring" onClick={() => setDrawerOpen(true)}>
+              <button type="button" className="rounded-lg border border-ink-600 px-3 py-2 md:hidden focus-ring" onClick={openDrawer}>
                 Choose a channel
               </button>
               <p className="hidden md:block">Choose a channel to start.</p>
@@ -105,6 +124,24 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
       )}
     </div>
   );
+}
+
+/** Tab and Shift+Tab wrap around inside a modal instead of leaving it. */
+function holdFocus(e: KeyboardEvent<HTMLElement>) {
+  if (e.key !== "Tab") return;
+  const focusable = [...e.currentTarget.querySelectorAll<HTMLElement>("button, [href], input, textarea, select, [tabindex]")].filter(
+    (el) => el.tabIndex >= 0 && !el.hasAttribute("disabled") && el.getClientRects().length > 0,
+  );
+  const first = focusable[0];
+  const last = focusable.at(-1);
+  if (!first || !last) return;
+  if (e.shiftKey && document.activeElement === first) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
 }
 
 function sessionToken(): string | null {

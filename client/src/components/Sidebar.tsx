@@ -126,11 +126,23 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
+  const openerRef = useRef<HTMLButtonElement>(null);
+  const cancelled = useRef(false);
   const id = useId();
 
+  // Into the field on opening; back to the button on cancelling, not lost to the page (a
+  // created channel opens, and its message box takes the focus).
   useEffect(() => {
     if (open) inputRef.current?.focus();
+    else if (cancelled.current) openerRef.current?.focus();
+    cancelled.current = false;
   }, [open]);
+
+  function cancel() {
+    cancelled.current = true;
+    setOpen(false);
+    setError(null);
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -153,6 +165,7 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
   if (!open) {
     return (
       <button
+        ref={openerRef}
         type="button"
         onClick={() => setOpen(true)}
         className="mt-1 flex w-full items-center gap-2 rounded-md px-2 py-1.5 text-left text-sm text-ink-400 hover:bg-ink-700 hover:text-ink-100 focus-ring"
@@ -178,8 +191,7 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
           onKeyDown={(e) => {
             if (e.key === "Escape") {
               e.stopPropagation();
-              setOpen(false);
-              setError(null);
+              cancel();
             }
           }}
           placeholder="e.g. earnings"
@@ -204,10 +216,7 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
       )}
       <button
         type="button"
-        onClick={() => {
-          setOpen(false);
-          setError(null);
-        }}
+        onClick={cancel}
         className="mt-1 text-xs text-ink-400 underline-offset-2 hover:underline focus-ring"
       >
         Cancel
