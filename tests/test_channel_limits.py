@@ -153,3 +153,30 @@ async def test_joining_many_channels_at_once_is_slowed_down_not_disconnected(sta
     assert (await bob.call("join", {"channel": refused[0]}))["ok"]
     assert (await alice.call("send", {"channel": refused[0], "text": "made it"}))["ok"]
     assert (await bob.wait_for("message", lambda m: m["text"] == "made it"))["user"] == "alice"
+
+
+async def test_a_deletion_reaches_the_clients_of_every_node(make_server: Any, fake_stooq: Any, redis_url: str) -> None:
+    """Two nodes on one Redis and one store: a deletion through node A is heard by node B's clients at
+    once (channel_deleted, the room closed), and node B stops taking sends to it on its next sweep."""
+    node_a = await make_server(bus_url=redis_url, stooq_url=fake_stooq.url)
+    node_b = await make_server(bus_url=redis_url, stooq_url=fake_stooq.url)
+    async with aiohttp.ClientSession() as http:
+        alice = await (await ChatClient(str(node_a.make_url("")).rstrip("/"), http).register("alice")).connect()
+        bob = await (await ChatClient(str(node_b.make_url("")).rstrip("/"), http).register("bob")).connect()
+        try:
+            assert (await alice.request("POST", "/api/channels", {"name": "two-nodes"}))[0] == 201
+            for client in (alice, bob):
+                assert (await client.call("join", {"channel": "two-nodes"}))["ok"]
+            assert (await bob.call("send", {"channel": "two-nodes", "text": "before"}))["ok"]
+            await alice.wait_for("message", lambda m: m["text"] == "before")
+
+            assert (await alice.request("DELETE", "/api/channels/two-nodes"))[0] == 200
+            assert await bob.wait_for("channel_deleted") == {"name": "two-nodes", "deleted_by": "alice"}
+            await node_b.app[REALTIME].sweep_channels()  # runs every 15 s in the node
+            ack = await bob.call("send", {"channel": "two-nodes", "text": "after"})
+            assert ack["error"]["code"] == "channel_not_found"
+            assert (await alice.call("join", {"channel": "two-nodes"}))["error"]["code"] == "channel_not_found"
+            assert not [m for m in alice.received("message") if m["text"] == "after"]
+        finally:
+            for client in (alice, bob):
+                await client.sio.disconnect()
