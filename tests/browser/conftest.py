@@ -162,9 +162,14 @@ async def signed_up(browser: Browser, chat_server: ChatServer) -> AsyncIterator[
     """Make a user who registered through the web client, each in a separate browser context."""
     contexts: list[BrowserContext] = []
 
-    async def make(name: str, *, width: int = 1280, height: int = 800) -> User:
+    async def make(name: str, *, width: int = 1280, height: int = 800, touch: bool = False) -> User:
+        # touch: a phone, with a touch screen and no hover (CSS `hover: none`)
         context = await browser.new_context(
-            viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC"
+            viewport={"width": width, "height": height},
+            locale="en-US",
+            timezone_id="UTC",
+            has_touch=touch,
+            is_mobile=touch,
         )
         contexts.append(context)
         page = await context.new_page()

@@ -196,7 +196,12 @@ async def test_offline_then_back_catches_up(signed_up: UserFactory, screenshot: 
     banner = bob.page.get_by_test_id("connection-banner")
     await expect(banner).to_have_attribute("data-state", re.compile("offline|reconnecting"))
     await expect(banner).to_contain_text(re.compile("offline|reconnecting", re.I))
-    await expect(bob.page.get_by_role("textbox", name="Message #")).to_be_disabled()
+    # A draft can still be written; it waits for the connection.
+    draft = bob.page.get_by_role("textbox", name="Message #")
+    await draft.fill("drafted while offline")
+    await draft.press("Enter")
+    await expect(draft).to_have_value("drafted while offline")
+    await expect(bob.page.get_by_role("button", name="Send message")).to_be_disabled()
     await screenshot(bob.page, "offline-banner")
 
     for text in ("missed one", "missed two", "missed three"):
@@ -212,6 +217,9 @@ async def test_offline_then_back_catches_up(signed_up: UserFactory, screenshot: 
     # And live delivery carries on after the catch-up.
     await alice.send("back to normal")
     await expect(bob.message("back to normal")).to_be_visible()
+    await expect(draft).to_have_value("drafted while offline")
+    await draft.press("Enter")
+    await expect(alice.message("drafted while offline")).to_be_visible()
     await bob.send("thanks, all caught up")
     await expect(alice.message("thanks, all caught up")).to_be_visible()
 

@@ -68,7 +68,7 @@ export function Composer({ client, channel, online }: { client: ChatClient; chan
       <div
         className={`flex items-end gap-2 rounded-xl border bg-ink-850 p-1.5 pl-3 transition focus-within:border-accent/70 focus-within:ring-1 focus-within:ring-accent/40 ${
           error || tooLong ? "border-down/70" : "border-ink-450"
-        } ${online ? "" : "opacity-60"}`}
+        }`}
       >
         <label htmlFor="composer" className="sr-only">
           Message #{channel}
@@ -78,10 +78,10 @@ export function Composer({ client, channel, online }: { client: ChatClient; chan
           id="composer"
           rows={1}
           value={text}
-          disabled={!online}
+          // Writable offline: a draft is kept and sent once the connection is back.
           onChange={(e) => onChange(e.target.value)}
           onKeyDown={onKeyDown}
-          placeholder={online ? `Message #${channel}` : "Offline — waiting for the connection…"}
+          placeholder={online ? `Message #${channel}` : "Offline — write now, send when connected…"}
           aria-invalid={error || tooLong ? true : undefined}
           aria-describedby={describedBy}
           className="max-h-[200px] min-h-[2.25rem] flex-1 resize-none bg-transparent py-1.5 text-[15px] leading-6 text-ink-100 outline-none placeholder:text-ink-400 disabled:cursor-not-allowed"

@@ -2,7 +2,7 @@ import { memo } from "react";
 import { formatDateTime, formatTime } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";
 import { Avatar } from "./Avatar";
-import { TextWithCashtags } from "./CashtagChip";
+import { MessageText } from "./MessageText";
 import { QuoteCard } from "./QuoteCard";
 
 interface Props {
@@ -86,7 +86,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact }: Props)
             }`}
             data-testid="message-text"
           >
-            {chips ? <TextWithCashtags text={item.text} /> : item.text}
+            {item.local ? item.text : <MessageText text={item.text} chips={chips} />}
           </p>
         )}
         {item.ephemeral && (

@@ -1,0 +1,72 @@
+"""The smaller things a reader notices: where the list scrolls, links, times on touch screens."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import ChatServer, UserFactory
+from tests.browser.test_web_client import _post_as_script
+
+pytestmark = pytest.mark.browser
+
+
+async def _gap_below_last_message(page: Page) -> float:
+    """How far the newest message's bottom sits below the list's visible bottom (<= 0: all shown)."""
+    return float(
+        await page.get_by_test_id("messages").evaluate(
+            "el => { const rows = el.querySelectorAll('[data-testid=message]');"
+            " return rows[rows.length - 1].getBoundingClientRect().bottom - el.getBoundingClientRect().bottom; }"
+        )
+    )
+
+
+async def test_own_message_brings_you_down_and_the_last_one_is_fully_shown_on_a_phone(
+    signed_up: UserFactory, chat_server: ChatServer
+) -> None:
+    alice = await signed_up("alice", width=360, height=740)
+    page = alice.page
+    await _post_as_script(chat_server, "carol", [f"earlier line {n}" for n in range(1, 41)])
+    await expect(alice.message(re.compile(r"^earlier line 40$"))).to_be_visible()
+    assert await _gap_below_last_message(page) <= 0
+
+    # Scrolled up to read, then posting: the view comes down to what one just wrote.
+    await page.get_by_test_id("messages").evaluate("el => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }")
+    await expect(alice.message(re.compile(r"^earlier line 40$"))).not_to_be_in_viewport()
+    await alice.send("my own, while scrolled up")
+    await expect(alice.message("my own, while scrolled up")).to_be_in_viewport(ratio=1)
+    await page.wait_for_timeout(300)
+    assert await _gap_below_last_message(page) <= 0
+
+
+async def test_links_are_safe_anchors_and_nothing_else_is(signed_up: UserFactory) -> None:
+    alice = await signed_up("alice")
+    bob = await signed_up("bob")
+    await alice.send("filing: https://www.sec.gov/cgi-bin/browse-edgar?action=x. and javascript:alert(1)")
+    text = bob.message("filing:")
+    link = text.get_by_role("link")
+    await expect(link).to_have_count(1)
+    await expect(link).to_have_text("https://www.sec.gov/cgi-bin/browse-edgar?action=x")
+    await expect(link).to_have_attribute("href", "https://www.sec.gov/cgi-bin/browse-edgar?action=x")
+    await expect(link).to_have_attribute("rel", "noopener noreferrer")
+    await expect(link).to_have_attribute("target", "_blank")
+    await expect(text).to_have_text(
+        "filing: https://www.sec.gov/cgi-bin/browse-edgar?action=x. and javascript:alert(1)"
+    )
+
+
+async def test_grouped_messages_show_their_time_on_a_touch_screen(signed_up: UserFactory) -> None:
+    phone = await signed_up("alice", width=360, height=740, touch=True)
+    await phone.send("first of two")
+    await phone.send("second of two, grouped")
+    time = phone.messages().filter(has_text="second of two").get_by_test_id("compact-time")
+    await expect(time).to_have_css("opacity", "1")
+    await expect(time).to_have_text(re.compile(r"\d{1,2}:\d{2}"))
+
+    desk = await signed_up("bob")  # a mouse: the time waits for hover
+    follow_up = desk.messages().filter(has_text="second of two")
+    await expect(follow_up.get_by_test_id("compact-time")).to_have_css("opacity", "0")
+    await follow_up.hover()
+    await expect(follow_up.get_by_test_id("compact-time")).to_have_css("opacity", "1")
