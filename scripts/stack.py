@@ -108,6 +108,9 @@ class Stack:
             "CHAT_SECRET_KEY": self.secret_key,
             "CHAT_TRUSTED_PROXIES": "127.0.0.1",
             "CHAT_HOST": "127.0.0.1",
+            # set, so the host nginx forwards is checked too: only loopback names (and this) are answered,
+            # a DNS-rebinding page reaching nginx on 127.0.0.1 is not
+            "CHAT_ALLOWED_HOSTS": "localhost",
             **(env or {}),
         }
         chat = _executable("investor-chat")

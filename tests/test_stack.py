@@ -71,6 +71,16 @@ async def test_nginx_serves_the_client_and_hides_metrics(stack: Stack) -> None:
             assert (await resp.json())["error"]["code"] == "unauthorized"
 
 
+async def test_a_dns_rebinding_page_is_refused_through_nginx(stack: Stack) -> None:
+    """A foreign name pointed at 127.0.0.1 reaches nginx, which forwards it; the nodes refuse it."""
+    port = stack.url.rsplit(":", 1)[1]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(stack.url + "/api/me", headers={"Host": f"evil.example:{port}"}) as resp:
+            assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_host"
+        async with http.get(stack.url + "/api/me", headers={"Host": f"localhost:{port}"}) as resp:
+            assert resp.status == 401  # our own names still reach the API
+
+
 async def test_the_bot_answers_on_any_node_in_the_room_or_privately(
     stack: Stack, make_bound_client: MakeBoundClient
 ) -> None:
