@@ -28,7 +28,8 @@ _LOOKALIKE = str.maketrans({"0": "o", "1": "i", "l": "i", "3": "e", "4": "a", "5
 _SEPARATORS = re.compile(r"[_.\-]+")
 # Characters that show nothing: controls, format characters (zero-width space, joiners, bidi marks, BOM),
 # separators, combining marks alone, and the blank letters that render as empty space.
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
+# Not unassigned code points (Cn): an emoji newer than this Python's Unicode tables is one.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 DEFAULT_CHANNEL = "general"
 MAX_TEXT = 2000

@@ -46,6 +46,8 @@ async def test_nul_inside_a_message_is_dropped(make_client: ClientFactory) -> No
     assert (await bob.wait_for("message"))["text"] == "AAPL looks strong"
     ok = await alice.call("send", {"channel": "general", "text": "caf\u00e9 \U0001f4c8 \u05e9\u05dc\u05d5\u05dd"})
     assert ok["ok"]  # accents, emoji and right-to-left text are visible, of course
+    for visible in ("\U0001fae8", "\ue000", "\u2764\ufe0f"):  # an emoji newer than Python 3.11's tables, an icon font's
+        assert (await alice.call("send", {"channel": "general", "text": visible}))["ok"], ascii(visible)
 
 
 @pytest.mark.parametrize(
