@@ -121,6 +121,18 @@ class Quote(BaseModel):
     stale: bool = False  # older than one trading session of its market
 
 
+class PriceStamp(BaseModel):
+    """A cashtag's price when its message was posted (server/stamps.py): `code` as written, upper-cased."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    symbol: str
+    price: str
+    currency: str
+    as_of: str
+
+
 class Message(BaseModel):
     """A chat message. `seq` is None only for ephemeral bot replies, which are never stored."""
 
@@ -135,6 +147,7 @@ class Message(BaseModel):
     bot: bool = False
     quote: Quote | None = None
     quotes: list[Quote] | None = None  # every quote of a several-code bot reply; `quote` is the first
+    stamps: list[PriceStamp] | None = None  # its cashtags' prices at posting, where the node had them
     ephemeral: bool = False
 
     def wire(self) -> dict[str, Any]:

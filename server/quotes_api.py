@@ -14,6 +14,7 @@ from core.errors import ChatError
 from core.models import Quote
 from server.api import authenticate
 from server.keys import BUS, SETTINGS
+from server.stamps import RECENT_QUOTES, RecentQuotes
 
 QUOTES = web.AppKey("quotes", QuoteService)
 MAX_SYMBOLS = 10
@@ -26,6 +27,7 @@ USER_BURST = 20
 def setup(app: web.Application) -> None:
     """Register the QuoteService (after the bus, whose cache it shares) and the route."""
     app.cleanup_ctx.append(_quotes_ctx)
+    app[RECENT_QUOTES] = RecentQuotes(app[SETTINGS].quote_cache_ttl)  # stamped into messages posted here
     app.router.add_get("/api/quotes", get_quotes)
 
 
@@ -55,6 +57,7 @@ async def get_quotes(request: web.Request) -> web.Response:
     resolved: dict[str, str] = {}
     for code, outcome in zip(codes, outcomes, strict=True):
         if isinstance(outcome, Quote):
+            request.app[RECENT_QUOTES].remember(code, outcome)
             quotes.append(outcome.model_dump(exclude_none=True))
             resolved[code] = outcome.symbol
         else:

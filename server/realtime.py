@@ -26,6 +26,7 @@ from server.api import COOKIE
 from server.channels import delete_channel
 from server.keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
 from server.sockets import Answer, create_sio, spawn
+from server.stamps import RECENT_QUOTES
 
 logger = logging.getLogger(__name__)
 Payload = TypeVar("Payload", bound=BaseModel)
@@ -411,11 +412,12 @@ class Realtime:
         settings = self.app[SETTINGS]
         return Limit(f"send:{conn.user}", settings.send_rate, settings.send_burst)
 
-    @staticmethod
-    def _draft(conn: Conn, data: SendPayload) -> tuple[Message, str | None]:
+    def _draft(self, conn: Conn, data: SendPayload) -> tuple[Message, str | None]:
         # NUL shows nothing and cuts C strings short in the tools reading the archive: dropped
         text = data.text.replace("\x00", "")
-        message = Message(id=new_id(), channel=data.channel, user=conn.user, text=text, ts=now_iso())
+        recent = self.app.get(RECENT_QUOTES)
+        stamps = recent.stamps(text) if recent is not None else None  # in memory: the send never waits
+        message = Message(id=new_id(), channel=data.channel, user=conn.user, text=text, ts=now_iso(), stamps=stamps)
         return message, f"{conn.user}\x00{data.client_id}" if data.client_id else None
 
     async def _post(self, message: Message, dedup: str | None, limit: Limit) -> dict[str, Any]:
