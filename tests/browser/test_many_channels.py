@@ -80,3 +80,22 @@ async def test_a_client_with_300_channels_opens_sends_and_receives(
     assert len(sockets) == 1 and alice.errors == []
     assert "flooding" not in chat_server.log.read_text()
     await bob.disconnect()
+
+
+async def test_a_deleted_channel_leaves_the_open_client(signed_up: UserFactory, chat_server: ChatServer) -> None:
+    alice = await signed_up("alice")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{chat_server.url}/api/register", json={"username": "bob", "password": PASSWORD}) as r:
+            headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        async with http.post(f"{chat_server.url}/api/channels", json={"name": "pump"}, headers=headers) as r:
+            assert r.status == 201
+        channel_list = alice.page.get_by_test_id("channel-list")
+        await expect(channel_list.locator("[data-channel='pump']")).to_be_visible()
+        await alice.open_channel("pump")
+        async with http.delete(f"{chat_server.url}/api/channels/pump", headers=headers) as r:
+            assert r.status == 200
+    await expect(channel_list.locator("[data-channel='pump']")).to_have_count(0)
+    await expect(alice.page.get_by_role("heading", name="general")).to_be_visible()
+    await alice.send("still here")
+    await expect(alice.message("still here")).to_be_visible()
+    assert alice.errors == []
