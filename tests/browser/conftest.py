@@ -96,6 +96,8 @@ async def chat_server(tmp_path: Path, fake_stooq: FakeStooq) -> AsyncIterator[Ch
         "CHAT_LOG_LEVEL": "info",
         # The history test posts a few dozen messages at once through a script, the busy-channel
         # test a burst of 2,000 (docs/protocol.md's limit is per user; the script is one user).
+        # Quotes go stale in 3 s, not 15: the price-stamp test watches a price move past its stamp.
+        "CHAT_QUOTE_CACHE_TTL": "3",
         "CHAT_SEND_RATE": "5000",
         "CHAT_SEND_BURST": "5000",
     }

@@ -1,8 +1,9 @@
 import { useCallback, useId, useMemo, useState, useSyncExternalStore } from "react";
 import { api } from "../lib/api";
 import { splitCashtags } from "../lib/cashtags";
-import { direction, formatExchangeTime, formatPercent, formatPrice, marketStateLabel } from "../lib/format";
+import { direction, formatExchangeTime, formatPercent, formatPrice, marketStateLabel, percentSince } from "../lib/format";
 import { QuoteStore, type QuoteEntry } from "../lib/quoteStore";
+import type { PriceStamp } from "../lib/types";
 
 /** One store for the whole page: every chip of every channel shares its cache and batches. */
 export const quoteStore = new QuoteStore((symbols) => api.quotes(symbols));
@@ -21,26 +22,36 @@ const ERROR_WORDS: Record<string, string> = {
 };
 
 /** Message text with its cashtags as price chips. The text is only ever rendered as text. */
-export function TextWithCashtags({ text }: { text: string }) {
+export function TextWithCashtags({ text, stamps }: { text: string; stamps?: readonly PriceStamp[] | null }) {
   const segments = useMemo(() => splitCashtags(text), [text]);
   return (
     <>
       {segments.map((s, i) =>
-        s.kind === "text" ? s.text : <CashtagChip key={i} raw={s.raw} symbol={s.symbol} />,
+        s.kind === "text" ? (
+          s.text
+        ) : (
+          <CashtagChip key={i} raw={s.raw} symbol={s.symbol} stamp={stamps?.find((st) => st.code === s.symbol)} />
+        ),
       )}
     </>
   );
 }
 
 /** What a screen reader hears after the visible text, which alone would leave it unclear. */
-function spokenExtra(entry: QuoteEntry | undefined): string {
+function spokenExtra(entry: QuoteEntry | undefined, stamped: boolean): string {
+  if (stamped && entry?.status !== "ok") return "";
   if (!entry || entry.status === "loading") return ": loading quote";
   if (entry.status === "error") return `: ${ERROR_WORDS[entry.code] ?? "no quote"}`;
   const state = marketStateLabel(entry.quote.market_state);
   return state ? `, ${state}` : "";
 }
 
-export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
+/**
+ * A cashtag as a price chip. With a `stamp` (the price when its message was posted) it shows that
+ * price and the change since, so an old message never passes today's price off as then's; the
+ * live quote is in its tooltip. Without one it shows the live quote.
+ */
+export function CashtagChip({ raw, symbol, stamp }: { raw: string; symbol: string; stamp?: PriceStamp }) {
   const subscribe = useCallback((onChange: () => void) => quoteStore.subscribe(symbol, onChange), [symbol]);
   const getSnapshot = useCallback(() => quoteStore.get(symbol), [symbol]);
   const entry = useSyncExternalStore(subscribe, getSnapshot);
@@ -52,13 +63,15 @@ export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
   const dir = quote ? direction(quote.change_pct ?? quote.change) : "flat";
   const tone = TONE[dir];
   const stale = !!quote?.stale;
+  const since = stamp && quote ? percentSince(stamp.price, quote.price) : null;
+  const sinceTone = TONE[direction(since)];
 
   return (
     <span className="group/chip relative inline-block align-baseline">
       <button
         type="button"
         className={`focus-ring inline-flex items-baseline gap-1 whitespace-nowrap rounded-md px-1.5 py-px font-mono text-[13px] leading-5 ring-1 transition-colors ${
-          state === "ok"
+          state === "ok" || stamp
             ? "bg-ink-800 ring-ink-600 hover:bg-ink-700"
             : state === "error"
               ? "bg-ink-850 text-ink-400 ring-ink-700"
@@ -80,8 +93,25 @@ export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
         data-state={state}
         data-stale={stale ? "true" : "false"}
       >
-        <span className={`font-semibold ${state === "ok" ? "text-accent" : ""}`}>{raw}</span>
-        {quote && (
+        <span className={`font-semibold ${state === "ok" || stamp ? "text-accent" : ""}`}>{raw}</span>
+        {stamp ? (
+          <>
+            {" "}
+            <span className="tabular-nums text-ink-100" data-testid="cashtag-price" data-stamped="true">
+              {formatPrice(stamp.price, stamp.currency)}
+            </span>
+            <span className="sr-only"> when posted</span>
+            {since !== null && " "}
+            {since !== null && (
+              <span className={`tabular-nums ${sinceTone.cls}`} data-testid="cashtag-since" data-direction={direction(since)}>
+                <span aria-hidden="true">{sinceTone.arrow}</span>
+                <span className="sr-only">{sinceTone.word} </span>
+                {formatPercent(since)}
+                <span className="sr-only"> since</span>
+              </span>
+            )}
+          </>
+        ) : quote && (
           <>
             {" "}
             <span className="tabular-nums text-ink-100" data-testid="cashtag-price">
@@ -102,7 +132,7 @@ export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
             )}
           </>
         )}
-        <span className="sr-only">{spokenExtra(entry)}</span>
+        <span className="sr-only">{spokenExtra(entry, !!stamp)}</span>
       </button>
       <span
         role="tooltip"
@@ -112,13 +142,24 @@ export function CashtagChip({ raw, symbol }: { raw: string; symbol: string }) {
         }`}
         data-testid="cashtag-tooltip"
       >
-        <Tooltip symbol={symbol} entry={entry} />
+        {stamp && <StampLine stamp={stamp} />}
+        <Tooltip symbol={symbol} entry={entry} stamped={!!stamp} />
       </span>
     </span>
   );
 }
 
-function Tooltip({ symbol, entry }: { symbol: string; entry: QuoteEntry | undefined }) {
+function StampLine({ stamp }: { stamp: PriceStamp }) {
+  return (
+    <span data-testid="cashtag-stamp">
+      When posted: <span className="font-semibold text-ink-100">{formatPrice(stamp.price, stamp.currency)}</span>
+      {" · as of "}
+      <time dateTime={stamp.as_of}>{formatExchangeTime(stamp)}</time>
+    </span>
+  );
+}
+
+function Tooltip({ symbol, entry, stamped }: { symbol: string; entry: QuoteEntry | undefined; stamped: boolean }) {
   if (!entry || entry.status === "loading") return <span>Loading {symbol}…</span>;
   if (entry.status === "error") {
     return (
@@ -132,6 +173,12 @@ function Tooltip({ symbol, entry }: { symbol: string; entry: QuoteEntry | undefi
   const state = marketStateLabel(q.market_state);
   return (
     <>
+      {stamped && (
+        <span data-testid="cashtag-now">
+          Now: <span className="font-semibold text-ink-100">{formatPrice(q.price, q.currency)}</span>
+          {q.change_pct != null && ` (${formatPercent(q.change_pct)} today)`}
+        </span>
+      )}
       <span className="text-ink-100">
         {q.name ? <span className="font-semibold">{q.name} </span> : null}
         <span className="font-mono text-ink-300">{q.symbol}</span>

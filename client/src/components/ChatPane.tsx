@@ -14,12 +14,6 @@ interface Props {
 
 export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) {
   const st = chat.byChannel[channel] ?? emptyChannel();
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(t);
-  }, []);
-  const typing = typingText(typingIn(chat, channel, now));
 
   return (
     <section className="flex min-h-0 flex-1 flex-col" aria-labelledby="channel-title">
@@ -54,19 +48,32 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
 
       <MessageList client={client} channel={channel} state={st} me={chat.me} />
 
-      <div className="h-6 px-5 text-xs text-ink-400" aria-live="polite" data-testid="typing">
-        {typing && (
-          <span className="inline-flex items-center gap-1.5">
-            <span className="inline-flex gap-0.5" aria-hidden="true">
-              <span className="h-1 w-1 animate-bounce rounded-full bg-ink-400 [animation-delay:-0.3s]" />
-              <span className="h-1 w-1 animate-bounce rounded-full bg-ink-400 [animation-delay:-0.15s]" />
-              <span className="h-1 w-1 animate-bounce rounded-full bg-ink-400" />
-            </span>
-            {typing}
-          </span>
-        )}
-      </div>
+      <TypingLine chat={chat} channel={channel} />
       <Composer client={client} channel={channel} online={conn === "connected"} />
     </section>
+  );
+}
+
+/** Who is typing: its own once-a-second clock, so the tick redraws this line and not the messages. */
+function TypingLine({ chat, channel }: { chat: ChatState; channel: string }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(t);
+  }, []);
+  const typing = typingText(typingIn(chat, channel, now));
+  return (
+    <div className="h-6 px-5 text-xs text-ink-400" aria-live="polite" data-testid="typing">
+      {typing && (
+        <span className="inline-flex items-center gap-1.5">
+          <span className="inline-flex gap-0.5" aria-hidden="true">
+            <span className="h-1 w-1 animate-bounce rounded-full bg-ink-400 [animation-delay:-0.3s]" />
+            <span className="h-1 w-1 animate-bounce rounded-full bg-ink-400 [animation-delay:-0.15s]" />
+            <span className="h-1 w-1 animate-bounce rounded-full bg-ink-400" />
+          </span>
+          {typing}
+        </span>
+      )}
+    </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { memo, useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import type { ChatClient } from "../lib/chatClient";
 import { remainingChars } from "../lib/format";
 import { newClientId } from "../lib/ids";
@@ -6,7 +6,8 @@ import { newClientId } from "../lib/ids";
 const LIMIT = 2000;
 const SHOW_COUNT_BELOW = 200;
 
-export function Composer({ client, channel, online }: { client: ChatClient; channel: string; online: boolean }) {
+// Memoized: a busy channel's messages must not redraw the box someone is typing in.
+export const Composer = memo(function Composer({ client, channel, online }: { client: ChatClient; channel: string; online: boolean }) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
@@ -117,4 +118,4 @@ export function Composer({ client, channel, online }: { client: ChatClient; chan
       </div>
     </div>
   );
-}
+});

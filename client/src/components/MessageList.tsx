@@ -1,5 +1,5 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ChatClient } from "../lib/chatClient";
 import type { ChannelState } from "../lib/chatState";
 import { dayKey, dayLabel } from "../lib/format";
@@ -24,7 +24,8 @@ interface Props {
  * page, and each row's day separator and grouping look only at the row before it, so a new
  * message costs the same at 20 messages as at 2,000.
  */
-export function MessageList({ client, channel, state, me }: Props) {
+// Memoized: it redraws when its own channel changes, not for every message elsewhere or tick.
+export const MessageList = memo(function MessageList({ client, channel, state, me }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const prependFrom = useRef<number | null>(null);
@@ -183,7 +184,7 @@ export function MessageList({ client, channel, state, me }: Props) {
       )}
     </div>
   );
-}
+});
 
 function DaySeparator({ ts }: { ts: string }) {
   return (

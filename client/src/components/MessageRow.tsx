@@ -86,7 +86,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact }: Props)
             }`}
             data-testid="message-text"
           >
-            {item.local ? item.text : <MessageText text={item.text} chips={chips} />}
+            {item.local ? item.text : <MessageText text={item.text} chips={chips} stamps={item.stamps} />}
           </p>
         )}
         {item.ephemeral && (

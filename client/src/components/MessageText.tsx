@@ -1,12 +1,13 @@
 import { useMemo } from "react";
 import { splitLinks } from "../lib/links";
+import type { PriceStamp } from "../lib/types";
 import { TextWithCashtags } from "./CashtagChip";
 
 /**
  * What someone wrote: http(s) links as anchors that open in a new tab without handing it this
  * page (`noopener noreferrer`), cashtags as chips, the rest as text. Never rendered as HTML.
  */
-export function MessageText({ text, chips }: { text: string; chips: boolean }) {
+export function MessageText({ text, chips, stamps }: { text: string; chips: boolean; stamps?: readonly PriceStamp[] | null }) {
   const segments = useMemo(() => splitLinks(text), [text]);
   return (
     <>
@@ -23,7 +24,7 @@ export function MessageText({ text, chips }: { text: string; chips: boolean }) {
             {s.text}
           </a>
         ) : chips && s.text.includes("$") ? (
-          <TextWithCashtags key={i} text={s.text} />
+          <TextWithCashtags key={i} text={s.text} stamps={stamps} />
         ) : (
           s.text
         ),

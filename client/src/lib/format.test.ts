@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   dayKey,
+  percentSince,
   dayLabel,
   direction,
   formatAsOf,
@@ -130,5 +131,22 @@ describe("quote fields of the quotes API", () => {
     expect(marketStateLabel("closed")).toBe("Market closed");
     expect(direction(undefined)).toBe("flat");
     expect(direction(null)).toBe("flat");
+  });
+});
+
+describe("percentSince", () => {
+  it("gives the change in percent on exact decimals, rounded to two places", () => {
+    expect(percentSince("93.42", "101.00")).toBe("8.11");
+    expect(percentSince("100", "99.6")).toBe("-0.40");
+    expect(percentSince("0.1", "0.3")).toBe("200.00");
+    expect(percentSince("72.50", "72.50")).toBe("0.00");
+    expect(percentSince("3", "4")).toBe("33.33");
+    expect(percentSince("3", "5")).toBe("66.67");
+  });
+
+  it("gives nothing for a zero base or what is not a number", () => {
+    expect(percentSince("0", "1")).toBeNull();
+    expect(percentSince("n/a", "1")).toBeNull();
+    expect(percentSince("1", "")).toBeNull();
   });
 });

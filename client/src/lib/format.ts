@@ -239,3 +239,31 @@ export function formatExchangeTime(
   }
   return dateFormat(locale, opts).format(d);
 }
+
+/** A decimal string as an integer count of 10^-scale units, or null when it is not a plain decimal. */
+function scaled(value: string, scale: number): bigint | null {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(value.trim());
+  if (!m || (!m[2] && !m[3])) return null;
+  const frac = (m[3] ?? "").padEnd(scale, "0").slice(0, scale);
+  const n = BigInt(`${m[2] || "0"}${frac}`);
+  return m[1] === "-" ? -n : n;
+}
+
+/**
+ * The change from `then` to `now` in percent, as a decimal string with two places ("8.11",
+ * "-0.40"), worked out on exact decimals (no float rounding of prices); null when either is not
+ * a number or `then` is zero.
+ */
+export function percentSince(then: string, now: string): string | null {
+  const scale = Math.min(Math.max(decimalPlaces(then), decimalPlaces(now)), 12);
+  const a = scaled(then, scale);
+  const b = scaled(now, scale);
+  if (a === null || b === null || a === 0n) return null;
+  // Hundredths of a percent, rounded half away from zero.
+  const num = (b - a) * 20000n;
+  const q = num / a;
+  const hundredths = (q + (q >= 0n ? 1n : -1n)) / 2n;
+  const sign = hundredths < 0n ? "-" : "";
+  const abs = hundredths < 0n ? -hundredths : hundredths;
+  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
+}

@@ -30,6 +30,16 @@ export interface QuotesResponse {
   resolved: Record<string, string>;
 }
 
+/** A cashtag's price when its message was posted, stamped by the server (docs/protocol.md). */
+export interface PriceStamp {
+  /** The cashtag's code as written, upper-cased: "AAPL". */
+  code: string;
+  symbol: string;
+  price: string;
+  currency: string;
+  as_of: string;
+}
+
 export interface Message {
   id?: string;
   channel: string;
@@ -43,6 +53,8 @@ export interface Message {
   quote?: Quote | null;
   /** Every quote of a several-code bot reply; `quote` is the first. */
   quotes?: Quote[] | null;
+  /** Its cashtags' prices at posting, where the server had them. */
+  stamps?: PriceStamp[] | null;
 }
 
 export interface Channel {
