@@ -5,6 +5,7 @@ import { newClientId } from "../lib/ids";
 
 const LIMIT = 2000;
 const SHOW_COUNT_BELOW = 200;
+const GROWS_BY_ITSELF = typeof CSS !== "undefined" && CSS.supports("field-sizing", "content");
 
 // Memoized: a busy channel's messages must not redraw the box someone is typing in.
 export const Composer = memo(function Composer({ client, channel, online }: { client: ChatClient; channel: string; online: boolean }) {
@@ -26,10 +27,11 @@ export const Composer = memo(function Composer({ client, channel, online }: { cl
     if (online && (!active || active === document.body)) ref.current?.focus();
   }, [online]);
 
-  // Grow with the text up to a limit.
+  // Grow with the text up to a limit: by CSS (`field-sizing`) where the browser can, as measuring
+  // here forces a layout on every keystroke, which a busy channel's page makes slow.
   useEffect(() => {
     const el = ref.current;
-    if (!el) return;
+    if (!el || GROWS_BY_ITSELF) return;
     el.style.height = "auto";
     el.style.height = `${Math.min(el.scrollHeight, 200)}px`;
   }, [text]);
@@ -85,7 +87,7 @@ export const Composer = memo(function Composer({ client, channel, online }: { cl
           placeholder={online ? `Message #${channel}` : "Offline — write now, send when connected…"}
           aria-invalid={error || tooLong ? true : undefined}
           aria-describedby={describedBy}
-          className="max-h-[200px] min-h-[2.25rem] flex-1 resize-none bg-transparent py-1.5 text-[15px] leading-6 text-ink-100 outline-none placeholder:text-ink-400 disabled:cursor-not-allowed"
+          className="max-h-[200px] min-h-[2.25rem] flex-1 resize-none [field-sizing:content] bg-transparent py-1.5 text-[15px] leading-6 text-ink-100 outline-none placeholder:text-ink-400 disabled:cursor-not-allowed"
         />
         <button
           type="button"

@@ -40,7 +40,7 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
     getScrollElement: () => scroller.current,
     estimateSize: () => ESTIMATED_ROW_PX,
     getItemKey: (i) => items[i]!.key,
-    overscan: 8,
+    overscan: 5,
   });
   const total = virtualizer.getTotalSize();
 
@@ -163,7 +163,8 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
                 data-index={row.index}
                 aria-setsize={items.length}
                 aria-posinset={row.index + 1}
-                className="absolute left-0 top-0 w-full"
+                // Contained: a row added or measured does not send the browser re-laying out the others.
+                className="absolute left-0 top-0 w-full [contain:layout_style]"
                 style={{ transform: `translateY(${row.start}px)` }}
               >
                 {newDay && <DaySeparator ts={item.ts} />}
