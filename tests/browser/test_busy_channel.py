@@ -105,6 +105,17 @@ async def test_busy_channel_stays_fast_on_a_slow_cpu(signed_up: UserFactory, cha
             f"p50 {statistics.median(keys):.0f} ms, p95 {p95:.0f} ms, max {keys[-1]:.0f} ms over {len(keys)} keys; "
             f"{len(steady_long)} long tasks, longest {max(steady_long, default=0):.0f} ms; {nodes} elements in the list"
         )
+
+        # Away to a quiet channel and back to the busy one.
+        await page.get_by_role("button", name="New channel").click()
+        await page.get_by_label("New channel name").fill("quiet")
+        await page.get_by_label("New channel name").press("Enter")
+        await expect(page.get_by_role("heading", name="quiet")).to_be_visible()
+        switched = time.monotonic()
+        await page.get_by_role("navigation", name="Channels").locator("[data-channel='general']").click()
+        await expect(alice.message(re.compile(r"^live 49\b"))).to_be_visible()
+        back = time.monotonic() - switched
+        print(f"[client-perf] back to the busy channel: {back * 1000:.0f} ms to its newest message")
     finally:
         await carol.disconnect()
 
