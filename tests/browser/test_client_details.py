@@ -74,35 +74,41 @@ async def test_grouped_messages_show_their_time_on_a_touch_screen(signed_up: Use
 
 
 async def test_a_chip_shows_the_price_when_posted_and_the_change_since(
-    signed_up: UserFactory, fake_stooq: FakeStooq
+    signed_up: UserFactory, chat_server: ChatServer, fake_stooq: FakeStooq
 ) -> None:
     alice = await signed_up("alice")
     bob = await signed_up("bob")
-    await alice.send("before anyone looked: $AAPL")
+    # A script posts before anyone on the node looked at AAPL: no stamp.
+    await _post_as_script(chat_server, "carol", ["before anyone looked: $AAPL"])
     first = alice.message("before anyone looked").get_by_test_id("cashtag")
     await expect(first).to_have_attribute("data-state", "ok", timeout=15_000)
-    # Alice's chip just fetched AAPL, so her node stamps the next message with that price.
-    await alice.send("stamped: $AAPL at the open")
+    # Alice's chip fetched AAPL; her draft's pause fetches VOD.UK, which no chip shows: both stamped.
+    box = alice.page.get_by_role("textbox", name="Message #")
+    await box.fill("stamped: $AAPL at the open, $VOD.UK too")
+    await alice.page.wait_for_timeout(1_000)
+    await box.press("Enter")
+    await expect(box).to_have_value("")
 
     fake_stooq.set_symbol("aapl.us", "101.00", previous_close="99.00", name="APPLE")
     await bob.page.wait_for_timeout(3_500)  # the old quote leaves the server's cache
     await bob.page.reload()
-    chip = bob.message("stamped:").get_by_test_id("cashtag")
+    chips = bob.message("stamped:").get_by_test_id("cashtag")
+    await expect(chips.get_by_test_id("cashtag-price")).to_have_text(["$93.42", "72.50 GBX"], timeout=15_000)
+    await expect(chips.get_by_test_id("cashtag-price").first).to_have_attribute("data-stamped", "true")
+    await expect(chips.get_by_test_id("cashtag-price").last).to_have_attribute("data-stamped", "true")
+    chip = chips.first
     await expect(chip).to_have_attribute("data-state", "ok", timeout=15_000)
-    await expect(chip.get_by_test_id("cashtag-price")).to_have_text("$93.42")
-    await expect(chip.get_by_test_id("cashtag-price")).to_have_attribute("data-stamped", "true")
     since = chip.get_by_test_id("cashtag-since")
     await expect(since).to_contain_text("+8.11%")  # 93.42 -> 101.00
     await expect(since).to_have_attribute("data-direction", "up")
-    await expect(
-        bob.page.get_by_role("button", name=re.compile(r"^\$AAPL \$93\.42 when posted up \+8\.11% since"))
-    ).to_be_visible()
+    name = re.compile(r"^\$AAPL \$93\.42 when posted up \+8\.11% since")
+    await expect(bob.page.get_by_role("button", name=name)).to_be_visible()
     # The live price is one hover away.
     await chip.hover()
-    tooltip = bob.message("stamped:").get_by_role("tooltip")
+    tooltip = bob.message("stamped:").get_by_role("tooltip").first
     await expect(tooltip).to_contain_text("When posted: $93.42")
     await expect(tooltip).to_contain_text("Now: $101.00")
-    # A message posted before its node had a quote has no stamp: its chip shows the live price.
+    # The message posted before its node had a quote has no stamp: its chip shows the live price.
     unstamped = bob.message("before anyone looked").get_by_test_id("cashtag")
     await expect(unstamped.get_by_test_id("cashtag-price")).to_have_text("$101.00")
     await expect(unstamped.get_by_test_id("cashtag-price")).not_to_have_attribute("data-stamped", "true")

@@ -1,10 +1,13 @@
 import { memo, useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import type { ChatClient } from "../lib/chatClient";
+import { cashtagSymbols } from "../lib/cashtags";
 import { remainingChars } from "../lib/format";
 import { newClientId } from "../lib/ids";
+import { quoteStore } from "./CashtagChip";
 
 const LIMIT = 2000;
 const SHOW_COUNT_BELOW = 200;
+const DRAFT_PAUSE_MS = 500;
 const GROWS_BY_ITSELF = typeof CSS !== "undefined" && CSS.supports("field-sizing", "content");
 
 // Memoized: a busy channel's messages must not redraw the box someone is typing in.
@@ -26,6 +29,16 @@ export const Composer = memo(function Composer({ client, channel, online }: { cl
     const active = document.activeElement;
     if (online && (!active || active === document.body)) ref.current?.focus();
   }, [online]);
+
+  // Once the writer pauses, ask for the draft's cashtags: the server then holds their quotes when
+  // the message goes, and stamps it with the prices the writer saw, without the send waiting.
+  useEffect(() => {
+    if (!text.includes("$")) return;
+    const t = window.setTimeout(() => {
+      for (const symbol of cashtagSymbols(text)) quoteStore.ensure(symbol);
+    }, DRAFT_PAUSE_MS);
+    return () => window.clearTimeout(t);
+  }, [text]);
 
   // Grow with the text up to a limit: by CSS (`field-sizing`) where the browser can, as measuring
   // here forces a layout on every keystroke, which a busy channel's page makes slow.
