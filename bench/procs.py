@@ -134,8 +134,11 @@ class Product:
         rate: float,
         burst: int,
         storage_url: str | None = None,
+        code: Path | None = None,
     ) -> None:
+        """`code`: another checkout of the repository to run (bench/run.py --baseline), with this venv."""
         self.children = children
+        self.command = [sys.executable, "-m", "server"] if code else [str(VENV_BIN / "investor-chat")]
         self.nodes = nodes
         self.redis_url = redis_url
         self.ports = [free_port() for _ in range(nodes)]
@@ -163,6 +166,8 @@ class Product:
                 "CHAT_CLIENT_DIR": str(workdir / "no-client"),
             }
         )
+        if code is not None:  # ahead of the editable install of this checkout
+            self.env["PYTHONPATH"] = str(code)
 
     @property
     def urls(self) -> list[str]:
@@ -173,13 +178,13 @@ class Product:
         return f"http://127.0.0.1:{self.ports[0]}"
 
     def start(self) -> None:
-        exe = str(VENV_BIN / "investor-chat")
+        exe = self.command
         if self.redis_url is None:
-            self.procs = [self.children.start("standalone", [exe, "--port", str(self.ports[0])], self.env)]
+            self.procs = [self.children.start("standalone", [*exe, "--port", str(self.ports[0])], self.env)]
         else:
-            self.archiver = self.children.start("archiver", [exe, "archiver"], self.env)
+            self.archiver = self.children.start("archiver", [*exe, "archiver"], self.env)
             self.procs = [
-                self.children.start(f"node{i}", [exe, "server", "--port", str(port)], self.env)
+                self.children.start(f"node{i}", [*exe, "server", "--port", str(port)], self.env)
                 for i, port in enumerate(self.ports)
             ]
         for proc, port in zip(self.procs, self.ports, strict=True):

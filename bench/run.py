@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -42,6 +43,8 @@ NAMES = {
     "py1": "investor-chat standalone",
     "node2": "Node socket.io x2 + redis adapter",
     "py2": "investor-chat 2 nodes + redis + archiver",
+    "base1": "investor-chat standalone at --baseline",
+    "base2": "investor-chat 2 nodes at --baseline",
 }
 
 
@@ -65,6 +68,11 @@ def parse_args() -> argparse.Namespace:
         help="a Redis db this benchmark may flush",
     )
     ap.add_argument("--targets", default=",".join(TARGETS), help=f"subset of {','.join(TARGETS)}")
+    ap.add_argument(
+        "--baseline",
+        help="a git ref of this repository to run beside the working tree (targets base1, base2 added): a "
+        "change's before and after in one run",
+    )
     ap.add_argument("--shapes", default="r10,r100", help="r10 (rooms of 100) and/or r100 (rooms of 10)")
     ap.add_argument("--clients", type=int, default=1000)
     ap.add_argument("--senders", type=int, default=10)
@@ -118,7 +126,10 @@ def start_target(
     redis_url = a.redis_url if procs > 1 else None
     if redis_url:
         redis_cmd(redis_url, "FLUSHDB")
-    product = Product(children, root / target, nodes=procs, redis_url=redis_url, rate=SEND_RATE, burst=SEND_BURST)
+    code = root / "baseline" if target.startswith("base") else None
+    product = Product(
+        children, root / target, nodes=procs, redis_url=redis_url, rate=SEND_RATE, burst=SEND_BURST, code=code
+    )
     product.start()
     if target not in tokens:
         token_file = root / target / "tokens.txt"
@@ -128,6 +139,14 @@ def start_target(
         product.stop()  # a fresh process for the ladder: its first step measures memory per client
         product.start()
     return Up(product.urls, product.pids(), redis_url, tokens[target], product.stop)
+
+
+def checkout_baseline(ref: str, into: Path) -> None:
+    """The repository's files at `ref`, to run with this venv's packages (`git archive`, no work tree)."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", ref], cwd=REPO, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    log(f"baseline {ref} in {into}")
 
 
 def settled(runs: list[dict[str, Any]], tries: int) -> bool:
@@ -161,6 +180,9 @@ def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children
     if a.duration:
         timing["duration"] = a.duration
     targets = a.targets.split(",")
+    if a.baseline:
+        checkout_baseline(a.baseline, root / "baseline")
+        targets += [t for t in ("base1", "base2") if f"py{t[-1]}" in targets]
     tokens: dict[str, Path] = {}
     results: list[Result] = []
     for shape in shapes(a):

@@ -49,7 +49,7 @@ def _ping(sock: LeanSocket) -> None:
         sock.last_ping = stamp = time.time()
         sock.ping_written = False
         sock.queue.put_nowait(packet.Packet(packet.PING))
-        asyncio.get_running_loop().call_later(sock.server.ping_timeout, _pong_due, sock, stamp)
+        sock.deadline = asyncio.get_running_loop().call_later(sock.server.ping_timeout, _pong_due, sock, stamp)
 
 
 def _pong_due(sock: LeanSocket, stamp: float) -> None:
@@ -67,6 +67,8 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
     upgraded: bool
     reader: asyncio.Task[Any] | None = None  # the task reading a websocket that connected directly
     ws_request: Any = None  # the aiohttp request of this socket's websocket, once it has one
+    timer: asyncio.TimerHandle | None = None  # the next ping
+    deadline: asyncio.TimerHandle | None = None  # the pong's deadline
     ping_written = True  # the last ping has left through _write (only _write's sockets track it)
     write_timeout = 30.0  # seconds one write may wait for a slow reader (set by install)
 
@@ -75,7 +77,16 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         only once that ping was written: a client that never reads cannot keep itself alive."""
         if self.last_ping and (self.reader is None or self.ping_written):
             self.last_ping = None
-            asyncio.get_running_loop().call_later(self.server.ping_interval, _ping, self)
+            self.timer = asyncio.get_running_loop().call_later(self.server.ping_interval, _ping, self)
+
+    async def close(self, *args: Any, **kwargs: Any) -> None:
+        """engine.io's close, and the ping timers cancelled: they would keep the closed socket (and its
+        request) in memory until they fired, up to a ping interval later."""
+        for timer in (self.timer, self.deadline):
+            if timer is not None:
+                timer.cancel()
+        self.timer = self.deadline = None
+        await super().close(*args, **kwargs)
 
     def cut_off(self) -> None:
         """Drop the websocket's connection at once: a writer held up by a peer that does not read is

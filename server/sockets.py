@@ -98,6 +98,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self._settings = settings
         self._addresses: dict[str, str] = {}  # engine.io session -> the client's address
         self._per_address: Counter[str] = Counter()
+        self._login_due: dict[str, asyncio.TimerHandle] = {}  # engine.io session -> its connect_timeout
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         """A packet that does not decode is a protocol violation: one log line and the socket is closed
@@ -130,10 +131,14 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             if isinstance(sock.queue, outbox.Outbox):
                 sock.queue.on_overflow = functools.partial(self._overflowed, eio_sid)
             lean.adopt(sock)  # before engine.io schedules the first ping
-        asyncio.get_running_loop().call_later(self._settings.connect_timeout, self._check_logged_in, eio_sid)
+        loop = asyncio.get_running_loop()
+        self._login_due[eio_sid] = loop.call_later(self._settings.connect_timeout, self._check_logged_in, eio_sid)
         return await super()._handle_eio_connect(eio_sid, environ)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
+        due = self._login_due.pop(eio_sid, None)
+        if due is not None:
+            due.cancel()
         address = self._addresses.pop(eio_sid, None)
         if address is not None:
             self._per_address[address] -= 1
@@ -153,6 +158,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         return int(getattr(sock.queue, "queued", 0)) + buffered
 
     def _check_logged_in(self, eio_sid: str) -> None:
+        self._login_due.pop(eio_sid, None)
         sock = self.eio.sockets.get(eio_sid)
         if sock is not None and not sock.closed and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
             self.drop(eio_sid, "a connection that did not log in in time")

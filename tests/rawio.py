@@ -109,8 +109,12 @@ def ws_url(url: str) -> str:
     return url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
 
 
+class Refused(Exception):
+    """The server refused the Socket.IO connect: args[0] is its {code, message}."""
+
+
 async def open_socket(http: aiohttp.ClientSession, url: str, token: str) -> aiohttp.ClientWebSocketResponse:
-    """A raw websocket past the Engine.IO open and the Socket.IO connect of namespace '/'."""
+    """A raw websocket past the Engine.IO open and the Socket.IO connect of namespace '/' (Refused if not)."""
     ws = await http.ws_connect(ws_url(url), autoping=True, max_msg_size=0)
     first = await ws.receive(timeout=10)
     assert first.type == aiohttp.WSMsgType.TEXT and first.data.startswith("0{"), first
@@ -120,7 +124,9 @@ async def open_socket(http: aiohttp.ClientSession, url: str, token: str) -> aioh
         assert msg.type == aiohttp.WSMsgType.TEXT, msg
         if msg.data.startswith("40"):
             return ws
-        assert not msg.data.startswith("44"), msg.data
+        if msg.data.startswith("44"):
+            await ws.close()
+            raise Refused(json.loads(msg.data[2:]))
 
 
 async def drain_until_closed(ws: aiohttp.ClientWebSocketResponse, timeout: float) -> tuple[Counter[str], bool]:
@@ -165,7 +171,12 @@ async def flood(url: str, token: str, event: str, seconds: float, burst: int = 3
     deadline = time.monotonic() + seconds
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
         while cycles == 0 or time.monotonic() < deadline:
-            ws = await open_socket(http, url, token)
+            try:
+                ws = await open_socket(http, url, token)
+            except Refused as refused:  # reconnecting too often: the connect budget
+                codes[f"connect:{refused.args[0]['code']}"] += 1
+                await asyncio.sleep(0.5)
+                continue
             await ws.send_str("420" + json.dumps(["join", {"channel": "general"}]))
             for n in range(1, burst + 1):
                 await ws.send_str(event_frame(event, n))

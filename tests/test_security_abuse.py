@@ -10,6 +10,7 @@ import random
 import statistics
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,9 @@ async def test_send_flooders_are_cut_off_without_slowing_the_others(tmp_path: Pa
     assert quiet_lost == 0 and noisy_lost == 0
     for report in reports:
         assert report["closed_by_server"] == report["cycles"]  # every flooding connection was cut off
-        assert set(report["acks"]) <= {"ok", "rate_limited"} and report["acks"]["rate_limited"] >= 50
+        # the user's one event budget also refuses the join of a new connection: its sends are not_joined
+        assert set(report["acks"]) <= {"ok", "rate_limited", "not_joined", "connect:rate_limited"}
+        assert report["acks"]["rate_limited"] >= 50
         # the per-user send limit holds across reconnects: burst 20 + 5/s
         assert report["acks"].get("ok", 0) <= report["cycles"] + 20 + 5 * (seconds + 6)  # one join ack each
     assert p99(noisy) <= max(3 * p99(quiet), p99(quiet) + 100)
@@ -121,6 +124,10 @@ async def test_flooding_any_event_is_limited_then_disconnected(make_server, fake
         f"\n[abuse] flooding {event!r}: {report['frames']} frames -> acks {report['acks']}, "
         f"closed by server: {bool(report['closed_by_server'])}"
     )
+    if event in ("join", "leave"):
+        # a client opening many channels joins in bursts and retries what is refused: not cut off for it
+        assert report["closed_by_server"] == 0 and report["acks"].get("rate_limited", 0) >= 200
+        return
     assert report["closed_by_server"] == 1
     # past the connection's budget, 50 refusals and the socket is closed (sends also meet the per-user limit)
     assert 50 <= report["acks"].get("rate_limited", 0) <= (300 if event == "send" else 51)
@@ -193,8 +200,12 @@ async def _attack_with_bad_frames(node: LiveNode, token: str, rounds: int) -> tu
                 except TimeoutError:
                     pass
             # an oversized frame: over max_http_buffer_size, always closes the socket
-            await ws.send_str('42["send",{"channel":"general","text":"' + "y" * 100_000 + '"}]')
-            sent += 1
+            if ws is None or ws.closed:
+                ws = await open_socket(http, node.url, token)
+                connections += 1
+            with suppress(ConnectionResetError, aiohttp.ClientConnectionError):
+                await ws.send_str('42["send",{"channel":"general","text":"' + "y" * 100_000 + '"}]')
+                sent += 1
             await drain_until_closed(ws, 3)
             closed += ws.closed or 1
             ws = None
@@ -204,9 +215,9 @@ async def _attack_with_bad_frames(node: LiveNode, token: str, rounds: int) -> tu
 @pytest.mark.timeout(240)
 async def test_malformed_packets_and_oversized_frames_cost_no_memory(tmp_path: Path) -> None:
     rounds = int(os.environ.get("BAD_FRAME_ROUNDS", "100"))
-    async with live_node(tmp_path) as node, aiohttp.ClientSession() as http:
+    async with live_node(tmp_path, CHAT_CONNECT_BURST="100000") as node, aiohttp.ClientSession() as http:
         token = await register(http, node.url, "mallory")
-        await _attack_with_bad_frames(node, token, 10)  # warm-up: caches, pools, allocator arenas
+        await _attack_with_bad_frames(node, token, rounds)  # warm-up: caches, pools, allocator arenas at their plateau
         await asyncio.sleep(1)
         before = node.rss_kb()
         sent, connections, closed = await _attack_with_bad_frames(node, token, rounds)
