@@ -60,7 +60,6 @@ async def test_hostile_clients_do_not_disturb_the_others(make_client: ClientFact
     assert all(a["ok"] is False for a in answers)
     # a frame over the size limit costs the sender its connection, nobody else anything
     await mallory.sio.emit("send", {"channel": "general", "text": "y" * 200_000})
-    await asyncio.sleep(0.5)
     ack = await alice.call("send", {"channel": "general", "text": "still trading?"})
     assert ack["ok"]
     assert (await bob.wait_for("message", lambda m: m["text"] == "still trading?"))["user"] == "alice"

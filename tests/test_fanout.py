@@ -97,7 +97,10 @@ async def test_skip_sid_is_respected_for_typing(nodes: list[TestServer], start: 
     assert (await typist.call("typing", {"channel": "general"}))["ok"]
     for client in others:
         await client.wait_for("typing", lambda t: t["user"] == typist.username)
-    await asyncio.sleep(0.2)
+    # nothing else arrives: a message broadcast after the typing reaches the typist, and the typing
+    # event, sent to the same room before it, would have come first
+    ack = await others[0].call("send", {"channel": "general", "text": "after the typing"})
+    await typist.wait_for("message", lambda m: m["id"] == ack["message"]["id"])
     assert typist.received("typing") == []
 
 
