@@ -157,6 +157,7 @@ class Product:
                 "CHAT_EVENT_BURST": str(burst * 2),
                 # 1000 registrations come from one address: raised like the send limit, not removed
                 "CHAT_MAX_SOCKETS_PER_ADDRESS": "100000",  # every generated client comes from 127.0.0.1
+                "CHAT_CHANNEL_CREATE_BURST": "100000",  # the first user creates every room of the ladders
                 "CHAT_LOGIN_RATE": "1000",
                 "CHAT_LOGIN_BURST": "2000",
                 "CHAT_BCRYPT_ROUNDS": "4",  # registering 1000 users must not take minutes; still bcrypt

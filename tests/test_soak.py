@@ -59,6 +59,7 @@ def soak_stack(redis_session_url: str, tmp_path: Path) -> Iterator[Stack]:  # no
         "CHAT_STOOQ_URL": "http://127.0.0.1:9",
         "CHAT_LOG_LEVEL": "warning",
         "CHAT_MAX_SOCKETS_PER_ADDRESS": "100000",  # every generated client comes from 127.0.0.1
+        "CHAT_CHANNEL_CREATE_BURST": "100",  # the first user creates the generator's and the churners' rooms
         "CHAT_LOGIN_RATE": "10000",
         "CHAT_LOGIN_BURST": "10000",
         "CHAT_SEND_RATE": "50",
