@@ -110,12 +110,8 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         try:
             await super()._handle_eio_message(eio_sid, data)
         except MALFORMED as exc:
-            logger.info(
-                "malformed Socket.IO packet; closing the connection",
-                extra={"eio_sid": eio_sid, "error": repr(exc)[:200]},
-            )
             self._binary_packet.pop(eio_sid, None)
-            self.drop(eio_sid, "a connection that sent a malformed packet")
+            self.drop(eio_sid, f"a connection that sent a malformed packet ({repr(exc)[:200]})")
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         """A new Engine.IO session: refused past the address's share of the node, closed unless it logs
