@@ -33,6 +33,7 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
   const [olderError, setOlderError] = useState<string | null>(null);
   const [unseen, setUnseen] = useState(0);
   const lastNewest = useRef<string | undefined>(undefined);
+  const lastTop = useRef(0);
   const items = state.items;
 
   const virtualizer = useVirtualizer({
@@ -74,7 +75,8 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
       prependFrom.current = null;
       return;
     }
-    if (arrived && before !== undefined && newest.user.toLowerCase() === me.toLowerCase() && !newest.ephemeral) {
+    const mine = newest?.local || (newest?.user.toLowerCase() === me.toLowerCase() && !newest.ephemeral);
+    if (arrived && before !== undefined && mine) {
       atBottom.current = true;
       setUnseen(0);
     }
@@ -100,7 +102,12 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
   function onScroll() {
     const el = scroller.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    const near = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    // Only the reader moving up leaves the bottom; rows landing below in a burst do not.
+    const movedUp = el.scrollTop < lastTop.current;
+    lastTop.current = el.scrollTop;
+    if (near) atBottom.current = true;
+    else if (movedUp) atBottom.current = false;
     if (atBottom.current && unseen) setUnseen(0);
     if (el.scrollTop < NEAR_TOP_PX) void loadOlder();
   }
