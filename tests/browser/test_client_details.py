@@ -8,6 +8,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import ChatServer, UserFactory
+from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_web_client import _post_as_script
 from tests.fakes.stooq import FakeStooq
 
@@ -108,6 +109,7 @@ async def test_a_chip_shows_the_price_when_posted_and_the_change_since(
     tooltip = bob.message("stamped:").get_by_role("tooltip").first
     await expect(tooltip).to_contain_text("When posted: $93.42")
     await expect(tooltip).to_contain_text("Now: $101.00")
+    assert await serious_violations(bob.page) == []
     # The message posted before its node had a quote has no stamp: its chip shows the live price.
     unstamped = bob.message("before anyone looked").get_by_test_id("cashtag")
     await expect(unstamped.get_by_test_id("cashtag-price")).to_have_text("$101.00")
