@@ -42,6 +42,12 @@ async def test_own_message_brings_you_down_and_the_last_one_is_fully_shown_on_a_
     await page.wait_for_timeout(300)
     assert await _gap_below_last_message(page) <= 0
 
+    # A draft of several lines makes the list shorter; the newest message stays in full view.
+    box = page.get_by_role("textbox", name="Message #")
+    await box.fill("one\ntwo\nthree\nfour")
+    await page.wait_for_timeout(300)
+    assert await _gap_below_last_message(page) <= 0
+
 
 async def test_links_are_safe_anchors_and_nothing_else_is(signed_up: UserFactory) -> None:
     alice = await signed_up("alice")

@@ -93,6 +93,18 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
     if (el && atBottom.current && prependFrom.current === null) el.scrollTop = el.scrollHeight;
   }, [total]);
 
+  // The list itself changes height too (the message box growing a line, a phone's keyboard or
+  // toolbar): a reader at the bottom stays there.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const watch = new ResizeObserver(() => {
+      if (atBottom.current && prependFrom.current === null) el.scrollTop = el.scrollHeight;
+    });
+    watch.observe(el);
+    return () => watch.disconnect();
+  }, []);
+
   // A short first page may not fill the screen; load more until it does (or history ends).
   useEffect(() => {
     const el = scroller.current;
