@@ -56,6 +56,9 @@ export function CashtagChip({ raw, symbol, stamp }: { raw: string; symbol: strin
   const getSnapshot = useCallback(() => quoteStore.get(symbol), [symbol]);
   const entry = useSyncExternalStore(subscribe, getSnapshot);
   const [pinned, setPinned] = useState(false);
+  // The details are drawn only while someone looks (hover or focus): a busy channel has hundreds
+  // of chips, and their hidden tooltips were a third of the page.
+  const [looking, setLooking] = useState(false);
   const tipId = useId();
 
   const state = entry?.status ?? "loading";
@@ -67,7 +70,13 @@ export function CashtagChip({ raw, symbol, stamp }: { raw: string; symbol: strin
   const sinceTone = TONE[direction(since)];
 
   return (
-    <span className="group/chip relative inline-block align-baseline">
+    <span
+      className="group/chip relative inline-block align-baseline"
+      onMouseEnter={() => setLooking(true)}
+      onMouseLeave={() => setLooking(false)}
+      onFocus={() => setLooking(true)}
+      onBlur={() => setLooking(false)}
+    >
       <button
         type="button"
         className={`focus-ring inline-flex items-baseline gap-1 whitespace-nowrap rounded-md px-1.5 py-px font-mono text-[13px] leading-5 ring-1 transition-colors ${
@@ -142,8 +151,12 @@ export function CashtagChip({ raw, symbol, stamp }: { raw: string; symbol: strin
         }`}
         data-testid="cashtag-tooltip"
       >
-        {stamp && <StampLine stamp={stamp} />}
-        <Tooltip symbol={symbol} entry={entry} stamped={!!stamp} />
+        {(looking || pinned) && (
+          <>
+            {stamp && <StampLine stamp={stamp} />}
+            <Tooltip symbol={symbol} entry={entry} stamped={!!stamp} />
+          </>
+        )}
       </span>
     </span>
   );
