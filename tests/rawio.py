@@ -43,6 +43,11 @@ class LiveNode:
         assert found
         return int(found.group(1))
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the node has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def open_sockets(self) -> int:
         count = 0
         for fd in os.listdir(f"/proc/{self.pid}/fd"):

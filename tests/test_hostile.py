@@ -67,6 +67,8 @@ class RssPeak:
 
     def __init__(self, node: LiveNode) -> None:
         self.node, self.before, self.peak = node, node.rss_kb(), node.rss_kb()
+        self.cpu, self.started = node.cpu_seconds(), time.monotonic()
+        self.cpu_percent_at_stop = 0.0
         self._task = asyncio.create_task(self._sample())
 
     async def _sample(self) -> None:
@@ -74,7 +76,12 @@ class RssPeak:
             self.peak = max(self.peak, self.node.rss_kb())
             await asyncio.sleep(0.05)
 
+    def cpu_percent(self) -> float:
+        """The node's CPU use since sampling began, in % of one core."""
+        return 100 * (self.node.cpu_seconds() - self.cpu) / (time.monotonic() - self.started)
+
     async def stop(self) -> int:
+        self.cpu_percent_at_stop = self.cpu_percent()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -122,7 +129,8 @@ async def test_sockets_that_never_read_cannot_exhaust_a_nodes_memory(tmp_path: P
         alive = node.proc.returncode is None
     print(
         f"\n[hostile] 20 never-reading sockets x 40 joins of 200 x 8 kB messages: {cut}/20 cut off within "
-        f"{took:.1f} s; node RSS {rss.before // 1024} MB, peak +{growth_kb / 1024:.1f} MB; bystander "
+        f"{took:.1f} s; node RSS {rss.before // 1024} MB, peak +{growth_kb / 1024:.1f} MB, CPU "
+        f"{rss.cpu_percent_at_stop:.0f} % of a core; bystander "
         f"{watcher.sent} sends, slowest round trip {watcher.slowest * 1000:.0f} ms"
     )
     assert alive and cut == 20
@@ -163,7 +171,10 @@ async def test_binary_frames_and_packets_close_the_socket_at_once(tmp_path: Path
             growth_kb = await rss.stop()
             announcer.close()
             raw.close()
-    print(f"\n[hostile] binary: both sockets closed {closed}; node RSS +{growth_kb / 1024:.1f} MB")
+    print(
+        f"\n[hostile] binary: both sockets closed {closed}; node RSS +{growth_kb / 1024:.1f} MB, "
+        f"CPU {rss.cpu_percent_at_stop:.0f} % of a core"
+    )
     assert closed == [True, True] and growth_kb < 20 * 1024  # was +182 MB in 1.6 s
 
 
