@@ -132,9 +132,14 @@ async def test_the_archiver_yields_the_cpu_to_the_nodes(
     )
     if setting is not None:
         env["CHAT_ARCHIVER_NICE"] = setting
-    proc = await asyncio.create_subprocess_exec(*COMMAND, "archiver", env=env, cwd=tmp_path)
+    proc = await asyncio.create_subprocess_exec(
+        *COMMAND, "archiver", env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
     try:
-        await asyncio.sleep(1.0)  # started, and consuming
+        assert proc.stderr is not None
+        async with asyncio.timeout(20):  # started, niced, its signals handled: it says so
+            while b"consuming" not in await proc.stderr.readline():
+                pass
         assert proc.returncode is None
         assert os.getpriority(os.PRIO_PROCESS, proc.pid) - os.getpriority(os.PRIO_PROCESS, 0) == niceness
     finally:
