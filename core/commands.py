@@ -13,6 +13,7 @@ HELP_TEXT = (
 )
 MAX_CODES = 5
 _STOCK = re.compile(r"^/stock(?:=|\s+)\s*(?P<codes>\S.*)$", re.IGNORECASE | re.DOTALL)
+_STOCK_BARE = re.compile(r"^/stock\s*=?\s*$", re.IGNORECASE)
 _HELP = re.compile(r"^/help\s*$", re.IGNORECASE)
 
 
@@ -31,11 +32,13 @@ def parse_command(text: str) -> ParsedCommand:
     text = text.strip()
     if _HELP.match(text):
         return ParsedCommand("help", ())
+    if _STOCK_BARE.match(text):
+        raise ChatError("unknown_command", "Say which code: /stock=aapl.us, or several: /stock AAPL,MSFT")
     match = _STOCK.match(text)
     if match:
         codes = tuple(c.strip() for c in match["codes"].split(",") if c.strip())
         if not codes:
-            raise ChatError("unknown_command", "Say which code: /stock=aapl.us")
+            raise ChatError("unknown_command", "Say which code: /stock=aapl.us, or several: /stock AAPL,MSFT")
         if len(codes) > MAX_CODES:
             raise ChatError("unknown_command", f"Ask for at most {MAX_CODES} codes at once")
         return ParsedCommand("stock", codes)

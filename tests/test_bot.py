@@ -297,3 +297,14 @@ async def test_quotes_endpoint_needs_a_login(chat_url: str) -> None:
         async with http.get(chat_url + "/api/quotes?symbols=AAPL") as response:
             assert response.status == 401
             assert (await response.json())["error"]["code"] == "unauthorized"
+
+
+async def test_codes_separated_by_spaces_are_shown_whole_with_a_hint(
+    make_client: ClientFactory, fake_stooq: FakeStooq
+) -> None:
+    alice, _ = await two_in_general(make_client)
+    await alice.call("send", {"channel": "general", "text": "/stock AAPL.US MSFT.US VOD.L"})
+    reply = await alice.wait_for("message", is_bot)
+    assert reply["ephemeral"] is True
+    assert "'AAPL.US MSFT.US VOD.L' is not a valid stock code" in reply["text"]
+    assert "separate several codes with commas: /stock AAPL,MSFT" in reply["text"]

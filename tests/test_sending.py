@@ -105,3 +105,11 @@ async def test_sending_is_rate_limited_per_user(make_server, fake_stooq) -> None
         await alice.sio.disconnect()
     assert [a["ok"] for a in acks] == [True, True, True, False, False]
     assert acks[3]["error"]["code"] == "rate_limited"
+
+
+async def test_a_bare_stock_command_says_what_is_missing(make_client: Any) -> None:
+    alice = await make_client("alice")
+    assert (await alice.call("join", {"channel": "general"}))["ok"]
+    for bare in ("/stock", "/stock=", "/STOCK  "):
+        ack = await alice.call("send", {"channel": "general", "text": bare})
+        assert ack["error"]["code"] == "unknown_command" and "Say which code" in ack["error"]["message"], ack

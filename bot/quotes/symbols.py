@@ -11,6 +11,7 @@ from bot.quotes.errors import QuoteError
 Kind = Literal["share", "index", "crypto", "fx", "future"]
 
 MAX_CODE = 20
+SHOWN = 40  # characters of an invalid code repeated back, whole up to this
 # Letters, digits, dots and dashes, an optional leading ^ (index) and =X / =F (Yahoo fx, futures).
 CODE_RE = re.compile(r"^\^?[A-Z0-9](?:[A-Z0-9.\-]*[A-Z0-9])?(?:=[XF])?$")
 
@@ -91,7 +92,10 @@ def parse_code(text: str) -> Instrument:
     """Map a user's code to an Instrument; raise QuoteError("invalid_symbol") on anything odd."""
     code = text.strip().upper()
     if not code or len(code) > MAX_CODE or not CODE_RE.fullmatch(code):
-        raise QuoteError("invalid_symbol", f"{text.strip()[:MAX_CODE]!r} is not a valid stock code")
+        given = text.strip()
+        shown = given if len(given) <= SHOWN else given[:SHOWN] + "…"
+        hint = "; separate several codes with commas: /stock AAPL,MSFT" if " " in given else ""
+        raise QuoteError("invalid_symbol", f"{shown!r} is not a valid stock code{hint}")
     if code.startswith("^"):
         return _index(code)
     if code.endswith("=X"):
