@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "nginx" / "nginx.conf.template"
 COMPOSE_CONF = ROOT / "nginx" / "nginx.conf"
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+NGINX_MAX_CONN = 65535  # the most limit_conn takes
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def render(settings: NginxSettings) -> str:
         "access_log": settings.access_log,
         "temp_dir": settings.temp_dir,
         "mime_types": settings.mime_types,
-        "sockets_per_address": str(settings.sockets_per_address),
+        "sockets_per_address": str(min(settings.sockets_per_address, NGINX_MAX_CONN)),
         "csp": CSP,
     }
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], TEMPLATE.read_text())

@@ -56,3 +56,8 @@ def test_the_config_balances_by_address_and_upgrades_websockets() -> None:
     assert "client_max_body_size 64k;" in conf
     assert "location = /metrics {\n            return 404;" in conf
     assert "try_files $uri /index.html;" in conf
+
+
+def test_a_limit_past_what_nginx_takes_is_rendered_as_its_most(tmp_path: Path) -> None:
+    conf = render(local_settings(tmp_path, 18080, ["127.0.0.1:18081"], ROOT / "client" / "dist", 100_000))
+    assert "limit_conn sockets_per_address 65535;" in conf
