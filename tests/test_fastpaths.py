@@ -35,10 +35,11 @@ ALL = (LEAN_SOCKETS, FRAME_ONCE, QUICK_RESUBSCRIBE, EVENT_FRAMES, PROTECTIONS, H
 
 @pytest.fixture(autouse=True)
 def fresh_verdicts() -> Iterator[None]:
+    before = fastpaths._enabled
     fastpaths.configure(True)
     fastpaths._verdicts.clear()
     yield
-    fastpaths.configure(True)
+    fastpaths.configure(before)
     fastpaths._verdicts.clear()
 
 

@@ -88,7 +88,7 @@ async def test_yahoo_market_state_follows_trading_period(
     assert (result.market_state, result.change, result.change_pct) == (state, "10.5", "2.63")
 
 
-@pytest.mark.fastpath
+@pytest.mark.fastpath  # yfinance-chart-only: the stock Ticker reads an unknown symbol's 404 as an outage
 async def test_yahoo_unknown_symbol(service: ServiceFactory, fake_yahoo: FakeYahoo) -> None:
     async with service("yahoo") as quotes:
         assert await error_code(quotes, "nosuch.us") == "unknown_symbol"
@@ -204,6 +204,7 @@ async def test_one_provider_unknown_still_asks_the_next(
     assert (result.source, result.price, result.change_pct) == ("stooq", "5.25", "5.00")
 
 
+@pytest.mark.fastpath  # yfinance-chart-only: the stock Ticker reads an unknown symbol's 404 as an outage
 async def test_unknown_everywhere_is_unknown(service: ServiceFactory) -> None:
     async with service("stooq", "yahoo") as quotes:
         assert await error_code(quotes, "nosuch.us") == "unknown_symbol"
