@@ -311,6 +311,9 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         ping_timeout=settings.ping_timeout,
         logger=False,
         engineio_logger=False,
+        # python-socketio runs each event in a task of its own, so one client's sends could reach the bus
+        # out of order; event-frames keeps them in order itself, the stock path handles them one by one
+        async_handlers=is_on(EVENT_FRAMES),
     )
     outbox.install(sio.eio, settings.socket_queue_bytes)
     fanout.install(sio, settings.write_timeout)
