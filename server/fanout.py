@@ -89,6 +89,7 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     Without permessage-deflate (as socket.io's own default): one frame can then serve every client."""
 
     write_timeout = 30.0  # set by install
+    timed_by_writer = False  # server/lean.py's writer bounds its sends itself
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request = environ["aiohttp.request"]
@@ -121,6 +122,9 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         writer = self._sock._writer
         if writes is not None and writer is not None and writer.transport is not None:
             writes.flush_for(writer.transport)
+        if self.timed_by_writer:
+            await super().send(message)
+            return
         try:
             async with asyncio.timeout(self.write_timeout):
                 await super().send(message)
