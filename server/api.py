@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ChatError
 from core.posting import read_history
@@ -15,6 +15,7 @@ from server.channels import create_channel as create_channel_for
 from server.channels import delete_channel as delete_channel_for
 from server.keys import ACCOUNTS, BUDGETS, BUS, SETTINGS, STORE
 from server.origins import browser_scheme, origin_allowed, own_origins
+from server.payloads import validate
 
 COOKIE = "chat_session"
 Body = TypeVar("Body", bound=BaseModel)
@@ -47,12 +48,7 @@ async def parse_body(request: web.Request, model: type[Body]) -> Body:
         data = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         raise ChatError("invalid_json", "The request body is not valid JSON", 400) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ChatError("invalid_payload", f"{where}: {first['msg']}", 400) from None
+    return validate(model, data, where="body")
 
 
 def client_address(request: web.Request) -> str:

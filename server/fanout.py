@@ -88,7 +88,6 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     """engine.io's aiohttp websocket, remembered on its engine.io socket so the manager can reach it.
     Without permessage-deflate (as socket.io's own default): one frame can then serve every client."""
 
-    write_timeout = 30.0  # set by install
     timed_by_writer = False  # server/lean.py's writer bounds its sends itself
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
@@ -126,7 +125,7 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             await super().send(message)
             return
         try:
-            async with asyncio.timeout(self.write_timeout):
+            async with asyncio.timeout(self.server.write_timeout):
                 await super().send(message)
         except TimeoutError:
             transport = self.environ["aiohttp.request"].transport
@@ -135,13 +134,12 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             raise
 
 
-def install(sio: socketio.AsyncServer, write_timeout: float) -> None:
+def install(sio: socketio.AsyncServer) -> None:
     """Make this server's engine.io websockets reachable by the fan-out manager, and its pending frames
     by every engine.io writer. Nothing where the fast path is off: the manager then takes
     python-socketio's own path for every delivery."""
     if not isinstance(sio.manager, FrameOnceManager) or not sio.manager.direct:
         return
-    TrackedWebSocket.write_timeout = write_timeout
     sio.eio._async = {**sio.eio._async, "websocket": TrackedWebSocket}
     sio.eio.fanout_writes = sio.manager.writes
 

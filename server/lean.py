@@ -70,7 +70,6 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
     timer: asyncio.TimerHandle | None = None  # the next ping
     deadline: asyncio.TimerHandle | None = None  # the pong's deadline
     ping_written = True  # the last ping has left through _write (only _write's sockets track it)
-    write_timeout = 30.0  # seconds one write may wait for a slow reader (set by install)
 
     def schedule_ping(self) -> None:
         """A pong: the next ping is due. It counts only for a ping that is out, and on our own writer
@@ -157,7 +156,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                     break
                 packets.append(more)
             try:  # server/fanout.py's websocket writes its frames held around the queue first
-                async with asyncio.timeout(self.write_timeout):  # one timer a batch: ~5 us each
+                async with asyncio.timeout(self.server.write_timeout):  # one timer a batch: ~5 us each
                     for each in packets:
                         await ws.send(each.encode())
                         if each.packet_type == packet.PING:
@@ -171,7 +170,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         await ws.close()
 
 
-def install(sio: Any, fast_event: Callable[[str, str], bool] | None, write_timeout: float) -> None:
+def install(sio: Any, fast_event: Callable[[str, str], bool] | None) -> None:
     """Slim queues for every engine.io socket of this server (LeanSocket is set per socket at connect),
     and `fast_event(eio_sid, text) -> bool`, if given, offered each text frame that holds a Socket.IO
     event before engine.io's own path. Nothing, where the fast path is off."""
@@ -179,7 +178,6 @@ def install(sio: Any, fast_event: Callable[[str, str], bool] | None, write_timeo
         return
     sio.eio.lean = True
     sio.eio.fast_message = fast_event
-    LeanSocket.write_timeout = write_timeout
 
 
 def adopt(sock: AsyncSocket | None) -> None:

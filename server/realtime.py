@@ -10,26 +10,26 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from typing import Any, TypeVar
+from typing import Any
 
 import socketio
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import ValidationError
 
 from core.bus import BOT_STREAM, Limit, RateLimited, SeqUnseeded
 from core.commands import is_command, parse_command
 from core.errors import ChatError
-from core.models import MAX_SEQ, MAX_TEXT, Command, Message, is_blank, new_id, now_iso
+from core.models import MAX_TEXT, Command, Message, is_blank, new_id, now_iso
 from core.posting import last_seq, publish, read_history
 from core.ratelimit import TokenBucket
 from server.api import COOKIE
 from server.channels import delete_channel
 from server.keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
+from server.payloads import Event, JoinPayload, SendPayload, event_payload
 from server.sockets import Answer, create_sio, spawn
 from server.stamps import RECENT_QUOTES
 
 logger = logging.getLogger(__name__)
-Payload = TypeVar("Payload", bound=BaseModel)
 HISTORY_ON_JOIN = 50
 CATCH_UP_LIMIT = 200
 MAX_REFUSALS = 50
@@ -40,20 +40,6 @@ UNCOUNTED_REFUSALS = frozenset({"join", "leave"})
 SESSION_SWEEP_SECONDS = 15.0  # how soon a logged-out or expired session loses its open sockets
 CHANNEL_SWEEP_SECONDS = 15.0  # how soon a channel deleted through another node is forgotten by this one
 PRESENCE_SWEEP_SECONDS = 10.0  # how soon, past the bus's presence TTL, a dead node's users are announced gone
-
-
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    channel: StrictStr = Field(max_length=100)
-
-
-class JoinPayload(_Event):
-    after: StrictInt | None = Field(None, ge=0, le=MAX_SEQ)  # past a 64-bit integer the store cannot ask
-
-
-class SendPayload(_Event):
-    text: StrictStr = Field(max_length=4 * MAX_TEXT)  # longer than the limit: answered message_too_long
-    client_id: StrictStr | None = Field(None, min_length=1, max_length=64)
 
 
 @dataclass(slots=True)
@@ -160,17 +146,6 @@ def _refusal(error: ChatError) -> socketio.exceptions.ConnectionRefusedError:
     refusal = socketio.exceptions.ConnectionRefusedError(error.message)
     refusal.error_args = error.as_dict()
     return refusal
-
-
-def _payload(model: type[Payload], args: tuple[Any, ...]) -> Payload:
-    if len(args) != 1 or not isinstance(args[0], dict):
-        raise ChatError("invalid_payload", "Send one JSON object as the event's payload")
-    try:
-        return model.model_validate(args[0])
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "payload"
-        raise ChatError("invalid_payload", f"{where}: {first['msg']}") from None
 
 
 class Realtime:
@@ -291,7 +266,7 @@ class Realtime:
 
     @_ack_errors
     async def join(self, sid: str, *args: Any) -> dict[str, Any]:
-        data = _payload(JoinPayload, args)
+        data = event_payload(JoinPayload, args)
         conn = self._conn(sid)
         if not await self._channel_exists(data.channel):
             raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
@@ -320,7 +295,7 @@ class Realtime:
 
     @_ack_errors
     async def leave(self, sid: str, *args: Any) -> dict[str, Any]:
-        data = _payload(_Event, args)
+        data = event_payload(Event, args)
         conn = self._conn(sid)
         if data.channel in conn.channels:
             await self._leave(sid, conn, data.channel)
@@ -337,7 +312,7 @@ class Realtime:
 
     @_ack_errors
     async def send(self, sid: str, *args: Any) -> dict[str, Any]:
-        data = _payload(SendPayload, args)
+        data = event_payload(SendPayload, args)
         conn = self._conn(sid)
         if data.channel not in conn.channels:
             if not await self._channel_exists(data.channel):
@@ -443,13 +418,13 @@ class Realtime:
 
     @_ack_errors
     async def delete_channel(self, sid: str, *args: Any) -> dict[str, Any]:
-        data = _payload(_Event, args)
+        data = event_payload(Event, args)
         channel = await delete_channel(self.app, self._conn(sid).user, data.channel)
         return {"ok": True, "channel": channel.model_dump()}
 
     @_ack_errors
     async def typing(self, sid: str, *args: Any) -> dict[str, Any]:
-        data = _payload(_Event, args)
+        data = event_payload(Event, args)
         conn = self._conn(sid)
         if data.channel not in conn.channels:
             raise ChatError("not_joined", f"Join #{data.channel} first")

@@ -316,7 +316,8 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         async_handlers=is_on(EVENT_FRAMES),
     )
     outbox.install(sio.eio, settings.socket_queue_bytes)
-    fanout.install(sio, settings.write_timeout)
-    lean.install(sio, sio.fast_event if is_on(EVENT_FRAMES) else None, settings.write_timeout)
+    sio.eio.write_timeout = settings.write_timeout  # per server, read by the writers of server/lean.py and fanout.py
+    fanout.install(sio)
+    lean.install(sio, sio.fast_event if is_on(EVENT_FRAMES) else None)
     logging.getLogger("engineio.server").addFilter(_CLIENT_NOISE)  # idempotent: one filter object
     return sio

@@ -1,0 +1,43 @@
+"""What clients send, validated at the edge: the Socket.IO events' payloads and REST bodies alike,
+refused as `invalid_payload` with the first thing wrong."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from core.errors import ChatError
+from core.models import MAX_SEQ, MAX_TEXT
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    channel: StrictStr = Field(max_length=100)
+
+
+class JoinPayload(Event):
+    after: StrictInt | None = Field(None, ge=0, le=MAX_SEQ)  # past a 64-bit integer the store cannot ask
+
+
+class SendPayload(Event):
+    text: StrictStr = Field(max_length=4 * MAX_TEXT)  # longer than the limit: answered message_too_long
+    client_id: StrictStr | None = Field(None, min_length=1, max_length=64)
+
+
+def validate(model: type[Model], data: Any, *, where: str = "payload") -> Model:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"]) or where
+        raise ChatError("invalid_payload", f"{path}: {first['msg']}") from None
+
+
+def event_payload(model: type[Model], args: tuple[Any, ...]) -> Model:
+    """An event's one JSON object, as `model`."""
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise ChatError("invalid_payload", "Send one JSON object as the event's payload")
+    return validate(model, args[0])
