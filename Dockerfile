@@ -20,6 +20,8 @@ COPY requirements.lock pyproject.toml setup.cfg README.md ./
 # project itself without re-resolving or fetching a build backend
 RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY core/ core/
+COPY quotes/ quotes/
+COPY socketio_edge/ socketio_edge/
 COPY server/ server/
 COPY bot/ bot/
 COPY archiver/ archiver/

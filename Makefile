@@ -45,8 +45,8 @@ test-python: install
 # the live tests once more with every fast path off: the libraries' own code serves (core/fastpaths.py)
 test-stock-paths: install
 	CHAT_FAST_PATHS=off $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not fastpath and not serial and not browser" \
-		tests/test_chat.py tests/test_sending.py tests/test_history.py tests/test_channels.py tests/test_fanout.py \
-		tests/test_lean.py tests/test_bot.py tests/test_quotes.py tests/test_redis_bus.py tests/test_bad_input.py \
+		tests/test_chat.py tests/test_sending.py tests/test_history.py tests/test_channels.py tests/test_broadcast.py \
+		tests/test_engine_socket.py tests/test_bot.py tests/test_quotes.py tests/test_redis_bus.py tests/test_bad_input.py \
 		tests/test_fuzz_socketio.py tests/test_security_abuse.py tests/test_stack.py tests/test_faults.py
 
 stack: install client ## the distributed stack locally: nginx on http://127.0.0.1:8000, 2 nodes, bot, archiver, SecantusDB, Redis db 1
@@ -77,8 +77,8 @@ upgrade-check: ## the newest versions setup.cfg allows, in a throwaway venv: wha
 	$(PYTHON) -m scripts.upgrade_check
 
 lint: install
-	$(BIN)/ruff check core server bot archiver workers tests examples scripts bench
-	$(BIN)/ruff format --check core server bot archiver workers tests examples scripts bench
+	$(BIN)/ruff check core quotes socketio_edge server bot archiver workers tests examples scripts bench
+	$(BIN)/ruff format --check core quotes socketio_edge server bot archiver workers tests examples scripts bench
 	$(BIN)/mypy
 
 clean:

@@ -1,7 +1,6 @@
-"""`python -m archiver`: the same as `investor-chat archiver`."""
+"""`python -m archiver`: the archiver alone, the same as `investor-chat archiver`."""
 
-import sys
+from archiver.runner import run
+from core.process import worker_main
 
-from server.cli import main
-
-main(["archiver", *sys.argv[1:]])
+worker_main("archiver", run)

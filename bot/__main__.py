@@ -1,7 +1,6 @@
-"""`python -m bot`: the same as `investor-chat bot`."""
+"""`python -m bot`: the bot alone, the same as `investor-chat bot`."""
 
-import sys
+from bot.runner import run
+from core.process import worker_main
 
-from server.cli import main
-
-main(["bot", *sys.argv[1:]])
+worker_main("bot", run)

@@ -1,21 +1,18 @@
-"""The bot as its own process: replies reach the rooms through a write-only Socket.IO Redis manager."""
+"""The bot as its own process: private replies reach their user through the nodes' Socket.IO Redis channel."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from contextlib import AsyncExitStack
-from typing import Any
 
-import socketio
-
-from bot.quotes import QuoteService
-from bot.worker import BLOCK_MS, GROUP, Bot, Emit, Limits
+from bot.worker import BLOCK_MS, GROUP, Bot, Limits, Whisper
 from core import fastpaths
 from core.bus import BOT_STREAM, Bus, consumer_name
-from core.bus.redis_client import SOCKETIO_CHANNEL, per_db
 from core.settings import Settings
 from core.store import Store
+from quotes import QuoteService
+from socketio_edge import RemoteEmitter
 from workers.health import WorkerMetrics, open_worker
 
 logger = logging.getLogger(__name__)
@@ -29,11 +26,11 @@ class CountedBot(Bot):
         bus: Bus,
         store: Store,
         quotes: QuoteService,
-        emit: Emit,
+        whisper: Whisper,
         metrics: WorkerMetrics,
         limits: Limits,
     ) -> None:
-        super().__init__(bus, store, quotes, emit, consumer_name(), limits)
+        super().__init__(bus, store, quotes, whisper, consumer_name(), limits)
         self.metrics = metrics
 
     async def process_batch(self, block_ms: int = BLOCK_MS, stop: asyncio.Event | None = None) -> int:
@@ -46,12 +43,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         store, bus, metrics = await open_worker(stack, settings, BOT_STREAM, GROUP)
         # The bus doubles as the quote cache, so every replica shares one.
         quotes = await stack.enter_async_context(QuoteService.from_settings(settings, cache=bus))
-        channel = per_db(settings.bus_url, SOCKETIO_CHANNEL)  # the nodes' python-socketio channel
-        manager = socketio.AsyncRedisManager(settings.bus_url, channel=channel, write_only=True)
-
-        async def emit(event: str, data: Any, room: str) -> None:
-            await manager.emit(event, data, room=room, namespace="/")
-
-        bot = CountedBot(bus, store, quotes, emit, metrics, Limits.from_settings(settings))
+        whisper = RemoteEmitter(settings.bus_url).private_message
+        bot = CountedBot(bus, store, quotes, whisper, metrics, Limits.from_settings(settings))
         logger.info("bot %s consuming", bot.consumer)
         await bot.run(stop)

@@ -11,7 +11,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.quotes import QuoteError, QuoteService, format_reply, parse_code
 from core.bus import BOT_STREAM, Bus, Entry, unless_stopped
 from core.commands import HELP_TEXT, parse_command
 from core.errors import ChatError
@@ -19,6 +18,7 @@ from core.models import BOT_NAME, Command, Message, Quote, new_id, now_iso
 from core.posting import publish
 from core.settings import Settings
 from core.store import Store
+from quotes import QuoteError, QuoteService, format_reply, parse_code
 
 logger = logging.getLogger(__name__)
 GROUP = "bot"
@@ -39,9 +39,10 @@ REASONS = {
     "busy": "quote service busy, try again in a minute",
 }
 
-# emit(event, data, room) for private replies (channel replies reach rooms through the bus's live feed):
-# the Socket.IO server in standalone, a write-only Redis manager otherwise
-Emit = Callable[[str, Any, str], Awaitable[None]]
+# whisper(user, message) delivers a private reply to every connection of `user` (channel replies reach
+# rooms through the bus's live feed): the node's Socket.IO server in standalone, the nodes' Redis manager
+# channel otherwise (socketio_edge)
+Whisper = Callable[[str, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +74,14 @@ class Bot:
         bus: Bus,
         store: Store,
         quotes: QuoteService,
-        emit: Emit,
+        whisper: Whisper,
         consumer: str,
         limits: Limits | None = None,
     ) -> None:
         self.bus = bus
         self.store = store
         self.quotes = quotes
-        self.emit = emit
+        self.whisper = whisper
         self.consumer = consumer
         self.limits = limits or Limits()
         self.claim_idle_ms = CLAIM_IDLE_MS
@@ -205,7 +206,7 @@ class Bot:
             bot=True,
             ephemeral=True,
         )
-        await self.emit("message", reply.wire(), f"user:{command.user}")
+        await self.whisper(command.user, reply.wire())
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.1

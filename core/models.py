@@ -171,7 +171,7 @@ class Channel(BaseModel):
 
 
 class Command(BaseModel):
-    """A bot command taken from a `send`; it travels on the bus to the bot, never to a room."""
+    """A bot command taken from a `send`; it travels on the bus to the bot, never to a channel's members."""
 
     id: str
     channel: str

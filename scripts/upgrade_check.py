@@ -18,11 +18,11 @@ VENV = ROOT / "var" / "upgrade-check"
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", re.MULTILINE)
 VERDICTS = """
 from core.fastpaths import mismatches
-from bot.quotes.yahoo import CHART_ONLY
+from quotes.yahoo import CHART_ONLY
 from core.bus.redis_client import HIREDIS_PACKING
-from server.fanout import FRAME_ONCE, QUICK_RESUBSCRIBE
-from server.lean import LEAN_SOCKETS
-from server.sockets import EVENT_FRAMES, PROTECTIONS
+from socketio_edge.broadcast import FRAME_ONCE, QUICK_RESUBSCRIBE
+from socketio_edge.engine_socket import LEAN_SOCKETS
+from socketio_edge.server import EVENT_FRAMES, PROTECTIONS
 for path in (LEAN_SOCKETS, FRAME_ONCE, QUICK_RESUBSCRIBE, EVENT_FRAMES, PROTECTIONS, HIREDIS_PACKING, CHART_ONLY):
     problems = mismatches(path)
     print(f"  {path.name}: " + ("on" if not problems else "OFF (" + "; ".join(problems) + ")"))

@@ -13,7 +13,7 @@ from core.posting import read_history
 from server.auth import Session
 from server.channels import create_channel as create_channel_for
 from server.channels import delete_channel as delete_channel_for
-from server.keys import ACCOUNTS, BUDGETS, BUS, SETTINGS, STORE
+from server.app_keys import ACCOUNTS, BUDGETS, BUS, SETTINGS, STORE
 from server.origins import browser_scheme, origin_allowed, own_origins
 from server.payloads import validate
 

@@ -13,9 +13,9 @@ from core.models import DEFAULT_CHANNEL, Channel, now_iso
 from core.settings import Settings
 from core.store import Store, open_store
 from server import api, ops, quotes_api, realtime, web_client
+from server.app_keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, STORE
 from server.auth import Accounts
 from server.budgets import Budgets
-from server.keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, STORE
 from server.metrics import Metrics
 from server.middleware import add_security_headers, check_host, error_middleware
 

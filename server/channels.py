@@ -9,7 +9,7 @@ from aiohttp import web
 
 from core.errors import ChatError
 from core.models import CHANNEL_RE, DEFAULT_CHANNEL, RESERVED_CHANNELS, Channel, now_iso
-from server.keys import BUS, SETTINGS, SIO, STORE
+from server.app_keys import BUS, SETTINGS, SIO, STORE
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def check_may_delete(user: str, channel: Channel) -> None:
 async def delete_channel(app: web.Application, user: str, name: str) -> Channel:
     """Delete a channel on `user`'s behalf: it leaves the list, every client gets `channel_deleted` and
     every connection leaves its room; its archived messages stay."""
-    from server.realtime import REALTIME, room  # the handlers import this module's callers
+    from server.realtime import REALTIME  # the handlers import this module's callers
 
     store = app[STORE]
     channel = await store.get_channel(name.strip().lower()[:100])
@@ -65,6 +65,6 @@ async def delete_channel(app: web.Application, user: str, name: str) -> Channel:
     logger.info("channel deleted", extra={"channel": channel.name, "user": user})
     await app[REALTIME].forget_channel(channel.name)
     sio = app[SIO]
-    await sio.emit("channel_deleted", {"name": channel.name, "deleted_by": user})
-    await sio.close_room(room(channel.name))  # every node's sockets: no more deliveries from it
+    await sio.to_everyone("channel_deleted", {"name": channel.name, "deleted_by": user})
+    await sio.close_channel(channel.name)
     return channel

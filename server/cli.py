@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import os
-import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from importlib import import_module
 
-from core.logs import setup_logging
-from core.settings import Settings, SettingsError, load_settings
+from core.process import add_setting_flags, run_worker, start
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 MODES = ("standalone", "server", "bot", "archiver")
@@ -25,11 +23,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "`investor-chat tail|say --help` describes the client commands.",
     )
     parser.add_argument("mode", nargs="?", default="standalone", choices=MODES)
-    parser.add_argument("--host", help="listen address (CHAT_HOST)")
-    parser.add_argument("--port", help="listen port (CHAT_PORT)")
-    parser.add_argument("--storage-url", help="sqlite:///path or mongodb://host/db (CHAT_STORAGE_URL)")
-    parser.add_argument("--bus-url", help="memory:// or redis://host:port/db (CHAT_BUS_URL)")
-    parser.add_argument("--log-level", help="debug, info, warning, error (CHAT_LOG_LEVEL)")
+    add_setting_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -40,36 +34,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         raise SystemExit(client_main(argv))
     args = parse_args(argv)
-    overrides = {key: value for key, value in vars(args).items() if key != "mode" and value is not None}
-    try:
-        settings = load_settings(standalone=args.mode == "standalone", **overrides)
-        if args.mode != "standalone" and settings.bus_url.startswith("memory:"):
-            raise SettingsError(f"CHAT_BUS_URL: {args.mode} mode needs redis://, memory:// is standalone only")
-    except SettingsError as exc:
-        print(f"investor-chat: error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    setup_logging(settings.log_level)
-    _install_uvloop()
-    if args.mode in ("standalone", "server"):
-        _serve(settings, standalone=args.mode == "standalone")
-    elif args.mode == "bot":
-        from bot.runner import run as run_bot
-
-        _work(settings, run_bot)
+    settings = start("investor-chat", args.mode, args)
+    if args.mode in ("bot", "archiver"):
+        run_worker(args.mode, settings, import_module(f"{args.mode}.runner").run)
     else:
-        from archiver.runner import run as run_archiver
-
-        # its batches come in bursts of CPU; history never waits for it (the bus buffer fills in)
-        os.nice(settings.archiver_nice)
-        _work(settings, run_archiver)
-
-
-def _install_uvloop() -> None:
-    try:
-        import uvloop
-    except ImportError:  # not on every platform; asyncio's loop works, only slower
-        return
-    uvloop.install()
+        _serve(settings, standalone=args.mode == "standalone")
 
 
 def _serve(settings: Settings, *, standalone: bool) -> None:
@@ -83,9 +52,9 @@ def _serve(settings: Settings, *, standalone: bool) -> None:
         from server.app import create_app
 
         app = create_app(settings)
-    from server import heap
+    from server import gc_tuning
 
-    app.on_startup.append(heap.settle)  # last: after every cleanup context has built its part of the heap
+    app.on_startup.append(gc_tuning.settle)  # last: after every cleanup context has built its part of the heap
     logger.info(
         "investor-chat %s listening on http://%s:%d",
         "standalone" if standalone else "server",
@@ -100,14 +69,3 @@ def _serve(settings: Settings, *, standalone: bool) -> None:
         shutdown_timeout=10,
         keepalive_timeout=settings.http_idle_timeout,
     )
-
-
-def _work(settings: Settings, run: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
-    async def supervise() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await run(settings, stop)
-
-    asyncio.run(supervise())

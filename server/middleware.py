@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from core.errors import ChatError
-from server.keys import SETTINGS
+from server.app_keys import SETTINGS
 from server.origins import host_allowed
 
 logger = logging.getLogger(__name__)

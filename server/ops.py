@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import web
 
-from server.keys import BUS, METRICS, STORE
+from server.app_keys import BUS, METRICS, STORE
 from server.openapi import OPENAPI
 
 logger = logging.getLogger(__name__)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
-from typing import Any
 
 from aiohttp import web
 
@@ -70,8 +68,8 @@ def origin_allowed(origin: str, own: set[str], extra: list[str]) -> bool:
     return origin in own or origin in extra
 
 
-def environ_origin_allowed(origin: str | None, environ: Mapping[str, Any], extra: list[str], proxies: set[str]) -> bool:
-    """Engine.IO's hook: refuse a WebSocket or polling connect from a foreign page (CSWSH)."""
+def connect_origin_allowed(origin: str | None, request: web.Request, extra: list[str], proxies: set[str]) -> bool:
+    """A Socket.IO connect (WebSocket or polling) from a foreign page is refused (CSWSH)."""
     if not origin:
         return True  # scripts and native clients send no Origin; browsers always do
-    return origin_allowed(origin, own_origins(environ["aiohttp.request"], proxies), extra)
+    return origin_allowed(origin, own_origins(request, proxies), extra)

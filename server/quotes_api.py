@@ -9,11 +9,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from bot.quotes import QuoteError, QuoteService
+from quotes import QuoteError, QuoteService
 from core.errors import ChatError
 from core.models import Quote
 from server.api import authenticate
-from server.keys import BUS, SETTINGS
+from server.app_keys import BUS, SETTINGS
 from server.stamps import RECENT_QUOTES, RecentQuotes
 
 QUOTES = web.AppKey("quotes", QuoteService)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
 
-import socketio
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -22,12 +21,13 @@ from core.errors import ChatError
 from core.models import MAX_TEXT, Command, Message, is_blank, new_id, now_iso
 from core.posting import last_seq, publish, read_history
 from core.ratelimit import TokenBucket
-from server.api import COOKIE
+from server.api import COOKIE, client_address
+from server.app_keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
 from server.channels import delete_channel
-from server.keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
+from server.origins import connect_origin_allowed
 from server.payloads import Event, JoinPayload, SendPayload, event_payload
-from server.sockets import Answer, create_sio, spawn
 from server.stamps import RECENT_QUOTES
+from socketio_edge import Answer, create_sio, refusal, spawn
 
 logger = logging.getLogger(__name__)
 HISTORY_ON_JOIN = 50
@@ -52,14 +52,6 @@ class Conn:
     refusals: int = 0  # events refused for flooding; past MAX_REFUSALS the connection is closed
 
 
-def room(channel: str) -> str:
-    return f"channel:{channel}"
-
-
-def user_room(user: str) -> str:
-    return f"user:{user}"
-
-
 REALTIME: web.AppKey[Realtime] = web.AppKey("realtime")
 
 
@@ -68,7 +60,14 @@ def _sending_too_fast() -> ChatError:
 
 
 def attach(app: web.Application) -> None:
-    sio = create_sio(app[SETTINGS])
+    settings = app[SETTINGS]
+    sio = create_sio(
+        settings,
+        origin_allowed=lambda origin, request: connect_origin_allowed(
+            origin, request, settings.origins, settings.proxies
+        ),
+        address_of=client_address,
+    )
     sio.attach(app, socketio_path="socket.io")
     app[SIO] = sio
     app[REALTIME] = Realtime(app)
@@ -82,12 +81,7 @@ def attach(app: web.Application) -> None:
 
 async def _live_feed(app: web.Application) -> AsyncIterator[None]:
     """Messages posted anywhere on the bus reach this node's members of their room."""
-    manager = app[SIO].manager
-
-    def deliver(channel: str, wire: bytes) -> None:
-        manager.deliver_message(room(channel), wire)
-
-    unsubscribe = await app[BUS].subscribe_live(deliver)
+    unsubscribe = await app[BUS].subscribe_live(app[SIO].deliver)
     yield
     unsubscribe()
 
@@ -119,12 +113,7 @@ def _every(seconds: float, job: Job) -> Callable[[web.Application], AsyncIterato
 async def _close_sockets(app: web.Application) -> None:
     """Disconnect every client first: open WebSockets would otherwise hold the shutdown up.
     Clients reconnect (through nginx, to another node) and catch up by seq."""
-    eio = app[SIO].eio
-    for socket in list(eio.sockets.values()):
-        # wait=False: waiting for the send queue to drain hangs on a socket whose writer has gone
-        await socket.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
-    eio.sockets.clear()
-    await app[SIO].shutdown()
+    await app[SIO].close_all()
 
 
 def _ack_errors(handler: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[..., Awaitable[dict[str, Any]]]:
@@ -141,11 +130,9 @@ def _ack_errors(handler: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[.
     return wrapper
 
 
-def _refusal(error: ChatError) -> socketio.exceptions.ConnectionRefusedError:
+def _refusal(error: ChatError) -> Exception:
     """A refusal whose connect_error data is exactly {code, message}, as docs/protocol.md promises."""
-    refusal = socketio.exceptions.ConnectionRefusedError(error.message)
-    refusal.error_args = error.as_dict()
-    return refusal
+    return refusal(error.message, error.as_dict())
 
 
 class Realtime:
@@ -186,7 +173,7 @@ class Realtime:
             raise _refusal(ChatError("rate_limited", "Connecting too often; wait a moment", 429))
         budget.sockets += 1
         self.conns[sid] = Conn(session.username, session.jti, session.expires_at.timestamp(), budget.events)
-        await self.sio.enter_room(sid, user_room(session.username))
+        await self.sio.join_user(sid, session.username)
         self.app[METRICS].connections.inc()
         # ~2 kB per connection held for its whole life by engine.io and python-socketio; nothing reads it
         # after the connect (one dict, shared by all of them: emptied in place)
@@ -276,7 +263,7 @@ class Realtime:
         async with self.app[BUDGETS].reading_history(conn.user) as charge:
             if data.channel not in conn.channels:
                 conn.channels.add(data.channel)
-                await self.sio.enter_room(sid, room(data.channel))
+                await self.sio.join_channel(sid, data.channel)
                 if await bus.presence_add(data.channel, conn.user, sid):
                     await self._presence(data.channel, conn.user, online=True)
             limit = HISTORY_ON_JOIN if data.after is None else CATCH_UP_LIMIT
@@ -303,12 +290,12 @@ class Realtime:
 
     async def _leave(self, sid: str, conn: Conn, channel: str) -> None:
         conn.channels.discard(channel)
-        await self.sio.leave_room(sid, room(channel))
+        await self.sio.leave_channel(sid, channel)
         if await self.app[BUS].presence_remove(channel, conn.user, sid):
             await self._presence(channel, conn.user, online=False)
 
     async def _presence(self, channel: str, user: str, *, online: bool) -> None:
-        await self.sio.emit("presence", {"channel": channel, "user": user, "online": online}, room=room(channel))
+        await self.sio.to_channel(channel, "presence", {"channel": channel, "user": user, "online": online})
 
     @_ack_errors
     async def send(self, sid: str, *args: Any) -> dict[str, Any]:
@@ -429,8 +416,8 @@ class Realtime:
         if data.channel not in conn.channels:
             raise ChatError("not_joined", f"Join #{data.channel} first")
         if await self.app[BUS].allow(f"typing:{conn.user}", 2, 5):
-            await self.sio.emit(
-                "typing", {"channel": data.channel, "user": conn.user}, room=room(data.channel), skip_sid=sid
+            await self.sio.to_channel(
+                data.channel, "typing", {"channel": data.channel, "user": conn.user}, skip_sid=sid
             )
         return {"ok": True}
 

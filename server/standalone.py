@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import web
 
 from archiver.worker import Archiver
-from bot.quotes import QuoteService
 from bot.worker import Bot, Limits
 from core.bus import consumer_name
 from core.settings import Settings
+from quotes import QuoteService
 from server.app import create_app
-from server.keys import BUS, SETTINGS, SIO, STORE
+from server.app_keys import BUS, SETTINGS, SIO, STORE
 
 
 def create_standalone_app(settings: Settings) -> web.Application:
@@ -26,12 +25,9 @@ def create_standalone_app(settings: Settings) -> web.Application:
 async def _workers(app: web.Application) -> AsyncIterator[None]:
     settings, bus, store, sio = app[SETTINGS], app[BUS], app[STORE], app[SIO]
 
-    async def emit(event: str, data: Any, room: str) -> None:
-        await sio.emit(event, data, room=room)
-
     stop = asyncio.Event()
     async with QuoteService.from_settings(settings, cache=bus) as quotes:
-        bot = Bot(bus, store, quotes, emit, consumer_name(), Limits.from_settings(settings))
+        bot = Bot(bus, store, quotes, sio.private_message, consumer_name(), Limits.from_settings(settings))
         tasks = [
             asyncio.create_task(bot.run(stop), name="bot"),
             asyncio.create_task(Archiver(bus, store).run(stop), name="archiver"),

@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from core.errors import ChatError
-from server.keys import SETTINGS
+from server.app_keys import SETTINGS
 
 DEFAULT_DIST = Path(__file__).resolve().parent.parent / "client" / "dist"
 RESERVED_PREFIXES = ("/api/", "/socket.io/")

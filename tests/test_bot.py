@@ -13,12 +13,12 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.quotes import QuoteService
 from bot.worker import GROUP, MAX_DELIVERIES, Bot
 from core.bus import BOT_STREAM, DEAD_LETTER_SUFFIX, Bus, Entry, Limit
 from core.bus.memory import MemoryBus
 from core.models import Command, Message, new_id, now_iso
 from core.store import Store, open_store
+from quotes import QuoteService
 from tests.apps import ChatClient, ClientFactory
 from tests.fakes.stooq import FakeStooq
 from tests.fakes.yahoo import FakeYahoo
@@ -214,26 +214,24 @@ async def test_a_command_that_keeps_failing_is_dead_lettered_and_the_asker_told(
     worker_parts: tuple[Bus, Store, QuoteService],
 ) -> None:
     _, store, quotes = worker_parts
-    sent: list[tuple[str, Any, str]] = []
+    sent: list[tuple[str, Any]] = []
 
     class PostingFails(MemoryBus):
         async def post(self, message: Message, dedup_key: str | None = None, limit: Limit | None = None) -> Any:
             raise ConnectionError("the room is unreachable")
 
-    async def emit(event: str, data: Any, room: str) -> None:
-        sent.append((event, data, room))
+    async def whisper(user: str, data: Any) -> None:
+        sent.append((user, data))
 
     bus = PostingFails()
-    bot = Bot(bus, store, quotes, emit, "test")
+    bot = Bot(bus, store, quotes, whisper, "test")
     bot.claim_idle_ms = 0
     await bus.append(BOT_STREAM, command("/stock=aapl.us"))
     for _ in range(MAX_DELIVERIES):
         assert await bot.process_batch(block_ms=0) == 1  # never raises
     assert [e.data for e in await dead_letters(bus)] != []
     assert await bus.backlog(BOT_STREAM, GROUP) == 0
-    assert [(room, data["text"][:40]) for _, data, room in sent] == [
-        ("user:alice", "Sorry, the bot could not answer '/stock=")
-    ]
+    assert [(user, data["text"][:40]) for user, data in sent] == [("alice", "Sorry, the bot could not answer '/stock=")]
 
 
 async def test_a_malformed_entry_is_dead_lettered_and_the_next_answered(
@@ -242,12 +240,12 @@ async def test_a_malformed_entry_is_dead_lettered_and_the_next_answered(
     bus, store, quotes = worker_parts
     sent: list[Any] = []
 
-    async def emit(event: str, data: Any, room: str) -> None:
+    async def whisper(user: str, data: Any) -> None:
         sent.append(data)
 
     # the reply reaches the room through the bus's live feed
     await bus.subscribe_live(lambda channel, wire: sent.append(orjson.loads(wire)))
-    bot = Bot(bus, store, quotes, emit, "test")
+    bot = Bot(bus, store, quotes, whisper, "test")
     await bus.append(BOT_STREAM, b'{"not": "a command"')
     await bus.append(BOT_STREAM, command("/stock=aapl.us"))
     assert await bot.process_batch(block_ms=0) == 2

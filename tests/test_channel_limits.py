@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from core.models import Channel, now_iso
-from server.keys import STORE
+from server.app_keys import STORE
 from server.realtime import MAX_REFUSALS, REALTIME
 from tests.apps import ChatClient
 

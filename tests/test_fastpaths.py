@@ -18,15 +18,15 @@ from aiohttp.test_utils import TestServer
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 
-from bot.quotes.yahoo import CHART_ONLY
 from core import fastpaths
 from core.bus.redis_client import HIREDIS_PACKING
 from core.fastpaths import FastPath, fingerprint, is_on, mismatches
-from server import fanout
-from server.fanout import FRAME_ONCE, QUICK_RESUBSCRIBE, FrameOnceManager, TrackedWebSocket
-from server.keys import SIO
-from server.lean import LEAN_SOCKETS
-from server.sockets import EVENT_FRAMES, PROTECTIONS
+from quotes.yahoo import CHART_ONLY
+from server.app_keys import SIO
+from socketio_edge import broadcast
+from socketio_edge.broadcast import FRAME_ONCE, QUICK_RESUBSCRIBE, FrameOnceManager, TrackedWebSocket
+from socketio_edge.engine_socket import LEAN_SOCKETS
+from socketio_edge.server import EVENT_FRAMES, PROTECTIONS
 from tests.apps import ChatClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,9 +134,11 @@ async def test_a_socket_upgraded_from_polling_gets_held_frames_before_queued_pac
                 while client.sio.transport() != "websocket" or not _idle_upgraded(sio):
                     await asyncio.sleep(0.02)
             (sock,) = sio.eio.sockets.values()
-            assert sock.reader is None  # engine.io's own websocket loop and writer, not server/lean.py's
+            assert (
+                sock.reader is None
+            )  # engine.io's own websocket loop and writer, not socketio_edge/engine_socket.py's
             for i in range(0, 40, 2):
-                fanout.send_one(sock, f'2["order",{i}]', sio.manager.writes)  # held by the Coalescer
+                broadcast.send_one(sock, f'2["order",{i}]', sio.manager.writes)  # held by the Coalescer
                 sock.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, f'2["order",{i + 1}]'))
                 await asyncio.sleep(0.01)
             async with asyncio.timeout(5):
@@ -147,7 +149,7 @@ async def test_a_socket_upgraded_from_polling_gets_held_frames_before_queued_pac
             # frame, so above the order holds even unguarded; from 3.12 it wakes at once. Sending the way
             # that writer does, on any Python: the held frame must leave first.
             (websocket,) = [o for o in gc.get_objects() if isinstance(o, TrackedWebSocket) and o._sock is not None]
-            fanout.send_one(sock, '2["order",40]', sio.manager.writes)
+            broadcast.send_one(sock, '2["order",40]', sio.manager.writes)
             await websocket.send('42["order",41]')
             async with asyncio.timeout(5):
                 while len(client.received("order")) < 42:

@@ -109,16 +109,16 @@ async def test_standalone_runs_on_embedded_defaults_and_sigterm_loses_nothing(
 
 
 def test_every_entry_point_starts(tmp_path: Path) -> None:
-    for command in (
-        ["investor-chat", "--help"],
-        [sys.executable, "-m", "bot", "--help"],
-        [sys.executable, "-m", "archiver", "--help"],
+    for command, says in (
+        (["investor-chat", "--help"], "standalone"),
+        ([sys.executable, "-m", "bot", "--help"], "investor-chat's bot"),
+        ([sys.executable, "-m", "archiver", "--help"], "investor-chat's archiver"),
     ):
         exe = (
             [str(Path(sys.executable).parent / command[0])] + command[1:] if command[0] == "investor-chat" else command
         )
         done = subprocess.run(exe, env=clean_env(), cwd=tmp_path, capture_output=True, text=True, timeout=30)
-        assert done.returncode == 0 and "standalone" in done.stdout, done.stderr
+        assert done.returncode == 0 and says in done.stdout and "--bus-url" in done.stdout, done.stderr
 
 
 @pytest.mark.parametrize(("setting", "niceness"), [(None, 10), ("0", 0), ("19", 19)])

@@ -7,8 +7,8 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from bot.quotes import QuoteError, QuoteService, format_reply, parse_code
 from core.models import Quote
+from quotes import QuoteError, QuoteService, format_reply, parse_code
 
 TIMEOUT = 1.0
 

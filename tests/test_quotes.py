@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.quotes import QuoteError, QuoteService, format_reply, parse_code
-from bot.quotes.guards import Budget, CircuitBreaker
-from bot.quotes.market import exchange_zone, is_stale
 from core.bus.memory import MemoryBus
 from core.models import Quote
+from quotes import QuoteError, QuoteService, format_reply, parse_code
+from quotes.guards import Budget, CircuitBreaker
+from quotes.market import exchange_zone, is_stale
 from tests.fakes.stooq import FakeStooq
 from tests.fakes.yahoo import FakeYahoo
 

@@ -37,7 +37,7 @@ SHARED_KIT = Path(os.environ.get("BENCH_KIT", Path(__file__).resolve().parents[2
 LOADGEN_SRC = Path(os.environ.get("CHAT_LOADGEN_SRC", SHARED_KIT / "loadgen" / "loadgen.c"))
 # Server RSS must be flat after a warm-up that starts once the generator's clients are connected (~2.5 s):
 # 30 s, or a quarter of a longer run (150 s of the full 600 s one, which then starts after the first full
-# collection on the churners' node, ~110 s in: server/heap.py makes those rare).
+# collection on the churners' node, ~110 s in: server/gc_tuning.py makes those rare).
 WARMUP_SECONDS = max(30.0, 0.25 * SOAK_SECONDS)
 # Bounds per node, from measured runs. The node the churners reach (nginx's ip_hash puts them all on one) gains
 # ~7 MB/min of closed connections' garbage until that collection: 9.0-9.5 MB after warm-up in the 120 s run,

@@ -165,10 +165,10 @@ class Bus(Protocol):
     async def cache_set(self, key: str, value: bytes, ttl: float) -> None:
         """Cache `value` under `key` for `ttl` seconds, shared by every process on this bus."""
 
-    async def presence_add(self, channel: str, user: str, sid: str) -> bool:
+    async def presence_add(self, channel: str, user: str, connection: str) -> bool:
         """Count one connection of `user` in `channel`; True when it is the user's first."""
 
-    async def presence_remove(self, channel: str, user: str, sid: str) -> bool:
+    async def presence_remove(self, channel: str, user: str, connection: str) -> bool:
         """Drop one connection; True when it was the user's last in the channel."""
 
     async def members(self, channel: str) -> list[str]:

@@ -214,20 +214,20 @@ class MemoryBus:
             self._cache = {k: v for k, v in self._cache.items() if v[1] > now}
         self._cache[key] = (value, now + ttl)
 
-    async def presence_add(self, channel: str, user: str, sid: str) -> bool:
-        sids = self._presence[channel].setdefault(user, set())
-        if sid in sids:
+    async def presence_add(self, channel: str, user: str, connection: str) -> bool:
+        connections = self._presence[channel].setdefault(user, set())
+        if connection in connections:
             return False  # a repeated join of the same connection is not a new arrival
-        sids.add(sid)
-        return len(sids) == 1
+        connections.add(connection)
+        return len(connections) == 1
 
-    async def presence_remove(self, channel: str, user: str, sid: str) -> bool:
+    async def presence_remove(self, channel: str, user: str, connection: str) -> bool:
         users = self._presence.get(channel, {})
-        sids = users.get(user)
-        if not sids or sid not in sids:
+        connections = users.get(user)
+        if not connections or connection not in connections:
             return False
-        sids.discard(sid)
-        if sids:
+        connections.discard(connection)
+        if connections:
             return False
         del users[user]
         return True

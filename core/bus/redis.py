@@ -130,7 +130,7 @@ class RedisBus:
         self._claim_cursor: dict[tuple[str, str], str] = {}
         self._forget_after_ms = int(forget_consumers_after * 1000)
         self._forgot_at: dict[tuple[str, str], float] = {}  # loop time of a group's last pass
-        # This node's connections, refreshed by the heartbeat: (channel, user) -> sids.
+        # This node's connections, refreshed by the heartbeat: (channel, user) -> connections.
         self._local: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._heartbeat: asyncio.Task[None] | None = None
         self._heartbeat_idle = asyncio.Event()
@@ -324,22 +324,22 @@ class RedisBus:
     async def cache_set(self, key: str, value: bytes, ttl: float) -> None:
         await self._redis.set(f"chat:cache:{key}", value, px=max(1, int(ttl * 1000)))
 
-    async def presence_add(self, channel: str, user: str, sid: str) -> bool:
-        self._local[(channel, user)].add(sid)
+    async def presence_add(self, channel: str, user: str, connection: str) -> bool:
+        self._local[(channel, user)].add(connection)
         self._start_heartbeat()
-        args: list[EncodableT] = [user, sid, self._presence_ttl_ms]
+        args: list[EncodableT] = [user, connection, self._presence_ttl_ms]
         return bool(await self._presence_add(keys=_presence_keys(channel, user), args=args))
 
-    async def presence_remove(self, channel: str, user: str, sid: str) -> bool:
-        sids = self._local.get((channel, user))
-        if sids is not None:
-            sids.discard(sid)
-            if not sids:
+    async def presence_remove(self, channel: str, user: str, connection: str) -> bool:
+        connections = self._local.get((channel, user))
+        if connections is not None:
+            connections.discard(connection)
+            if not connections:
                 del self._local[(channel, user)]
-        # A heartbeat already in flight may still carry this sid; removing after it lands keeps
+        # A heartbeat already in flight may still carry this connection; removing after it lands keeps
         # it from resurrecting the entry.
         await self._heartbeat_idle.wait()
-        args: list[EncodableT] = [user, sid, self._presence_ttl_ms]
+        args: list[EncodableT] = [user, connection, self._presence_ttl_ms]
         return bool(await self._presence_remove(keys=_presence_keys(channel, user), args=args))
 
     async def members(self, channel: str) -> list[str]:
@@ -382,12 +382,12 @@ class RedisBus:
         self._heartbeat_idle.clear()
         try:
             # Snapshot synchronously after clearing: a removal from here on waits for us.
-            snapshot = [(key, list(sids)) for key, sids in self._local.items()]
+            snapshot = [(key, list(connections)) for key, connections in self._local.items()]
             if not snapshot:
                 return
             async with self._redis.pipeline(transaction=False) as pipe:
-                for (channel, user), sids in snapshot:
-                    args: list[EncodableT] = [user, "", self._presence_ttl_ms, *sids]
+                for (channel, user), connections in snapshot:
+                    args: list[EncodableT] = [user, "", self._presence_ttl_ms, *connections]
                     await self._presence_touch(keys=_presence_keys(channel, user), args=args, client=pipe)
                 readded = await pipe.execute()
             # swept while this node could not refresh them, yet still connected here: back online

@@ -19,7 +19,6 @@ MAX_CONNECTIONS = 64
 POOL_TIMEOUT = 20.0  # seconds a caller waits for a free connection before giving up
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-SOCKETIO_CHANNEL = "socketio"  # python-socketio's pub/sub channel (presence, typing, private replies)
 HIREDIS_PACKING = FastPath(
     name="hiredis-packing",
     gain="commands packed in C: a sixth of a node's CPU at 3000 posts/s",

@@ -174,7 +174,7 @@ if floor_id then redis.call('XTRIM', KEYS[1], 'MINID', '~', floor_id) end
 ALLOW_LUA = BUCKET_LUA + "return take(KEYS[1], ARGV[1], ARGV[2], clock())"
 
 # Presence: KEYS[1] is the channel's zset of user -> last heartbeat (ms, Redis clock), KEYS[2] the
-# user's zset of sid -> last heartbeat. Redis's clock keeps nodes with skewed clocks consistent.
+# user's zset of connection -> last heartbeat. Redis's clock keeps nodes with skewed clocks consistent.
 PRESENCE_NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

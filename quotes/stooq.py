@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bot.quotes.errors import QuoteError
-from bot.quotes.market import market_state
-from bot.quotes.numbers import change_vs, text, to_decimal
-from bot.quotes.symbols import Instrument
 from core.models import Quote, iso
+from quotes.errors import QuoteError
+from quotes.market import market_state
+from quotes.numbers import change_vs, text, to_decimal
+from quotes.symbols import Instrument
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socketio
 from aiohttp import web
 
 from core.bus import Bus
@@ -11,11 +10,12 @@ from core.store import Store
 from server.auth import Accounts
 from server.budgets import Budgets
 from server.metrics import Metrics
+from socketio_edge import ChatSocketServer
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 BUS = web.AppKey("bus", Bus)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 METRICS = web.AppKey("metrics", Metrics)
-SIO = web.AppKey("sio", socketio.AsyncServer)
+SIO = web.AppKey("sio", ChatSocketServer)
 BUDGETS = web.AppKey("budgets", Budgets)

@@ -40,7 +40,7 @@ class Outbox:
 
     @property
     def consumer_waiting(self) -> bool:
-        """Is the consumer parked in get()? server/fanout.py may then write around the queue."""
+        """Is the consumer parked in get()? socketio_edge/broadcast.py may then write around the queue."""
         return self._getter is not None
 
     def qsize(self) -> int:

@@ -12,14 +12,14 @@ from typing import Any, Protocol, Self
 import orjson
 from pydantic import ValidationError
 
-from bot.quotes.errors import QuoteError
-from bot.quotes.guards import Budget, CircuitBreaker
-from bot.quotes.market import exchange_zone, is_stale, zone_named
-from bot.quotes.stooq import StooqProvider
-from bot.quotes.symbols import Instrument, parse_code
-from bot.quotes.yahoo import YahooProvider
 from core.models import Quote
 from core.settings import Settings
+from quotes.errors import QuoteError
+from quotes.guards import Budget, CircuitBreaker
+from quotes.market import exchange_zone, is_stale, zone_named
+from quotes.stooq import StooqProvider
+from quotes.symbols import Instrument, parse_code
+from quotes.yahoo import YahooProvider
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""server/lean.py: engine.io's websocket sockets trimmed for memory, still speaking the same protocol."""
+"""socketio_edge/engine_socket.py: engine.io's websocket sockets trimmed for memory, still speaking the same protocol."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from server.keys import SIO
-from server.lean import LeanSocket
-from server.outbox import Outbox
+from server.app_keys import SIO
+from socketio_edge.engine_socket import LeanSocket
+from socketio_edge.outbox import Outbox
 from tests.apps import PASSWORD
 from tests.rawio import open_socket
 
@@ -23,7 +23,7 @@ async def test_the_outbox_behaves_as_engine_io_uses_asyncio_queue() -> None:
     assert queue.empty() and queue.qsize() == 0 and not queue.consumer_waiting
     consumer = asyncio.create_task(queue.get())
     await asyncio.sleep(0)
-    assert queue.consumer_waiting  # the consumer is parked: server/fanout.py may write directly
+    assert queue.consumer_waiting  # the consumer is parked: socketio_edge/broadcast.py may write directly
     queue.put_nowait("a")
     await queue.put("b")
     assert await consumer == "a" and not queue.consumer_waiting
@@ -59,7 +59,7 @@ async def test_events_straight_from_the_frame_answer_as_python_socketio_would(
     chat_server: TestServer, chat_url: str, make_client: Any
 ) -> None:
     """Event frames of the default namespace skip engine.io's and python-socketio's dispatch
-    (server/sockets.py ChatSocketServer.fast_event); the acks and broadcasts a raw client sees are the protocol's."""
+    (socketio_edge/server.py ChatSocketServer.fast_event); the acks and broadcasts a raw client sees are the protocol's."""
     bob = await make_client("bob")
     await bob.call("join", {"channel": "general"})
     alice = await make_client("alice", connect=False)

@@ -6,8 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.quotes.symbols import Instrument
 from core.models import Quote
+from quotes.symbols import Instrument
 
 MIN_PLACES = 2
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from bot.quotes.errors import QuoteError
+from quotes.errors import QuoteError
 
 _PCT = Decimal("0.01")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.quotes.symbols import Instrument
+from quotes.symbols import Instrument
 
 # Market -> (time zone, pre-market opens, regular opens, regular closes, after-hours close).
 # Lunch breaks and holidays are ignored: this is a hint next to a quote, not a trading calendar.

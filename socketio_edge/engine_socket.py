@@ -3,7 +3,7 @@
 A connected client cost ~33 kB of server memory, nearly all live objects (tracemalloc): engine.io held
 an asyncio.Queue (four deques), a task sleeping until each ping, and for every received frame a new
 task plus a wait_for timer; the writer polled its queue through wait_for too. Here (with the slim
-queue of server/outbox.py): the ping and its pong deadline as loop timers, and the websocket read in
+queue of socketio_edge/outbox.py): the ping and its pong deadline as loop timers, and the websocket read in
 the connection's own task, with no timer per frame (a peer that misses its pong has its read stopped).
 A pong counts only for a ping that was written: a client that never reads cannot stay alive by
 sending pongs blindly. A write waits for a slow reader at most `write_timeout` seconds. Polling clients, and websockets
@@ -122,7 +122,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                 break  # closed or broken (pings are answered by aiohttp)
             if fast is not None and message.data.startswith("42") and fast(self.sid, message.data):
                 continue  # an event, handed to its handler task
-            # an undecodable frame raises out of here: server/fanout.py closes the socket
+            # an undecodable frame raises out of here: socketio_edge/broadcast.py closes the socket
             pkt = packet.Packet(encoded_packet=message.data)
             try:
                 await self.receive(pkt)
@@ -155,7 +155,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                     queue.put_nowait(None)
                     break
                 packets.append(more)
-            try:  # server/fanout.py's websocket writes its frames held around the queue first
+            try:  # socketio_edge/broadcast.py's websocket writes its frames held around the queue first
                 async with asyncio.timeout(self.server.write_timeout):  # one timer a batch: ~5 us each
                     for each in packets:
                         await ws.send(each.encode())

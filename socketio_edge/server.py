@@ -17,13 +17,13 @@ from typing import Any
 
 import orjson
 import socketio
+from aiohttp import web
 from socketio import packet
 
 from core.fastpaths import FastPath, is_on, require
 from core.settings import Settings
-from server import fanout, lean, outbox
-from server.api import client_address
-from server.origins import environ_origin_allowed
+from socketio_edge import broadcast, engine_socket, outbox
+from socketio_edge.rooms import channel_room, user_room
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ EVENT_FRAMES = FastPath(
 # Not speed: a client must not fire the server's own connect/disconnect handlers, nor fill its logs.
 PROTECTIONS = FastPath(
     name="socketio-protections",
-    gain="server/sockets.py's ChatSocketServer",
+    gain="socketio_edge/server.py's ChatSocketServer",
     versions={"python-socketio": "5.18.1", "python-engineio": "4.15.1"},
     attributes=(
         "socketio.async_server:AsyncServer._handle_eio_message",
@@ -92,13 +92,54 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio dispatches events by name, so a client could fire the server's own
     `connect`/`disconnect` handlers: those names get an unknown_event ack instead."""
 
-    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, settings: Settings, address_of: AddressOf, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._address_of = address_of
         self._immediate: dict[str, Immediate] = {}
         self._settings = settings
         self._addresses: dict[str, str] = {}  # engine.io session -> the client's address
         self._per_address: Counter[str] = Counter()
         self._login_due: dict[str, asyncio.TimerHandle] = {}  # engine.io session -> its connect_timeout
+
+    # What the rest of the server uses: rooms are named in socketio_edge/rooms.py only.
+
+    async def join_channel(self, sid: str, channel: str) -> None:
+        await self.enter_room(sid, channel_room(channel))
+
+    async def leave_channel(self, sid: str, channel: str) -> None:
+        await self.leave_room(sid, channel_room(channel))
+
+    async def join_user(self, sid: str, user: str) -> None:
+        """Add the connection to its user's room, where private messages reach every connection of theirs."""
+        await self.enter_room(sid, user_room(user))
+
+    async def to_channel(self, channel: str, event: str, data: Any, *, skip_sid: str | None = None) -> None:
+        """`event` to the channel's members on every node (python-socketio's manager)."""
+        await self.emit(event, data, room=channel_room(channel), skip_sid=skip_sid)
+
+    async def to_everyone(self, event: str, data: Any) -> None:
+        await self.emit(event, data)
+
+    async def private_message(self, user: str, message: Any) -> None:
+        """A `message` event to every connection of `user`, on every node."""
+        await self.emit("message", message, room=user_room(user))
+
+    async def close_channel(self, channel: str) -> None:
+        """Every node's sockets leave the channel's room: no more deliveries from it."""
+        await self.close_room(channel_room(channel))
+
+    def deliver(self, channel: str, wire: bytes) -> None:
+        """A posted message (its Message.wire() JSON) to this node's members of the channel, from the
+        bus's live feed: framed once for all of them (broadcast.py)."""
+        self.manager.deliver_message(channel_room(channel), wire)
+
+    async def close_all(self) -> None:
+        """Disconnect every client, then stop: open websockets would otherwise hold a shutdown up."""
+        for sock in list(self.eio.sockets.values()):
+            # wait=False: waiting for the send queue to drain hangs on a socket whose writer has gone
+            await sock.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
+        self.eio.sockets.clear()
+        await self.shutdown()
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         """A packet that does not decode is a protocol violation: one log line and the socket is closed
@@ -116,7 +157,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         """A new Engine.IO session: refused past the address's share of the node, closed unless it logs
         in (Socket.IO connect) within connect_timeout, and closed if it lets too much queue up unread."""
-        address = client_address(environ["aiohttp.request"])
+        address = self._address_of(environ["aiohttp.request"])
         if self._per_address[address] >= self._settings.max_sockets_per_address:
             logger.warning("too many connections from one address", extra={"address": address})
             return False  # engine.io answers 401
@@ -126,7 +167,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if sock is not None:
             if isinstance(sock.queue, outbox.Outbox):
                 sock.queue.on_overflow = functools.partial(self._overflowed, eio_sid)
-            lean.adopt(sock)  # before engine.io schedules the first ping
+            engine_socket.adopt(sock)  # before engine.io schedules the first ping
         loop = asyncio.get_running_loop()
         self._login_due[eio_sid] = loop.call_later(self._settings.connect_timeout, self._check_logged_in, eio_sid)
         return await super()._handle_eio_connect(eio_sid, environ)
@@ -144,7 +185,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def backlog(self, sid: str) -> int:
         """Bytes waiting to reach the client of `sid`: its queue, and its connection's write buffer
-        where server/lean.py knows the connection."""
+        where socketio_edge/engine_socket.py knows the connection."""
         sock = self.eio.sockets.get(self.manager.eio_sid_from_sid(sid, "/"))
         if sock is None:
             return 0
@@ -165,7 +206,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def drop(self, eio_sid: str, why: str) -> None:
         """Close a connection at once, without the close handshake a hostile peer would never finish:
-        server/lean.py's sockets drop the TCP connection too, then the session ends as usual."""
+        socketio_edge/engine_socket.py's sockets drop the TCP connection too, then the session ends as usual."""
         logger.info("dropping %s", why, extra={"eio_sid": eio_sid})
         sock = self.eio.sockets.get(eio_sid)
         cut_off = getattr(sock, "cut_off", None)
@@ -174,7 +215,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         spawn(self.eio.disconnect(eio_sid))
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
-        """Acks and other single-client packets: written at once when the socket is idle (server/fanout.py)."""
+        """Acks and other single-client packets: written at once when the socket is idle (broadcast.py)."""
         if not self.manager.direct:
             await super()._send_packet(eio_sid, pkt)
             return
@@ -188,7 +229,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     def _send_one(self, eio_sid: str, encoded: str) -> None:
         sock = self.eio.sockets.get(eio_sid)
         if sock is not None:  # else the client is gone
-            fanout.send_one(sock, encoded, self.manager.writes)
+            broadcast.send_one(sock, encoded, self.manager.writes)
 
     def fast_event(self, eio_sid: str, text: str) -> bool:
         """An event frame of the default namespace (`42<id>[...]`), the bulk of what clients send, taken
@@ -256,6 +297,9 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         await server._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=args))
 
 
+# The client's address for an aiohttp request; whether a request's Origin (None: not a browser) may connect.
+AddressOf = Callable[[web.Request], str]
+OriginAllowed = Callable[[str | None, web.Request], bool]
 # An event's ack, given the handler's result.
 Answer = Callable[[Any], None]
 # Called with the sid, the event's arguments and its Answer; True: it took the event and answers it
@@ -295,16 +339,18 @@ class _ClientNoise(logging.Filter):
 _CLIENT_NOISE = _ClientNoise()
 
 
-def create_sio(settings: Settings) -> socketio.AsyncServer:
+def create_sio(settings: Settings, *, origin_allowed: OriginAllowed, address_of: AddressOf) -> ChatSocketServer:
+    """The node's Socket.IO server, its fast paths installed where they are on. `origin_allowed` decides
+    a browser connect's Origin (None for scripts), `address_of` whose share of the node a connect takes."""
     require(PROTECTIONS)
-    # room broadcasts framed once and written to each local websocket (server/fanout.py)
-    manager = fanout.create_manager(settings.bus_url, _Json)
-    extra, proxies = settings.origins, settings.proxies
+    # room broadcasts framed once and written to each local websocket (socketio_edge/broadcast.py)
+    manager = broadcast.create_manager(settings.bus_url, _Json)
     sio = ChatSocketServer(
         settings=settings,
+        address_of=address_of,
         async_mode="aiohttp",
         client_manager=manager,
-        cors_allowed_origins=lambda origin, environ: environ_origin_allowed(origin, environ, extra, proxies),
+        cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ["aiohttp.request"]),
         json=_Json,
         max_http_buffer_size=64 * 1024,
         ping_interval=settings.ping_interval,
@@ -316,8 +362,10 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
         async_handlers=is_on(EVENT_FRAMES),
     )
     outbox.install(sio.eio, settings.socket_queue_bytes)
-    sio.eio.write_timeout = settings.write_timeout  # per server, read by the writers of server/lean.py and fanout.py
-    fanout.install(sio)
-    lean.install(sio, sio.fast_event if is_on(EVENT_FRAMES) else None)
+    sio.eio.write_timeout = (
+        settings.write_timeout
+    )  # per server, read by the writers of engine_socket.py and broadcast.py
+    broadcast.install(sio)
+    engine_socket.install(sio, sio.fast_event if is_on(EVENT_FRAMES) else None)
     logging.getLogger("engineio.server").addFilter(_CLIENT_NOISE)  # idempotent: one filter object
     return sio

@@ -14,8 +14,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
-from server.fanout import Coalescer, FrameOnceManager, FrameOnceRedisManager, frame
-from server.keys import SIO
+from server.app_keys import SIO
+from socketio_edge.broadcast import Coalescer, FrameOnceManager, FrameOnceRedisManager, frame
 from tests.apps import ChatClient, settings_for
 
 Start = Callable[..., Awaitable[ChatClient]]

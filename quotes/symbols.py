@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.quotes.errors import QuoteError
+from quotes.errors import QuoteError
 
 Kind = Literal["share", "index", "crypto", "fx", "future"]
 

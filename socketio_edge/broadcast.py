@@ -24,8 +24,9 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
-from core.bus.redis_client import SOCKETIO_CHANNEL, per_db
+from core.bus.redis_client import per_db
 from core.fastpaths import FastPath, is_on
+from socketio_edge.rooms import SOCKETIO_CHANNEL
 
 logger = logging.getLogger(__name__)
 _TEXT_FIN = 0x80 | int(WSMsgType.TEXT)
@@ -88,7 +89,7 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     """engine.io's aiohttp websocket, remembered on its engine.io socket so the manager can reach it.
     Without permessage-deflate (as socket.io's own default): one frame can then serve every client."""
 
-    timed_by_writer = False  # server/lean.py's writer bounds its sends itself
+    timed_by_writer = False  # socketio_edge/engine_socket.py's writer bounds its sends itself
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request = environ["aiohttp.request"]
@@ -114,7 +115,7 @@ class TrackedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         return self._sock
 
     async def send(self, message: str | bytes) -> None:
-        """Whatever writer sends (ours in server/lean.py, or engine.io's own on a socket upgraded from
+        """Whatever writer sends (ours in socketio_edge/engine_socket.py, or engine.io's own on a socket upgraded from
         polling), this socket's frames held by the Coalescer leave first: nothing overtakes them. A peer
         that does not read holds a send up at most write_timeout seconds, then its connection is cut."""
         writes: Coalescer | None = getattr(self, "writes", None)
@@ -191,7 +192,7 @@ def _write_direct(sock: Any, data: bytes, writes: Coalescer) -> bool:
         return False
     queue = sock.queue
     # engine.io's writer task is idle only while it waits in queue.get() on an empty queue; any other
-    # moment it may hold packets taken from the queue but not yet written. Only server/lean.py's queue
+    # moment it may hold packets taken from the queue but not yet written. Only socketio_edge/engine_socket.py's queue
     # can tell (engine.io's asyncio.Queue would have to be asked through its private parts).
     if not queue.empty() or not getattr(queue, "consumer_waiting", False):
         return False
