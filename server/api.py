@@ -2,45 +2,70 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ChatError
+from core.models import CHANNEL_RE, MAX_SEQ, USERNAME_RE, Channel, Message
 from core.posting import read_history
-from server.auth import Session
+from server import api_docs, auth
+from server.api_docs import Reply, Route
+from server.app_keys import ACCOUNTS, BUDGETS, BUS, SETTINGS, STORE
 from server.channels import create_channel as create_channel_for
 from server.channels import delete_channel as delete_channel_for
-from server.app_keys import ACCOUNTS, BUDGETS, BUS, SETTINGS, STORE
 from server.origins import browser_scheme, origin_allowed, own_origins
-from server.payloads import validate
+from server.payloads import validate, validate_query
 
 COOKIE = "chat_session"
 Body = TypeVar("Body", bound=BaseModel)
 
 
+# The patterns are the accounts' and channels' own rules, shown to readers of the API description;
+# those modules check them, to answer with their own codes (invalid_username, invalid_channel_name).
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    username: str = Field(max_length=200)
-    password: str = Field(max_length=1000)
+    username: str = Field(max_length=200, json_schema_extra={"pattern": USERNAME_RE.pattern})
+    password: str = Field(max_length=1000, description="8 to 72 bytes in UTF-8")
 
 
 class NewChannel(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200, json_schema_extra={"pattern": CHANNEL_RE.pattern})
+
+
+class HistoryQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(50, ge=1, le=200)
+    before: int | None = Field(None, ge=1, le=MAX_SEQ, description="only seq below this")
+    after: int | None = Field(None, ge=0, le=MAX_SEQ, description="only seq above this; pages forward")
+
+
+class Session(BaseModel):
+    username: str
+    token: str
+
+
+class Me(BaseModel):
+    username: str
+
+
+class ChannelList(BaseModel):
+    channels: list[Channel]
+
+
+class MessagePage(BaseModel):
+    messages: list[Message]
+    has_more: bool
+
+    def wire(self) -> bytes:
+        return orjson.dumps({"messages": [m.wire() for m in self.messages], "has_more": self.has_more})
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post("/api/register", register)
-    app.router.add_post("/api/login", login)
-    app.router.add_post("/api/logout", logout)
-    app.router.add_get("/api/me", me)
-    app.router.add_get("/api/channels", list_channels)
-    app.router.add_post("/api/channels", create_channel)
-    app.router.add_delete("/api/channels/{name}", delete_channel)
-    app.router.add_get("/api/channels/{name}/messages", history)
+    api_docs.add_routes(app, ROUTES)
 
 
 async def parse_body(request: web.Request, model: type[Body]) -> Body:
@@ -76,7 +101,7 @@ def check_origin(request: web.Request) -> None:
         raise ChatError("forbidden_origin", "This request must come from the chat's own page", 403)
 
 
-async def authenticate(request: web.Request, *, changes_state: bool = False) -> Session:
+async def authenticate(request: web.Request, *, changes_state: bool = False) -> auth.Session:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return await request.app[ACCOUNTS].verify(header[7:].strip())
@@ -89,7 +114,7 @@ async def authenticate(request: web.Request, *, changes_state: bool = False) -> 
 
 
 def session_response(request: web.Request, username: str, token: str, status: int) -> web.Response:
-    response = web.json_response({"username": username, "token": token}, status=status)
+    response = web.json_response(Session(username=username, token=token).model_dump(), status=status)
     response.set_cookie(
         COOKIE,
         token,
@@ -148,13 +173,13 @@ async def logout(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     session = await authenticate(request)
-    return web.json_response({"username": session.username})
+    return web.json_response(Me(username=session.username).model_dump())
 
 
 async def list_channels(request: web.Request) -> web.Response:
     await authenticate(request)
     channels = await request.app[STORE].list_channels()
-    return web.json_response({"channels": [c.model_dump() for c in channels]})
+    return web.json_response(ChannelList(channels=channels).model_dump())
 
 
 async def create_channel(request: web.Request) -> web.Response:
@@ -170,31 +195,86 @@ async def delete_channel(request: web.Request) -> web.Response:
     return web.json_response(channel.model_dump())
 
 
-def _int_param(request: web.Request, name: str, low: int, high: int) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ChatError("invalid_parameter", f"{name} must be an integer from {low} to {high}", 400)
-    return value
-
-
 async def history(request: web.Request) -> web.Response:
     session = await authenticate(request)
     name = request.match_info["name"]
-    limit = _int_param(request, "limit", 1, 200) or 50
-    before = _int_param(request, "before", 1, 2**62)
-    after = _int_param(request, "after", 0, 2**62)
+    query = validate_query(HistoryQuery, request.query)
     if await request.app[STORE].get_channel(name) is None:
         raise ChatError("channel_not_found", f"No channel #{name[:60]}", 404)
     async with request.app[BUDGETS].reading_history(session.username) as charge:
         messages, more = await read_history(
-            request.app[STORE], request.app[BUS], name, limit=limit, before=before, after=after
+            request.app[STORE], request.app[BUS], name, limit=query.limit, before=query.before, after=query.after
         )
         charge(messages)
-    payload: dict[str, Any] = {"messages": [m.wire() for m in messages], "has_more": more}
-    return web.Response(body=orjson.dumps(payload), content_type="application/json")
+    page = MessagePage(messages=messages, has_more=more)
+    return web.Response(body=page.wire(), content_type="application/json")
+
+
+ROUTES = (
+    Route(
+        "POST",
+        "/api/register",
+        register,
+        "Create an account and log in",
+        body=Credentials,
+        ok=Reply(201, "Registered; also sets the session cookie", Session),
+        errors=("invalid_username", "invalid_password", "forbidden_origin", "username_taken", "too_many_attempts"),
+    ),
+    Route(
+        "POST",
+        "/api/login",
+        login,
+        "Log in",
+        body=Credentials,
+        ok=Reply(200, "Logged in; also sets the session cookie", Session),
+        errors=("invalid_credentials", "forbidden_origin", "too_many_attempts"),
+    ),
+    Route(
+        "POST",
+        "/api/logout",
+        logout,
+        "Log out: the token stops working and the cookie is cleared",
+        ok=Reply(204, "Logged out", media_type=None),
+        secured=True,
+        errors=("forbidden_origin",),
+    ),
+    Route("GET", "/api/me", me, "Who is logged in", ok=Reply(200, "The user", Me), secured=True),
+    Route(
+        "GET",
+        "/api/channels",
+        list_channels,
+        "All channels, sorted by name",
+        ok=Reply(200, "Channels", ChannelList),
+        secured=True,
+    ),
+    Route(
+        "POST",
+        "/api/channels",
+        create_channel,
+        "Create a channel; every connected client gets channel_created",
+        body=NewChannel,
+        ok=Reply(201, "Created", Channel),
+        secured=True,
+        errors=("invalid_channel_name", "forbidden_origin", "too_many_channels", "channel_exists", "rate_limited"),
+    ),
+    Route(
+        "DELETE",
+        "/api/channels/{name}",
+        delete_channel,
+        "Delete a channel you created (not #general); every connected client gets channel_deleted; "
+        "its archived messages stay",
+        ok=Reply(200, "Deleted", Channel),
+        secured=True,
+        errors=("forbidden_origin", "forbidden", "not_channel_owner", "channel_not_found"),
+    ),
+    Route(
+        "GET",
+        "/api/channels/{name}/messages",
+        history,
+        "A page of a channel's history in seq order",
+        query=HistoryQuery,
+        ok=Reply(200, "Messages", MessagePage),
+        secured=True,
+        errors=("channel_not_found", "rate_limited", "history_catching_up"),
+    ),
+)

@@ -3,6 +3,7 @@ refused as `invalid_payload` with the first thing wrong."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
@@ -41,3 +42,14 @@ def event_payload(model: type[Model], args: tuple[Any, ...]) -> Model:
     if len(args) != 1 or not isinstance(args[0], dict):
         raise ChatError("invalid_payload", "Send one JSON object as the event's payload")
     return validate(model, args[0])
+
+
+def validate_query(model: type[Model], query: Mapping[str, str]) -> Model:
+    """A query string as `model` (a parameter left empty counts as left out), or 400 invalid_parameter."""
+    given = {name: query[name] for name in query if query[name] != ""}
+    try:
+        return model.model_validate(given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"]) or "query"
+        raise ChatError("invalid_parameter", f"{path}: {first['msg']}", 400) from None

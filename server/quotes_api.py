@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Literal
 
 import orjson
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from quotes import QuoteError, QuoteService
 from core.errors import ChatError
 from core.models import Quote
+from quotes import QuoteError, QuoteService
+from quotes.errors import QuoteErrorCode
+from server import api_docs
 from server.api import authenticate
+from server.api_docs import Reply, Route
 from server.app_keys import BUS, SETTINGS
+from server.payloads import validate_query
 from server.stamps import RECENT_QUOTES, RecentQuotes
 
 QUOTES = web.AppKey("quotes", QuoteService)
@@ -24,11 +29,43 @@ USER_RATE = 2.0
 USER_BURST = 20
 
 
+class QuotesQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    symbols: str = Field(max_length=MAX_PARAM, description="1 to 10 codes, comma separated, e.g. AAPL,vod.uk,^spx")
+
+    @field_validator("symbols")
+    @classmethod
+    def _one_to_ten(cls, symbols: str) -> str:
+        if not 1 <= len(_distinct(symbols)) <= MAX_SYMBOLS:
+            raise ValueError(f"list 1 to {MAX_SYMBOLS} codes, comma separated")
+        return symbols
+
+    @property
+    def codes(self) -> list[str]:
+        return _distinct(self.symbols)
+
+
+def _distinct(symbols: str) -> list[str]:
+    return list(dict.fromkeys(c.strip() for c in symbols.split(",") if c.strip()))
+
+
+class QuoteFailure(BaseModel):
+    symbol: str = Field(description="the code as requested")
+    code: QuoteErrorCode | Literal["rate_limited"]
+    message: str
+
+
+class QuoteList(BaseModel):
+    quotes: list[Quote]
+    errors: list[QuoteFailure]
+    resolved: dict[str, str] = Field(description="requested code -> the `symbol` of its quote")
+
+
 def setup(app: web.Application) -> None:
     """Register the QuoteService (after the bus, whose cache it shares) and the route."""
     app.cleanup_ctx.append(_quotes_ctx)
     app[RECENT_QUOTES] = RecentQuotes(app[SETTINGS].quote_cache_ttl)  # stamped into messages posted here
-    app.router.add_get("/api/quotes", get_quotes)
+    api_docs.add_routes(app, ROUTES)
 
 
 async def _quotes_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -37,35 +74,24 @@ async def _quotes_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def requested_symbols(request: web.Request) -> list[str]:
-    """The distinct codes of `?symbols=`, in order; 400 invalid_parameter unless 1 to 10."""
-    raw = request.query.get("symbols", "")
-    codes = list(dict.fromkeys(c.strip() for c in raw[: MAX_PARAM + 1].split(",") if c.strip()))
-    if not codes or len(raw) > MAX_PARAM or len(codes) > MAX_SYMBOLS:
-        raise ChatError("invalid_parameter", f"symbols must list 1 to {MAX_SYMBOLS} codes, comma separated", 400)
-    return codes
-
-
 async def get_quotes(request: web.Request) -> web.Response:
     session = await authenticate(request)
     if not await request.app[BUS].allow(f"quotes:user:{session.username}", USER_RATE, USER_BURST):
         raise ChatError("rate_limited", "Too many quote requests; wait a moment", 429)
-    codes = requested_symbols(request)
+    codes = validate_query(QuotesQuery, request.query).codes
     outcomes = await asyncio.gather(*(_quote(request, session.username, code) for code in codes))
-    quotes: list[dict[str, Any]] = []
-    errors: list[dict[str, str]] = []
-    resolved: dict[str, str] = {}
+    answer = QuoteList(quotes=[], errors=[], resolved={})
     for code, outcome in zip(codes, outcomes, strict=True):
         if isinstance(outcome, Quote):
             request.app[RECENT_QUOTES].remember(code, outcome)
-            quotes.append(outcome.model_dump(exclude_none=True))
-            resolved[code] = outcome.symbol
+            answer.quotes.append(outcome)
+            answer.resolved[code] = outcome.symbol
         else:
-            errors.append({"symbol": code, "code": outcome.code, "message": outcome.message})
-    payload = {"quotes": quotes, "errors": errors, "resolved": resolved}
+            failure = {"symbol": code, "code": outcome.code, "message": outcome.message}
+            answer.errors.append(QuoteFailure.model_validate(failure))
     ttl = int(request.app[SETTINGS].quote_cache_ttl)
     return web.Response(
-        body=orjson.dumps(payload),
+        body=orjson.dumps(answer.model_dump(exclude_none=True)),
         content_type="application/json",
         headers={"Cache-Control": f"private, max-age={ttl}"},
     )
@@ -85,3 +111,17 @@ async def _quote(request: web.Request, user: str, code: str) -> Quote | ChatErro
         return await service.get(code)
     except QuoteError as exc:
         return exc
+
+
+ROUTES = (
+    Route(
+        "GET",
+        "/api/quotes",
+        get_quotes,
+        "Quotes for up to 10 codes (stooq or Yahoo form), cached for a few seconds",
+        query=QuotesQuery,
+        ok=Reply(200, "One quote per code that could be had, one error per code that could not", QuoteList),
+        secured=True,
+        errors=("rate_limited",),
+    ),
+)
