@@ -76,10 +76,11 @@ lock: $(TOOLS)/bin/pip-compile ## re-pin from setup.cfg's ranges, with hashes: r
 upgrade-check: ## the newest versions setup.cfg allows, in a throwaway venv: what changed, then lint and every test there
 	$(PYTHON) -m scripts.upgrade_check
 
-lint: install
+lint: install client
 	$(BIN)/ruff check core quotes socketio_edge server bot archiver workers tests examples scripts bench
 	$(BIN)/ruff format --check core quotes socketio_edge server bot archiver workers tests examples scripts bench
 	$(BIN)/mypy
+	cd client && npm run lint
 
 clean:
 	rm -rf $(VENV) client/node_modules client/dist var

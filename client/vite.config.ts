@@ -50,7 +50,8 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["src/**/*.test.ts"],
+    // Component tests (*.test.tsx) choose a DOM with a `@vitest-environment jsdom` comment.
+    include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
     environment: "node",
   },
 });

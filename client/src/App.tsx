@@ -9,23 +9,19 @@ type Auth = { status: "checking" } | { status: "anonymous"; error?: string } | {
 export function App() {
   const [auth, setAuth] = useState<Auth>({ status: "checking" });
 
-  const check = useCallback(async () => {
-    setAuth({ status: "checking" });
-    try {
-      const me = await api.me();
-      setAuth({ status: "signed_in", username: me.username });
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 401) tokenStore.set(null);
-      setAuth({
-        status: "anonymous",
-        error: e instanceof ApiError && e.status !== 401 ? e.message : undefined,
-      });
-    }
-  }, []);
-
+  // Once, while `auth` is still its initial "checking": who is signed in, if anyone.
   useEffect(() => {
-    void check();
-  }, [check]);
+    api.me().then(
+      (me) => setAuth({ status: "signed_in", username: me.username }),
+      (e: unknown) => {
+        if (e instanceof ApiError && e.status === 401) tokenStore.set(null);
+        setAuth({
+          status: "anonymous",
+          error: e instanceof ApiError && e.status !== 401 ? e.message : undefined,
+        });
+      },
+    );
+  }, []);
 
   const onSignedIn = useCallback((s: Session) => {
     if (s.token) tokenStore.set(s.token);

@@ -103,7 +103,7 @@ export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) =>
             ))}
           </div>
 
-          <form onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+          <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby={`${id}-title`}>
             <h2 id={`${id}-title`} className="sr-only">
               {mode === "login" ? "Log in" : "Create an account"}
             </h2>

@@ -10,6 +10,7 @@ export function ChatApp({ username, onSignedOut }: { username: string; onSignedO
   // The client lives exactly as long as this effect, so a remount (StrictMode, re-login) gets a fresh one.
   useEffect(() => {
     const c = new ChatClient(username, sessionToken(), onSignedOut);
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- the client is this effect's resource (made here, stopped in its cleanup), so it can only be published from here
     setClient(c);
     void c.start();
     return () => c.stop();
@@ -23,13 +24,15 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
   const [drawerOpen, setDrawerOpen] = useState(false);
   const drawerOpener = useRef<HTMLElement | null>(null);
 
-  const logout = useCallback(async () => {
-    try {
-      await api.logout();
-    } finally {
-      client.stop();
-      onSignedOut();
-    }
+  const logout = useCallback(() => {
+    // Signed out here even when the request fails (offline, server gone), without an unhandled rejection.
+    void api
+      .logout()
+      .catch(() => undefined)
+      .finally(() => {
+        client.stop();
+        onSignedOut();
+      });
   }, [client, onSignedOut]);
 
   const select = useCallback(

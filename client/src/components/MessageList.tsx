@@ -36,6 +36,7 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
   const lastTop = useRef(0);
   const items = state.items;
 
+  // eslint-disable-next-line react-hooks/incompatible-library -- a React Compiler notice; this build does not use the compiler
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scroller.current,

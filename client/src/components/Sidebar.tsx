@@ -178,7 +178,7 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
     );
   }
   return (
-    <form onSubmit={submit} className="mt-2 px-2" noValidate>
+    <form onSubmit={(e) => void submit(e)} className="mt-2 px-2" noValidate>
       <label htmlFor={`${id}-name`} className="mb-1 block text-xs font-medium text-ink-300">
         New channel name
       </label>

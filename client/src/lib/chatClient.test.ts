@@ -19,9 +19,9 @@ class FakeSocket {
   timeout() {
     return this;
   }
-  async emitWithAck(event: string, payload: Record<string, unknown>) {
+  emitWithAck(event: string, payload: Record<string, unknown>) {
     this.emits.push({ event, payload });
-    return this.acks[event]?.(payload) ?? { ok: true };
+    return Promise.resolve(this.acks[event]?.(payload) ?? { ok: true });
   }
   emit(event: string, payload: unknown) {
     this.emits.push({ event, payload });
@@ -69,13 +69,15 @@ beforeEach(() => {
   vi.stubGlobal("sessionStorage", { getItem: () => null, setItem: () => {}, removeItem: () => {} });
   vi.stubGlobal(
     "fetch",
-    vi.fn(async (url: string) => {
+    vi.fn((url: string) => {
       if (url.startsWith("/api/channels/general/messages")) {
-        return new Response(JSON.stringify({ messages: [], has_more: false }), { status: 200 });
+        return Promise.resolve(new Response(JSON.stringify({ messages: [], has_more: false }), { status: 200 }));
       }
-      return new Response(JSON.stringify({ channels: [{ name: "general", created_by: "system", created_at: "" }] }), {
-        status: 200,
-      });
+      return Promise.resolve(
+        new Response(JSON.stringify({ channels: [{ name: "general", created_by: "system", created_at: "" }] }), {
+          status: 200,
+        }),
+      );
     }),
   );
 });
@@ -235,13 +237,15 @@ describe("ChatClient", () => {
     socket.fire("disconnect", "transport close");
     socket.acks.join = () => joinAck([msg(3)], 4);
     const fetchMock = vi.mocked(fetch);
-    fetchMock.mockImplementation(async (url) => {
-      const u = String(url);
+    fetchMock.mockImplementation((url) => {
+      const u = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
       if (u.includes("/messages?")) {
         expect(u).toContain("after=3");
-        return new Response(JSON.stringify({ messages: [msg(4)], has_more: false }), { status: 200 });
+        return Promise.resolve(new Response(JSON.stringify({ messages: [msg(4)], has_more: false }), { status: 200 }));
       }
-      return new Response(JSON.stringify({ channels: [{ name: "general", created_by: "s", created_at: "" }] }), { status: 200 });
+      return Promise.resolve(
+        new Response(JSON.stringify({ channels: [{ name: "general", created_by: "s", created_at: "" }] }), { status: 200 }),
+      );
     });
     socket.connect();
     for (let i = 0; i < 5; i++) await flush();

@@ -18,9 +18,9 @@ class FakeSocket {
   timeout() {
     return this;
   }
-  async emitWithAck(event: string, payload: Record<string, unknown>) {
+  emitWithAck(event: string, payload: Record<string, unknown>) {
     this.emits.push({ event, payload });
-    return this.acks[event]?.(payload) ?? { ok: true };
+    return Promise.resolve(this.acks[event]?.(payload) ?? { ok: true });
   }
   emit(event: string, payload: Record<string, unknown>) {
     this.emits.push({ event, payload });
@@ -59,9 +59,9 @@ beforeEach(() => {
   vi.stubGlobal("navigator", { onLine: true });
   vi.stubGlobal(
     "fetch",
-    vi.fn(async (url: string) => {
-      if (url.includes("/messages")) return new Response(JSON.stringify({ messages: [], has_more: false }));
-      return new Response(JSON.stringify({ channels: NAMES.map((n) => channelOf(n)) }));
+    vi.fn((url: string) => {
+      if (url.includes("/messages")) return Promise.resolve(new Response(JSON.stringify({ messages: [], has_more: false })));
+      return Promise.resolve(new Response(JSON.stringify({ channels: NAMES.map((n) => channelOf(n)) })));
     }),
   );
 });

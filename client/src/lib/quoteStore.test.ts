@@ -21,10 +21,10 @@ function quote(symbol: string, price = "93.42"): Quote {
 function fakeServer() {
   const calls: string[][] = [];
   let failNext: number[] = [];
-  const fetch = vi.fn(async (symbols: string[]): Promise<QuotesResponse> => {
+  const fetch = vi.fn((symbols: string[]): Promise<QuotesResponse> => {
     calls.push(symbols);
     const status = failNext.shift();
-    if (status) throw new ApiError(status, { code: status === 429 ? "rate_limited" : "boom", message: "no" });
+    if (status) return Promise.reject(new ApiError(status, { code: status === 429 ? "rate_limited" : "boom", message: "no" }));
     const body: QuotesResponse = { quotes: [], errors: [], resolved: {} };
     for (const s of symbols) {
       if (s.startsWith("X")) {
@@ -35,7 +35,7 @@ function fakeServer() {
       body.resolved[s] = resolved;
       if (!body.quotes.some((q) => q.symbol === resolved)) body.quotes.push(quote(resolved));
     }
-    return body;
+    return Promise.resolve(body);
   });
   return { fetch, calls, fail: (...statuses: number[]) => (failNext = statuses) };
 }
