@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.errors import first_error
+
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 PROVIDERS = ("yahoo", "stooq")
 MIN_SECRET_LENGTH = 32
@@ -140,9 +142,9 @@ def load_settings(*, standalone: bool, **overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = "CHAT_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise SettingsError(f"{field}: {first['msg']}") from None
+        path, problem = first_error(exc)
+        field = "CHAT_" + path.split(".")[0].upper() if path else "settings"
+        raise SettingsError(f"{field}: {problem}") from None
     if settings.secret_key is None:
         if not standalone:
             raise SettingsError("CHAT_SECRET_KEY is required outside standalone mode")

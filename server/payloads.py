@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from core.errors import ChatError
+from core.errors import ChatError, first_error
 from core.models import MAX_SEQ, MAX_TEXT
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -32,9 +32,8 @@ def validate(model: type[Model], data: Any, *, where: str = "payload") -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        path = ".".join(str(p) for p in first["loc"]) or where
-        raise ChatError("invalid_payload", f"{path}: {first['msg']}") from None
+        path, problem = first_error(exc)
+        raise ChatError("invalid_payload", f"{path or where}: {problem}") from None
 
 
 def event_payload(model: type[Model], args: tuple[Any, ...]) -> Model:
@@ -50,6 +49,5 @@ def validate_query(model: type[Model], query: Mapping[str, str]) -> Model:
     try:
         return model.model_validate(given)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        path = ".".join(str(p) for p in first["loc"]) or "query"
-        raise ChatError("invalid_parameter", f"{path}: {first['msg']}", 400) from None
+        path, problem = first_error(exc)
+        raise ChatError("invalid_parameter", f"{path or 'query'}: {problem}", 400) from None

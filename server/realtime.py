@@ -135,6 +135,17 @@ def _refusal(error: ChatError) -> Exception:
     return refusal(error.message, error.as_dict())
 
 
+def _unsendable(conn: Conn, data: SendPayload) -> ChatError | None:
+    """Why `data` cannot be sent on `conn`, by what the node holds (the send path's checks, one copy)."""
+    if data.channel not in conn.channels:
+        return ChatError("not_joined", f"Join #{data.channel} before sending to it")
+    if is_blank(data.text):
+        return ChatError("empty_message", "The message is empty")
+    if len(data.text) > MAX_TEXT:
+        return ChatError("message_too_long", f"Messages are at most {MAX_TEXT} characters")
+    return None
+
+
 class Realtime:
     """The Socket.IO event handlers of one node and the connections it holds."""
 
@@ -238,12 +249,11 @@ class Realtime:
 
     def failure(self, sid: str, event: str, exc: BaseException) -> dict[str, Any]:
         """The ack of an event that failed: its ChatError, or internal_error (logged once)."""
-        if isinstance(exc, ChatError):
-            self.app[METRICS].errors.labels(exc.code).inc()
-            return {"ok": False, "error": exc.as_dict()}
-        logger.error("event failed", exc_info=exc, extra={"sid": sid, "event": event})
-        self.app[METRICS].errors.labels("internal_error").inc()
-        return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong"}}
+        if not isinstance(exc, ChatError):
+            logger.error("event failed", exc_info=exc, extra={"sid": sid, "event": event})
+            exc = ChatError("internal_error", "Something went wrong", 500)
+        self.app[METRICS].errors.labels(exc.code).inc()
+        return exc.as_ack()
 
     def _conn(self, sid: str) -> Conn:
         conn = self.conns.get(sid)
@@ -301,14 +311,11 @@ class Realtime:
     async def send(self, sid: str, *args: Any) -> dict[str, Any]:
         data = event_payload(SendPayload, args)
         conn = self._conn(sid)
-        if data.channel not in conn.channels:
-            if not await self._channel_exists(data.channel):
+        problem = _unsendable(conn, data)
+        if problem is not None:
+            if problem.code == "not_joined" and not await self._channel_exists(data.channel):
                 raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
-            raise ChatError("not_joined", f"Join #{data.channel} before sending to it")
-        if is_blank(data.text):
-            raise ChatError("empty_message", "The message is empty")
-        if len(data.text) > MAX_TEXT:
-            raise ChatError("message_too_long", f"Messages are at most {MAX_TEXT} characters")
+            raise problem
         limit = self._send_limit(conn)
         if is_command(data.text):
             if not await self.app[BUS].allow(limit.key, limit.rate, limit.burst):
@@ -327,8 +334,7 @@ class Realtime:
             data = SendPayload.model_validate(args[0])
         except ValidationError:
             return False
-        text = data.text
-        if data.channel not in conn.channels or len(text) > MAX_TEXT or is_blank(text) or is_command(text):
+        if _unsendable(conn, data) is not None or is_command(data.text):
             return False
         if not conn.events.take():
             return False
@@ -425,5 +431,5 @@ class Realtime:
         try:
             await self.admit(sid)  # unknown names spend from the budget too, or they would flood freely
         except ChatError as exc:
-            return {"ok": False, "error": exc.as_dict()}
-        return {"ok": False, "error": {"code": "unknown_event", "message": f"Unknown event {str(event)[:40]!r}"}}
+            return exc.as_ack()
+        return ChatError("unknown_event", f"Unknown event {str(event)[:40]!r}").as_ack()

@@ -7,7 +7,6 @@ not optional: a python-socketio without the methods they extend stops the server
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import re
@@ -20,6 +19,7 @@ import socketio
 from aiohttp import web
 from socketio import packet
 
+from core.errors import ChatError
 from core.fastpaths import FastPath, is_on, require
 from core.settings import Settings
 from socketio_edge import broadcast, engine_socket, outbox
@@ -264,8 +264,18 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self._immediate[event] = handler
 
     def _answer(self, eio_sid: str, ack_id: int, result: Any) -> None:
-        """An immediate handler's ack, encoded as `_handle_event_internal` does."""
-        self._send_one(eio_sid, f"{packet.ACK}{ack_id}{orjson.dumps([result]).decode()}")
+        """An immediate handler's ack."""
+        self._ack(eio_sid, ack_id, [result])
+
+    def _ack(self, eio_sid: str, ack_id: int, args: list[Any]) -> None:
+        """An ack of the default namespace as python-socketio encodes it (the same JSON codec), written at
+        once, without its scan for binary data; python-socketio's own packet path for bytes inside."""
+        try:
+            frame = f"{packet.ACK}{ack_id}{orjson.dumps(args).decode()}"
+        except TypeError:  # bytes: python-socketio sends them as binary attachments
+            spawn(self._send_packet(eio_sid, self.packet_class(packet.ACK, namespace="/", id=ack_id, data=args)))
+            return
+        self._send_one(eio_sid, frame)
 
     async def _handle_event_internal(
         self, server: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None
@@ -277,7 +287,7 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             result: Any = (
                 await catch_all(event, sid, *data[1:])
                 if catch_all
-                else {"ok": False, "error": {"code": "unknown_event", "message": f"{event!r} is reserved"}}
+                else ChatError("unknown_event", f"{event!r} is reserved").as_ack()
             )
         else:
             result = await self._trigger_event(event, namespace, sid, *data[1:])
@@ -286,13 +296,8 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if id is None:
             return
         args = [] if result is None else list(result) if isinstance(result, tuple) else [result]
-        body = None
         if namespace == "/":
-            # the ack as python-socketio encodes it (same JSON codec), without its scan for binary data
-            with contextlib.suppress(TypeError):  # bytes inside: python-socketio's binary attachments
-                body = orjson.dumps(args)
-        if body is not None:
-            self._send_one(eio_sid, f"{packet.ACK}{id}{body.decode()}")
+            self._ack(eio_sid, id, args)
             return
         await server._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=args))
 
