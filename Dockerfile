@@ -26,6 +26,7 @@ COPY server/ server/
 COPY bot/ bot/
 COPY archiver/ archiver/
 COPY workers/ workers/
+COPY chatkit/ chatkit/
 RUN pip install --no-deps --no-build-isolation . && useradd --system --uid 10001 --home-dir /app chat
 COPY --from=client /src/client/dist /app/client/dist
 USER chat

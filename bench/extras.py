@@ -8,7 +8,8 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.procs import VENV_BIN, Children, Product, free_port, log, register
+from bench.procs import VENV_BIN, Children, Product, log, register
+from scripts.ports import free_port
 
 HISTORY_CHANNELS = 10
 ARCHIVE_GROUP = "archiver"

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
-import chatkit
 import socketio
+
+import chatkit
 
 DEFAULT_REPLY = "@{user} noted: I am watching {keyword} for you"
 
@@ -36,7 +38,7 @@ class AlertBot:
             chatkit.log.warning("reply refused: %s", ack.get("error"))
 
 
-async def run(args: Any) -> None:
+async def run(args: Any) -> int:
     token = await chatkit.get_token(args)
     sio = socketio.AsyncClient(reconnection_delay_max=30)
     bot = AlertBot(sio, args)
@@ -52,6 +54,7 @@ async def run(args: Any) -> None:
         await sio.wait()
     finally:
         await sio.disconnect()
+    return 0
 
 
 def main() -> None:
@@ -61,7 +64,7 @@ def main() -> None:
     p.add_argument("--reply", default=DEFAULT_REPLY, help="answer; {user}, {keyword}, {text} are filled in")
     args = p.parse_args()
     chatkit.setup(args, p)
-    chatkit.run_forever("alert_bot", run(args))
+    sys.exit(chatkit.run("alert_bot", run(args)))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any, TextIO
 
 import aiohttp
+
 import chatkit
 
 CSV_FIELDS = ["seq", "id", "ts", "user", "bot", "text"]
@@ -26,7 +27,7 @@ async def pages(http: aiohttp.ClientSession, args: Any, token: str) -> AsyncIter
         async with http.get(url, params=params, headers=headers) as resp:
             body = await resp.json()
             if resp.status != 200:
-                raise chatkit.ChatError(body["error"])
+                raise chatkit.ChatError.from_body(body)
         if body["messages"]:
             yield body["messages"]
         if not body["has_more"] or not body["messages"]:
@@ -43,11 +44,22 @@ def write(messages: list[dict[str, Any]], out: TextIO, fmt: str) -> None:
     writer.writerows(messages)
 
 
-async def run(args: Any) -> list[dict[str, Any]]:
+def save(messages: list[dict[str, Any]], args: Any) -> None:
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            write(messages, out, args.format)
+    else:
+        write(messages, sys.stdout, args.format)
+
+
+async def run(args: Any) -> int:
     async with aiohttp.ClientSession() as http:
         token = await chatkit.log_in(http, args)
         collected = [page async for page in pages(http, args, token)]
-    return [message for page in reversed(collected) for message in page]
+    messages = [message for page in reversed(collected) for message in page]
+    await asyncio.to_thread(save, messages, args)
+    print(f"exported {len(messages)} messages from #{args.channel}", file=sys.stderr)
+    return 0
 
 
 def main() -> None:
@@ -58,16 +70,7 @@ def main() -> None:
     p.add_argument("--page-size", type=int, default=200, choices=range(1, 201), metavar="1-200")
     args = p.parse_args()
     chatkit.setup(args, p)
-    try:
-        messages = asyncio.run(run(args))
-    except chatkit.ChatError as exc:
-        sys.exit(f"export_history: {exc}")
-    if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as out:
-            write(messages, out, args.format)
-    else:
-        write(messages, sys.stdout, args.format)
-    print(f"exported {len(messages)} messages from #{args.channel}", file=sys.stderr)
+    sys.exit(chatkit.run("export_history", run(args)))
 
 
 if __name__ == "__main__":

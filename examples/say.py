@@ -1,44 +1,23 @@
 #!/usr/bin/env python3
-"""Post one message to a channel and print the server's acknowledgement as JSON."""
+"""Post one message to a channel and print the server's acknowledgement as JSON (exit 1 on an error ack).
+
+The same as `investor-chat say`; chatkit/say.py shows the calls: log in, connect, join, send.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
-import uuid
-from typing import Any
 
 import chatkit
-import socketio
-
-
-async def run(args: Any) -> dict[str, Any]:
-    token = await chatkit.get_token(args)
-    sio = socketio.AsyncClient(reconnection=False)
-    await chatkit.connect(sio, args.url, token)
-    try:
-        await chatkit.call(sio, "join", {"channel": args.channel})  # send needs a joined channel
-        # client_id makes a retried send safe: the server answers with the first message
-        payload = {"channel": args.channel, "text": " ".join(args.text), "client_id": uuid.uuid4().hex}
-        ack: dict[str, Any] = await sio.call("send", payload, timeout=10)
-        return ack
-    finally:
-        await sio.disconnect()
+from chatkit import say
 
 
 def main() -> None:
     p = chatkit.parser("Post a message (or a /command) to a channel.")
-    p.add_argument("channel", help="channel name, e.g. general")
-    p.add_argument("text", nargs="+", help="the message text")
+    say.add_arguments(p)  # CHANNEL TEXT...
     args = p.parse_args()
     chatkit.setup(args, p)
-    try:
-        ack = asyncio.run(run(args))
-    except (chatkit.ChatError, socketio.exceptions.ConnectionError) as exc:
-        sys.exit(f"say: {exc}")
-    print(json.dumps(ack, ensure_ascii=False))
-    sys.exit(0 if ack.get("ok") else 1)
+    sys.exit(chatkit.run("say", say.run(args)))
 
 
 if __name__ == "__main__":

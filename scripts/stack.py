@@ -8,7 +8,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import redis
 from pymongo.errors import PyMongoError
 
 from scripts.nginx_config import local_settings, render
+from scripts.ports import free_port
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,13 +38,6 @@ Probe = Literal["http", "mongo", "redis"]
 
 class StackError(Exception):
     """A process of the stack did not start or did not become ready; the message has its log tail."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _executable(name: str) -> str:

@@ -30,7 +30,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in CLIENT_MODES:
-        from server.client_cli import main as client_main
+        from chatkit.cli import main as client_main
 
         raise SystemExit(client_main(argv))
     args = parse_args(argv)

@@ -20,8 +20,8 @@ from typing import Any
 
 import aiohttp
 
+from scripts.ports import free_port
 from tests.apps import PASSWORD, SECRET
-from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,20 +19,13 @@ from pymongo.errors import PyMongoError
 
 from core.bus import Bus, open_bus
 from core.store import Store, open_store
+from scripts.ports import free_port
 
 MONGO_START_TIMEOUT = 30.0
 # One Redis database per xdist worker, none of them the default 0 that a developer may be using.
 FIRST_TEST_REDIS_DB = 9
 LAST_TEST_REDIS_DB = 15
 REDIS_HOST_URL = "redis://127.0.0.1:6379"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def with_database(url: str, name: str) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from scripts.ports import free_port
 from tests.apps import SECRET, ChatClient
-from tests.services import free_port
 
 COMMAND = [sys.executable, "-m", "server"]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import shutil
-import socket
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from scripts.nginx_config import local_settings, render
+from scripts.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT_ASSETS = ROOT / "client" / "dist" / "assets"
@@ -72,12 +72,6 @@ async def test_the_app_serves_assets_compressed_as_the_browser_allows(
     assert headers["Vary"] == "Accept-Encoding" and "immutable" in headers["Cache-Control"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def nginx(tmp_path: Path) -> Iterator[str]:
     """The real nginx with the real template, serving the real build (no nodes behind it: files
@@ -85,7 +79,7 @@ def nginx(tmp_path: Path) -> Iterator[str]:
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists():
         pytest.fail("nginx is not installed: apt-get install -y nginx")
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / "nginx.conf"
     conf.write_text(render(local_settings(tmp_path, port, ["127.0.0.1:9"], BUILT_ASSETS.parent)))
     log = tmp_path / "nginx.out"

@@ -17,8 +17,9 @@ from core.bus import open_bus
 from core.models import Message, new_id, now_iso
 from core.settings import Settings, load_settings
 from core.store import open_store
+from scripts.ports import free_port
 from tests.apps import SECRET
-from tests.services import free_port, redis_session_url, redis_url  # noqa: F401  (fixtures)
+from tests.services import redis_session_url, redis_url  # noqa: F401  (fixtures)
 
 Runner = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +15,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
+from scripts.ports import free_port
 from tests.fakes.stooq import FakeStooq
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,12 +46,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.timeout(90))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class ChatServer:
     url: str
@@ -80,7 +74,7 @@ async def chat_server(tmp_path: Path, fake_stooq: FakeStooq) -> AsyncIterator[Ch
     """`investor-chat` standalone, as users run it, with its quotes from the local fake stooq."""
     if not (CLIENT_DIST / "index.html").is_file():
         pytest.fail("client/dist is missing: build it with `make client` (cd client && npm ci && npm run build)")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CHAT_HOST": "127.0.0.1",

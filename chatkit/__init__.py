@@ -1,4 +1,8 @@
-"""What every example shares: flags and CHAT_* environment, logging in over REST, connecting Socket.IO."""
+"""A small client for investor-chat over HTTP and Socket.IO: flags, logging in, connecting, calls, errors.
+
+What a user's own script needs and nothing of the server: `investor-chat tail|say` and the scripts in
+examples/ are built from it.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Any
 import aiohttp
 import socketio
 
-log = logging.getLogger("examples")
+log = logging.getLogger("chatkit")
 
 
 class ChatError(Exception):
@@ -23,10 +27,16 @@ class ChatError(Exception):
         super().__init__(f"{error.get('code')}: {error.get('message')}")
         self.code = str(error.get("code"))
 
+    @classmethod
+    def from_body(cls, body: Any) -> ChatError:
+        """The error a REST body or an ack carries; anything else is shown as it came."""
+        error = body.get("error") if isinstance(body, dict) else None
+        return cls(error if isinstance(error, dict) else {"code": "bad_answer", "message": repr(body)})
 
-def parser(description: str) -> argparse.ArgumentParser:
-    """An argument parser with the connection flags, defaulting to CHAT_URL/CHAT_USERNAME/CHAT_PASSWORD."""
-    p = argparse.ArgumentParser(description=description)
+
+def connection_flags() -> argparse.ArgumentParser:
+    """The flags every client takes, defaulting to CHAT_URL/CHAT_USERNAME/CHAT_PASSWORD (a parent parser)."""
+    p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--url", default=os.environ.get("CHAT_URL", "http://127.0.0.1:8080"), help="server (CHAT_URL)")
     p.add_argument("--username", default=os.environ.get("CHAT_USERNAME"), help="account (CHAT_USERNAME)")
     p.add_argument("--password", default=os.environ.get("CHAT_PASSWORD"), help="password (CHAT_PASSWORD)")
@@ -35,7 +45,13 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser with the connection flags."""
+    return argparse.ArgumentParser(description=description, parents=[connection_flags()])
+
+
 def setup(args: argparse.Namespace, p: argparse.ArgumentParser) -> None:
+    """Check the credentials were given (exit 2 otherwise) and configure logging."""
     if not args.username or not args.password:
         p.error("give --username and --password, or set CHAT_USERNAME and CHAT_PASSWORD")
     args.url = args.url.rstrip("/")
@@ -44,7 +60,7 @@ def setup(args: argparse.Namespace, p: argparse.ArgumentParser) -> None:
     )
 
 
-async def post_json(http: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+async def post_json(http: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> tuple[int, Any]:
     async with http.post(url, json=body) as resp:
         return resp.status, await resp.json()
 
@@ -56,11 +72,12 @@ async def log_in(http: aiohttp.ClientSession, args: argparse.Namespace) -> str:
         status, body = await post_json(http, f"{args.url}/api/register", creds)
         if status == 201:
             return str(body["token"])
-        if body["error"]["code"] != "username_taken":
-            raise ChatError(body["error"])
+        error = ChatError.from_body(body)
+        if error.code != "username_taken":
+            raise error
     status, body = await post_json(http, f"{args.url}/api/login", creds)
     if status != 200:
-        raise ChatError(body["error"])
+        raise ChatError.from_body(body)
     return str(body["token"])
 
 
@@ -69,31 +86,33 @@ async def get_token(args: argparse.Namespace) -> str:
         return await log_in(http, args)
 
 
-async def call(sio: socketio.AsyncClient, event: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Emit an event and return its successful ack; a failed ack raises ChatError."""
-    ack: dict[str, Any] = await sio.call(event, payload, timeout=10)
-    if not ack.get("ok"):
-        raise ChatError(ack.get("error") or {"code": "bad_ack", "message": repr(ack)})
-    return ack
-
-
 async def connect(sio: socketio.AsyncClient, url: str, token: str) -> None:
     """Connect with the token; the client's own reconnection takes over after the first success."""
     await sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
 
 
+async def call(sio: socketio.AsyncClient, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Emit an event and return its successful ack; a failed ack raises ChatError."""
+    ack: dict[str, Any] = await sio.call(event, payload, timeout=10)
+    if not ack.get("ok"):
+        raise ChatError.from_body(ack)
+    return ack
+
+
 def show(message: dict[str, Any]) -> str:
-    """One message as a terminal line: time, seq, user and text."""
+    """One message as a terminal line: time, channel, seq, user and text."""
     seq = message.get("seq", "-")
     tag = " (only you)" if message.get("ephemeral") else ""
     return f"{message['ts'][11:19]} #{message['channel']} [{seq}] {message['user']}{tag}: {message['text']}"
 
 
-def run_forever(name: str, main: Coroutine[Any, Any, None]) -> None:
-    """Run a long-lived script: Ctrl-C ends it quietly, a chat or connection error in one line."""
+def run(name: str, main: Coroutine[Any, Any, int]) -> int:
+    """Run a client to its end; the exit status: its own, 0 on Ctrl-C, 1 (said in one line) when the
+    server refused or could not be reached."""
     try:
-        asyncio.run(main)
+        return asyncio.run(main)
     except KeyboardInterrupt:
-        pass
-    except (ChatError, socketio.exceptions.ConnectionError) as exc:
-        sys.exit(f"{name}: {exc}")
+        return 0
+    except (ChatError, aiohttp.ClientError, socketio.exceptions.ConnectionError) as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 1
