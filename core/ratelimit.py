@@ -1,4 +1,5 @@
-"""A token bucket held in process memory: the memory bus's limits and each connection's event budget."""
+"""The token bucket held in process memory, the one every in-process limit uses: the memory bus's
+allow(), each user's budgets on a node, the quote service's upstream budget."""
 
 from __future__ import annotations
 
@@ -38,3 +39,23 @@ class TokenBucket:
     def idle_full(self, now: float) -> bool:
         """True when the bucket would be full again: it can be forgotten."""
         return self.tokens + (now - self.updated) * self.rate >= self.burst
+
+
+class Buckets:
+    """Token buckets by key, as Bus.allow() keeps them: a bucket asked for with another rate or burst
+    keeps its tokens, and once there are more than `sweep_at` the full ones are forgotten."""
+
+    def __init__(self, sweep_at: int) -> None:
+        self._sweep_at = sweep_at
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def take(self, key: str, rate: float, burst: int, now: float) -> bool:
+        """Take one token from `key`'s bucket if there is one."""
+        if len(self._buckets) > self._sweep_at:
+            self._buckets = {k: b for k, b in self._buckets.items() if not b.idle_full(now)}
+        bucket = self._buckets.get(key)
+        if bucket is None or (bucket.rate, bucket.burst) != (rate, burst):
+            bucket = self._buckets[key] = TokenBucket(
+                rate, burst, tokens=bucket.tokens if bucket else math.inf, updated=now
+            )
+        return bucket.take(now)

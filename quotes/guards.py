@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from core.ratelimit import TokenBucket
+
 Clock = Callable[[], float]
 
 
@@ -56,17 +58,8 @@ class Budget:
     """A token bucket of upstream calls: `per_minute` calls a minute, all of them usable at once."""
 
     def __init__(self, per_minute: int, clock: Clock = time.monotonic) -> None:
-        self._capacity = float(per_minute)
-        self._rate = per_minute / 60.0
-        self._tokens = float(per_minute)
         self._clock = clock
-        self._last = clock()
+        self._bucket = TokenBucket(per_minute / 60.0, per_minute, updated=clock())
 
     def take(self) -> bool:
-        now = self._clock()
-        self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
-        self._last = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
+        return self._bucket.take(self._clock())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from core.bus import (
     SeqUnseeded,
 )
 from core.models import Message
-from core.ratelimit import TokenBucket
+from core.ratelimit import Buckets
 
 SWEEP_EVERY = 10_000  # dictionary size that triggers dropping expired keys
 
@@ -61,7 +60,7 @@ class MemoryBus:
         self._recent: dict[str, deque[Message]] = defaultdict(lambda: deque(maxlen=RECENT_PER_CHANNEL))
         self._dedup: dict[str, tuple[Message, float]] = {}
         self._streams: dict[str, _Stream] = defaultdict(_Stream)
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets = Buckets(SWEEP_EVERY)
         self._presence: dict[str, dict[str, set[str]]] = defaultdict(dict)
         self._cache: dict[str, tuple[bytes, float]] = {}
         self._live = LiveHandlers()
@@ -98,7 +97,7 @@ class MemoryBus:
             seen = None
         if seen is None and message.channel not in self._seq:
             raise SeqUnseeded(message.channel)
-        if limit is not None and not self._take(limit.key, limit.rate, limit.burst, now):
+        if limit is not None and not self._buckets.take(limit.key, limit.rate, limit.burst, now):
             raise RateLimited(limit.key)
         if seen is not None:
             return seen[0], True
@@ -190,17 +189,7 @@ class MemoryBus:
         return len(grp.pending) + sum(1 for i in state.entries if i >= grp.next_index)
 
     async def allow(self, key: str, rate: float, burst: int) -> bool:
-        return self._take(key, rate, burst, time.monotonic())
-
-    def _take(self, key: str, rate: float, burst: int, now: float) -> bool:
-        if len(self._buckets) > SWEEP_EVERY:
-            self._buckets = {k: b for k, b in self._buckets.items() if not b.idle_full(now)}
-        bucket = self._buckets.get(key)
-        if bucket is None or (bucket.rate, bucket.burst) != (rate, burst):
-            bucket = self._buckets[key] = TokenBucket(
-                rate, burst, tokens=bucket.tokens if bucket else math.inf, updated=now
-            )
-        return bucket.take(now)
+        return self._buckets.take(key, rate, burst, time.monotonic())
 
     async def cache_get(self, key: str) -> bytes | None:
         hit = self._cache.get(key)
