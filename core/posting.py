@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from core.bus import Bus, Limit, SeqUnseeded
+from core.bus import Limit, Posting, SeqUnseeded
 from core.errors import ChatError
 from core.models import Message
 from core.store import Store
 
 
 async def publish(
-    bus: Bus, store: Store, message: Message, dedup_key: str | None = None, limit: Limit | None = None
+    bus: Posting, store: Store, message: Message, dedup_key: str | None = None, limit: Limit | None = None
 ) -> tuple[Message, bool]:
     """Give `message` its seq and queue it for the archive; (first message, True) for a repeat.
     Raises RateLimited when `limit` has no token left."""
@@ -22,7 +22,7 @@ async def publish(
 
 
 async def read_history(
-    store: Store, bus: Bus, channel: str, *, limit: int, before: int | None = None, after: int | None = None
+    store: Store, bus: Posting, channel: str, *, limit: int, before: int | None = None, after: int | None = None
 ) -> tuple[list[Message], bool]:
     """History from the store, completed by messages still on the bus that the archiver has not
     written yet, so a reader never misses an acknowledged message. If the archiver lags by more than the
@@ -60,6 +60,6 @@ async def _reaches_unarchived(
     return await store.last_seq(channel) < high
 
 
-async def last_seq(store: Store, bus: Bus, channel: str) -> int:
+async def last_seq(store: Store, bus: Posting, channel: str) -> int:
     recent = await bus.recent(channel)
     return max([await store.last_seq(channel)] + [m.seq or 0 for m in recent])

@@ -12,6 +12,7 @@ from typing import Any, Protocol, Self
 import orjson
 from pydantic import ValidationError
 
+from core.bus import Cache
 from core.models import Quote
 from core.settings import Settings
 from quotes.errors import QuoteError
@@ -36,14 +37,6 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
-class SharedCache(Protocol):
-    """What the service needs of a cache shared by every process; the Bus is one."""
-
-    async def cache_get(self, key: str) -> bytes | None: ...
-
-    async def cache_set(self, key: str, value: bytes, ttl: float) -> None: ...
-
-
 class QuoteService:
     """Owns one client per provider; `async with QuoteService([...], ...) as quotes`.
 
@@ -59,7 +52,7 @@ class QuoteService:
         yahoo_url: str,
         stooq_url: str,
         timeout: float,
-        cache: SharedCache | None = None,
+        cache: Cache | None = None,
         cache_ttl: float = 15.0,
         budget: int = 120,
         breaker_threshold: int = BREAKER_THRESHOLD,
@@ -80,7 +73,7 @@ class QuoteService:
         self._stack = AsyncExitStack()
 
     @classmethod
-    def from_settings(cls, settings: Settings, cache: SharedCache | None = None) -> QuoteService:
+    def from_settings(cls, settings: Settings, cache: Cache | None = None) -> QuoteService:
         return cls(
             settings.providers,
             yahoo_url=settings.yahoo_url,

@@ -109,10 +109,16 @@ class LiveHandlers:
                 logger.exception("live feed handler failed", extra={"channel": channel})
 
 
-class Bus(Protocol):
+class Lifecycle(Protocol):
+    """Every bus: reachable, and closed once."""
+
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class Posting(Protocol):
+    """Sequencing and posting messages, the live feed and the recent buffer: nodes and the bot."""
 
     async def seed_seq(self, channel: str, floor: int) -> None:
         """Make the channel's next seq larger than `floor` (the store's last seq)."""
@@ -139,6 +145,10 @@ class Bus(Protocol):
     async def recent(self, channel: str, after: int = 0) -> list[Message]:
         """Messages still on the bus for `channel` with seq > after, in seq order."""
 
+
+class Streams(Protocol):
+    """Consumer-group streams: the archiver's and the bot's work queues."""
+
     async def append(self, stream: str, data: bytes) -> str:
         """Append one entry to a stream; returns its id."""
 
@@ -156,14 +166,9 @@ class Bus(Protocol):
     async def backlog(self, stream: str, group: str) -> int:
         """Entries not yet acknowledged by the group (pending plus never delivered)."""
 
-    async def allow(self, key: str, rate: float, burst: int) -> bool:
-        """Token bucket: take one token from `key`'s bucket if there is one."""
 
-    async def cache_get(self, key: str) -> bytes | None:
-        """The value cached under `key`, or None when it is absent or expired."""
-
-    async def cache_set(self, key: str, value: bytes, ttl: float) -> None:
-        """Cache `value` under `key` for `ttl` seconds, shared by every process on this bus."""
+class Presence(Protocol):
+    """Who is in which channel, across the nodes."""
 
     async def presence_add(self, channel: str, user: str, connection: str) -> bool:
         """Count one connection of `user` in `channel`; True when it is the user's first."""
@@ -179,6 +184,27 @@ class Bus(Protocol):
         connection stopped being refreshed (their node died) are dropped and reported offline, each to
         one caller across the nodes, in the channels this process has connections in; users this process
         re-added after missing its own refreshes are reported online."""
+
+
+class RateLimits(Protocol):
+    """Token buckets shared by every process on the bus."""
+
+    async def allow(self, key: str, rate: float, burst: int) -> bool:
+        """Token bucket: take one token from `key`'s bucket if there is one."""
+
+
+class Cache(Protocol):
+    """Values shared by every process on the bus for a while (quotes)."""
+
+    async def cache_get(self, key: str) -> bytes | None:
+        """The value cached under `key`, or None when it is absent or expired."""
+
+    async def cache_set(self, key: str, value: bytes, ttl: float) -> None:
+        """Cache `value` under `key` for `ttl` seconds, shared by every process on this bus."""
+
+
+class Bus(Lifecycle, Posting, Streams, Presence, RateLimits, Cache, Protocol):
+    """Every role at once: what MemoryBus and RedisBus implement; a user asks only for the roles it uses."""
 
 
 def open_bus(url: str) -> Bus:
