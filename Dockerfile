@@ -25,7 +25,7 @@ COPY socketio_edge/ socketio_edge/
 COPY server/ server/
 COPY bot/ bot/
 COPY archiver/ archiver/
-COPY workers/ workers/
+COPY probes/ probes/
 COPY chatkit/ chatkit/
 RUN pip install --no-deps --no-build-isolation . && useradd --system --uid 10001 --home-dir /app chat
 COPY --from=client /src/client/dist /app/client/dist

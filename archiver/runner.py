@@ -6,31 +6,21 @@ import asyncio
 import logging
 from contextlib import AsyncExitStack
 
-from archiver.worker import BLOCK_MS, GROUP, Archiver
+from archiver.worker import GROUP, Archiver
 from core import fastpaths
-from core.bus import ARCHIVE_STREAM, Bus
+from core.bus import ARCHIVE_STREAM
 from core.settings import Settings
-from core.store import Store
-from workers.health import WorkerMetrics, open_worker
+from core.worker import open_worker
+from probes import health_server
 
 logger = logging.getLogger(__name__)
-
-
-class CountedArchiver(Archiver):
-    """The archiver with its steps counted for /metrics."""
-
-    def __init__(self, bus: Bus, store: Store, metrics: WorkerMetrics) -> None:
-        super().__init__(bus, store)
-        self.metrics = metrics
-
-    async def process_batch(self, block_ms: int = BLOCK_MS, stop: asyncio.Event | None = None) -> int:
-        return await self.metrics.count(super().process_batch(block_ms, stop))
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     fastpaths.configure(settings.fast_paths)
     async with AsyncExitStack() as stack:
         store, bus, metrics = await open_worker(stack, settings, ARCHIVE_STREAM, GROUP)
-        archiver = CountedArchiver(bus, store, metrics)
+        await stack.enter_async_context(health_server(settings, store, bus, metrics))
+        archiver = Archiver(bus, store)
         logger.info("archiver %s consuming", archiver.consumer)
-        await archiver.run(stop)
+        await archiver.run(stop, metrics)

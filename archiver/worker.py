@@ -8,9 +8,10 @@ import logging
 
 from pydantic import ValidationError
 
-from core.bus import ARCHIVE_STREAM, Bus, Entry, consumer_name, unless_stopped
+from core.bus import ARCHIVE_STREAM, Entry, Streams, consumer_name, unless_stopped
 from core.models import Message
 from core.store import Store
+from core.worker import StepCounter, run_steps
 
 logger = logging.getLogger(__name__)
 GROUP = "archiver"
@@ -19,7 +20,6 @@ GROUP = "archiver"
 BATCH = 2000
 BLOCK_MS = 1000
 CLAIM_IDLE_MS = 10_000  # a consumer silent this long is taken for dead and its entries claimed
-MAX_BACKOFF = 5.0
 # After a short batch, let the stream fill a little before reading again: at chat rates a batch
 # per message costs a Redis round trip, a store transaction and an ack each. Readers lose nothing
 # by it, since history fills from the bus's recent buffer until the archive has a message.
@@ -27,7 +27,7 @@ LINGER = 0.1
 
 
 class Archiver:
-    def __init__(self, bus: Bus, store: Store, consumer: str | None = None) -> None:
+    def __init__(self, bus: Streams, store: Store, consumer: str | None = None) -> None:
         self.bus = bus
         self.store = store
         self.consumer = consumer or consumer_name()
@@ -68,24 +68,22 @@ class Archiver:
             good.append(entry)
         return messages, good
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Loop until `stop`, then drain what is already queued so SIGTERM loses nothing."""
-        backoff = 0.1
-        while True:
-            try:
-                stored = await self.process_batch(block_ms=0 if stop.is_set() else BLOCK_MS, stop=stop)
-                backoff = 0.1
-                if stop.is_set() and stored == 0:
-                    return
-                if 0 < stored < BATCH and not stop.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), LINGER)  # a stop ends the lingering at once
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.warning("archive write failed, retrying in %.1fs: %r", backoff, exc)
-                if stop.is_set() and backoff >= MAX_BACKOFF:
-                    logger.error("store still down at shutdown; entries stay queued on the bus")
-                    return
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+    async def run(self, stop: asyncio.Event, counter: StepCounter | None = None) -> None:
+        """Loop until `stop`, then drain what is already queued so SIGTERM loses nothing; each step
+        counted by `counter` (the process's /metrics)."""
+        await run_steps(
+            lambda: self._step(stop),
+            stop,
+            failed="archive write failed",
+            log=logger,
+            counter=counter,
+            drain="store still down at shutdown; entries stay queued on the bus",
+        )
+
+    async def _step(self, stop: asyncio.Event) -> int:
+        """One batch, then, after a short one, a pause for the stream to fill (not once stopping)."""
+        stored = await self.process_batch(block_ms=0 if stop.is_set() else BLOCK_MS, stop=stop)
+        if 0 < stored < BATCH and not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), LINGER)  # a stop ends the lingering at once
+        return stored

@@ -7,17 +7,18 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from core.bus import BOT_STREAM, Bus, Entry, unless_stopped
+from core.bus import BOT_STREAM, Entry, Posting, RateLimits, Streams, unless_stopped
 from core.commands import HELP_TEXT, parse_command
 from core.errors import ChatError
 from core.models import BOT_NAME, Command, Message, Quote, new_id, now_iso
 from core.posting import publish
 from core.settings import Settings
 from core.store import Store
+from core.worker import StepCounter, run_steps
 from quotes import QuoteError, QuoteService, format_reply, parse_code
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ REASONS = {
 # rooms through the bus's live feed): the node's Socket.IO server in standalone, the nodes' Redis manager
 # channel otherwise (socketio_edge)
 Whisper = Callable[[str, Any], Awaitable[None]]
+
+
+class BotBus(Posting, Streams, RateLimits, Protocol):
+    """What the bot uses of the bus: its command stream, the shared /stock buckets, posting replies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +76,7 @@ def _is_invalid(outcome: Quote | QuoteError) -> bool:
 class Bot:
     def __init__(
         self,
-        bus: Bus,
+        bus: BotBus,
         store: Store,
         quotes: QuoteService,
         whisper: Whisper,
@@ -208,15 +213,8 @@ class Bot:
         )
         await self.whisper(command.user, reply.wire())
 
-    async def run(self, stop: asyncio.Event) -> None:
-        backoff = 0.1
-        while not stop.is_set():
-            try:
-                await self.process_batch(stop=stop)
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.warning("bot step failed, retrying in %.1fs: %r", backoff, exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+    async def run(self, stop: asyncio.Event, counter: StepCounter | None = None) -> None:
+        """Answer commands until `stop`, each step counted by `counter` (the process's /metrics)."""
+        await run_steps(
+            lambda: self.process_batch(stop=stop), stop, failed="bot step failed", log=logger, counter=counter
+        )

@@ -88,5 +88,5 @@ def test_the_image_runs_as_a_non_root_user_with_the_cli_as_entrypoint() -> None:
     final_stage = dockerfile[dockerfile.rindex("\nFROM ") :]
     assert re.search(r"^USER (?!root)\w+$", final_stage, re.MULTILINE)
     assert 'ENTRYPOINT ["investor-chat"]' in final_stage
-    for package in ("core", "server", "bot", "archiver", "workers"):
+    for package in ("core", "server", "bot", "archiver", "probes"):
         assert f"COPY {package}/ {package}/" in dockerfile

@@ -15,6 +15,8 @@ CORE = [
     "core.errors",
     "core.commands",
     "core.posting",
+    "core.retry",
+    "core.worker",
     "core.logs",
     "core.bus",
     "core.bus.memory",
@@ -49,10 +51,10 @@ ALLOWED = {
     "core": set(),
     "quotes": {"core"},
     "socketio_edge": {"core"},
-    "workers": {"core"},
-    "bot": {"core", "quotes", "socketio_edge", "workers"},
-    "archiver": {"core", "workers"},
-    "server": {"core", "quotes", "socketio_edge", "bot", "archiver", "chatkit"},
+    "probes": {"core"},
+    "bot": {"core", "quotes", "socketio_edge", "probes"},
+    "archiver": {"core", "probes"},
+    "server": {"core", "quotes", "socketio_edge", "probes", "bot", "archiver", "chatkit"},
     "chatkit": set(),  # a user's client: HTTP and Socket.IO only, nothing of ours
 }
 # the one module of server/ that runs the bot and the archiver inside the node (standalone mode)

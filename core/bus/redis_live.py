@@ -15,6 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from core.bus import LiveHandler, LiveHandlers
+from core.retry import Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -59,20 +60,19 @@ class LiveFeed:
 
     async def _read(self, subscribed: asyncio.Event) -> None:
         """One pub/sub connection for the feed; after a Redis loss, a new one with a short capped backoff."""
-        retry = LIVE_RETRY_FIRST
+        retry = Backoff(LIVE_RETRY_FIRST, LIVE_RETRY_CAP)
         while not self._closing:
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self._channel)
                     self._up = True
                     subscribed.set()
-                    retry = LIVE_RETRY_FIRST
+                    retry.reset()
                     await self._follow(pubsub)
             except RedisError as exc:
-                logger.warning("live feed lost; resubscribing in %.1f s: %s", retry, exc)
+                logger.warning("live feed lost; resubscribing in %.1f s: %s", retry.delay, exc)
             self._up = False
-            await asyncio.sleep(retry)
-            retry = min(retry * 2, LIVE_RETRY_CAP)
+            await retry.wait()
 
     async def _follow(self, pubsub: PubSub) -> None:
         """Replies read straight off the subscribed connection, every one already buffered in the same
