@@ -26,6 +26,7 @@ from socketio import packet as sio_packet
 
 from core.bus.redis_client import per_db
 from core.fastpaths import FastPath, is_on
+from core.retry import Backoff
 from socketio_edge.rooms import SOCKETIO_CHANNEL
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def _write_direct(sock: Any, data: bytes, writes: Coalescer) -> bool:
         return False
     queue = sock.queue
     # engine.io's writer task is idle only while it waits in queue.get() on an empty queue; any other
-    # moment it may hold packets taken from the queue but not yet written. Only socketio_edge/engine_socket.py's queue
+    # moment it may hold packets taken from the queue but not yet written. Only engine_socket.py's queue
     # can tell (engine.io's asyncio.Queue would have to be asked through its private parts).
     if not queue.empty() or not getattr(queue, "consumer_waiting", False):
         return False
@@ -296,19 +297,18 @@ class FrameOnceRedisManager(socketio.AsyncRedisManager, FrameOnceManager):  # ty
             async for message in super()._redis_listen_with_retries():
                 yield message
             return
-        retry_sleep = LISTEN_RETRY_FIRST
+        retry = Backoff(LISTEN_RETRY_FIRST, LISTEN_RETRY_CAP)
         while True:
             try:
                 # a fresh connection and subscription each round, as upstream does
                 self._redis_connect()
                 await self.pubsub.subscribe(self.channel)
-                retry_sleep = LISTEN_RETRY_FIRST
+                retry.reset()
                 async for message in self.pubsub.listen():
                     yield message
-            except Exception as exc:
-                logger.warning("Redis pub/sub listener lost; resubscribing in %.1f s: %s", retry_sleep, exc)
-                await asyncio.sleep(retry_sleep)
-                retry_sleep = min(retry_sleep * 2, LISTEN_RETRY_CAP)
+            except Exception as exc:  # upstream's listener catches everything too: it must not end
+                logger.warning("Redis pub/sub listener lost; resubscribing in %.1f s: %s", retry.delay, exc)
+                await retry.wait()
 
 
 def create_manager(bus_url: str, json: Any) -> socketio.AsyncManager:
