@@ -16,7 +16,8 @@ from core.worker import StepCounter, run_steps
 logger = logging.getLogger(__name__)
 GROUP = "archiver"
 # entries per read, store transaction and ack at most: a SQLite commit rewrites every page the batch
-# touched (about one per channel), so larger batches cost less per message (catch-up 20k -> 28k msg/s)
+# touched (about one per channel), so larger batches cost less per message and a backlog drains
+# faster (docs/performance.md#archiver-and-store)
 BATCH = 2000
 BLOCK_MS = 1000
 CLAIM_IDLE_MS = 10_000  # a consumer silent this long is taken for dead and its entries claimed

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FastPath:
     name: str
-    gain: str  # what it buys, as measured when it was written
+    gain: str  # what it buys, in words; the figures and how they were measured are in docs/performance.md
     versions: Mapping[str, str]  # distribution name -> the exact version it was checked against
     attributes: tuple[str, ...]  # "module:Object.attr" that must exist for it to work
     # "module:qualname" -> sha256 prefix of the upstream source it replaces or imitates (the canary test)

@@ -32,7 +32,8 @@ _STATES = {"pre": "pre-market", "regular": "open", "post": "after-hours"}
 CHART_ONLY = FastPath(
     name="yfinance-chart-only",
     gain="one chart request per quote: Ticker.history first looks up the time zone, which for an unknown "
-    "symbol fails with an HTTP 404 that reads as an outage (the chart's meta carries the zone)",
+    "symbol fails with an HTTP 404 that reads as an outage (the chart's meta carries the zone; "
+    "docs/performance.md#quotes)",
     versions={"yfinance": "1.7.0"},
     attributes=(
         "yfinance.scrapers.history:PriceHistory.history",

@@ -186,8 +186,9 @@ class Realtime:
         self.conns[sid] = Conn(session.username, session.jti, session.expires_at.timestamp(), budget.events)
         await self.sio.join_user(sid, session.username)
         self.app[METRICS].connections.inc()
-        # ~2 kB per connection held for its whole life by engine.io and python-socketio; nothing reads it
-        # after the connect (one dict, shared by all of them: emptied in place)
+        # the environ is held for the connection's whole life by engine.io and python-socketio; nothing reads
+        # it after the connect (one dict, shared by all of them: emptied in place;
+        # docs/performance.md#per-connection-memory)
         environ.clear()
 
     async def disconnect(self, sid: str, *_: Any) -> None:
@@ -222,7 +223,8 @@ class Realtime:
         now = time.time()
         self.app[BUDGETS].forget_idle()
         conns = list(self.conns.items())
-        # one query per few hundred sessions: a query per socket every sweep cost a node 1-2 % of its time
+        # one query per few hundred sessions, not one per socket every sweep: that grows with the node's
+        # connections and spends its time on the store (docs/performance.md#archiver-and-store)
         revoked = await self.app[STORE].revoked({conn.jti for _, conn in conns})
         for sid, conn in conns:
             if conn.expires_at <= now or conn.jti in revoked:

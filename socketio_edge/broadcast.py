@@ -36,8 +36,8 @@ LISTEN_RETRY_CAP = 2.0
 
 FRAME_ONCE = FastPath(
     name="frame-once",
-    gain="a room message encoded and framed once per node, not once per recipient: most of a node's CPU "
-    "at chat fan-out (rooms of 100: 180,000 deliveries/s against Node's 40,000 in make bench)",
+    gain="a room message encoded and framed once per node, not once per recipient, which is most of a node's CPU "
+    "at chat fan-out (docs/performance.md#fan-out-and-framing)",
     versions={"python-engineio": "4.15.1", "python-socketio": "5.18.1", "aiohttp": "3.14.5"},
     attributes=(
         "engineio.async_drivers.aiohttp:WebSocket.__call__",
@@ -62,7 +62,8 @@ FRAME_ONCE = FastPath(
 )
 QUICK_RESUBSCRIBE = FastPath(
     name="quick-resubscribe",
-    gain="clients back on live presence and typing within 2 s of a Redis restart instead of up to 60 s",
+    gain="clients back on live presence and typing within LISTEN_RETRY_CAP of a Redis restart, not after "
+    "python-socketio's backoff of up to a minute (docs/performance.md#redis-bus-and-live-feed)",
     versions={"python-socketio": "5.18.1"},
     attributes=(
         "socketio.async_redis_manager:AsyncRedisManager._redis_listen_with_retries",
@@ -150,8 +151,8 @@ class Coalescer:
     """Frames bound for one socket within two turns of the event loop leave as one write: a sender's own
     message and its ack (the bus answers the post and feeds the message in one turn, the ack follows in
     the next), or several messages to one room read from the live feed. The write syscall per recipient
-    is a third of a node's CPU. engine.io's writer takes its socket's frames first (`flush_for`), so a
-    packet queued meanwhile cannot overtake them."""
+    is a large share of a node's CPU (docs/performance.md#fan-out-and-framing). engine.io's writer takes
+    its socket's frames first (`flush_for`), so a packet queued meanwhile cannot overtake them."""
 
     __slots__ = ("_pending",)
 

@@ -1,14 +1,15 @@
 """Per-connection memory: engine.io's websocket sockets, trimmed to what a chat connection needs.
 
-A connected client cost ~33 kB of server memory, nearly all live objects (tracemalloc): engine.io held
-an asyncio.Queue (four deques), a task sleeping until each ping, and for every received frame a new
-task plus a wait_for timer; the writer polled its queue through wait_for too. Here (with the slim
+Most of a connected client's server memory is live objects engine.io holds for it: an asyncio.Queue
+(four deques), a task sleeping until each ping, and for every received frame a new task plus a
+wait_for timer; its writer polls its queue through wait_for too. Here (with the slim
 queue of socketio_edge/outbox.py): the ping and its pong deadline as loop timers, and the websocket read in
 the connection's own task, with no timer per frame (a peer that misses its pong has its read stopped).
 A pong counts only for a ping that was written: a client that never reads cannot stay alive by
 sending pongs blindly. A write waits for a slow reader at most `write_timeout` seconds. Polling clients, and websockets
 upgraded from polling, keep engine.io's own code.
 The protocol on the wire is unchanged. A fast path (core/fastpaths.py): off, engine.io's own sockets serve.
+What it saves per connection: docs/performance.md#per-connection-memory.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from core.fastpaths import FastPath, is_on
 
 LEAN_SOCKETS = FastPath(
     name="lean-sockets",
-    gain="~33 kB -> a few kB of server memory per connected client; no task or timer per received frame",
+    gain="far fewer live objects per connected client than engine.io's sockets; no task or timer per received frame "
+    "(docs/performance.md#per-connection-memory)",
     versions={"python-engineio": "4.15.1", "aiohttp": "3.14.5"},
     attributes=(
         "engineio.async_socket:AsyncSocket._websocket_handler",
@@ -156,7 +158,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                     break
                 packets.append(more)
             try:  # socketio_edge/broadcast.py's websocket writes its frames held around the queue first
-                async with asyncio.timeout(self.server.write_timeout):  # one timer a batch: ~5 us each
+                async with asyncio.timeout(self.server.write_timeout):  # one timer a batch, not one per packet
                     for each in packets:
                         await ws.send(each.encode())
                         if each.packet_type == packet.PING:

@@ -58,7 +58,7 @@ DEAD_LETTER_MAX = 10_000  # dead letters kept per stream, for inspection
 PRESENCE_TTL = 30.0
 HEARTBEAT_EVERY = 10.0
 NEXT_ID_START = "0-0"
-POST_BATCH = 100  # posts per script call at most: Redis runs nothing else meanwhile (~2 ms)
+POST_BATCH = 100  # posts per script call at most: Redis runs nothing else meanwhile, so the call stays short
 # under load a node sends its posts to Redis at most every 2 ms: fewer, larger script calls (Redis
 # and node CPU per post fall) for at most 2 ms of wait; a post after a quiet spell leaves at once
 POST_SPACING = 0.002

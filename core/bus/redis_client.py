@@ -21,7 +21,7 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 HIREDIS_PACKING = FastPath(
     name="hiredis-packing",
-    gain="commands packed in C: a sixth of a node's CPU at 3000 posts/s",
+    gain="commands packed in C, not in Python on every call (docs/performance.md#redis-bus-and-live-feed)",
     versions={"redis": "8.1.0", "hiredis": "3.5.0"},
     attributes=(
         "redis.connection:HiredisRespSerializer.pack",
@@ -63,7 +63,8 @@ def connect(url: str) -> Redis:
 
 class _HiredisPacking:
     """redis-py packs commands in C through hiredis only in its sync client; its asyncio connections
-    pack in Python, a sixth of a node's CPU at 3000 posts/s. This borrows the sync client's packer."""
+    pack in Python, a real share of a node's CPU under load (docs/performance.md#redis-bus-and-live-feed).
+    This borrows the sync client's packer."""
 
     _packer: Any  # the sync client's serializer (redis-py leaves it untyped), set by hiredis_packing
 

@@ -77,8 +77,9 @@ class LiveFeed:
     async def _follow(self, pubsub: PubSub) -> None:
         """Replies read straight off the subscribed connection, every one already buffered in the same
         task step: redis-py's listen() spends a retry wrapper, a health check and a dict on each message,
-        a tenth of a node's CPU at 8000 messages/s. Its health check is kept: a PING every
-        LIVE_PING_EVERY seconds, so a connection that died silently fails its writes and is replaced."""
+        a real share of a node's CPU at chat rates (docs/performance.md#redis-bus-and-live-feed). Its health
+        check is kept: a PING every LIVE_PING_EVERY seconds, so a connection that died silently fails its
+        writes and is replaced."""
         connection = pubsub.connection
         if connection is None:  # subscribe() made it; None only if it was closed since
             raise RedisConnectionError("the live feed's connection is closed")

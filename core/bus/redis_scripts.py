@@ -39,7 +39,7 @@ end
 # checked once. The new messages go on the live feed as one PUBLISH of '<channel>\n<message>' records
 # joined by newlines (neither has one), in seq order; PUBLISH inside the script keeps the feed in seq
 # order across nodes and costs no round trip; the records' strings are joined there once, not built per
-# post (a Lua string costs about a µs to make). Each redis.call costs a few µs over the command itself, so
+# post (making a Lua string is not free). Each redis.call costs more than the command itself, so
 # the recent list is trimmed once it holds RECENT_TRIM_SLACK more than its length, not on every post
 # (readers take its last `length` entries).
 POST_FIELDS = 6
