@@ -1,5 +1,5 @@
 /** REST client for /api (docs/protocol.md, "REST endpoints"). */
-import type { Channel, ErrorBody, HistoryPage, QuotesResponse } from "./types";
+import type { Channel, ErrorBody, HistoryPage, Message, QuotesResponse } from "./types";
 
 export class ApiError extends Error {
   readonly code: string;
@@ -80,6 +80,19 @@ export const api = {
     q.set("limit", String(params.limit ?? 50));
     return request<HistoryPage>("GET", `/api/channels/${encodeURIComponent(channel)}/messages?${q}`);
   },
+  /** Every message whose rev is above `after` (new and changed ones, folded), in seq order. */
+  changes: (channel: string, after: number, limit = 200) =>
+    request<HistoryPage>(
+      "GET",
+      `/api/channels/${encodeURIComponent(channel)}/messages?changed_after=${after}&limit=${limit}`,
+    ),
+  /** A thread's replies in seq order, after the reply with seq `after`. */
+  replies: (channel: string, rootId: string, after = 0, limit = 200) =>
+    request<HistoryPage>(
+      "GET",
+      `/api/channels/${encodeURIComponent(channel)}/messages/${encodeURIComponent(rootId)}/replies?after=${after}&limit=${limit}`,
+    ),
+  pins: (channel: string) => request<{ messages: Message[] }>("GET", `/api/channels/${encodeURIComponent(channel)}/pins`),
   /** 1 to 10 distinct codes; unknown ones come back in `errors`. */
   quotes: (symbols: readonly string[]) =>
     request<QuotesResponse>("GET", `/api/quotes?symbols=${encodeURIComponent(symbols.join(","))}`),

@@ -232,7 +232,7 @@ describe("ChatClient", () => {
     }
   });
 
-  it("pages REST history forward when a catch-up join leaves a gap", async () => {
+  it("pages REST changed_after when a catch-up join may have been cut short", async () => {
     const client = await started();
     socket.fire("disconnect", "transport close");
     socket.acks.join = () => joinAck([msg(3)], 4);
@@ -240,7 +240,7 @@ describe("ChatClient", () => {
     fetchMock.mockImplementation((url) => {
       const u = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
       if (u.includes("/messages?")) {
-        expect(u).toContain("after=3");
+        expect(u).toContain("changed_after=3");
         return Promise.resolve(new Response(JSON.stringify({ messages: [msg(4)], has_more: false }), { status: 200 }));
       }
       return Promise.resolve(
@@ -250,6 +250,70 @@ describe("ChatClient", () => {
     socket.connect();
     for (let i = 0; i < 5; i++) await flush();
     expect(seqs(client)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("counts message_updated seqs in the stream: no catch-up for a message after a change", async () => {
+    const client = await started();
+    socket.fire("message_updated", {
+      channel: "general",
+      seq: 3,
+      kind: "edit",
+      by: "bob",
+      message: { ...msg(1), rev: 3, text: "edited", edited_at: "2026-11-28T09:01:00Z" },
+    });
+    socket.fire("message", msg(4));
+    await flush();
+    expect(joins()).toHaveLength(1);
+    expect(seqs(client)).toEqual([1, 2, 4]);
+    expect(client.getSnapshot().chat.byChannel.general!.items[0]!.text).toBe("edited");
+    expect(client.getSnapshot().chat.byChannel.general!.seq).toEqual({ last: 4, synced: 4, ahead: [] });
+  });
+
+  it("catches up by rev when a change's seq jumps, upserting changed messages by id", async () => {
+    const client = await started();
+    socket.acks.join = (p) =>
+      joinAck(p.after === 2 ? [{ ...msg(1), rev: 4, text: "", deleted: true }, { ...msg(2), rev: 5, pinned: true }, msg(3)] : [], 5);
+    socket.fire("message_updated", { channel: "general", seq: 5, kind: "pin", by: "alice", message: { ...msg(2), rev: 5, pinned: true } });
+    await flush();
+    await flush();
+    expect(joins().at(-1)).toEqual({ channel: "general", after: 2 });
+    const items = client.getSnapshot().chat.byChannel.general!.items;
+    expect(items.map((i) => [i.seq, i.deleted ?? false, i.pinned ?? false])).toEqual([
+      [1, true, false],
+      [2, false, true],
+      [3, false, false],
+    ]);
+    expect(client.getSnapshot().chat.byChannel.general!.seq.synced).toBe(5);
+  });
+
+  it("sends edit, delete, react, unreact, pin and unpin, and shows the acked message", async () => {
+    const client = await started();
+    socket.acks.edit = (p) => ({ ok: true, message: { ...msg(2), rev: 3, text: p.text, edited_at: "2026-11-28T09:02:00Z" } });
+    socket.acks.react = () => ({ ok: false, error: { code: "invalid_emoji", message: "Not an allowed reaction" } });
+    expect(await client.edit("general", "m2", "new text")).toEqual({ ok: true });
+    expect(socket.emits.find((e) => e.event === "edit")!.payload).toEqual({ channel: "general", id: "m2", text: "new text" });
+    expect(client.getSnapshot().chat.byChannel.general!.items[1]!.text).toBe("new text");
+    expect(await client.react("general", "m2", "🦄")).toEqual({ ok: false, error: { code: "invalid_emoji", message: "Not an allowed reaction" } });
+    await client.remove("general", "m2");
+    await client.unreact("general", "m2", "🐂");
+    await client.pin("general", "m2");
+    await client.unpin("general", "m2");
+    expect(socket.emits.map((e) => e.event).slice(-6)).toEqual(["edit", "react", "delete", "unreact", "pin", "unpin"]);
+    // an ack is not the change's event: the broadcast with seq 3 is still "next"
+    socket.fire("message_updated", { channel: "general", seq: 3, kind: "edit", by: "alice", message: { ...msg(2), rev: 3, text: "new text" } });
+    await flush();
+    expect(joins()).toHaveLength(1);
+  });
+
+  it("sends a reply with reply_to", async () => {
+    const client = await started();
+    socket.acks.send = (p) => ({ ok: true, message: { ...msg(3, "alice"), text: p.text, reply_to: p.reply_to } });
+    await client.send("general", "agreed", "cid-9", "m1");
+    expect(socket.emits.find((e) => e.event === "send")!.payload).toEqual({ channel: "general", text: "agreed", client_id: "cid-9", reply_to: "m1" });
+    const g = client.getSnapshot().chat.byChannel.general!;
+    expect(g.items.map((i) => i.seq)).toEqual([1, 2]);
+    expect(g.items[0]!.reply_count).toBe(1);
+    expect(g.threads.m1!.replies.map((r) => r.text)).toEqual(["agreed"]);
   });
 
   it("sends with a client_id and reports error acks", async () => {

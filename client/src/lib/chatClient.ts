@@ -4,8 +4,9 @@ import { api, ApiError } from "./api";
 import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
 import { newClientId } from "./ids";
 import { backgroundJoins, JoinQueue, MAX_BACKGROUND_JOINS, type JoinOutcome } from "./joinPlan";
-import { classifySeq, contiguousSeqOf, lastSeqOf } from "./messages";
-import type { Ack, Channel, ErrorBody, JoinAck, Message, SendAck } from "./types";
+import { revOf } from "./messages";
+import { classifyEvent } from "./seqTrack";
+import type { Ack, Channel, ErrorBody, JoinAck, Message, MessageUpdate, SendAck, UpdateAck } from "./types";
 import { loadReadMarks, saveReadMarks } from "./unread";
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "offline";
@@ -18,6 +19,8 @@ export interface Snapshot {
 }
 
 export type SendResult = { ok: true; command?: boolean } | { ok: false; error: ErrorBody };
+/** The outcome of edit, delete, react, unreact, pin, unpin. */
+export type ActionResult = { ok: true } | { ok: false; error: ErrorBody };
 
 const ACK_TIMEOUT_MS = 10_000;
 /** After `history_catching_up` (the archive is behind; the messages exist), ask again this much later. */
@@ -150,6 +153,7 @@ export class ChatClient {
       this.set({ conn: navigator.onLine === false ? "offline" : "reconnecting" });
     });
     socket.on("message", (m: Message) => this.onMessage(m));
+    socket.on("message_updated", (u: MessageUpdate) => this.onUpdated(u));
     socket.on("channel_created", (c: Channel) => {
       this.dispatch({ type: "channel_created", channel: c });
       // joined in the background while few are (its first messages then show as unread), else when
@@ -249,11 +253,11 @@ export class ChatClient {
     return this.join(channel);
   }
 
-  /** Join (or re-join) a channel, asking only for what we have not seen. */
+  /** Join (or re-join) a channel, asking only for what we have not seen (new and changed messages). */
   async join(channel: string): Promise<JoinOutcome> {
-    const items = this.snapshot.chat.byChannel[channel]?.items ?? [];
-    const last = contiguousSeqOf(items);
-    const payload = last > 0 ? { channel, after: last } : { channel };
+    const synced = this.snapshot.chat.byChannel[channel]?.seq.synced ?? 0;
+    const after = synced > 0 ? synced : undefined;
+    const payload = after !== undefined ? { channel, after } : { channel };
     const ack = await this.emit<JoinAck>("join", payload);
     if (!ack.ok) {
       // rate_limited: the server is pacing a client joining many channels; asked again later, quietly
@@ -262,26 +266,34 @@ export class ChatClient {
       if (ack.error.code === "history_catching_up") this.retryCatchUp(channel);
       return "failed";
     }
-    this.dispatch({ type: "joined", ack });
-    await this.fillTo(channel, ack.last_seq);
+    // A catch-up answers every message changed after `after`; if the newest change it holds is
+    // older than the channel's last seq, it may have been cut short: REST pages fill in the rest.
+    const newest = ack.messages.reduce((n, m) => Math.max(n, revOf(m)), 0);
+    const complete = after === undefined || ack.messages.length === 0 || newest >= ack.last_seq;
+    this.dispatch({ type: "joined", ack, after, complete });
+    if (!complete) await this.fillChanges(channel, newest, ack.last_seq);
     return "ok";
   }
 
-  /** Page forward through REST history until we hold everything up to `target`. */
-  private async fillTo(channel: string, target: number): Promise<void> {
-    let before = -1;
+  /**
+   * Page `changed_after` until the server has no more: every message whose rev is above `from`
+   * (new and changed ones), each page on from the highest rev it returned. Then the channel is
+   * known up to `target`. A failure leaves it short of that, for the next gap or reconnect.
+   */
+  private async fillChanges(channel: string, from: number, target: number): Promise<void> {
+    let after = from;
     for (let guard = 0; guard < 50; guard++) {
-      const have = contiguousSeqOf(this.snapshot.chat.byChannel[channel]?.items ?? []);
-      // a seq the archive never got (a bus outage) is a hole no page fills: stop, don't spin
-      if (have >= target || have === before) return;
-      before = have;
+      let page;
       try {
-        const page = await api.history(channel, { after: have, limit: 200 });
-        if (page.messages.length === 0) return;
-        this.dispatch({ type: "history", channel, messages: page.messages });
+        page = await api.changes(channel, after, 200);
       } catch {
         return;
       }
+      const newest = page.messages.reduce((n, m) => Math.max(n, revOf(m)), after);
+      const done = !page.has_more || newest <= after;
+      this.dispatch({ type: "changes", channel, messages: page.messages, lastSeq: done ? target : undefined });
+      if (done) return;
+      after = newest;
     }
   }
 
@@ -290,13 +302,25 @@ export class ChatClient {
       this.dispatch({ type: "message", message: m });
       return;
     }
-    const items = this.snapshot.chat.byChannel[m.channel]?.items ?? [];
-    const last = lastSeqOf(items);
-    const kind = items.length === 0 ? "next" : classifySeq(last, m.seq);
-    if (kind === "gap") void this.catchUp(m.channel);
+    this.checkSeq(m.channel, m.seq);
     // An older seq may be a late arrival (sends on two nodes can overtake each other), not a
     // repeat: the merge inserts it in order and drops it only if it is already there.
     this.dispatch({ type: "message", message: m });
+  }
+
+  /** A change to a message: it takes the channel's next seq like a new message does. */
+  private onUpdated(u: MessageUpdate): void {
+    if (!u?.message || typeof u.seq !== "number") return;
+    const channel = u.channel ?? u.message.channel;
+    this.checkSeq(channel, u.seq);
+    this.dispatch({ type: "updated", channel, seq: u.seq, message: u.message });
+  }
+
+  /** Over messages and changes together: a seq past the highest seen plus one means we missed some. */
+  private checkSeq(channel: string, seq: number): void {
+    const st = this.snapshot.chat.byChannel[channel];
+    if (!st) return;
+    if (classifyEvent(st.seq, seq) === "gap") void this.catchUp(channel);
   }
 
   private retryCatchUp(channel: string): void {
@@ -339,15 +363,17 @@ export class ChatClient {
     this.dispatch({ type: "history", channel, messages: page.messages, hasMore: page.has_more });
   }
 
-  async send(channel: string, text: string, clientId: string = newClientId()): Promise<SendResult> {
-    const ack = await this.emit<SendAck>("send", { channel, text, client_id: clientId });
+  async send(channel: string, text: string, clientId: string = newClientId(), replyTo?: string): Promise<SendResult> {
+    const payload = replyTo ? { channel, text, client_id: clientId, reply_to: replyTo } : { channel, text, client_id: clientId };
+    const ack = await this.emit<SendAck>("send", payload);
     if (!ack.ok) return ack;
     // Others drop our typing indicator when the message lands; the next draft announces itself anew.
     this.lastTypingSent.delete(channel);
     if (ack.message) {
       // Shown at once, in seq order; no gap check: the ack can overtake the live feed's messages
-      // just before it, which are on their way (a real hole shows in the feed itself).
-      this.dispatch({ type: "message", message: ack.message });
+      // just before it, which are on their way (a real hole shows in the feed itself); nor does it
+      // count as seen in the seq stream: the feed's copy does.
+      this.dispatch({ type: "message", message: ack.message, ack: true });
       return { ok: true };
     }
     // Commands are not broadcast; echo them locally so the asker sees what they asked.
@@ -357,6 +383,59 @@ export class ChatClient {
       message: { channel, user: this.me, text, ts: new Date().toISOString(), ephemeral: true },
     });
     return { ok: true, command: true };
+  }
+
+  private async change(event: string, channel: string, payload: Record<string, unknown>): Promise<ActionResult> {
+    const ack = await this.emit<UpdateAck>(event, { channel, ...payload });
+    if (!ack.ok) return { ok: false, error: ack.error };
+    // Shown at once; the change's own `message_updated` follows (and is no news then).
+    if (ack.message) this.dispatch({ type: "updated", channel, message: ack.message });
+    return { ok: true };
+  }
+
+  edit(channel: string, id: string, text: string): Promise<ActionResult> {
+    return this.change("edit", channel, { id, text });
+  }
+
+  remove(channel: string, id: string): Promise<ActionResult> {
+    return this.change("delete", channel, { id });
+  }
+
+  react(channel: string, id: string, emoji: string): Promise<ActionResult> {
+    return this.change("react", channel, { id, emoji });
+  }
+
+  unreact(channel: string, id: string, emoji: string): Promise<ActionResult> {
+    return this.change("unreact", channel, { id, emoji });
+  }
+
+  pin(channel: string, id: string): Promise<ActionResult> {
+    return this.change("pin", channel, { id });
+  }
+
+  unpin(channel: string, id: string): Promise<ActionResult> {
+    return this.change("unpin", channel, { id });
+  }
+
+  /** A thread's replies, all pages; live ones keep coming as `message` events with `reply_to`. */
+  async loadThread(channel: string, root: Message): Promise<void> {
+    if (!root.id) return;
+    const replies: Message[] = [];
+    let after = 0;
+    for (let guard = 0; guard < 50; guard++) {
+      const page = await api.replies(channel, root.id, after, 200);
+      replies.push(...page.messages);
+      const newest = page.messages.reduce((n, m) => Math.max(n, m.seq ?? 0), after);
+      if (!page.has_more || newest <= after) break;
+      after = newest;
+    }
+    this.dispatch({ type: "thread_loaded", channel, root, replies });
+  }
+
+  /** The channel's pinned messages; kept current afterwards by pin and unpin changes. */
+  async loadPins(channel: string): Promise<void> {
+    const { messages } = await api.pins(channel);
+    this.dispatch({ type: "pins_loaded", channel, messages });
   }
 
   typing(channel: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatReducer, initialState, MAX_KEPT, typingIn, typingText, unreadFor, type ChatAction, type ChatState } from "./chatState";
+import { chatReducer, initialState, MAX_KEPT, threadOf, typingIn, typingText, unreadFor, type ChatAction, type ChatState } from "./chatState";
 import type { Message } from "./types";
 
 const msg = (channel: string, seq: number, user = "bob"): Message => ({
@@ -148,5 +148,152 @@ describe("typingText", () => {
     expect(typingText(["bob"])).toBe("bob is typing…");
     expect(typingText(["bob", "carol"])).toBe("bob and carol are typing…");
     expect(typingText(["a", "b", "c", "d"])).toBe("a, b and 2 more are typing…");
+  });
+});
+
+describe("message lifecycle (edits, deletes, reactions, replies, pins)", () => {
+  const at = (s: ChatState, seq: number) => s.byChannel.general!.items.find((i) => i.seq === seq)!;
+  const upd = (message: Message, seq: number): ChatAction => ({ type: "updated", channel: "general", seq, message });
+  const two = () => run(base(), { type: "message", message: msg("general", 2) });
+
+  it("replaces a message by a newer revision, in place, and ignores an older one", () => {
+    let s = two();
+    s = chatReducer(s, upd({ ...msg("general", 1), rev: 3, text: "edited", edited_at: "2026-11-28T09:01:00Z" }, 3));
+    expect(s.byChannel.general!.items.map((i) => [i.seq, i.text])).toEqual([
+      [1, "edited"],
+      [2, "hello 2"],
+    ]);
+    expect(at(s, 1).key).toBe("general-1");
+    const stale = chatReducer(s, upd({ ...msg("general", 1), rev: 2, text: "older" }, 2));
+    expect(at(stale, 1).text).toBe("edited");
+    // the same message again from a later catch-up: no change, no re-render
+    const again = chatReducer(s, { type: "changes", channel: "general", messages: [{ ...msg("general", 1), rev: 3, text: "edited" }] });
+    expect(again.byChannel.general!.items).toBe(s.byChannel.general!.items);
+  });
+
+  it("turns a deleted message into a tombstone that keeps its place", () => {
+    const s = chatReducer(two(), upd({ ...msg("general", 1), rev: 3, text: "", deleted: true, reactions: [] }, 3));
+    expect(s.byChannel.general!.items.map((i) => [i.seq, i.deleted ?? false])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+  });
+
+  it("tracks seqs over messages and changes together", () => {
+    let s = two(); // seq 1, 2
+    s = chatReducer(s, upd({ ...msg("general", 1), rev: 3, reactions: [{ emoji: "🐂", count: 1, users: ["bob"] }] }, 3));
+    s = chatReducer(s, { type: "message", message: msg("general", 4) });
+    expect(s.byChannel.general!.seq).toEqual({ last: 4, synced: 4, ahead: [] });
+    s = chatReducer(s, { type: "message", message: msg("general", 6) }); // 5 missed
+    expect(s.byChannel.general!.seq).toEqual({ last: 6, synced: 4, ahead: [6] });
+    // an ack is not part of the stream: it moves nothing
+    const acked = chatReducer(s, { type: "message", message: msg("general", 9, "alice"), ack: true });
+    expect(acked.byChannel.general!.seq).toBe(s.byChannel.general!.seq);
+  });
+
+  it("merges a catch-up's new and changed messages and moves to its last_seq", () => {
+    let s = two();
+    s = chatReducer(s, {
+      type: "joined",
+      after: 2,
+      ack: {
+        channel: "general",
+        messages: [{ ...msg("general", 1), rev: 5, text: "fixed", edited_at: "x" }, msg("general", 3), { ...msg("general", 4), rev: 6, pinned: true }],
+        last_seq: 7,
+        members: [],
+      },
+    });
+    const g = s.byChannel.general!;
+    expect(g.items.map((i) => [i.seq, i.text])).toEqual([
+      [1, "fixed"],
+      [2, "hello 2"],
+      [3, "hello 3"],
+      [4, "hello 4"],
+    ]);
+    expect(g.seq).toEqual({ last: 7, synced: 7, ahead: [] });
+  });
+
+  it("does not move past a catch-up that still needs REST pages until they are in", () => {
+    let s = two();
+    s = chatReducer(s, { type: "joined", after: 2, complete: false, ack: { channel: "general", messages: [msg("general", 3)], last_seq: 9, members: [] } });
+    expect(s.byChannel.general!.seq).toEqual({ last: 9, synced: 2, ahead: [] });
+    s = chatReducer(s, { type: "changes", channel: "general", messages: [{ ...msg("general", 2), rev: 9, text: "late edit" }], lastSeq: 9 });
+    expect(s.byChannel.general!.seq).toEqual({ last: 9, synced: 9, ahead: [] });
+    expect(at(s, 2).text).toBe("late edit");
+  });
+
+  it("does not insert a changed message older than the loaded window (that would leave a hole)", () => {
+    let s = run(initialState("alice"), {
+      type: "joined",
+      ack: { channel: "general", messages: [msg("general", 51), msg("general", 52)], last_seq: 52, members: [] },
+    });
+    s = chatReducer(s, upd({ ...msg("general", 3), rev: 53, text: "old, edited" }, 53));
+    expect(s.byChannel.general!.items.map((i) => i.seq)).toEqual([51, 52]);
+    expect(s.byChannel.general!.seq.last).toBe(53);
+  });
+
+  it("keeps replies out of the timeline, in their thread, and counts each once on its root", () => {
+    let s = two();
+    const reply = (seq: number): Message => ({ ...msg("general", seq, "carol"), reply_to: "general-1" });
+    s = chatReducer(s, { type: "message", message: reply(3), ack: true }); // our own send's ack
+    s = chatReducer(s, { type: "message", message: reply(3) }); // and the live copy of it
+    s = chatReducer(s, { type: "message", message: reply(4) });
+    const g = s.byChannel.general!;
+    expect(g.items.map((i) => i.seq)).toEqual([1, 2]);
+    expect(at(s, 1).reply_count).toBe(2);
+    expect(g.threads["general-1"]!.replies.map((r) => r.seq)).toEqual([3, 4]);
+    expect(g.seq.last).toBe(4);
+    // a reply's edit is not a new reply
+    s = chatReducer(s, upd({ ...reply(3), rev: 5, text: "edited reply" }, 5));
+    expect(at(s, 1).reply_count).toBe(2);
+    expect(s.byChannel.general!.threads["general-1"]!.replies[0]!.text).toBe("edited reply");
+  });
+
+  it("does not count a reply its root's folded count already includes", () => {
+    let s = two();
+    // the root arrives changed (a reaction at seq 6), its count then covering replies up to 6
+    s = chatReducer(s, upd({ ...msg("general", 1), rev: 6, reply_count: 2 }, 6));
+    s = chatReducer(s, {
+      type: "changes",
+      channel: "general",
+      messages: [
+        { ...msg("general", 4, "carol"), reply_to: "general-1" },
+        { ...msg("general", 7, "carol"), reply_to: "general-1" },
+      ],
+    });
+    expect(at(s, 1).reply_count).toBe(3);
+  });
+
+  it("loads a thread without counting its replies again, then keeps it live", () => {
+    let s = run(two(), { type: "updated", channel: "general", seq: 5, message: { ...msg("general", 1), rev: 5, reply_count: 2 } });
+    s = chatReducer(s, {
+      type: "thread_loaded",
+      channel: "general",
+      root: at(s, 1),
+      replies: [
+        { ...msg("general", 3, "carol"), reply_to: "general-1" },
+        { ...msg("general", 4, "dave"), reply_to: "general-1" },
+      ],
+    });
+    expect(at(s, 1).reply_count).toBe(2);
+    s = chatReducer(s, { type: "message", message: { ...msg("general", 6, "erin"), reply_to: "general-1" } });
+    const t = threadOf(s.byChannel.general!, "general-1");
+    expect(t.loaded).toBe(true);
+    expect(t.root!.reply_count).toBe(3);
+    expect(t.replies.map((r) => r.user)).toEqual(["carol", "dave", "erin"]);
+  });
+
+  it("keeps the pins list current with pin, unpin, deletes and catch-ups", () => {
+    let s = chatReducer(two(), { type: "pins_loaded", channel: "general", messages: [{ ...msg("general", 2), pinned: true }] });
+    const pins = () => s.byChannel.general!.pins!.map((p) => p.seq);
+    expect(pins()).toEqual([2]);
+    s = chatReducer(s, upd({ ...msg("general", 1), rev: 3, pinned: true }, 3));
+    expect(pins()).toEqual([1, 2]);
+    s = chatReducer(s, upd({ ...msg("general", 1), rev: 4, pinned: true, text: "edited while pinned" }, 4));
+    expect(s.byChannel.general!.pins![0]!.text).toBe("edited while pinned");
+    s = chatReducer(s, upd({ ...msg("general", 2), rev: 5, pinned: false }, 5));
+    expect(pins()).toEqual([1]);
+    s = chatReducer(s, { type: "changes", channel: "general", messages: [{ ...msg("general", 1), rev: 6, deleted: true, text: "" }], lastSeq: 6 });
+    expect(pins()).toEqual([]);
   });
 });

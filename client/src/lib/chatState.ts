@@ -1,15 +1,41 @@
 /** The chat's state and the pure reducer that every socket event and REST answer goes through. */
-import { appendLocal, capItems, firstSeqOf, lastSeqOf, mergeMessages, type TimelineItem } from "./messages";
+import {
+  appendLocal,
+  capItems,
+  firstSeqOf,
+  lastSeqOf,
+  mergeMessages,
+  supersedes,
+  toItem,
+  type TimelineItem,
+} from "./messages";
 import { usableChannelName } from "./joinPlan";
+import { caughtUp, emptyTrack, observe, type SeqTrack } from "./seqTrack";
 import type { Channel, JoinAck, Message } from "./types";
 import { countUnread, markRead, type ReadMarks } from "./unread";
 
+export interface ThreadState {
+  /** The root as it was when the thread was opened, kept current by changes to it. */
+  root?: TimelineItem;
+  /** Replies known, in seq order: those loaded with the thread and those seen live. */
+  replies: TimelineItem[];
+  /** Loaded from the replies endpoint (else only live replies are known). */
+  loaded: boolean;
+}
+
 export interface ChannelState {
+  /** The channel's own timeline: messages that are not replies (those live in `threads`). */
   items: TimelineItem[];
   /** Older history exists before the first loaded message. */
   hasMore: boolean;
   joined: boolean;
   members: string[];
+  /** Seqs seen over messages and changes together (seqTrack.ts): gaps and catch-up. */
+  seq: SeqTrack;
+  /** Root id -> its thread. */
+  threads: Record<string, ThreadState>;
+  /** Pinned messages in seq order; null until loaded. */
+  pins: TimelineItem[] | null;
 }
 
 export interface ChatState {
@@ -27,11 +53,19 @@ export type ChatAction =
   | { type: "channel_created"; channel: Channel }
   | { type: "channel_deleted"; name: string }
   | { type: "select"; channel: string }
-  | { type: "joined"; ack: JoinAck }
+  /** `after`: the catch-up point asked for; `complete`: false when REST pages must still fill it in. */
+  | { type: "joined"; ack: JoinAck; after?: number; complete?: boolean }
   | { type: "disconnected" }
-  | { type: "message"; message: Message }
+  /** `ack`: from our own send's acknowledgement, which does not count in the seq stream. */
+  | { type: "message"; message: Message; ack?: boolean }
+  /** A changed message (`message_updated`, or an action's ack, which has no `seq`). */
+  | { type: "updated"; channel: string; message: Message; seq?: number }
   | { type: "local"; channel: string; message: Message }
   | { type: "history"; channel: string; messages: Message[]; hasMore?: boolean }
+  /** A page of `changed_after` catch-up; `lastSeq` once the catch-up is complete up to it. */
+  | { type: "changes"; channel: string; messages: Message[]; lastSeq?: number }
+  | { type: "thread_loaded"; channel: string; root: Message; replies: Message[] }
+  | { type: "pins_loaded"; channel: string; messages: Message[] }
   | { type: "presence"; channel: string; user: string; online: boolean }
   | { type: "typing"; channel: string; user: string; until: number }
   | { type: "typing_expire"; now: number }
@@ -43,7 +77,108 @@ export type ChatAction =
  */
 export const MAX_KEPT = 3000;
 
-export const emptyChannel = (): ChannelState => ({ items: [], hasMore: false, joined: false, members: [] });
+export const emptyChannel = (): ChannelState => ({
+  items: [],
+  hasMore: false,
+  joined: false,
+  members: [],
+  seq: emptyTrack(),
+  threads: {},
+  pins: null,
+});
+
+const bySeq = (a: TimelineItem, b: TimelineItem) => (a.seq ?? 0) - (b.seq ?? 0);
+
+/** Upsert into a small seq-ordered list (a thread's replies, the pins); the same array when unchanged. */
+function upsertSorted(list: TimelineItem[], msg: Message, counted: number | undefined): TimelineItem[] {
+  if (typeof msg.seq !== "number") return list;
+  const i = list.findIndex((x) => x.seq === msg.seq || (msg.id !== undefined && x.id === msg.id));
+  if (i >= 0) {
+    const held = list[i]!;
+    if (!supersedes(held, msg, counted)) return list;
+    const copy = list.slice();
+    copy[i] = { ...toItem(msg as Message & { seq: number }, counted), key: held.key };
+    return copy;
+  }
+  return [...list, toItem(msg as Message & { seq: number }, counted)].sort(bySeq);
+}
+
+/** Index of the item with this id, looking from the newest (replies and changes are mostly recent). */
+function indexOfId(items: readonly TimelineItem[], id: string): number {
+  for (let i = items.length - 1; i >= 0; i--) if (items[i]!.id === id) return i;
+  return -1;
+}
+
+/**
+ * Take stored messages into a channel: roots into the timeline, replies into their threads (a
+ * reply not seen before that the root's count does not include yet adds one to it), pinned ones
+ * into the pins. `counted`: the seq the messages' reply counts are current as of. `insertOld`:
+ * whether a message older than the first one held is inserted (history pages) or only updated
+ * where held (changes, which must not leave a hole in the loaded timeline).
+ */
+export function applyMessages(
+  c: ChannelState,
+  messages: readonly Message[],
+  counted: number | undefined,
+  insertOld: boolean,
+): ChannelState {
+  let items = c.items;
+  let threads = c.threads;
+  let pins = c.pins;
+  const roots: Message[] = [];
+  const first = firstSeqOf(items);
+  for (const m of messages) {
+    if (typeof m.seq !== "number" || m.ephemeral) continue;
+    if (m.reply_to) continue;
+    if (insertOld || !c.hasMore || first === undefined || m.seq >= first || indexOfId(items, m.id ?? "") >= 0) roots.push(m);
+  }
+  if (roots.length) items = mergeMessages(items, roots, counted);
+  for (const m of messages) {
+    if (typeof m.seq !== "number" || m.ephemeral) continue;
+    if (m.reply_to) {
+      const root = m.reply_to;
+      const thread = threads[root] ?? { replies: [], loaded: false };
+      const isNew = !thread.replies.some((r) => r.id === m.id || r.seq === m.seq);
+      const replies = upsertSorted(thread.replies, m, counted);
+      if (replies !== thread.replies) threads = { ...threads, [root]: { ...thread, replies } };
+      if (isNew) {
+        const bump = (r: TimelineItem): TimelineItem =>
+          m.seq! > (r.counted ?? r.seq ?? 0) ? { ...r, reply_count: (r.reply_count ?? 0) + 1 } : r;
+        const i = indexOfId(items, root);
+        if (i >= 0) {
+          const next = bump(items[i]!);
+          if (next !== items[i]) {
+            items = items === c.items ? items.slice() : items;
+            items[i] = next;
+          }
+        }
+        const t = threads[root];
+        if (t?.root) {
+          const next = bump(t.root);
+          if (next !== t.root) threads = { ...threads, [root]: { ...t, root: next } };
+        }
+      }
+    } else if (m.id && threads[m.id]?.root) {
+      const t = threads[m.id]!;
+      if (supersedes(t.root!, m, counted)) {
+        threads = { ...threads, [m.id]: { ...t, root: { ...toItem(m as Message & { seq: number }, counted), key: t.root!.key } } };
+      }
+    }
+    if (pins !== null) {
+      if (m.pinned && !m.deleted) pins = upsertSorted(pins, m, counted);
+      else if (pins.some((p) => p.id === m.id)) pins = pins.filter((p) => p.id !== m.id);
+    }
+  }
+  if (items === c.items && threads === c.threads && pins === c.pins) return c;
+  return { ...c, items, threads, pins };
+}
+
+/** A thread as shown: its root (the timeline's copy when held, else the one kept with the thread) and replies. */
+export function threadOf(c: ChannelState, rootId: string): { root: TimelineItem | undefined; replies: TimelineItem[]; loaded: boolean } {
+  const t = c.threads[rootId];
+  const i = indexOfId(c.items, rootId);
+  return { root: i >= 0 ? c.items[i] : t?.root, replies: t?.replies ?? [], loaded: t?.loaded ?? false };
+}
 
 export function initialState(me: string, readMarks: ReadMarks = {}): ChatState {
   return { me, channels: [], byChannel: {}, current: null, readMarks, typing: {} };
@@ -97,13 +232,16 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "joined": {
       const { ack } = action;
       let next = withChannel(state, ack.channel, (c) => {
-        const items = mergeMessages(c.items, ack.messages);
-        const first = firstSeqOf(items);
+        const applied = applyMessages(c, ack.messages, ack.last_seq, action.after === undefined);
+        const first = firstSeqOf(applied.items);
+        const seq =
+          action.complete === false ? { ...c.seq, last: Math.max(c.seq.last, ack.last_seq) } : caughtUp(c.seq, ack.last_seq);
         return {
-          items,
+          ...applied,
           hasMore: first !== undefined ? first > 1 : false,
           joined: true,
           members: [...new Set(ack.members)].sort((a, b) => a.localeCompare(b)),
+          seq,
         };
       });
       if (!(ack.channel in next.readMarks)) {
@@ -123,24 +261,53 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         return withChannel(state, m.channel, (c) => ({ ...c, items: appendLocal(c.items, m) }));
       }
       const next = withChannel(state, m.channel, (c) => {
-        const merged = mergeMessages(c.items, [m]);
-        if (merged === c.items) return c;
-        const items = capItems(merged, MAX_KEPT);
-        return { ...c, items, hasMore: c.hasMore || items !== merged };
+        const seq = action.ack ? c.seq : observe(c.seq, m.seq!);
+        const applied = applyMessages(c, [m], m.seq, false);
+        if (applied === c) return seq === c.seq ? c : { ...c, seq };
+        const items = capItems(applied.items, MAX_KEPT);
+        return { ...applied, seq, items, hasMore: c.hasMore || items !== applied.items };
       });
       // Whoever posts has stopped typing.
       const typing = next.typing[m.channel]?.[m.user] ? dropTyping(next.typing, m.channel, m.user) : next.typing;
       const withTyping = typing === next.typing ? next : { ...next, typing };
       return withTyping.current === m.channel ? readCurrent(withTyping) : withTyping;
     }
+    case "updated":
+      return withChannel(state, action.channel, (c) => {
+        const seq = action.seq === undefined ? c.seq : observe(c.seq, action.seq);
+        const applied = applyMessages(c, [action.message], action.seq ?? action.message.rev, false);
+        return seq === c.seq ? applied : { ...applied, seq };
+      });
+    case "changes":
+      return withChannel(state, action.channel, (c) => {
+        const applied = applyMessages(c, action.messages, Math.max(c.seq.last, action.lastSeq ?? 0), false);
+        const seq = action.lastSeq === undefined ? applied.seq : caughtUp(applied.seq, action.lastSeq);
+        return seq === applied.seq ? applied : { ...applied, seq };
+      });
+    case "thread_loaded":
+      return withChannel(state, action.channel, (c) => {
+        const id = action.root.id;
+        if (!id || typeof action.root.seq !== "number") return c;
+        const held = c.threads[id];
+        let replies = held?.replies ?? [];
+        for (const r of action.replies) replies = upsertSorted(replies, r, c.seq.last);
+        const root = held?.root ?? toItem(action.root as Message & { seq: number }, c.seq.last);
+        return { ...c, threads: { ...c.threads, [id]: { root, replies, loaded: true } } };
+      });
+    case "pins_loaded":
+      return withChannel(state, action.channel, (c) => {
+        let pins: TimelineItem[] = [];
+        for (const m of action.messages) if (m.pinned !== false && !m.deleted) pins = upsertSorted(pins, m, c.seq.last);
+        return { ...c, pins };
+      });
     case "local":
       return withChannel(state, action.channel, (c) => ({ ...c, items: appendLocal(c.items, action.message, { local: true }) }));
     case "history": {
       const next = withChannel(state, action.channel, (c) => {
-        const items = mergeMessages(c.items, action.messages);
-        const first = firstSeqOf(items);
+        const applied = applyMessages(c, action.messages, c.seq.last, true);
+        const first = firstSeqOf(applied.items);
         const hasMore = action.hasMore ?? (first !== undefined ? first > 1 : false);
-        return { ...c, items, hasMore: first !== undefined && first > 1 ? hasMore : false };
+        return { ...applied, hasMore: first !== undefined && first > 1 ? hasMore : false };
       });
       return next.current === action.channel ? readCurrent(next) : next;
     }

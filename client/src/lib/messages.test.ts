@@ -51,6 +51,17 @@ describe("mergeMessages", () => {
     expect(out).toEqual([]);
   });
 
+  it("replaces a held message by a newer rev of it, keeping its key and place", () => {
+    const a = mergeMessages([], [msg(1), msg(2), msg(3)]);
+    const b = mergeMessages(a, [{ ...msg(2, "alice", "edited"), rev: 7 }, msg(4)]);
+    expect(seqs(b)).toEqual([1, 2, 3, 4]);
+    expect(b[1]!.text).toBe("edited");
+    expect(b[1]!.key).toBe("id2");
+    expect(b[1]!.rev).toBe(7);
+    // an older revision arriving late changes nothing
+    expect(mergeMessages(b, [{ ...msg(2, "alice", "stale"), rev: 5 }])).toBe(b);
+  });
+
   it("gives stored messages stable keys from id", () => {
     expect(mergeMessages([], [msg(7)])[0]!.key).toBe("id7");
   });

@@ -1,4 +1,7 @@
-/** Per-channel message timeline: merge by seq, keep local-only items in place, detect gaps. */
+/**
+ * Per-channel message timeline: merge by seq, upsert changed messages by id (the newer `rev`
+ * wins), keep local-only items in place, detect gaps.
+ */
 import type { Message } from "./types";
 
 /**
@@ -10,6 +13,27 @@ export interface TimelineItem extends Message {
   key: string;
   anchor: number;
   local?: boolean;
+  /**
+   * The channel seq its `reply_count` is current as of: a live reply with a higher seq, not yet
+   * seen, adds one to it; one at or below it is already counted.
+   */
+  counted?: number;
+}
+
+/** A message's latest change: its `rev`, or its `seq` when the server sent none (never changed). */
+export function revOf(m: Message): number {
+  return m.rev ?? m.seq ?? 0;
+}
+
+/**
+ * Whether `incoming` should replace `held` (the same message): a newer rev does; the same rev
+ * does only when it brings a fresher reply count (derived, so it moves without a rev).
+ */
+export function supersedes(held: TimelineItem, incoming: Message, counted: number | undefined): boolean {
+  const a = revOf(held);
+  const b = revOf(incoming);
+  if (b !== a) return b > a;
+  return (incoming.reply_count ?? 0) !== (held.reply_count ?? 0) && (counted ?? 0) > (held.counted ?? 0);
 }
 
 function sortKey(item: TimelineItem): number {
@@ -43,21 +67,26 @@ export function firstSeqOf(items: readonly TimelineItem[]): number | undefined {
   return undefined;
 }
 
-function toItem(msg: Message & { seq: number }): TimelineItem {
-  return { ...msg, key: msg.id ?? `seq-${msg.seq}`, anchor: msg.seq };
+export function toItem(msg: Message & { seq: number }, counted?: number): TimelineItem {
+  return { ...msg, key: msg.id ?? `seq-${msg.seq}`, anchor: msg.seq, counted: Math.max(counted ?? 0, msg.seq) };
 }
 
-/** Merge stored messages into a timeline: no duplicates (by seq), ascending order. */
+/**
+ * Merge stored messages into a timeline, ascending by seq: a message already held (same seq, so
+ * the same id) is replaced only by a newer revision of it (`supersedes`), never duplicated.
+ * `counted`: the seq the incoming messages' reply counts are current as of.
+ */
 export function mergeMessages(
   existing: readonly TimelineItem[],
   incoming: readonly Message[],
+  counted?: number,
 ): TimelineItem[] {
   // The common case, a live message newer than everything held, is an append: a busy channel
   // must not pay a rebuild and sort of its whole history for each one.
   if (incoming.length === 1) {
     const msg = incoming[0]!;
     if (typeof msg.seq === "number" && msg.seq > lastSeqOf(existing)) {
-      return [...existing, toItem(msg as Message & { seq: number })];
+      return [...existing, toItem(msg as Message & { seq: number }, counted)];
     }
   }
   const bySeq = new Map<number, TimelineItem>();
@@ -69,8 +98,14 @@ export function mergeMessages(
   let changed = false;
   for (const msg of incoming) {
     if (typeof msg.seq !== "number") continue;
-    if (bySeq.has(msg.seq)) continue;
-    bySeq.set(msg.seq, toItem(msg as Message & { seq: number }));
+    const held = bySeq.get(msg.seq);
+    if (held) {
+      if (!supersedes(held, msg, counted)) continue;
+      bySeq.set(msg.seq, { ...toItem(msg as Message & { seq: number }, counted), key: held.key, anchor: held.anchor });
+      changed = true;
+      continue;
+    }
+    bySeq.set(msg.seq, toItem(msg as Message & { seq: number }, counted));
     changed = true;
   }
   if (!changed) return existing as TimelineItem[];
@@ -115,4 +150,29 @@ export function classifySeq(lastSeq: number, seq: number): "next" | "duplicate" 
   if (seq <= lastSeq) return "duplicate";
   if (seq === lastSeq + 1 || lastSeq === 0) return "next";
   return "gap";
+}
+
+/** Index of the stored item with this seq (binary search: items are in seq order), or -1. */
+export function indexOfSeq(items: readonly TimelineItem[], seq: number): number {
+  let lo = 0;
+  let hi = items.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const k = sortKey(items[mid]!);
+    if (k === seq) return items[mid]!.seq === seq ? mid : -1;
+    if (k < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** Replace the item with this seq by `fn(item)`; the same array when it is absent or unchanged. */
+export function updateAt(items: TimelineItem[], seq: number, fn: (item: TimelineItem) => TimelineItem): TimelineItem[] {
+  const i = indexOfSeq(items, seq);
+  if (i < 0) return items;
+  const next = fn(items[i]!);
+  if (next === items[i]) return items;
+  const copy = items.slice();
+  copy[i] = next;
+  return copy;
 }

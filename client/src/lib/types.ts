@@ -55,6 +55,40 @@ export interface Message {
   quotes?: Quote[] | null;
   /** Its cashtags' prices at posting, where the server had them. */
   stamps?: PriceStamp[] | null;
+  /** The seq of its latest change (edit, delete, reaction, pin); equal to `seq` when never changed. */
+  rev?: number;
+  /** When it was last edited (ISO 8601). */
+  edited_at?: string | null;
+  /** A tombstone: text "", no reactions, never edited again; keeps its id, seq and user. */
+  deleted?: boolean;
+  /** The id of the thread's root message (same channel) when this is a reply. */
+  reply_to?: string | null;
+  /** On a thread's root: how many replies it has. */
+  reply_count?: number;
+  reactions?: Reaction[] | null;
+  pinned?: boolean;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  users: string[];
+}
+
+export type UpdateKind = "edit" | "delete" | "react" | "unreact" | "pin" | "unpin";
+
+/** `message_updated`: a change to a message, with the change's own seq (= the message's new rev). */
+export interface MessageUpdate {
+  channel: string;
+  seq: number;
+  kind: UpdateKind;
+  by: string;
+  message: Message;
+}
+
+/** Ack of edit / delete / react / unreact / pin / unpin. */
+export interface UpdateAck {
+  message?: Message;
 }
 
 export interface Channel {
