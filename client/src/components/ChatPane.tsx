@@ -1,8 +1,12 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { ChatClient, ConnState } from "../lib/chatClient";
 import { emptyChannel, typingIn, typingText, type ChatState } from "../lib/chatState";
+import type { TimelineItem } from "../lib/messages";
 import { Composer } from "./Composer";
+import { MessageActionsContext, type MessageActions } from "./messageActions";
 import { MessageList } from "./MessageList";
+import { PinsButton } from "./PinsButton";
+import { ThreadPanel } from "./ThreadPanel";
 
 interface Props {
   client: ChatClient;
@@ -14,43 +18,95 @@ interface Props {
 
 export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) {
   const st = chat.byChannel[channel] ?? emptyChannel();
+  const me = chat.me;
+  const owner = chat.channels.find((c) => c.name === channel)?.created_by ?? "";
+  const isOwner = owner !== "" && owner.toLowerCase() === me.toLowerCase();
+  const [threadId, setThreadId] = useState<string | null>(null);
+  const threadOpener = useRef<HTMLElement | null>(null);
+
+  const openThread = useCallback((root: TimelineItem) => {
+    if (!root.id) return;
+    threadOpener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    setThreadId(root.id);
+  }, []);
+
+  const closeThread = useCallback(() => {
+    setThreadId(null);
+    // Back to what opened it; if that row has scrolled away (the list is windowed), the message box.
+    const opener = threadOpener.current;
+    threadOpener.current = null;
+    window.setTimeout(() => {
+      if (opener?.isConnected) opener.focus();
+      else document.getElementById("composer")?.focus();
+    }, 0);
+  }, []);
+
+  const actions = useMemo<MessageActions>(
+    () => ({
+      isOwner,
+      edit: (id, text) => client.edit(channel, id, text),
+      remove: (id) => client.remove(channel, id),
+      toggleReaction: (id, emoji, mine) => (mine ? client.unreact(channel, id, emoji) : client.react(channel, id, emoji)),
+      setPinned: (id, pinned) => (pinned ? client.pin(channel, id) : client.unpin(channel, id)),
+      openThread,
+    }),
+    [client, channel, isOwner, openThread],
+  );
 
   return (
-    <section className="flex min-h-0 flex-1 flex-col" aria-labelledby="channel-title">
-      <header className="flex items-center gap-2 border-b border-ink-700 bg-ink-900/95 px-3 py-2.5 sm:px-5">
-        <button
-          type="button"
-          onClick={onOpenSidebar}
-          className="-ml-1 rounded-md p-1.5 text-ink-300 hover:bg-ink-700 md:hidden focus-ring"
-          aria-label="Open channel list"
-        >
-          <svg viewBox="0 0 20 20" className="h-5 w-5" fill="currentColor" aria-hidden="true">
-            <path d="M3 5h14a1 1 0 100-2H3a1 1 0 000 2zm14 4H3a1 1 0 000 2h14a1 1 0 100-2zm0 6H3a1 1 0 000 2h14a1 1 0 100-2z" />
-          </svg>
-        </button>
-        <h1 id="channel-title" className="min-w-0 truncate text-lg font-semibold">
-          <span className="text-ink-400" aria-hidden="true">
-            #
-          </span>
-          {channel}
-        </h1>
-        <span className="ml-auto flex items-center gap-1.5 text-sm text-ink-400" title={st.members.join(", ")} data-testid="online-count">
-          <span className={`h-2 w-2 rounded-full ${st.joined ? "bg-up" : "bg-ink-500"}`} aria-hidden="true" />
-          {st.joined ? (
-            <>
-              <span className="tabular-nums">{st.members.length}</span> online
-            </>
-          ) : (
-            "not connected"
-          )}
-        </span>
-      </header>
+    <MessageActionsContext.Provider value={actions}>
+      <div className="flex min-h-0 min-w-0 flex-1">
+        <section className="flex min-h-0 min-w-0 flex-1 flex-col" aria-labelledby="channel-title">
+          <header className="flex items-center gap-2 border-b border-ink-700 bg-ink-900/95 px-3 py-2.5 sm:px-5">
+            <button
+              type="button"
+              onClick={onOpenSidebar}
+              className="-ml-1 rounded-md p-1.5 text-ink-300 hover:bg-ink-700 md:hidden focus-ring"
+              aria-label="Open channel list"
+            >
+              <svg viewBox="0 0 20 20" className="h-5 w-5" fill="currentColor" aria-hidden="true">
+                <path d="M3 5h14a1 1 0 100-2H3a1 1 0 000 2zm14 4H3a1 1 0 000 2h14a1 1 0 100-2zm0 6H3a1 1 0 000 2h14a1 1 0 100-2z" />
+              </svg>
+            </button>
+            <h1 id="channel-title" className="min-w-0 truncate text-lg font-semibold">
+              <span className="text-ink-400" aria-hidden="true">
+                #
+              </span>
+              {channel}
+            </h1>
+            <span className="ml-auto" />
+            <PinsButton client={client} channel={channel} pins={st.pins} isOwner={isOwner} />
+            <span className="flex items-center gap-1.5 text-sm text-ink-400" title={st.members.join(", ")} data-testid="online-count">
+              <span className={`h-2 w-2 rounded-full ${st.joined ? "bg-up" : "bg-ink-500"}`} aria-hidden="true" />
+              {st.joined ? (
+                <>
+                  <span className="tabular-nums">{st.members.length}</span> online
+                </>
+              ) : (
+                "not connected"
+              )}
+            </span>
+          </header>
 
-      <MessageList client={client} channel={channel} state={st} me={chat.me} />
+          <MessageList client={client} channel={channel} state={st} me={chat.me} />
 
-      <TypingLine chat={chat} channel={channel} />
-      <Composer client={client} channel={channel} online={conn === "connected"} />
-    </section>
+          <TypingLine chat={chat} channel={channel} />
+          <Composer client={client} channel={channel} online={conn === "connected"} />
+        </section>
+        {threadId && (
+          <ThreadPanel
+            key={threadId}
+            client={client}
+            channel={channel}
+            rootId={threadId}
+            state={st}
+            me={me}
+            online={conn === "connected"}
+            onClose={closeThread}
+          />
+        )}
+      </div>
+    </MessageActionsContext.Provider>
   );
 }
 

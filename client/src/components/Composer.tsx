@@ -10,8 +10,22 @@ const SHOW_COUNT_BELOW = 200;
 const DRAFT_PAUSE_MS = 500;
 const GROWS_BY_ITSELF = typeof CSS !== "undefined" && CSS.supports("field-sizing", "content");
 
+interface Props {
+  client: ChatClient;
+  channel: string;
+  online: boolean;
+  /** A thread's composer: sends with `reply_to` this root id. */
+  replyTo?: string;
+  /** The textarea's id (the skip link targets the channel's, "composer"). */
+  inputId?: string;
+  /** Its label; "Message #channel" by default. */
+  label?: string;
+  /** Take focus when shown (a thread panel opening), whatever has it. */
+  focusOnMount?: boolean;
+}
+
 // Memoized: a busy channel's messages must not redraw the box someone is typing in.
-export const Composer = memo(function Composer({ client, channel, online }: { client: ChatClient; channel: string; online: boolean }) {
+export const Composer = memo(function Composer({ client, channel, online, replyTo, inputId = "composer", label, focusOnMount = false }: Props) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
@@ -29,6 +43,10 @@ export const Composer = memo(function Composer({ client, channel, online }: { cl
     const active = document.activeElement;
     if (online && (!active || active === document.body)) ref.current?.focus();
   }, [online]);
+
+  useEffect(() => {
+    if (focusOnMount) ref.current?.focus();
+  }, [focusOnMount]);
 
   // Once the writer pauses, ask for the draft's cashtags: the server then holds their quotes when
   // the message goes, and stamps it with the prices the writer saw, without the send waiting.
@@ -53,7 +71,9 @@ export const Composer = memo(function Composer({ client, channel, online }: { cl
     if (sending || empty || tooLong || !online) return;
     setSending(true);
     setError(null);
-    const res = await client.send(channel, text, clientId.current);
+    const res = replyTo
+      ? await client.send(channel, text, clientId.current, replyTo)
+      : await client.send(channel, text, clientId.current);
     setSending(false);
     if (res.ok) {
       setText("");
@@ -86,18 +106,18 @@ export const Composer = memo(function Composer({ client, channel, online }: { cl
           error || tooLong ? "border-down/70" : "border-ink-450"
         }`}
       >
-        <label htmlFor="composer" className="sr-only">
-          Message #{channel}
+        <label htmlFor={inputId} className="sr-only">
+          {label ?? `Message #${channel}`}
         </label>
         <textarea
           ref={ref}
-          id="composer"
+          id={inputId}
           rows={1}
           value={text}
           // Writable offline: a draft is kept and sent once the connection is back.
           onChange={(e) => onChange(e.target.value)}
           onKeyDown={onKeyDown}
-          placeholder={online ? `Message #${channel}` : "Offline — write now, send when connected…"}
+          placeholder={online ? (label ?? `Message #${channel}`) : "Offline — write now, send when connected…"}
           aria-invalid={error || tooLong ? true : undefined}
           aria-describedby={describedBy}
           className="max-h-[200px] min-h-[2.25rem] flex-1 resize-none [field-sizing:content] bg-transparent py-1.5 text-[15px] leading-6 text-ink-100 outline-none placeholder:text-ink-400 disabled:cursor-not-allowed"
@@ -107,7 +127,7 @@ export const Composer = memo(function Composer({ client, channel, online }: { cl
           onClick={() => void send()}
           disabled={!online || empty || tooLong || sending}
           className="grid h-9 w-9 shrink-0 place-items-center rounded-lg bg-accent text-ink-950 transition hover:bg-sky-300 disabled:bg-ink-700 disabled:text-ink-500 focus-ring"
-          aria-label="Send message"
+          aria-label={replyTo ? "Send reply" : "Send message"}
         >
           <svg viewBox="0 0 20 20" className="h-4.5 w-4.5" fill="currentColor" aria-hidden="true">
             <path d="M3.1 2.3a.75.75 0 01.8-.1l13.5 7a.75.75 0 010 1.3l-13.5 7a.75.75 0 01-1-.9L4.9 10 2.9 3.1a.75.75 0 01.2-.8zM6.2 10.75l-1.4 4.7L14.7 10 4.8 4.6l1.4 4.65H11a.75.75 0 010 1.5H6.2z" />
@@ -120,7 +140,7 @@ export const Composer = memo(function Composer({ client, channel, online }: { cl
             {error}
           </p>
         ) : (
-          <p id={`${id}-hint`} className="hidden text-ink-400 sm:block">
+          <p id={`${id}-hint`} className={`hidden text-ink-400 ${replyTo ? "" : "sm:block"}`}>
             <kbd className="font-sans">Enter</kbd> to send · <kbd className="font-sans">Shift+Enter</kbd> new line ·{" "}
             <code className="font-mono text-ink-400">/stock=aapl.us</code> for a quote · <code className="font-mono text-ink-400">/help</code>
           </p>

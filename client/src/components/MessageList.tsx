@@ -184,7 +184,8 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
                 aria-setsize={items.length}
                 aria-posinset={row.index + 1}
                 // Contained: a row added or measured does not send the browser re-laying out the others.
-                className="absolute left-0 top-0 w-full [contain:layout_style]"
+                // Raised while hovered or focused, so the row's toolbar sits above the row before it.
+                className="absolute left-0 top-0 w-full [contain:layout_style] hover:z-10 focus-within:z-10"
                 style={{ transform: `translateY(${row.start}px)` }}
               >
                 {newDay && <DaySeparator ts={item.ts} />}
