@@ -1,4 +1,4 @@
-"""Archiver worker: read a batch, write it idempotently, acknowledge only after the write."""
+"""Archiver worker: read a batch of messages and changes, write it idempotently, acknowledge only after the write."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import logging
 from pydantic import ValidationError
 
 from core.bus import ARCHIVE_STREAM, Entry, Streams, consumer_name, unless_stopped
-from core.models import Message
+from core.models import Change, Message, parse_record
 from core.store import Store
 from core.worker import StepCounter, run_steps
 
@@ -43,31 +43,43 @@ class Archiver:
         entries = await unless_stopped(stop, read)
         if not entries:
             return 0
-        messages, good = await self._decode(entries)
+        messages, changes, good = await self._decode(entries)
         if messages:
             written = await self.store.save_messages(messages)
             if written < len(messages):
                 logger.info("skipped %d already archived messages", len(messages) - written)
+        if changes:
+            # after the messages they may change; in seq order, which a claimed entry can break
+            applied = await self.store.apply_changes(sorted(changes, key=lambda c: (c.channel, c.seq or 0)))
+            if applied < len(changes):
+                logger.info("skipped %d already archived changes", len(changes) - applied)
         await self.bus.ack(ARCHIVE_STREAM, GROUP, [e.id for e in good])
-        return len(messages)
+        return len(messages) + len(changes)
 
-    async def _decode(self, entries: list[Entry]) -> tuple[list[Message], list[Entry]]:
+    async def _decode(self, entries: list[Entry]) -> tuple[list[Message], list[Change], list[Entry]]:
         messages: list[Message] = []
+        changes: list[Change] = []
         good: list[Entry] = []
         for entry in entries:
             try:
-                message = Message.model_validate_json(entry.data)
+                record = parse_record(entry.data)
             except ValidationError as exc:
                 # A bad entry would block nothing but would come back forever: park it.
                 logger.error("dead-lettering malformed archive entry %s: %s", entry.id, exc.errors()[:1])
                 await self.bus.dead_letter(ARCHIVE_STREAM, GROUP, entry, "malformed")
                 continue
-            if message.seq is None or message.ephemeral:
+            if isinstance(record, Change):
+                if record.seq is None or record.message.seq is None:
+                    await self.bus.dead_letter(ARCHIVE_STREAM, GROUP, entry, "not archivable")
+                    continue
+                changes.append(record)
+            elif record.seq is None or record.ephemeral:
                 await self.bus.dead_letter(ARCHIVE_STREAM, GROUP, entry, "not archivable")
                 continue
-            messages.append(message)
+            else:
+                messages.append(record)
             good.append(entry)
-        return messages, good
+        return messages, changes, good
 
     async def run(self, stop: asyncio.Event, counter: StepCounter | None = None) -> None:
         """Loop until `stop`, then drain what is already queued so SIGTERM loses nothing; each step

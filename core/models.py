@@ -9,7 +9,7 @@ import re
 import time
 import unicodedata
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -133,14 +133,25 @@ class PriceStamp(BaseModel):
     as_of: str
 
 
+class Reaction(BaseModel):
+    """One emoji on a message: who put it there, in the order they did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    emoji: str
+    count: int
+    users: list[str]
+
+
 class Message(BaseModel):
     """A chat message. `seq` is None only for ephemeral bot replies, which are never stored."""
 
     model_config = ConfigDict(extra="forbid")
 
+    seq: int | None = None
+    rev: int | None = None  # the seq of its latest change: its own seq until it changes
     id: str
     channel: str
-    seq: int | None = None
     user: str
     text: str
     ts: str
@@ -149,6 +160,13 @@ class Message(BaseModel):
     quotes: list[Quote] | None = None  # every quote of a several-code bot reply; `quote` is the first
     stamps: list[PriceStamp] | None = None  # its cashtags' prices at posting, where the node had them
     ephemeral: bool = False
+    # folded from its changes (core/changes.py); absent while unused
+    edited_at: str | None = None
+    deleted: bool | None = None
+    reply_to: str | None = None  # the id of the thread's root, in the same channel
+    reply_count: int | None = None  # on a root: its replies, counted when read (not a change: no rev)
+    reactions: list[Reaction] | None = None
+    pinned: bool | None = None
 
     def wire(self) -> dict[str, Any]:
         """The dict sent to clients: optional fields appear only when they carry something."""
@@ -178,3 +196,42 @@ class Command(BaseModel):
     user: str
     text: str
     ts: str
+
+
+ChangeKind = Literal["edit", "delete", "react", "unreact", "pin", "unpin"]
+
+
+class Change(BaseModel):
+    """A change to a message, with the channel's next seq like a post: `message_updated` on the wire, the
+    archive stream and the bus buffer. `message` is the message folded with it (its rev is this seq)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int | None = None
+    kind: ChangeKind
+    channel: str
+    by: str
+    ts: str
+    emoji: str | None = None
+    message: Message
+
+    def wire(self) -> dict[str, Any]:
+        """The `message_updated` payload: {seq, kind, channel, by, ts, emoji?, message}, seq first."""
+        data = self.model_dump(exclude_none=True, exclude={"message"})
+        data["message"] = self.message.wire()
+        return data
+
+
+# A channel's records, in seq order: what it was sent and what changed.
+Record = Message | Change
+
+
+def is_change(wire: bytes) -> bool:
+    """Whether a record's wire JSON is a Change: its second key is "kind" ('{"seq":<seq>,"kind":...'), a
+    Message's is "rev". Read on the live feed for every delivery, so a few bytes are looked at, no JSON."""
+    return wire.find(b',"kind":"', 7, 40) != -1
+
+
+def parse_record(data: bytes | str) -> Record:
+    raw = data.encode() if isinstance(data, str) else data
+    return Change.model_validate_json(raw) if is_change(raw) else Message.model_validate_json(raw)

@@ -1,11 +1,17 @@
-"""Posting and reading messages through the bus and the store, shared by server nodes and the bot."""
+"""Posting, changing and reading messages through the bus and the store, shared by server nodes and the bot.
+Reads fold in what is still on the bus and not yet archived, so nothing acknowledged is ever missing."""
 
 from __future__ import annotations
 
-from core.bus import Limit, Posting, SeqUnseeded
+from datetime import datetime
+
+from core.bus import Conflict, Limit, Posting, SeqUnseeded
+from core.changes import check_allowed, fold, not_found
 from core.errors import ChatError
-from core.models import Message
-from core.store import Store
+from core.models import Change, ChangeKind, Channel, Message, Record, now_iso
+from core.store import PINS_MAX, Store
+
+CHANGE_ATTEMPTS = 5  # folds of one change against a message other nodes keep changing, before giving up
 
 
 async def publish(
@@ -21,16 +27,106 @@ async def publish(
         return await bus.post(message, dedup_key, limit)
 
 
+async def change(
+    bus: Posting,
+    store: Store,
+    channel: Channel,
+    message_id: str,
+    kind: ChangeKind,
+    by: str,
+    *,
+    edit_window: float,
+    now: datetime,
+    text: str = "",
+    emoji: str = "",
+    limit: Limit | None = None,
+) -> Message:
+    """Make one change to a message of `channel` on `by`'s behalf and return the message after it: the
+    change takes the channel's next seq and reaches every member as `message_updated`. A change that
+    changes nothing (a second 🐂 from the same user) posts nothing and returns the message as it is.
+    Raises the ChatError that refuses it, and RateLimited when `limit` has no token left."""
+    base = await find_message(bus, store, channel.name, message_id)
+    for _ in range(CHANGE_ATTEMPTS):
+        if base is None or base.seq is None:
+            raise not_found(message_id)
+        check_allowed(kind, base, by, owner=channel.created_by, edit_window=edit_window, now=now)
+        ts = now_iso()
+        after = fold(base, kind, by, ts, text=text, emoji=emoji)
+        if after is None:
+            return base
+        draft = Change(kind=kind, channel=channel.name, by=by, ts=ts, emoji=emoji or None, message=after)
+        expected = base.rev or base.seq
+        try:
+            try:
+                return (await bus.post_change(draft, expected, limit)).message
+            except SeqUnseeded:
+                await bus.seed_seq(channel.name, await store.last_seq(channel.name))
+                return (await bus.post_change(draft, expected, limit)).message
+        except Conflict as conflict:  # another change came first: fold onto it
+            base = conflict.current
+    raise ChatError("rate_limited", "That message is changing fast; try again in a moment", 429)
+
+
+async def find_message(bus: Posting, store: Store, channel: str, message_id: str) -> Message | None:
+    """A message of `channel` as its latest change left it, wherever that is known: the bus's memory of
+    changed messages, its buffer, then the archive. Without its reply_count (a count, not a state)."""
+    found = await bus.current(channel, message_id)
+    if found is None:
+        found = _latest(await bus.recent(channel)).get(message_id)
+    if found is None:
+        found = await store.get_message(channel, message_id)
+    if found is None or found.channel != channel:
+        return None
+    return found.model_copy(update={"reply_count": None}) if found.reply_count is not None else found
+
+
+def _latest(records: list[Record]) -> dict[str, Message]:
+    """Each message of the buffer as its latest record there left it (records come in seq order)."""
+    latest: dict[str, Message] = {}
+    for record in records:
+        message = record.message if isinstance(record, Change) else record
+        latest[message.id] = message
+    return latest
+
+
+def _refresh(messages: list[Message], latest: dict[str, Message]) -> list[Message]:
+    """Messages read from the archive, with the changes the bus holds and the archive has yet to get."""
+    out = []
+    for m in messages:
+        newer = latest.get(m.id)
+        if newer is not None and (newer.rev or 0) > (m.rev or m.seq or 0):
+            m = newer.model_copy(update={"reply_count": m.reply_count})
+        out.append(m)
+    return out
+
+
+def _count_replies(messages: list[Message], unarchived: list[Message]) -> list[Message]:
+    """reply_count on roots, with the replies the archive does not have yet."""
+    extra: dict[str, int] = {}
+    for m in unarchived:
+        if m.reply_to is not None:
+            extra[m.reply_to] = extra.get(m.reply_to, 0) + 1
+    if not extra:
+        return messages
+    return [
+        m.model_copy(update={"reply_count": (m.reply_count or 0) + extra[m.id]}) if m.id in extra else m
+        for m in messages
+    ]
+
+
 async def read_history(
     store: Store, bus: Posting, channel: str, *, limit: int, before: int | None = None, after: int | None = None
 ) -> tuple[list[Message], bool]:
-    """History from the store, completed by messages still on the bus that the archiver has not
-    written yet, so a reader never misses an acknowledged message. If the archiver lags by more than the
-    bus keeps, a page that would reach into the messages held by neither is refused (`history_catching_up`)
-    rather than served with a silent gap."""
+    """History from the store, completed by what is still on the bus that the archiver has not written
+    yet (messages and changes), so a reader never misses an acknowledged message or change. If the
+    archiver lags by more than the bus keeps, a page that would reach into the messages held by neither is
+    refused (`history_catching_up`) rather than served with a silent gap."""
     stored, more = await store.history(channel, limit=limit, before=before, after=after)
-    buffered = await bus.recent(channel, after or 0)
-    pending = [m for m in buffered if before is None or (m.seq or 0) < before]
+    buffered = await bus.recent(channel)
+    latest = _latest(buffered)
+    archived = await store.last_seq(channel) if buffered else 0
+    posts = [r for r in buffered if isinstance(r, Message) and (r.seq or 0) > archived]
+    pending = [m for m in posts if (m.seq or 0) > (after or 0) and (before is None or (m.seq or 0) < before)]
     page = stored
     if pending:
         by_seq = {m.seq: m for m in stored}
@@ -41,7 +137,7 @@ async def read_history(
         page = merged[:limit] if after is not None else merged[-limit:]
     if buffered and await _reaches_unarchived(store, channel, page, buffered[0].seq or 0, limit, before, after):
         raise ChatError("history_catching_up", "Older messages are still being archived; try again shortly", 503)
-    return page, more
+    return _count_replies(_refresh(page, latest), posts), more
 
 
 async def _reaches_unarchived(
@@ -60,6 +156,59 @@ async def _reaches_unarchived(
     return await store.last_seq(channel) < high
 
 
+async def read_changes(
+    store: Store, bus: Posting, channel: str, *, after: int, limit: int
+) -> tuple[list[Message], bool]:
+    """Every message whose rev > after (new or changed since), folded, the oldest changes first, and
+    whether more remain: a client away since seq `after` pages on from the highest rev it got."""
+    buffered = await bus.recent(channel, after)
+    archived = await store.last_seq(channel)
+    if buffered and after < (buffered[0].seq or 0) - 1 and archived < (buffered[0].seq or 0) - 1:
+        raise ChatError("history_catching_up", "Older changes are still being archived; try again shortly", 503)
+    stored, more = await store.changed(channel, after=after, limit=limit)
+    ceiling = max((m.rev or 0) for m in stored) if more and stored else None
+    by_id = {m.id: m for m in stored}
+    for m in _latest(buffered).values():
+        rev = m.rev or m.seq or 0
+        known = by_id.get(m.id)
+        if (ceiling is None or rev <= ceiling) and (known is None or rev > (known.rev or known.seq or 0)):
+            by_id[m.id] = m if known is None else m.model_copy(update={"reply_count": known.reply_count})
+    page = sorted(by_id.values(), key=lambda m: m.rev or m.seq or 0)
+    more = more or len(page) > limit
+    unarchived = [r for r in buffered if isinstance(r, Message) and (r.seq or 0) > archived]
+    return _count_replies(page[:limit], unarchived), more
+
+
+async def read_replies(
+    store: Store, bus: Posting, channel: str, root: str, *, after: int, limit: int
+) -> tuple[list[Message], bool]:
+    """A thread's replies with seq > after, in seq order, and whether more remain."""
+    stored, more = await store.replies(channel, root, after=after, limit=limit)
+    buffered = await bus.recent(channel, after)
+    by_seq = {m.seq: m for m in stored}
+    top = max((m.seq or 0) for m in stored) if more and stored else None  # a full page: nothing past it
+    for m in _latest(buffered).values():
+        if m.reply_to == root and (m.seq or 0) > after and (top is None or (m.seq or 0) < top):
+            by_seq.setdefault(m.seq, m)
+    page = _refresh([by_seq[s] for s in sorted(s for s in by_seq if s is not None)], _latest(buffered))
+    return page[:limit], more or len(page) > limit
+
+
+async def read_pins(store: Store, bus: Posting, channel: str) -> list[Message]:
+    """The channel's pinned messages in seq order, changes the archive has yet to get included."""
+    by_id = {m.id: m for m in await store.pins(channel)}
+    for m in _latest(await bus.recent(channel)).values():
+        known = by_id.get(m.id)
+        if known is not None and (m.rev or 0) <= (known.rev or known.seq or 0):
+            continue
+        if m.pinned:
+            by_id[m.id] = m
+        else:
+            by_id.pop(m.id, None)
+    return sorted(by_id.values(), key=lambda m: m.seq or 0)[:PINS_MAX]
+
+
 async def last_seq(store: Store, bus: Posting, channel: str) -> int:
+    """The channel's highest seq, a message's or a change's."""
     recent = await bus.recent(channel)
-    return max([await store.last_seq(channel)] + [m.seq or 0 for m in recent])
+    return max([await store.last_seq(channel)] + [r.seq or 0 for r in recent])

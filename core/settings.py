@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""  # Host names answered besides loopback ones; empty: any, unless bound to loopback
     send_rate: float = Field(5.0, gt=0)
     send_burst: int = Field(20, ge=1)
+    edit_window: float = Field(86400.0, ge=0)  # seconds after posting its author may edit a message
     event_rate: float = Field(20.0, gt=0)  # any Socket.IO events per second per connection
     event_burst: int = Field(60, ge=1)
     ping_interval: float = Field(25.0, gt=0, le=300)  # Engine.IO heartbeat: a client silent for

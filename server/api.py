@@ -1,4 +1,4 @@
-"""REST API: accounts, channels and history, as docs/protocol.md describes them."""
+"""REST API: accounts and channels, as docs/protocol.md describes them (messages: server/messages_api.py)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ChatError
-from core.models import CHANNEL_RE, MAX_SEQ, USERNAME_RE, Channel, Message
-from core.posting import read_history
+from core.models import CHANNEL_RE, USERNAME_RE, Channel
 from server import api_docs, auth
 from server.api_docs import Reply, Route
-from server.app_keys import ACCOUNTS, BUDGETS, BUS, SETTINGS, STORE
+from server.app_keys import ACCOUNTS, BUS, SETTINGS, STORE
 from server.channels import create_channel as create_channel_for
 from server.channels import delete_channel as delete_channel_for
 from server.origins import browser_scheme, origin_allowed, own_origins
-from server.payloads import validate, validate_query
+from server.payloads import validate
 
 COOKIE = "chat_session"
 Body = TypeVar("Body", bound=BaseModel)
@@ -36,13 +35,6 @@ class NewChannel(BaseModel):
     name: str = Field(max_length=200, json_schema_extra={"pattern": CHANNEL_RE.pattern})
 
 
-class HistoryQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    limit: int = Field(50, ge=1, le=200)
-    before: int | None = Field(None, ge=1, le=MAX_SEQ, description="only seq below this")
-    after: int | None = Field(None, ge=0, le=MAX_SEQ, description="only seq above this; pages forward")
-
-
 class Session(BaseModel):
     username: str
     token: str
@@ -54,14 +46,6 @@ class Me(BaseModel):
 
 class ChannelList(BaseModel):
     channels: list[Channel]
-
-
-class MessagePage(BaseModel):
-    messages: list[Message]
-    has_more: bool
-
-    def wire(self) -> bytes:
-        return orjson.dumps({"messages": [m.wire() for m in self.messages], "has_more": self.has_more})
 
 
 def add_routes(app: web.Application) -> None:
@@ -195,21 +179,6 @@ async def delete_channel(request: web.Request) -> web.Response:
     return web.json_response(channel.model_dump())
 
 
-async def history(request: web.Request) -> web.Response:
-    session = await authenticate(request)
-    name = request.match_info["name"]
-    query = validate_query(HistoryQuery, request.query)
-    if await request.app[STORE].get_channel(name) is None:
-        raise ChatError("channel_not_found", f"No channel #{name[:60]}", 404)
-    async with request.app[BUDGETS].reading_history(session.username) as charge:
-        messages, more = await read_history(
-            request.app[STORE], request.app[BUS], name, limit=query.limit, before=query.before, after=query.after
-        )
-        charge(messages)
-    page = MessagePage(messages=messages, has_more=more)
-    return web.Response(body=page.wire(), content_type="application/json")
-
-
 ROUTES = (
     Route(
         "POST",
@@ -266,15 +235,5 @@ ROUTES = (
         ok=Reply(200, "Deleted", Channel),
         secured=True,
         errors=("forbidden_origin", "forbidden", "not_channel_owner", "channel_not_found"),
-    ),
-    Route(
-        "GET",
-        "/api/channels/{name}/messages",
-        history,
-        "A page of a channel's history in seq order",
-        query=HistoryQuery,
-        ok=Reply(200, "Messages", MessagePage),
-        secured=True,
-        errors=("channel_not_found", "rate_limited", "history_catching_up"),
     ),
 )

@@ -31,6 +31,7 @@ ERROR_STATUS: dict[str, int] = {
     "not_channel_owner": 403,
     "forbidden": 403,
     "channel_not_found": 404,
+    "message_not_found": 404,
     "username_taken": 409,
     "channel_exists": 409,
     "payload_too_large": 413,

@@ -26,6 +26,21 @@ class JoinPayload(Event):
 class SendPayload(Event):
     text: StrictStr = Field(max_length=4 * MAX_TEXT)  # longer than the limit: answered message_too_long
     client_id: StrictStr | None = Field(None, min_length=1, max_length=64)
+    reply_to: StrictStr | None = Field(None, min_length=1, max_length=64)  # a message id of the channel
+
+
+class MessageRef(Event):
+    """delete, pin, unpin: one message of the channel."""
+
+    id: StrictStr = Field(min_length=1, max_length=64)
+
+
+class EditPayload(MessageRef):
+    text: StrictStr = Field(max_length=4 * MAX_TEXT)
+
+
+class ReactPayload(MessageRef):
+    emoji: StrictStr = Field(min_length=1, max_length=16)
 
 
 def validate(model: type[Model], data: Any, *, where: str = "payload") -> Model:

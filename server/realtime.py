@@ -16,16 +16,17 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from core.bus import BOT_STREAM, Limit, RateLimited, SeqUnseeded
+from core.changes import check_emoji, not_found
 from core.commands import is_command, parse_command
 from core.errors import ChatError
-from core.models import MAX_TEXT, Command, Message, is_blank, new_id, now_iso
-from core.posting import last_seq, publish, read_history
+from core.models import MAX_TEXT, ChangeKind, Command, Message, is_blank, new_id, now_iso, utcnow
+from core.posting import change, find_message, last_seq, publish, read_changes, read_history
 from core.ratelimit import TokenBucket
 from server.api import COOKIE, client_address
 from server.app_keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
 from server.channels import delete_channel
 from server.origins import connect_origin_allowed
-from server.payloads import Event, JoinPayload, SendPayload, event_payload
+from server.payloads import EditPayload, Event, JoinPayload, MessageRef, ReactPayload, SendPayload, event_payload
 from server.stamps import RECENT_QUOTES
 from socketio_edge import Answer, create_sio, refusal, spawn
 
@@ -135,7 +136,7 @@ def _refusal(error: ChatError) -> Exception:
     return refusal(error.message, error.as_dict())
 
 
-def _unsendable(conn: Conn, data: SendPayload) -> ChatError | None:
+def _unsendable(conn: Conn, data: SendPayload | EditPayload) -> ChatError | None:
     """Why `data` cannot be sent on `conn`, by what the node holds (the send path's checks, one copy)."""
     if data.channel not in conn.channels:
         return ChatError("not_joined", f"Join #{data.channel} before sending to it")
@@ -163,6 +164,8 @@ class Realtime:
         self.sio.on("send", self.send)
         self.sio.on_immediate("send", self.send_soon)
         self.sio.on("typing", self.typing)
+        for kind in ("edit", "delete", "react", "unreact", "pin", "unpin"):
+            self.sio.on(kind, getattr(self, kind))
         self.sio.on("delete_channel", self.delete_channel)
         self.sio.on("*", self.unknown)
 
@@ -278,17 +281,18 @@ class Realtime:
                 await self.sio.join_channel(sid, data.channel)
                 if await bus.presence_add(data.channel, conn.user, sid):
                     await self._presence(data.channel, conn.user, online=True)
-            limit = HISTORY_ON_JOIN if data.after is None else CATCH_UP_LIMIT
-            messages, more = await read_history(store, bus, data.channel, limit=limit, after=data.after)
+            if data.after is None:
+                messages, more = await read_history(store, bus, data.channel, limit=HISTORY_ON_JOIN)
+            else:  # a catch-up: what is new and what changed since, the oldest changes first
+                messages, more = await read_changes(store, bus, data.channel, after=data.after, limit=CATCH_UP_LIMIT)
+                messages.sort(key=lambda m: m.seq or 0)
             charge(messages)
-        # the newest message read is the channel's last unless a catch-up stopped short of the end
-        reached_end = messages and (data.after is None or not more)
         return {
             "ok": True,
             "channel": data.channel,
             "messages": [m.wire() for m in messages],
             "has_more": more,
-            "last_seq": messages[-1].seq if reached_end else await last_seq(store, bus, data.channel),
+            "last_seq": await last_seq(store, bus, data.channel),
             "members": await bus.members(data.channel),
         }
 
@@ -323,7 +327,67 @@ class Realtime:
             if not await self.app[BUS].allow(limit.key, limit.rate, limit.burst):
                 raise _sending_too_fast()
             return await self._command(conn, data)
-        return await self._post(*self._draft(conn, data), limit)
+        message, dedup = self._draft(conn, data)
+        if data.reply_to is not None:
+            root = await find_message(self.app[BUS], self.app[STORE], data.channel, data.reply_to)
+            if root is None:
+                raise not_found(data.reply_to)
+            message.reply_to = root.reply_to or root.id  # a reply to a reply joins its root's thread
+        return await self._post(message, dedup, limit)
+
+    @_ack_errors
+    async def edit(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = event_payload(EditPayload, args)
+        problem = _unsendable(self._conn(sid), data)
+        if problem is not None:
+            raise problem
+        return await self._change(sid, data, "edit", text=data.text.replace("\x00", ""))
+
+    @_ack_errors
+    async def delete(self, sid: str, *args: Any) -> dict[str, Any]:
+        return await self._change(sid, event_payload(MessageRef, args), "delete")
+
+    @_ack_errors
+    async def react(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = event_payload(ReactPayload, args)
+        check_emoji(data.emoji)
+        return await self._change(sid, data, "react", emoji=data.emoji)
+
+    @_ack_errors
+    async def unreact(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = event_payload(ReactPayload, args)
+        check_emoji(data.emoji)
+        return await self._change(sid, data, "unreact", emoji=data.emoji)
+
+    @_ack_errors
+    async def pin(self, sid: str, *args: Any) -> dict[str, Any]:
+        return await self._change(sid, event_payload(MessageRef, args), "pin")
+
+    @_ack_errors
+    async def unpin(self, sid: str, *args: Any) -> dict[str, Any]:
+        return await self._change(sid, event_payload(MessageRef, args), "unpin")
+
+    async def _change(
+        self, sid: str, data: MessageRef, kind: ChangeKind, *, text: str = "", emoji: str = ""
+    ) -> dict[str, Any]:
+        """One change to a message of a channel the connection joined, spending from the sender's send
+        limit like a message; every member gets it as `message_updated` from the live feed."""
+        conn = self._conn(sid)
+        if data.channel not in conn.channels:
+            raise ChatError("not_joined", f"Join #{data.channel} first")
+        channel = await self.app[STORE].get_channel(data.channel)
+        if channel is None:
+            raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
+        settings = self.app[SETTINGS]
+        try:
+            message = await change(
+                self.app[BUS], self.app[STORE], channel, data.id, kind, conn.user,
+                edit_window=settings.edit_window, now=utcnow(), text=text, emoji=emoji,
+                limit=self._send_limit(conn),
+            )  # fmt: skip
+        except RateLimited:
+            raise _sending_too_fast() from None
+        return {"ok": True, "message": message.wire()}
 
     def send_soon(self, sid: str, args: list[Any], answer: Answer) -> bool:
         """`send` without a task for what most sends are (a message to a joined channel, within the
@@ -336,7 +400,7 @@ class Realtime:
             data = SendPayload.model_validate(args[0])
         except ValidationError:
             return False
-        if _unsendable(conn, data) is not None or is_command(data.text):
+        if _unsendable(conn, data) is not None or is_command(data.text) or data.reply_to is not None:
             return False
         if not conn.events.take():
             return False

@@ -270,17 +270,18 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
                 sock.queue.put_nowait(eio_pkt)
                 self.queued_writes += 1
 
-    def deliver_message(self, channel_room: str, wire: bytes) -> None:
-        """A posted message from the bus's live feed, its wire JSON spliced into the packet as is.
-        Never suspends: messages reach every socket's queue in the order of the feed."""
+    def deliver_message(self, channel_room: str, wire: bytes, event: str = "message") -> None:
+        """A record from the bus's live feed (a posted message, or a change as `message_updated`), its wire
+        JSON spliced into the packet as is. Never suspends: records reach every socket's queue in the order
+        of the feed."""
         if "/" not in self.rooms:
             return
         if self.direct:
-            self.deliver(f'2["message",{wire.decode()}]', "/", channel_room)
+            self.deliver(f'2["{event}",{wire.decode()}]', "/", channel_room)
             return
         # python-socketio's own path: encode per recipient and put on each socket's engine.io queue,
         # which never suspends on an unbounded queue, so the feed's order holds
-        pkt = self.server.packet_class(sio_packet.EVENT, namespace="/", data=["message", orjson.loads(wire)])
+        pkt = self.server.packet_class(sio_packet.EVENT, namespace="/", data=[event, orjson.loads(wire)])
         for _, eio_sid in self.get_participants("/", channel_room):
             sock = self.server.eio.sockets.get(eio_sid)
             if sock is not None and not sock.closed:

@@ -21,6 +21,7 @@ from socketio import packet
 
 from core.errors import ChatError
 from core.fastpaths import FastPath, is_on, require
+from core.models import is_change
 from core.settings import Settings
 from socketio_edge import broadcast, engine_socket, outbox
 from socketio_edge.rooms import channel_room, user_room
@@ -129,9 +130,9 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         await self.close_room(channel_room(channel))
 
     def deliver(self, channel: str, wire: bytes) -> None:
-        """A posted message (its Message.wire() JSON) to this node's members of the channel, from the
-        bus's live feed: framed once for all of them (broadcast.py)."""
-        self.manager.deliver_message(channel_room(channel), wire)
+        """A record of the bus's live feed to this node's members of the channel, framed once for all of
+        them (broadcast.py): a posted message as `message`, a change as `message_updated`."""
+        self.manager.deliver_message(channel_room(channel), wire, "message_updated" if is_change(wire) else "message")
 
     async def close_all(self) -> None:
         """Disconnect every client, then stop: open websockets would otherwise hold a shutdown up."""

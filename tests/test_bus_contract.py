@@ -9,15 +9,19 @@ import orjson
 import pytest
 
 from core.bus import (
+    ARCHIVE_STREAM,
     DEAD_LETTER_SUFFIX,
     RECENT_PER_CHANNEL,
     Bus,
+    Conflict,
     Limit,
     RateLimited,
     SeqUnseeded,
     open_bus,
 )
 from core.bus.redis import RedisBus
+from core.changes import fold
+from core.models import Change, Message, is_change, now_iso, parse_record
 from tests.bus_helpers import STREAM, archived, draft, read
 
 # The live feed
@@ -117,7 +121,7 @@ async def test_a_posted_message_is_archived_as_returned(bus: Bus) -> None:
     await bus.seed_seq("general", 0)
     sent = draft(text="AAPL looks strong")
     posted, _ = await bus.post(sent)
-    assert posted == sent.model_copy(update={"seq": 1})
+    assert posted == sent.model_copy(update={"seq": 1, "rev": 1})  # a new message: its rev is its seq
     assert await archived(bus) == [posted]
 
 
@@ -316,3 +320,53 @@ async def test_presence_is_per_channel(bus: Bus) -> None:
     assert await bus.presence_remove("general", "alice", "s1")
     assert await bus.members("general") == []
     assert await bus.members("stocks") == ["alice"]
+
+
+def _edit(message: Message, text: str, by: str = "alice") -> Change:
+    folded = fold(message, "edit", by, now_iso(), text=text)
+    assert folded is not None
+    return Change(kind="edit", channel=message.channel, by=by, ts=now_iso(), message=folded)
+
+
+async def test_a_change_takes_the_next_seq_everywhere_a_post_goes(bus: Bus) -> None:
+    await bus.seed_seq("general", 0)
+    fed: list[bytes] = []
+    await bus.subscribe_live(lambda channel, wire: fed.append(wire))
+    posted, _ = await bus.post(draft(text="$APPL"))
+    changed = await bus.post_change(_edit(posted, "$AAPL"), expected_rev=1)
+    after, _ = await bus.post(draft(text="next"))
+    assert (changed.seq, changed.message.rev, changed.message.seq, after.seq) == (2, 2, 1, 3)
+    assert changed.message.text == "$AAPL"
+    assert [parse_record(w).seq for w in fed] == [1, 2, 3]
+    assert is_change(fed[1]) and not is_change(fed[0]) and not is_change(fed[2])
+    assert parse_record(fed[1]) == changed
+    assert [type(r).__name__ for r in await bus.recent("general")] == ["Message", "Change", "Message"]
+    assert [r.seq for r in await bus.recent("general", after=1)] == [2, 3]
+    entries = await bus.read(ARCHIVE_STREAM, "check", "c", count=10, block_ms=0, claim_idle_ms=60_000)
+    assert [parse_record(e.data) for e in entries] == [posted, changed, after]
+    assert await bus.current("general", posted.id) == changed.message
+    assert await bus.current("general", after.id) is None  # never changed: the buffer and the store hold it
+
+
+async def test_a_change_folded_from_an_old_rev_is_refused_with_the_current_message(bus: Bus) -> None:
+    await bus.seed_seq("general", 0)
+    posted, _ = await bus.post(draft(text="v1"))
+    first = await bus.post_change(_edit(posted, "v2"), expected_rev=1)
+    with pytest.raises(Conflict) as conflict:
+        await bus.post_change(_edit(posted, "v2 from another node"), expected_rev=1)
+    assert conflict.value.current == first.message
+    assert [r.seq for r in await bus.recent("general")] == [1, 2]  # the refused change took no seq
+    third = await bus.post_change(_edit(first.message, "v3"), expected_rev=2)
+    assert third.seq == 3 and (await bus.current("general", posted.id)) == third.message
+
+
+async def test_a_change_spends_from_its_limit_and_needs_a_seeded_channel(bus: Bus) -> None:
+    with pytest.raises(SeqUnseeded):
+        await bus.post_change(_edit(draft(channel="fresh").model_copy(update={"seq": 1, "rev": 1}), "x"), 1)
+    await bus.seed_seq("general", 0)
+    posted, _ = await bus.post(draft(text="v1"))
+    limit = Limit("send:test-change", rate=0.001, burst=1)
+    done = await bus.post_change(_edit(posted, "v2"), 1, limit)
+    with pytest.raises(RateLimited):
+        await bus.post_change(_edit(done.message, "v3"), 2, limit)
+    assert [r.seq for r in await bus.recent("general")] == [1, 2]

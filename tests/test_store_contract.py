@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.changes import fold
 from core.errors import ChatError
-from core.models import Channel, Message, User, new_id, now_iso
+from core.models import Change, ChangeKind, Channel, Message, User, new_id, now_iso
 from core.store import REVOKED_CHUNK, Store
 
 
@@ -19,8 +20,22 @@ def channel(name: str, by: str = "alice") -> Channel:
     return Channel(name=name, created_by=by, created_at=now_iso())
 
 
-def message(seq: int, channel: str = "general", text: str | None = None) -> Message:
-    return Message(id=new_id(), channel=channel, seq=seq, user="alice", text=text or f"m{seq}", ts=now_iso())
+def message(seq: int, channel: str = "general", text: str | None = None, reply_to: str | None = None) -> Message:
+    """A message as the bus posts it: its rev is its seq."""
+    text = text or f"m{seq}"
+    return Message(
+        id=new_id(), channel=channel, seq=seq, rev=seq, user="alice", text=text, ts=now_iso(), reply_to=reply_to
+    )
+
+
+def change(seq: int, kind: ChangeKind, of: Message, by: str = "alice", text: str = "", emoji: str = "") -> Change:
+    """The change the bus would post at `seq`: `of` folded with it, its rev the change's seq."""
+    folded = fold(of, kind, by, now_iso(), text=text, emoji=emoji)
+    assert folded is not None, f"{kind} changes nothing"
+    return Change(
+        seq=seq, kind=kind, channel=of.channel, by=by, ts=now_iso(), emoji=emoji or None,
+        message=folded.model_copy(update={"rev": seq}),
+    )  # fmt: skip
 
 
 def seqs(messages: list[Message]) -> list[int | None]:
@@ -84,7 +99,7 @@ async def test_saving_is_idempotent_and_counts_new_messages(store: Store) -> Non
 async def test_message_round_trip_keeps_every_field(store: Store) -> None:
     sent = Message.model_validate(
         {
-            "id": new_id(), "channel": "general", "seq": 1, "user": "StockBot", "bot": True,
+            "id": new_id(), "channel": "general", "seq": 1, "rev": 1, "user": "StockBot", "bot": True,
             "text": "AAPL.US quote is $93.42 per share <b>", "ts": "2026-11-28T09:00:00.123Z",
             "quote": {"symbol": "AAPL.US", "price": "93.42", "currency": "USD",
                       "as_of": "2026-11-28T09:00:00Z",
@@ -168,3 +183,157 @@ async def test_a_second_message_with_an_archived_seq_is_not_stored(store: Store)
     await store.save_messages([first])
     assert await store.save_messages([message(1, text="impostor")]) == 0
     assert await store.history("general", limit=5) == ([first], False)
+
+
+def ids(messages: list[Message]) -> list[str]:
+    return [m.id for m in messages]
+
+
+async def state(store: Store, channel: str = "general") -> tuple[object, ...]:
+    """Everything a reader of the channel can see, to compare before and after."""
+    return (
+        await store.history(channel, limit=100),
+        await store.changed(channel, after=0, limit=100),
+        await store.pins(channel),
+        await store.last_seq(channel),
+    )
+
+
+async def test_a_saved_message_reads_back_with_rev_equal_to_seq(store: Store) -> None:
+    await store.save_messages([message(1).model_copy(update={"rev": None})])
+    page, _ = await store.history("general", limit=5)
+    assert [(m.seq, m.rev) for m in page] == [(1, 1)]
+
+
+async def test_applying_a_change_twice_changes_nothing_the_second_time(store: Store) -> None:
+    first, second = message(1, text="AAPL looks strong"), message(2)
+    await store.save_messages([first, second])
+    edit = change(3, "edit", first, text="AAPL looks weak")
+    assert await store.apply_changes([edit]) == 1
+    after_once = await state(store)
+    originals = await store.originals("general", first.id)
+    assert await store.apply_changes([edit]) == 0
+    assert await state(store) == after_once
+    assert await store.originals("general", first.id) == originals == ["AAPL looks strong"]
+    react = change(4, "react", edit.message, by="bob", emoji="🐂")
+    assert await store.apply_changes([edit, react, react]) == 1  # only the one not seen before counts
+    assert await store.apply_changes([]) == 0
+    found = await store.get_message("general", first.id)
+    assert found == react.message and found.text == "AAPL looks weak" and found.rev == 4
+    assert await store.get_message("general", second.id) == second
+
+
+async def test_an_older_change_arriving_late_does_not_overwrite_a_newer_one(store: Store) -> None:
+    first = message(1)
+    await store.save_messages([first])
+    react = change(2, "react", first, by="bob", emoji="🐂")
+    edit = change(3, "edit", react.message, text="edited")
+    assert await store.apply_changes([edit]) == 1
+    assert await store.apply_changes([react]) == 1  # logged, but the stored message is newer
+    found = await store.get_message("general", first.id)
+    assert found == edit.message and found.rev == 3 and found.text == "edited"
+    assert ids((await store.changed("general", after=2, limit=10))[0]) == [first.id]
+    assert await store.last_seq("general") == 3
+
+
+async def test_a_change_before_its_message_is_archived_stores_the_folded_message(store: Store) -> None:
+    first = message(1)
+    edit = change(2, "edit", first, text="edited")
+    assert await store.apply_changes([edit]) == 1
+    assert await store.save_messages([first]) == 0  # the original, archived late, does not undo the edit
+    assert await store.history("general", limit=5) == ([edit.message], False)
+
+
+async def test_originals_keep_each_text_replaced_and_readers_never_see_them(store: Store) -> None:
+    first, other = message(1, text="buy AAPL"), message(2, text="other")
+    await store.save_messages([first, other])
+    one = change(3, "edit", first, text="buy AAPL now")
+    react = change(4, "react", one.message, by="bob", emoji="🚀")
+    two = change(5, "edit", react.message, text="buy AAPL at 90")
+    delete = change(6, "delete", two.message, by="alice")
+    await store.apply_changes([one, react, two, delete])
+    assert await store.originals("general", first.id) == ["buy AAPL", "buy AAPL now", "buy AAPL at 90"]
+    assert await store.originals("general", other.id) == []
+    assert await store.originals("other", first.id) == []
+    found = await store.get_message("general", first.id)
+    assert found is not None and found.deleted and found.text == "" and found.reactions is None and found.rev == 6
+    assert (found.id, found.seq, found.user) == (first.id, 1, "alice")
+    seen = repr(await state(store)) + repr(found)
+    assert "buy AAPL" not in seen
+
+
+async def test_changed_returns_messages_changed_after_n_in_rev_order_and_pages(store: Store) -> None:
+    m = [message(seq) for seq in range(1, 6)]
+    await store.save_messages(m)
+    await store.save_messages([message(1, channel="other")])
+    edit2 = change(6, "edit", m[1], text="two")
+    await store.apply_changes([edit2, change(7, "react", m[0], by="bob", emoji="👍")])
+    await store.apply_changes([change(8, "edit", m[3], text="four"), change(9, "edit", edit2.message, text="2")])
+    revs = {m[0].id: 7, m[1].id: 9, m[2].id: 3, m[3].id: 8, m[4].id: 5}
+    everything, more = await store.changed("general", after=0, limit=10)
+    assert [(x.id, x.rev) for x in everything] == sorted(revs.items(), key=lambda kv: kv[1]) and not more
+    assert ids((await store.changed("general", after=7, limit=10))[0]) == [m[3].id, m[1].id]
+    pages, after = [], 0
+    while True:
+        page, more = await store.changed("general", after=after, limit=2)
+        pages.append(([x.rev for x in page], more))
+        if not more:
+            break
+        after = page[-1].rev or 0
+    assert pages == [([3, 5], True), ([7, 8], True), ([9], False)]
+    assert await store.changed("general", after=9, limit=10) == ([], False)
+
+
+async def test_replies_page_in_seq_order_and_roots_count_them(store: Store) -> None:
+    root, lonely = message(1), message(2)
+    replies = [message(seq, reply_to=root.id) for seq in range(3, 8)]
+    other_root = message(8)
+    await store.save_messages([root, lonely, *replies, other_root, message(9, reply_to=other_root.id)])
+    page, more = await store.replies("general", root.id, after=0, limit=3)
+    assert seqs(page) == [3, 4, 5] and more and page == replies[:3]
+    page, more = await store.replies("general", root.id, after=5, limit=3)
+    assert seqs(page) == [6, 7] and not more
+    assert seqs((await store.replies("general", other_root.id, after=0, limit=10))[0]) == [9]
+    assert await store.replies("general", lonely.id, after=0, limit=10) == ([], False)
+    assert await store.replies("other", root.id, after=0, limit=10) == ([], False)
+    history, _ = await store.history("general", limit=20)
+    assert [(m.seq, m.reply_count) for m in history] == [
+        (1, 5), (2, None), (3, None), (4, None), (5, None), (6, None), (7, None), (8, 1), (9, None),
+    ]  # fmt: skip
+    found = await store.get_message("general", root.id)
+    assert found is not None and found.reply_count == 5
+    assert [m.reply_count for m in (await store.changed("general", after=0, limit=2))[0]] == [5, None]
+
+
+async def test_pins_list_pinned_messages_in_seq_order(store: Store) -> None:
+    m = [message(seq) for seq in range(1, 4)]
+    await store.save_messages(m)
+    assert await store.pins("general") == []
+    pin3, pin1, pin2 = change(4, "pin", m[2]), change(5, "pin", m[0]), change(6, "pin", m[1])
+    await store.apply_changes([pin3, pin1, pin2, change(7, "unpin", pin2.message)])
+    await store.save_messages([message(8, reply_to=m[0].id)])
+    pins = await store.pins("general")
+    assert ids(pins) == [m[0].id, m[2].id] and all(p.pinned for p in pins)
+    assert [p.reply_count for p in pins] == [1, None]
+    await store.apply_changes([change(9, "delete", pin3.message)])
+    assert ids(await store.pins("general")) == [m[0].id]
+    assert await store.pins("other") == []
+
+
+async def test_last_seq_covers_changes(store: Store) -> None:
+    first = message(1)
+    await store.save_messages([first, message(2)])
+    await store.save_messages([message(1, channel="other")])
+    await store.apply_changes([change(3, "edit", first, text="edited")])
+    assert await store.last_seq("general") == 3
+    assert await store.last_seq("other") == 1
+    await store.save_messages([message(4)])
+    assert await store.last_seq("general") == 4
+
+
+async def test_get_message_only_in_its_channel(store: Store) -> None:
+    first = message(1)
+    await store.save_messages([first])
+    assert await store.get_message("general", first.id) == first
+    assert await store.get_message("other", first.id) is None
+    assert await store.get_message("general", new_id()) is None

@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from core.models import Message
+from core.models import Change, Message, Record
 
 ARCHIVE_STREAM = "chat:archive"
 BOT_STREAM = "chat:bot"
 DEAD_LETTER_SUFFIX = ":dead"
 RECENT_PER_CHANNEL = 200  # messages kept on the bus per channel, bridging the archiver's lag
+CHANGED_TTL = 86400  # seconds the bus remembers a changed message for current(): far past the archiver's lag
 DEDUP_TTL = 3600  # seconds a send's client_id is remembered: longer than any reconnect retry
 # Redis pub/sub channel of the live feed (+ ":<db>"): b"<channel>\n<message JSON>" records joined by "\n"
 LIVE_CHANNEL = "chat:live"
 
-# Called with a channel name and a posted message's wire JSON (Message.wire()), in seq order.
+# Called with a channel name and a posted record's wire JSON (a Message's or a Change's), in seq order.
 # Synchronous: it runs inside the post (memory) or the feed's reader (Redis) and must not block.
 LiveHandler = Callable[[str, bytes], None]
 logger = logging.getLogger(__name__)
@@ -57,6 +58,14 @@ def consumer_name() -> str:
 
 class SeqUnseeded(Exception):
     """The bus has no sequence counter for a channel (new bus, restarted Redis): seed it first."""
+
+
+class Conflict(Exception):
+    """A change's message changed since it was read (another node's change took a seq first)."""
+
+    def __init__(self, current: Message | None) -> None:
+        super().__init__("the message changed meanwhile")
+        self.current = current
 
 
 class RateLimited(Exception):
@@ -142,8 +151,18 @@ class Posting(Protocol):
         """From now on, call `handler` for every message posted by any process on this bus, in each
         channel's seq order; returns, once the subscription is in place, the call that ends it."""
 
-    async def recent(self, channel: str, after: int = 0) -> list[Message]:
-        """Messages still on the bus for `channel` with seq > after, in seq order."""
+    async def post_change(self, change: Change, expected_rev: int, limit: Limit | None = None) -> Change:
+        """post() for a change to a message: atomically give it the channel's next seq (the folded
+        message's new rev), remember the folded message for current(), and append it to the archive stream,
+        the recent buffer and the live feed. Raise Conflict with the message as the bus now holds it when
+        its rev is not `expected_rev` (a change from elsewhere came first); RateLimited and SeqUnseeded as
+        post() does."""
+
+    async def current(self, channel: str, message_id: str) -> Message | None:
+        """The message as its latest change left it, while the bus remembers it (a day on Redis), else None."""
+
+    async def recent(self, channel: str, after: int = 0) -> list[Record]:
+        """Records (messages and changes) still on the bus for `channel` with seq > after, in seq order."""
 
 
 class Streams(Protocol):

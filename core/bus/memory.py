@@ -13,9 +13,11 @@ import orjson
 
 from core.bus import (
     ARCHIVE_STREAM,
+    CHANGED_TTL,
     DEAD_LETTER_SUFFIX,
     DEDUP_TTL,
     RECENT_PER_CHANNEL,
+    Conflict,
     Entry,
     Limit,
     LiveHandler,
@@ -23,7 +25,7 @@ from core.bus import (
     RateLimited,
     SeqUnseeded,
 )
-from core.models import Message
+from core.models import Change, Message, Record
 from core.ratelimit import Buckets
 
 SWEEP_EVERY = 10_000  # dictionary size that triggers dropping expired keys
@@ -57,7 +59,8 @@ def _index(entry_id: str) -> int:
 class MemoryBus:
     def __init__(self) -> None:
         self._seq: dict[str, int] = {}
-        self._recent: dict[str, deque[Message]] = defaultdict(lambda: deque(maxlen=RECENT_PER_CHANNEL))
+        self._recent: dict[str, deque[Record]] = defaultdict(lambda: deque(maxlen=RECENT_PER_CHANNEL))
+        self._changed: dict[tuple[str, str], tuple[Message, float]] = {}  # (channel, id) -> folded, expiry
         self._dedup: dict[str, tuple[Message, float]] = {}
         self._streams: dict[str, _Stream] = defaultdict(_Stream)
         self._buckets = Buckets(SWEEP_EVERY)
@@ -102,7 +105,8 @@ class MemoryBus:
         if seen is not None:
             return seen[0], True
         self._seq[message.channel] += 1
-        posted = message.model_copy(update={"seq": self._seq[message.channel]})
+        seq = self._seq[message.channel]
+        posted = message.model_copy(update={"seq": seq, "rev": seq})
         if dedup_key is not None:
             if len(self._dedup) > SWEEP_EVERY:
                 self._dedup = {k: v for k, v in self._dedup.items() if v[1] > now}
@@ -113,11 +117,39 @@ class MemoryBus:
         self._live.dispatch(posted.channel, wire)
         return posted, False
 
+    async def post_change(self, change: Change, expected_rev: int, limit: Limit | None = None) -> Change:
+        # No await: atomic on the event loop, as _post.
+        now = time.monotonic()
+        if change.channel not in self._seq:
+            raise SeqUnseeded(change.channel)
+        key = (change.channel, change.message.id)
+        known = self._changed.get(key)
+        current = known[0] if known is not None and known[1] > now else None
+        if current is not None and current.rev != expected_rev:
+            raise Conflict(current)
+        if limit is not None and not self._buckets.take(limit.key, limit.rate, limit.burst, now):
+            raise RateLimited(limit.key)
+        self._seq[change.channel] += 1
+        seq = self._seq[change.channel]
+        posted = change.model_copy(update={"seq": seq, "message": change.message.model_copy(update={"rev": seq})})
+        if len(self._changed) > SWEEP_EVERY:
+            self._changed = {k: v for k, v in self._changed.items() if v[1] > now}
+        self._changed[key] = (posted.message, now + CHANGED_TTL)
+        self._recent[posted.channel].append(posted)
+        wire = orjson.dumps(posted.wire())
+        self._append(ARCHIVE_STREAM, wire)
+        self._live.dispatch(posted.channel, wire)
+        return posted
+
+    async def current(self, channel: str, message_id: str) -> Message | None:
+        known = self._changed.get((channel, message_id))
+        return known[0] if known is not None and known[1] > time.monotonic() else None
+
     async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
         return self._live.add(handler)
 
-    async def recent(self, channel: str, after: int = 0) -> list[Message]:
-        return [m for m in self._recent.get(channel, ()) if m.seq is not None and m.seq > after]
+    async def recent(self, channel: str, after: int = 0) -> list[Record]:
+        return [r for r in self._recent.get(channel, ()) if r.seq is not None and r.seq > after]
 
     async def append(self, stream: str, data: bytes) -> str:
         return self._append(stream, data)

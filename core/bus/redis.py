@@ -18,10 +18,12 @@ from redis.typing import EncodableT
 
 from core.bus import (
     ARCHIVE_STREAM,
+    CHANGED_TTL,
     DEAD_LETTER_SUFFIX,
     DEDUP_TTL,
     LIVE_CHANNEL,
     RECENT_PER_CHANNEL,
+    Conflict,
     Entry,
     Limit,
     LiveHandler,
@@ -33,6 +35,7 @@ from core.bus.redis_live import LiveFeed
 from core.bus.redis_scripts import (
     ACK_LUA,
     ALLOW_LUA,
+    CHANGE_LUA,
     CLAIM_LUA,
     FORGET_CONSUMERS_LUA,
     POSTS_LUA,
@@ -43,7 +46,7 @@ from core.bus.redis_scripts import (
     PRESENCE_TOUCH_LUA,
     SEED_LUA,
 )
-from core.models import Message
+from core.models import Change, Message, Record, parse_record
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +80,10 @@ def _seq_key(channel: str) -> str:
     return f"chat:seq:{channel}"
 
 
+def _changed_key(channel: str, message_id: str) -> str:
+    return f"chat:changed:{channel}:{message_id}"
+
+
 def _rate_key(key: str) -> str:
     # chat:bucket, not chat:rate: those held the state as a hash, which the scripts no longer read
     return f"chat:bucket:{key}"
@@ -105,7 +112,7 @@ def _settle_post(
         if status == 4:
             raise RateLimited(limit.key if limit is not None else "")
         if status == 0:
-            posted.set_result((message.model_copy(update={"seq": int(data)}), False))
+            posted.set_result((message.model_copy(update={"seq": int(data), "rev": int(data)}), False))
         else:
             posted.set_result((Message.model_validate_json(data), True))
     except Exception as exc:  # a callback's exception would only be logged, leaving the caller waiting
@@ -140,6 +147,7 @@ class RedisBus:
         self._closing = False
         register = self._redis.register_script
         self._post_many, self._seed, self._claim = register(POSTS_LUA), register(SEED_LUA), register(CLAIM_LUA)
+        self._change = register(CHANGE_LUA)
         self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
         self._presence_add, self._presence_remove = (
             register(PRESENCE_ADD_LUA),
@@ -188,7 +196,8 @@ class RedisBus:
         keys = [_seq_key(message.channel), f"chat:recent:{message.channel}"]
         unsequenced = message.wire()
         unsequenced.pop("seq", None)
-        # the script puts '{"seq":<seq>,' in front
+        unsequenced.pop("rev", None)
+        # the script puts '{"seq":<seq>,"rev":<seq>,' in front
         args: list[EncodableT] = [orjson.dumps(unsequenced)[1:], message.channel, 0, 0, 0, 0]
         if dedup_key is not None:
             keys.append(f"chat:dedup:{dedup_key}")
@@ -215,11 +224,50 @@ class RedisBus:
     async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
         return await self._feed.subscribe(handler)
 
-    async def recent(self, channel: str, after: int = 0) -> list[Message]:
+    async def post_change(self, change: Change, expected_rev: int, limit: Limit | None = None) -> Change:
+        if "\n" in change.channel:
+            raise ValueError("a channel name cannot hold a newline")
+        head = change.wire()
+        head.pop("seq", None)
+        message = head.pop("message")
+        message.pop("rev", None)
+        keys = [
+            _seq_key(change.channel),
+            f"chat:recent:{change.channel}",
+            ARCHIVE_STREAM,
+            _changed_key(change.channel, change.message.id),
+        ]
+        args: list[EncodableT] = [
+            self._live_channel,
+            RECENT_PER_CHANNEL,
+            orjson.dumps(head)[1:-1],
+            orjson.dumps(message)[1:],
+            expected_rev,
+            CHANGED_TTL,
+            change.channel,
+        ]
+        if limit is not None:
+            keys.append(_rate_key(limit.key))
+            args += [limit.rate, limit.burst]
+        status, data = await self._change(keys=keys, args=args)
+        if status == 2:
+            raise SeqUnseeded(change.channel)
+        if status == 3:
+            raise Conflict(Message.model_validate_json(data))
+        if status == 4:
+            raise RateLimited(limit.key if limit is not None else "")
+        seq = int(data)
+        return change.model_copy(update={"seq": seq, "message": change.message.model_copy(update={"rev": seq})})
+
+    async def current(self, channel: str, message_id: str) -> Message | None:
+        state = await self._redis.get(_changed_key(channel, message_id))
+        return None if state is None else Message.model_validate_json(state)
+
+    async def recent(self, channel: str, after: int = 0) -> list[Record]:
         # the post script trims the list only now and then: its last RECENT_PER_CHANNEL are the buffer
         raw: list[bytes | str] = await self._redis.lrange(f"chat:recent:{channel}", -RECENT_PER_CHANNEL, -1)
-        messages = [Message.model_validate_json(item) for item in raw]
-        return [m for m in messages if m.seq is not None and m.seq > after]
+        records = [parse_record(item) for item in raw]
+        return [r for r in records if r.seq is not None and r.seq > after]
 
     async def append(self, stream: str, data: bytes) -> str:
         return _text(await self._redis.xadd(stream, {"data": data}))

@@ -30,7 +30,7 @@ end
 # the batch's retry marker, then per post its seq counter and recent list, its dedup key if it has one
 # and its send limit's bucket if it has one. ARGV: the live feed's pub/sub channel, the recent buffer's
 # length, the retry marker's and the dedup keys' TTLs, then POST_FIELDS per post: its wire JSON without
-# seq and without its opening brace (the script puts '{"seq":<seq>,' in front: the archive, the recent
+# seq, rev and its opening brace (the script puts '{"seq":<seq>,"rev":<seq>,' in front: the archive, the recent
 # buffer and the live feed all carry that one string), its channel, '1' when it has a dedup key, '1' when
 # it is limited, the bucket's rate and burst.
 # The limit rides on the post so a send costs one round trip; an unseeded channel takes no token.
@@ -75,7 +75,7 @@ local function post(seqkey, recent, marker, bucket, tail, channel, rate, burst)
   if bucket and take_cached(bucket, rate, burst) == 0 then return {4, ''} end
   if seen then return {1, seen} end
   local seq = redis.call('INCR', seqkey)
-  local data = '{"seq":' .. seq .. ',' .. tail
+  local data = '{"seq":' .. seq .. ',"rev":' .. seq .. ',' .. tail
   redis.call('XADD', KEYS[1], '*', 'data', data)
   if redis.call('RPUSH', recent, data) > keep + TRIM_SLACK then redis.call('LTRIM', recent, -keep, -1) end
   live[#live + 1] = channel
@@ -99,6 +99,40 @@ for _, bucket in ipairs(used) do bucket_save(bucket[1], bucket[2], bucket[3], bu
 if #live > 0 then redis.call('PUBLISH', ARGV[1], table.concat(live, '\\n')) end
 redis.call('SET', KEYS[2], cjson.encode(out), 'EX', ARGV[3])
 return out
+"""
+)
+
+# One change to a message (core/changes.py), as atomic as a post: KEYS the channel's seq counter, its
+# recent list, the archive stream, the message's remembered folded state and, if limited, the send
+# bucket; ARGV the live feed's channel, the recent buffer's length, the change's fields after seq and
+# before its message (no braces), the folded message after its rev (no opening brace), the rev the
+# change was folded from, the state's TTL, the channel name, then the bucket's rate and burst. Replies
+# {0, seq} posted, {2, ''} unseeded, {3, state} the message changed meanwhile (fold again from state),
+# {4, ''} no token left. The state is checked by its rev, read off the JSON's head ('{"rev":<rev>,').
+CHANGE_LUA = (
+    BUCKET_LUA
+    + f"local TRIM_SLACK = {RECENT_TRIM_SLACK}"
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {2, ''} end
+local state = redis.call('GET', KEYS[4])
+if state and tonumber(string.match(state, '^{"rev":(%d+),')) ~= tonumber(ARGV[5]) then return {3, state} end
+if KEYS[5] then
+  local now = clock()
+  local rate, burst = tonumber(ARGV[8]), tonumber(ARGV[9])
+  local tokens = bucket_load(KEYS[5], rate, burst, now)
+  if tokens < 1 then return {4, ''} end
+  bucket_save(KEYS[5], tokens - 1, rate, burst, now)
+end
+local seq = redis.call('INCR', KEYS[1])
+local message = '{"rev":' .. seq .. ',' .. ARGV[4]
+local data = '{"seq":' .. seq .. ',' .. ARGV[3] .. ',"message":' .. message .. '}'
+redis.call('SET', KEYS[4], message, 'EX', ARGV[6])
+redis.call('XADD', KEYS[3], '*', 'data', data)
+if redis.call('RPUSH', KEYS[2], data) > tonumber(ARGV[2]) + TRIM_SLACK then
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+end
+redis.call('PUBLISH', ARGV[1], ARGV[7] .. '\\n' .. data)
+return {0, seq}
 """
 )
 

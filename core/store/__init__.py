@@ -1,4 +1,5 @@
-"""The store: users, channels, archived messages and revoked tokens, chosen by URL scheme."""
+"""The store: users, channels, archived messages folded with their changes, the change log and revoked
+tokens, chosen by URL scheme."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from core.models import Channel, Message, User
+from core.models import Change, Channel, Message, User
 
 REVOKED_CHUNK = 500  # token ids per query of Store.revoked
+PINS_MAX = 100  # pinned messages listed at most per channel
 
 
 class Store(Protocol):
@@ -47,7 +49,30 @@ class Store(Protocol):
         `limit` (more = older ones remain)."""
 
     async def last_seq(self, channel: str) -> int:
-        """The highest archived seq of the channel, 0 when none."""
+        """The highest archived seq of the channel (a message's or a change's), 0 when none."""
+
+    async def apply_changes(self, changes: Sequence[Change]) -> int:
+        """Apply changes in seq order, idempotently (a change already applied changes nothing): each goes in
+        the change log with the text it replaced, and its folded message replaces the stored one if that
+        one's rev is older. Returns how many were new."""
+
+    async def get_message(self, channel: str, message_id: str) -> Message | None:
+        """The message as its last archived change left it (with its reply_count), None when the channel
+        has no such message."""
+
+    async def changed(self, channel: str, *, after: int, limit: int) -> tuple[list[Message], bool]:
+        """Messages whose rev > after, the oldest changes first, and whether more remain: a reader who was
+        away since `after` pages on from the highest rev it got and ends with the channel's state."""
+
+    async def replies(self, channel: str, root: str, *, after: int, limit: int) -> tuple[list[Message], bool]:
+        """The replies to `root` with seq > after in seq order, and whether more remain."""
+
+    async def pins(self, channel: str) -> list[Message]:
+        """The channel's pinned messages in seq order."""
+
+    async def originals(self, channel: str, message_id: str) -> list[str]:
+        """The texts a message had before each of its edits and its deletion, oldest first: the compliance
+        record, never served to members."""
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None: ...
 

@@ -1,4 +1,5 @@
-"""MongoDB store for distributed mode: message id as _id, history served from the (channel, seq) index."""
+"""MongoDB store for distributed mode: message id as _id, history served from the (channel, seq) index, the
+messages folded with their changes and the change log beside them."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from core.errors import ChatError
-from core.models import Channel, Message, User
-from core.store import REVOKED_CHUNK
+from core.models import Change, Channel, Message, User, utcnow
+from core.store import PINS_MAX, REVOKED_CHUNK
 
 logger = logging.getLogger(__name__)
 
@@ -22,17 +23,34 @@ DEFAULT_DB = "investor_chat"
 MAX_IDLE_MS = 120_000
 DUPLICATE_KEY = 11000
 SEQ_CEILING = 2**62
+# The `meta` document saying every message has a rev: the migration's scan of all messages runs once.
+REV_MIGRATED = "messages_rev"
 
 Document = dict[str, Any]
 
 
 def _message_doc(message: Message) -> Document:
-    return {"_id": message.id, **message.model_dump(exclude={"id"}, exclude_none=True)}
+    """A message as stored: its rev always set (its seq until it changes), reply_count never (it is counted)."""
+    doc = {"_id": message.id, **message.model_dump(exclude={"id", "reply_count"}, exclude_none=True)}
+    doc.setdefault("rev", message.seq)
+    return doc
 
 
 def _message(doc: Document) -> Message:
     doc["id"] = doc.pop("_id")
+    doc.setdefault("rev", doc.get("seq"))  # written before messages could change and not migrated yet
     return Message.model_validate(doc)
+
+
+async def _migrate(db: AsyncDatabase[Document]) -> None:
+    """A database written before messages could change: its messages get rev = seq. Once, since finding
+    the messages without a rev scans them all; an update run twice (two nodes opening) does the same."""
+    if await db.meta.find_one({"_id": REV_MIGRATED}) is not None:
+        return
+    result = await db.messages.update_many({"rev": {"$exists": False}}, [{"$set": {"rev": "$seq"}}])
+    if result.modified_count:
+        logger.info("gave %d messages their rev", result.modified_count)
+    await db.meta.update_one({"_id": REV_MIGRATED}, {"$set": {"at": utcnow()}}, upsert=True)
 
 
 class MongoStore:
@@ -47,6 +65,7 @@ class MongoStore:
         try:
             db = client.get_default_database(DEFAULT_DB)
             store = cls(client, db)
+            await _migrate(db)
             await store._create_indexes()
         except BaseException:
             await client.close()
@@ -55,7 +74,28 @@ class MongoStore:
 
     async def _create_indexes(self) -> None:
         await self._db.users.create_indexes([IndexModel("username_lower", unique=True)])
-        await self._db.messages.create_indexes([IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], unique=True)])
+        await self._db.messages.create_indexes(
+            [
+                IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], unique=True),
+                IndexModel([("channel", ASCENDING), ("rev", ASCENDING)], name="by_rev"),
+                # Every message, not only replies: SecantusDB's planner uses a partial index on
+                # {reply_to: {$exists: true}} for neither a thread's page nor the reply counts ($in).
+                IndexModel([("channel", ASCENDING), ("reply_to", ASCENDING), ("seq", ASCENDING)], name="by_thread"),
+                # Only pinned messages are in it: a channel's others cost it nothing.
+                IndexModel(
+                    [("channel", ASCENDING), ("pinned", ASCENDING), ("seq", ASCENDING)],
+                    name="pinned",
+                    partialFilterExpression={"pinned": True},
+                ),
+            ]
+        )
+        # The change log: (channel, seq) is its key; originals read a message's changes in order.
+        await self._db.changes.create_indexes(
+            [
+                IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], unique=True),
+                IndexModel([("channel", ASCENDING), ("id", ASCENDING), ("seq", ASCENDING)]),
+            ]
+        )
         # expireAfterSeconds=0: the server drops a revoked token once the token itself has expired.
         await self._db.revoked_tokens.create_indexes([IndexModel("expires_at", expireAfterSeconds=0)])
 
@@ -126,11 +166,81 @@ class MongoStore:
         messages = [_message(d) for d in docs[:limit]]
         if order == DESCENDING:
             messages.reverse()
-        return messages, len(docs) > limit
+        return await self._with_reply_counts(channel, messages), len(docs) > limit
 
     async def last_seq(self, channel: str) -> int:
-        doc = await self._db.messages.find_one({"channel": channel}, {"seq": 1}, sort=[("seq", DESCENDING)])
-        return 0 if doc is None else int(doc["seq"])
+        last = 0
+        for collection in (self._db.messages, self._db.changes):
+            doc = await collection.find_one({"channel": channel}, {"seq": 1}, sort=[("seq", DESCENDING)])
+            last = max(last, 0 if doc is None else int(doc["seq"]))
+        return last
+
+    async def apply_changes(self, changes: Sequence[Change]) -> int:
+        applied = 0
+        for change in changes:
+            applied += await self._apply(change)
+        return applied
+
+    async def _apply(self, change: Change) -> int:
+        message = change.message
+        stored = await self._db.messages.find_one({"_id": message.id, "channel": change.channel}, {"text": 1})
+        replaced = stored.get("text") if stored is not None and change.kind in ("edit", "delete") else None
+        entry = {
+            "_id": f"{change.channel}:{change.seq}", "channel": change.channel, "seq": change.seq, "id": message.id,
+            "kind": change.kind, "by": change.by, "ts": change.ts, "replaced": replaced,
+            "data": change.model_dump(exclude_none=True, exclude={"message": {"reply_count"}}),
+        }  # fmt: skip
+        try:
+            await self._db.changes.insert_one(entry)
+        except DuplicateKeyError:
+            return 0  # applied before: a redelivery
+        doc = _message_doc(message)
+        if stored is None:
+            try:
+                await self._db.messages.insert_one(doc)
+                return 1
+            except DuplicateKeyError:
+                pass  # its message was archived meanwhile: replace it below if it is older
+        rev = doc["rev"]
+        older = {"$or": [{"rev": {"$lt": rev}}, {"rev": {"$exists": False}, "seq": {"$lt": rev}}]}
+        await self._db.messages.replace_one({"_id": message.id, "channel": change.channel, **older}, doc)
+        return 1
+
+    async def get_message(self, channel: str, message_id: str) -> Message | None:
+        doc = await self._db.messages.find_one({"_id": message_id, "channel": channel})
+        return None if doc is None else (await self._with_reply_counts(channel, [_message(doc)]))[0]
+
+    async def changed(self, channel: str, *, after: int, limit: int) -> tuple[list[Message], bool]:
+        cursor = self._db.messages.find({"channel": channel, "rev": {"$gt": after}}).sort("rev", ASCENDING)
+        docs = await cursor.limit(limit + 1).to_list()
+        return await self._with_reply_counts(channel, [_message(d) for d in docs[:limit]]), len(docs) > limit
+
+    async def replies(self, channel: str, root: str, *, after: int, limit: int) -> tuple[list[Message], bool]:
+        cursor = self._db.messages.find({"channel": channel, "reply_to": root, "seq": {"$gt": after}})
+        docs = await cursor.sort("seq", ASCENDING).limit(limit + 1).to_list()
+        return [_message(d) for d in docs[:limit]], len(docs) > limit
+
+    async def pins(self, channel: str) -> list[Message]:
+        cursor = self._db.messages.find({"channel": channel, "pinned": True}).sort("seq", ASCENDING).limit(PINS_MAX)
+        return await self._with_reply_counts(channel, [_message(d) async for d in cursor])
+
+    async def originals(self, channel: str, message_id: str) -> list[str]:
+        query = {"channel": channel, "id": message_id, "replaced": {"$ne": None}}
+        cursor = self._db.changes.find(query, {"replaced": 1}).sort("seq", ASCENDING)
+        return [doc["replaced"] async for doc in cursor]
+
+    async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
+        roots = [m.id for m in messages if m.reply_to is None]
+        if not roots:
+            return messages
+        pipeline: list[Document] = [
+            {"$match": {"channel": channel, "reply_to": {"$in": roots}}},
+            {"$group": {"_id": "$reply_to", "count": {"$sum": 1}}},
+        ]
+        counts = {doc["_id"]: int(doc["count"]) async for doc in await self._db.messages.aggregate(pipeline)}
+        if not counts:
+            return messages
+        return [m.model_copy(update={"reply_count": counts[m.id]}) if m.id in counts else m for m in messages]
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         await self._db.revoked_tokens.replace_one({"_id": jti}, {"expires_at": expires_at.astimezone(UTC)}, upsert=True)

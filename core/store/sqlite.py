@@ -9,8 +9,8 @@ from pathlib import Path
 import aiosqlite
 
 from core.errors import ChatError
-from core.models import Channel, Message, User, utcnow
-from core.store import REVOKED_CHUNK
+from core.models import Change, Channel, Message, User, utcnow
+from core.store import PINS_MAX, REVOKED_CHUNK
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -28,6 +28,20 @@ CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER NOT NULL,
     id TEXT NOT NULL UNIQUE,
     data BLOB NOT NULL,
+    rev INTEGER,
+    reply_to TEXT,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (channel, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    by TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    replaced TEXT,
+    data BLOB NOT NULL,
     PRIMARY KEY (channel, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS revoked_tokens (
@@ -35,6 +49,33 @@ CREATE TABLE IF NOT EXISTS revoked_tokens (
     expires_at TEXT NOT NULL
 );
 """
+
+
+# Made after _migrate: a file from before changes has no rev, reply_to or pinned column to index.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS messages_by_rev ON messages (channel, rev);
+CREATE INDEX IF NOT EXISTS messages_by_thread ON messages (channel, reply_to, seq) WHERE reply_to IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_pinned ON messages (channel, seq) WHERE pinned = 1;
+"""
+
+
+async def _migrate(db: aiosqlite.Connection) -> None:
+    """A file written before messages could change: its messages get the columns, rev = seq."""
+    async with db.execute("PRAGMA table_info(messages)") as cur:
+        columns = {row[1] for row in await cur.fetchall()}
+    if "rev" in columns:
+        return
+    # One transaction: a process stopped halfway must not leave rev without its values or its sibling columns.
+    await db.execute("BEGIN")
+    await db.execute("ALTER TABLE messages ADD COLUMN rev INTEGER")
+    await db.execute("ALTER TABLE messages ADD COLUMN reply_to TEXT")
+    await db.execute("ALTER TABLE messages ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+    await db.execute("UPDATE messages SET rev = seq")
+
+
+def _row(data: bytes | str, seq: int) -> Message:
+    message = Message.model_validate_json(data)
+    return message if message.rev is not None else message.model_copy(update={"rev": seq})
 
 
 class SqliteStore:
@@ -49,6 +90,8 @@ class SqliteStore:
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.executescript(SCHEMA)
+        await _migrate(db)
+        await db.executescript(INDEXES)
         await db.commit()
         return cls(db)
 
@@ -103,8 +146,19 @@ class SqliteStore:
     async def save_messages(self, messages: Sequence[Message]) -> int:
         before = self._db.total_changes
         await self._db.executemany(
-            "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?)",
-            [(m.channel, m.seq, m.id, m.model_dump_json(exclude_none=True)) for m in messages],
+            "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    m.channel,
+                    m.seq,
+                    m.id,
+                    m.model_dump_json(exclude_none=True, exclude={"reply_count"}),
+                    m.rev or m.seq,
+                    m.reply_to,
+                    0,
+                )
+                for m in messages
+            ],
         )
         await self._db.commit()
         return self._db.total_changes - before
@@ -116,20 +170,121 @@ class SqliteStore:
         high = before if before is not None else 2**62
         order = "ASC" if after is not None else "DESC"
         async with self._db.execute(
-            f"SELECT data FROM messages WHERE channel = ? AND seq > ? AND seq < ? ORDER BY seq {order} LIMIT ?",
+            f"SELECT data, seq FROM messages WHERE channel = ? AND seq > ? AND seq < ? ORDER BY seq {order} LIMIT ?",
             (channel, low, high, limit + 1),
         ) as cur:
             rows = list(await cur.fetchall())
         more = len(rows) > limit
-        messages = [Message.model_validate_json(r[0]) for r in rows[:limit]]
+        messages = [_row(r[0], r[1]) for r in rows[:limit]]
         if order == "DESC":
             messages.reverse()
-        return messages, more
+        return await self._with_reply_counts(channel, messages), more
 
     async def last_seq(self, channel: str) -> int:
-        async with self._db.execute("SELECT MAX(seq) FROM messages WHERE channel = ?", (channel,)) as cur:
+        last = 0
+        for table in ("messages", "changes"):
+            async with self._db.execute(f"SELECT MAX(seq) FROM {table} WHERE channel = ?", (channel,)) as cur:
+                row = await cur.fetchone()
+            last = max(last, int(row[0]) if row and row[0] is not None else 0)
+        return last
+
+    async def apply_changes(self, changes: Sequence[Change]) -> int:
+        applied = 0
+        for change in changes:
+            applied += await self._apply(change)
+        await self._db.commit()
+        return applied
+
+    async def _apply(self, change: Change) -> int:
+        message = change.message
+        async with self._db.execute(
+            "SELECT data, seq, rev FROM messages WHERE channel = ? AND id = ?", (change.channel, message.id)
+        ) as cur:
             row = await cur.fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        before = _row(row[0], row[1]) if row else None
+        replaced = before.text if before is not None and change.kind in ("edit", "delete") else None
+        cur = await self._db.execute(
+            "INSERT OR IGNORE INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (change.channel, change.seq, message.id, change.kind, change.by, change.ts, replaced,
+             change.model_dump_json(exclude_none=True)),
+        )  # fmt: skip
+        if cur.rowcount != 1:
+            return 0  # applied before: a redelivery
+        data = message.model_dump_json(exclude_none=True, exclude={"reply_count"})
+        if row is None:
+            await self._db.execute(
+                "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    change.channel,
+                    message.seq,
+                    message.id,
+                    data,
+                    message.rev,
+                    message.reply_to,
+                    int(bool(message.pinned)),
+                ),
+            )
+        elif (row[2] or row[1]) < (message.rev or 0):
+            await self._db.execute(
+                "UPDATE messages SET data = ?, rev = ?, pinned = ? WHERE channel = ? AND id = ?",
+                (data, message.rev, int(bool(message.pinned)), change.channel, message.id),
+            )
+        return 1
+
+    async def get_message(self, channel: str, message_id: str) -> Message | None:
+        async with self._db.execute(
+            "SELECT data, seq FROM messages WHERE channel = ? AND id = ?", (channel, message_id)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return (await self._with_reply_counts(channel, [_row(row[0], row[1])]))[0]
+
+    async def changed(self, channel: str, *, after: int, limit: int) -> tuple[list[Message], bool]:
+        return await self._page(
+            "SELECT data, seq FROM messages WHERE channel = ? AND rev > ? ORDER BY rev LIMIT ?", channel, after, limit
+        )
+
+    async def replies(self, channel: str, root: str, *, after: int, limit: int) -> tuple[list[Message], bool]:
+        async with self._db.execute(
+            "SELECT data, seq FROM messages WHERE channel = ? AND reply_to = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (channel, root, after, limit + 1),
+        ) as cur:
+            rows = list(await cur.fetchall())
+        return [_row(r[0], r[1]) for r in rows[:limit]], len(rows) > limit
+
+    async def pins(self, channel: str) -> list[Message]:
+        async with self._db.execute(
+            "SELECT data, seq FROM messages WHERE channel = ? AND pinned = 1 ORDER BY seq LIMIT ?", (channel, PINS_MAX)
+        ) as cur:
+            rows = list(await cur.fetchall())
+        return await self._with_reply_counts(channel, [_row(r[0], r[1]) for r in rows])
+
+    async def originals(self, channel: str, message_id: str) -> list[str]:
+        async with self._db.execute(
+            "SELECT replaced FROM changes WHERE channel = ? AND id = ? AND replaced IS NOT NULL ORDER BY seq",
+            (channel, message_id),
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]
+
+    async def _page(self, query: str, channel: str, after: int, limit: int) -> tuple[list[Message], bool]:
+        async with self._db.execute(query, (channel, after, limit + 1)) as cur:
+            rows = list(await cur.fetchall())
+        return await self._with_reply_counts(channel, [_row(r[0], r[1]) for r in rows[:limit]]), len(rows) > limit
+
+    async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
+        roots = [m.id for m in messages if m.reply_to is None]
+        if not roots:
+            return messages
+        marks = ",".join("?" * len(roots))
+        async with self._db.execute(
+            f"SELECT reply_to, COUNT(*) FROM messages WHERE channel = ? AND reply_to IN ({marks}) GROUP BY reply_to",
+            (channel, *roots),
+        ) as cur:
+            counts = {r[0]: int(r[1]) for r in await cur.fetchall()}
+        if not counts:
+            return messages
+        return [m.model_copy(update={"reply_count": counts[m.id]}) if m.id in counts else m for m in messages]
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         now = utcnow().isoformat()

@@ -1,0 +1,91 @@
+"""Changes to a message (edit, delete, react, unreact, pin, unpin): who may make them, and the message
+they fold into. Each one the bus accepts takes the channel's next seq (Posting.post_change)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core.errors import ChatError
+from core.models import ChangeKind, Message, Reaction
+
+# What `react` takes, in the order a picker shows them: bullish and bearish first.
+EMOJIS = (
+    "🐂", "🐻", "👍", "👎", "🔥", "🚀", "📈", "📉", "💰", "👀",
+    "🤔", "😂", "😮", "😢", "🎉", "❤️", "🙏", "✅", "❌", "💯",
+)  # fmt: skip
+MAX_REACTIONS = len(EMOJIS)  # every emoji at most once per message: a flood of kinds is impossible
+
+
+def not_found(message_id: str) -> ChatError:
+    return ChatError("message_not_found", f"No message {message_id[:40]!r} in this channel", 404)
+
+
+def forbidden(what: str) -> ChatError:
+    return ChatError("forbidden", what, 403)
+
+
+def check_allowed(
+    kind: ChangeKind, message: Message, by: str, *, owner: str, edit_window: float, now: datetime
+) -> None:
+    """Raise the ChatError that refuses `by` making this change, if one does. `owner` created the channel.
+    Moderators and site admins join the owner here once channels have roles."""
+    if message.deleted:
+        raise forbidden("That message was deleted")
+    if kind == "edit":
+        if message.bot:
+            raise forbidden("Nobody edits the bot's messages")
+        if message.user != by:
+            raise forbidden("Only its author can edit a message")
+        if now - _parse(message.ts) > timedelta(seconds=edit_window):
+            raise ChatError("edit_window_closed", "Messages can be edited for a day after they are sent", 403)
+    elif kind == "delete":
+        if by not in (message.user, owner):
+            raise forbidden("Only its author or the channel's owner can delete a message")
+    elif kind in ("pin", "unpin") and by != owner:
+        raise forbidden("Only the channel's owner can pin messages")
+
+
+def fold(message: Message, kind: ChangeKind, by: str, ts: str, *, text: str = "", emoji: str = "") -> Message | None:
+    """The message after the change, its rev still the old one; None when the change changes nothing
+    (a second 🐂 from the same user, pinning a pinned message): no event is made for it."""
+    if kind == "edit":
+        if text == message.text:
+            return None
+        return message.model_copy(update={"text": text, "edited_at": ts})
+    if kind == "delete":
+        return message.model_copy(
+            update={"text": "", "deleted": True, "reactions": None, "pinned": None, "quote": None,
+                    "quotes": None, "stamps": None}
+        )  # fmt: skip
+    if kind in ("pin", "unpin"):
+        pinned = kind == "pin"
+        return None if bool(message.pinned) == pinned else message.model_copy(update={"pinned": pinned or None})
+    return _react(message, by, emoji, add=kind == "react")
+
+
+def _react(message: Message, by: str, emoji: str, *, add: bool) -> Message | None:
+    reactions = [r.model_copy(update={"users": list(r.users)}) for r in message.reactions or ()]
+    mine = next((r for r in reactions if r.emoji == emoji), None)
+    if add:
+        if mine is not None and by in mine.users:
+            return None
+        if mine is None:
+            reactions.append(Reaction(emoji=emoji, count=0, users=[]))
+            mine = reactions[-1]
+        mine.users.append(by)
+    else:
+        if mine is None or by not in mine.users:
+            return None
+        mine.users.remove(by)
+    mine.count = len(mine.users)
+    kept = [r for r in reactions if r.count]
+    return message.model_copy(update={"reactions": kept or None})
+
+
+def check_emoji(emoji: str) -> None:
+    if emoji not in EMOJIS:
+        raise ChatError("invalid_emoji", "React with one of: " + " ".join(EMOJIS))
+
+
+def _parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
