@@ -329,6 +329,8 @@ function Toolbar(p: ToolbarProps) {
     <div
       role="toolbar"
       aria-label="Message actions"
+      // Inside the list's live log: appearing on hover is not news to announce.
+      aria-live="off"
       onKeyDown={onKeyDown}
       className="absolute -top-3 right-3 z-10 flex items-center gap-0.5 rounded-lg border border-ink-600 bg-ink-850 p-0.5 shadow-lg shadow-black/40"
       data-testid="message-toolbar"
@@ -438,7 +440,7 @@ function EditBox({
   }
 
   return (
-    <div className="mt-1" data-testid="edit-box">
+    <div className="mt-1" data-testid="edit-box" aria-live="off">
       <label htmlFor={`${id}-text`} className="sr-only">
         Edit message
       </label>
@@ -519,6 +521,7 @@ function ReactionPicker({ reactions, me, onPick }: { reactions: Reaction[]; me: 
     <div
       role="group"
       aria-label="Pick a reaction"
+      aria-live="off"
       className="mt-1 flex max-w-md flex-wrap gap-0.5 rounded-lg border border-ink-600 bg-ink-850 p-1"
       data-testid="reaction-picker"
     >

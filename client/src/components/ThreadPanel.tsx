@@ -54,7 +54,8 @@ export function ThreadPanel({ client, channel, rootId, state, me, online, onClos
   }
 
   return (
-    <aside
+    // A region (not a complementary landmark, which would sit inside <main>).
+    <section
       aria-label="Thread"
       onKeyDown={onKeyDown}
       className="fixed inset-0 z-30 flex flex-col bg-ink-900 md:static md:z-auto md:w-[22rem] md:shrink-0 md:border-l md:border-ink-700 lg:w-[26rem]"
@@ -123,7 +124,7 @@ export function ThreadPanel({ client, channel, rootId, state, me, online, onClos
           focusOnMount
         />
       )}
-    </aside>
+    </section>
   );
 }
 

@@ -6,12 +6,12 @@ import type { TimelineItem } from "../lib/messages";
 export interface MessageActions {
   /** The signed-in user owns the channel (its `created_by`): may delete any message, pin, unpin. */
   isOwner: boolean;
-  edit(id: string, text: string): Promise<ActionResult>;
-  remove(id: string): Promise<ActionResult>;
+  edit: (id: string, text: string) => Promise<ActionResult>;
+  remove: (id: string) => Promise<ActionResult>;
   /** React, or take the reaction back when `mine`. */
-  toggleReaction(id: string, emoji: string, mine: boolean): Promise<ActionResult>;
-  setPinned(id: string, pinned: boolean): Promise<ActionResult>;
-  openThread(root: TimelineItem): void;
+  toggleReaction: (id: string, emoji: string, mine: boolean) => Promise<ActionResult>;
+  setPinned: (id: string, pinned: boolean) => Promise<ActionResult>;
+  openThread: (root: TimelineItem) => void;
 }
 
 export const MessageActionsContext = createContext<MessageActions | null>(null);
