@@ -26,7 +26,9 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
 
   const openThread = useCallback((root: TimelineItem) => {
     if (!root.id) return;
-    threadOpener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    // Focus comes back here on close: the row itself when it was its hover toolbar's Reply (gone by then).
+    const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    threadOpener.current = active?.closest<HTMLElement>("[role=toolbar]") ? active.closest<HTMLElement>("[data-testid=message]") : active;
     setThreadId(root.id);
   }, []);
 
