@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pymongo.asynchronous.collection import AsyncCollection
 
 from core.changes import fold
 from core.errors import ChatError
@@ -337,3 +338,24 @@ async def test_get_message_only_in_its_channel(store: Store) -> None:
     assert await store.get_message("general", first.id) == first
     assert await store.get_message("other", first.id) is None
     assert await store.get_message("general", new_id()) is None
+
+
+@pytest.mark.parametrize("store_url", ["mongodb"], indirect=True)
+async def test_a_change_logged_by_an_archiver_that_died_before_its_message_write_is_finished_on_redelivery(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MongoDB writes the change log and the message apart (no transaction): a kill between the two must
+    not leave the message behind its change log for good once the entry is delivered again."""
+    first = message(1)
+    await store.save_messages([first])
+    react = change(2, "react", first, by="bob", emoji="🐂")
+
+    async def died(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("killed between the writes")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AsyncCollection, "replace_one", died)
+        with pytest.raises(ConnectionError):
+            await store.apply_changes([react])
+    assert await store.apply_changes([react]) == 0  # already in the change log
+    assert await store.get_message("general", first.id) == react.message

@@ -190,21 +190,24 @@ class MongoStore:
             "kind": change.kind, "by": change.by, "ts": change.ts, "replaced": replaced,
             "data": change.model_dump(exclude_none=True, exclude={"message": {"reply_count"}}),
         }  # fmt: skip
+        new = 1
         try:
             await self._db.changes.insert_one(entry)
         except DuplicateKeyError:
-            return 0  # applied before: a redelivery
+            # applied before: a redelivery. Its message is written again all the same (a no-op unless
+            # the archiver died between the two writes; no transaction holds them together here)
+            new = 0
         doc = _message_doc(message)
         if stored is None:
             try:
                 await self._db.messages.insert_one(doc)
-                return 1
+                return new
             except DuplicateKeyError:
                 pass  # its message was archived meanwhile: replace it below if it is older
         rev = doc["rev"]
         older = {"$or": [{"rev": {"$lt": rev}}, {"rev": {"$exists": False}, "seq": {"$lt": rev}}]}
         await self._db.messages.replace_one({"_id": message.id, "channel": change.channel, **older}, doc)
-        return 1
+        return new
 
     async def get_message(self, channel: str, message_id: str) -> Message | None:
         doc = await self._db.messages.find_one({"_id": message_id, "channel": channel})
