@@ -117,6 +117,11 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
               setHover(true);
               setDismissed(false);
             },
+            // Also on a move: a row that slides under a still pointer (the one above it shrank)
+            // gets no mouseenter, but the next move over it shows its toolbar.
+            onMouseMove: () => {
+              if (!hover) setHover(true);
+            },
             onMouseLeave: () => setHover(false),
             onFocus: () => setFocusIn(true),
             onBlur,
@@ -315,23 +320,25 @@ interface ToolbarProps {
   onPin: () => void;
 }
 
+/** Left and Right arrows move between a group's buttons (Tab still works). */
+function arrowKeys(e: KeyboardEvent<HTMLDivElement>) {
+  if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+  const buttons = [...e.currentTarget.querySelectorAll<HTMLButtonElement>("button")];
+  const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
+  if (i < 0) return;
+  e.preventDefault();
+  buttons[(i + (e.key === "ArrowRight" ? 1 : buttons.length - 1)) % buttons.length]!.focus();
+}
+
 /** The row's actions: shown on hover and while focus is in the row; arrow keys move along it. */
 function Toolbar(p: ToolbarProps) {
-  function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-    if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
-    const buttons = [...e.currentTarget.querySelectorAll<HTMLButtonElement>("button")];
-    const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
-    if (i < 0) return;
-    e.preventDefault();
-    buttons[(i + (e.key === "ArrowRight" ? 1 : buttons.length - 1)) % buttons.length]!.focus();
-  }
   return (
     <div
       role="toolbar"
       aria-label="Message actions"
       // Inside the list's live log: appearing on hover is not news to announce.
       aria-live="off"
-      onKeyDown={onKeyDown}
+      onKeyDown={arrowKeys}
       className="absolute -top-3 right-3 z-10 flex items-center gap-0.5 rounded-lg border border-ink-600 bg-ink-850 p-0.5 shadow-lg shadow-black/40"
       data-testid="message-toolbar"
     >
@@ -522,6 +529,7 @@ function ReactionPicker({ reactions, me, onPick }: { reactions: Reaction[]; me: 
       role="group"
       aria-label="Pick a reaction"
       aria-live="off"
+      onKeyDown={arrowKeys}
       className="mt-1 flex max-w-md flex-wrap gap-0.5 rounded-lg border border-ink-600 bg-ink-850 p-1"
       data-testid="reaction-picker"
     >

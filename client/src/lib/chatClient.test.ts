@@ -286,6 +286,36 @@ describe("ChatClient", () => {
     expect(client.getSnapshot().chat.byChannel.general!.seq.synced).toBe(5);
   });
 
+  it("pages on with changed_after from the newest change when the catch-up says has_more", async () => {
+    const client = await started();
+    socket.fire("disconnect", "transport close");
+    socket.acks.join = () => ({ ...joinAck([{ ...msg(1), rev: 4, text: "edited" }, msg(3)], 9), has_more: true });
+    const asked: string[] = [];
+    vi.mocked(fetch).mockImplementation((url) => {
+      const u = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
+      if (u.includes("/messages?")) {
+        asked.push(u.slice(u.indexOf("?")));
+        const page = u.includes("changed_after=4")
+          ? { messages: [msg(5), { ...msg(2), rev: 6, deleted: true, text: "" }], has_more: true }
+          : { messages: [msg(8)], has_more: false };
+        return Promise.resolve(new Response(JSON.stringify(page), { status: 200 }));
+      }
+      return Promise.resolve(new Response(JSON.stringify({ channels: [{ name: "general", created_by: "s", created_at: "" }] }), { status: 200 }));
+    });
+    socket.connect();
+    for (let i = 0; i < 8; i++) await flush();
+    expect(asked).toEqual(["?changed_after=4&limit=200", "?changed_after=6&limit=200"]);
+    const g = client.getSnapshot().chat.byChannel.general!;
+    expect(g.items.map((i) => [i.seq, i.text])).toEqual([
+      [1, "edited"],
+      [2, ""],
+      [3, "t3"],
+      [5, "t5"],
+      [8, "t8"],
+    ]);
+    expect(g.seq.synced).toBe(9);
+  });
+
   it("sends edit, delete, react, unreact, pin and unpin, and shows the acked message", async () => {
     const client = await started();
     socket.acks.edit = (p) => ({ ok: true, message: { ...msg(2), rev: 3, text: p.text, edited_at: "2026-11-28T09:02:00Z" } });

@@ -266,10 +266,13 @@ export class ChatClient {
       if (ack.error.code === "history_catching_up") this.retryCatchUp(channel);
       return "failed";
     }
-    // A catch-up answers every message changed after `after`; if the newest change it holds is
-    // older than the channel's last seq, it may have been cut short: REST pages fill in the rest.
-    const newest = ack.messages.reduce((n, m) => Math.max(n, revOf(m)), 0);
-    const complete = after === undefined || ack.messages.length === 0 || newest >= ack.last_seq;
+    // A catch-up answers every message changed after `after`, the oldest changes first; cut short
+    // (`has_more`, or, from a server that does not say, its newest change older than the channel's
+    // last seq), REST pages fill in the rest from its newest change on.
+    const newest = ack.messages.reduce((n, m) => Math.max(n, revOf(m)), after ?? 0);
+    const complete =
+      after === undefined ||
+      (ack.has_more !== undefined ? !ack.has_more : ack.messages.length === 0 || newest >= ack.last_seq);
     this.dispatch({ type: "joined", ack, after, complete });
     if (!complete) await this.fillChanges(channel, newest, ack.last_seq);
     return "ok";

@@ -249,6 +249,17 @@ describe("message lifecycle (edits, deletes, reactions, replies, pins)", () => {
     expect(s.byChannel.general!.threads["general-1"]!.replies[0]!.text).toBe("edited reply");
   });
 
+  it("keeps a root's reply count through a change, whose copy comes without one", () => {
+    let s = chatReducer(two(), { type: "message", message: { ...msg("general", 3, "carol"), reply_to: "general-1" } });
+    expect(at(s, 1).reply_count).toBe(1);
+    s = chatReducer(s, upd({ ...msg("general", 1), rev: 4, reactions: [{ emoji: "🐂", count: 1, users: ["bob"] }] }, 4));
+    s = chatReducer(s, upd({ ...msg("general", 1), rev: 5, text: "", deleted: true }, 5));
+    expect(at(s, 1).deleted).toBe(true);
+    expect(at(s, 1).reply_count).toBe(1);
+    s = chatReducer(s, { type: "message", message: { ...msg("general", 6, "dave"), reply_to: "general-1" } });
+    expect(at(s, 1).reply_count).toBe(2);
+  });
+
   it("does not count a reply its root's folded count already includes", () => {
     let s = two();
     // the root arrives changed (a reaction at seq 6), its count then covering replies up to 6

@@ -5,6 +5,7 @@ import {
   firstSeqOf,
   lastSeqOf,
   mergeMessages,
+  replaceItem,
   supersedes,
   toItem,
   type TimelineItem,
@@ -97,7 +98,7 @@ function upsertSorted(list: TimelineItem[], msg: Message, counted: number | unde
     const held = list[i]!;
     if (!supersedes(held, msg, counted)) return list;
     const copy = list.slice();
-    copy[i] = { ...toItem(msg as Message & { seq: number }, counted), key: held.key };
+    copy[i] = replaceItem(held, msg as Message & { seq: number }, counted);
     return copy;
   }
   return [...list, toItem(msg as Message & { seq: number }, counted)].sort(bySeq);
@@ -161,7 +162,7 @@ export function applyMessages(
     } else if (m.id && threads[m.id]?.root) {
       const t = threads[m.id]!;
       if (supersedes(t.root!, m, counted)) {
-        threads = { ...threads, [m.id]: { ...t, root: { ...toItem(m as Message & { seq: number }, counted), key: t.root!.key } } };
+        threads = { ...threads, [m.id]: { ...t, root: replaceItem(t.root!, m as Message & { seq: number }, counted) } };
       }
     }
     if (pins !== null) {

@@ -33,7 +33,22 @@ export function supersedes(held: TimelineItem, incoming: Message, counted: numbe
   const a = revOf(held);
   const b = revOf(incoming);
   if (b !== a) return b > a;
-  return (incoming.reply_count ?? 0) !== (held.reply_count ?? 0) && (counted ?? 0) > (held.counted ?? 0);
+  if (incoming.reply_count == null) return false;
+  return incoming.reply_count !== (held.reply_count ?? 0) && (counted ?? 0) > (held.counted ?? 0);
+}
+
+/**
+ * `incoming`, a newer copy of `held`, as the held item: same key and place. A change's copy comes
+ * without `reply_count` (the server counts replies only when it reads a page): the count held, and
+ * what it is current as of, stay.
+ */
+export function replaceItem(held: TimelineItem, incoming: Message & { seq: number }, counted: number | undefined): TimelineItem {
+  const next: TimelineItem = { ...toItem(incoming, counted), key: held.key, anchor: held.anchor };
+  if (incoming.reply_count == null) {
+    next.reply_count = held.reply_count;
+    next.counted = held.counted;
+  }
+  return next;
 }
 
 function sortKey(item: TimelineItem): number {
@@ -101,7 +116,7 @@ export function mergeMessages(
     const held = bySeq.get(msg.seq);
     if (held) {
       if (!supersedes(held, msg, counted)) continue;
-      bySeq.set(msg.seq, { ...toItem(msg as Message & { seq: number }, counted), key: held.key, anchor: held.anchor });
+      bySeq.set(msg.seq, replaceItem(held, msg as Message & { seq: number }, counted));
       changed = true;
       continue;
     }

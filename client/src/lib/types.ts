@@ -109,6 +109,8 @@ export interface JoinAck {
   messages: Message[];
   last_seq: number;
   members: string[];
+  /** A catch-up (`after`) cut short at the server's limit: page on with REST `changed_after`. */
+  has_more?: boolean;
 }
 
 export interface SendAck {
