@@ -22,6 +22,7 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
   const owner = chat.channels.find((c) => c.name === channel)?.created_by ?? "";
   const isOwner = owner !== "" && owner.toLowerCase() === me.toLowerCase();
   const [threadId, setThreadId] = useState<string | null>(null);
+  const narrow = useNarrow();
   const threadOpener = useRef<HTMLElement | null>(null);
 
   const openThread = useCallback((root: TimelineItem) => {
@@ -58,7 +59,8 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
   return (
     <MessageActionsContext.Provider value={actions}>
       <div className="flex min-h-0 min-w-0 flex-1">
-        <section className="flex min-h-0 min-w-0 flex-1 flex-col" aria-labelledby="channel-title">
+        {/* On a narrow screen the thread covers the channel: what is behind it cannot be reached. */}
+        <section className="flex min-h-0 min-w-0 flex-1 flex-col" aria-labelledby="channel-title" inert={!!threadId && narrow}>
           <header className="flex items-center gap-2 border-b border-ink-700 bg-ink-900/95 px-3 py-2.5 sm:px-5">
             <button
               type="button"
@@ -110,6 +112,21 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
       </div>
     </MessageActionsContext.Provider>
   );
+}
+
+const NARROW = "(max-width: 767.98px)";
+
+/** Below Tailwind's `md`, where the thread panel takes the whole width. */
+function useNarrow(): boolean {
+  const [narrow, setNarrow] = useState(() => typeof window.matchMedia === "function" && window.matchMedia(NARROW).matches);
+  useEffect(() => {
+    if (typeof window.matchMedia !== "function") return;
+    const mq = window.matchMedia(NARROW);
+    const on = () => setNarrow(mq.matches);
+    mq.addEventListener("change", on);
+    return () => mq.removeEventListener("change", on);
+  }, []);
+  return narrow;
 }
 
 /** Who is typing: its own once-a-second clock, so the tick redraws this line and not the messages. */
