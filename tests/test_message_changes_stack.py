@@ -277,10 +277,6 @@ async def test_archiver_killed_in_a_burst_of_changes_stores_exactly_what_clients
     )
     assert at_kill["pending"] > 0, "the kill never caught the archiver holding unacked entries"
     assert len(seqs) >= 300
-    if wrong_originals:
-        # Known bug (reported with this test): the restarted archiver claims the dead one's entries only
-        # after CLAIM_IDLE_MS, so it applies older edits after newer ones, and the store records as the
-        # text an edit replaced whatever text it holds then (core/store/mongo.py _apply), not the text
-        # before that edit. The folded messages and the change log above are right; the compliance
-        # record of replaced texts is not. Remove this once originals are kept by rev.
-        pytest.xfail(f"originals out of order for {len(wrong_originals)} of {len(sent)} messages")
+    # the texts each message had before every edit and its deletion, in seq order however the archiver
+    # applied them after its restart
+    assert wrong_originals == []

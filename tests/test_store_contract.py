@@ -263,6 +263,20 @@ async def test_originals_keep_each_text_replaced_and_readers_never_see_them(stor
     assert "buy AAPL" not in seen
 
 
+async def test_originals_hold_whatever_order_the_archive_got_the_changes_and_the_message_in(store: Store) -> None:
+    # a restarted archiver claims a dead one's entries late: edits, and the message itself, come out of order
+    first = message(1, text="v0")
+    one = change(2, "edit", first, text="v1")
+    two = change(3, "edit", one.message, text="v2")
+    three = change(4, "edit", two.message, text="v3")
+    await store.apply_changes([three])
+    await store.apply_changes([one])
+    await store.save_messages([first])
+    await store.apply_changes([two])
+    assert await store.originals("general", first.id) == ["v0", "v1", "v2"]
+    assert await store.get_message("general", first.id) == three.message
+
+
 async def test_changed_returns_messages_changed_after_n_in_rev_order_and_pages(store: Store) -> None:
     m = [message(seq) for seq in range(1, 6)]
     await store.save_messages(m)

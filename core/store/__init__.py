@@ -80,6 +80,13 @@ class Store(Protocol):
         """Those of `jtis` that are revoked, in a few queries however many are asked about."""
 
 
+def replaced_texts(original: str | None, edits: list[str], *, deleted: bool) -> list[str]:
+    """The texts a message had before each edit and before its deletion: as posted, then each edit's
+    text in seq order (whatever order the archiver applied them in), the last one only if deleted."""
+    versions = ([] if original is None else [original]) + edits
+    return versions if deleted else versions[:-1]
+
+
 async def open_store(url: str) -> Store:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":

@@ -14,7 +14,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from core.errors import ChatError
 from core.models import Change, Channel, Message, User, utcnow
-from core.store import PINS_MAX, REVOKED_CHUNK
+from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts
 
 logger = logging.getLogger(__name__)
 
@@ -29,15 +29,19 @@ REV_MIGRATED = "messages_rev"
 Document = dict[str, Any]
 
 
-def _message_doc(message: Message) -> Document:
-    """A message as stored: its rev always set (its seq until it changes), reply_count never (it is counted)."""
+def _message_doc(message: Message, original: str | None = None) -> Document:
+    """A message as stored: its rev always set (its seq until it changes), reply_count never (it is counted),
+    and `original`, its text as posted, for the compliance record (never read back into a Message)."""
     doc = {"_id": message.id, **message.model_dump(exclude={"id", "reply_count"}, exclude_none=True)}
     doc.setdefault("rev", message.seq)
+    if original is not None:
+        doc["original"] = original
     return doc
 
 
 def _message(doc: Document) -> Message:
     doc["id"] = doc.pop("_id")
+    doc.pop("original", None)
     doc.setdefault("rev", doc.get("seq"))  # written before messages could change and not migrated yet
     return Message.model_validate(doc)
 
@@ -47,7 +51,10 @@ async def _migrate(db: AsyncDatabase[Document]) -> None:
     the messages without a rev scans them all; an update run twice (two nodes opening) does the same."""
     if await db.meta.find_one({"_id": REV_MIGRATED}) is not None:
         return
-    result = await db.messages.update_many({"rev": {"$exists": False}}, [{"$set": {"rev": "$seq"}}])
+    # none of them was ever edited: their text is as posted
+    result = await db.messages.update_many(
+        {"rev": {"$exists": False}}, [{"$set": {"rev": "$seq", "original": "$text"}}]
+    )
     if result.modified_count:
         logger.info("gave %d messages their rev", result.modified_count)
     await db.meta.update_one({"_id": REV_MIGRATED}, {"$set": {"at": utcnow()}}, upsert=True)
@@ -146,9 +153,15 @@ class MongoStore:
         if not messages:
             return 0
         try:
-            result = await self._db.messages.insert_many([_message_doc(m) for m in messages], ordered=False)
+            result = await self._db.messages.insert_many([_message_doc(m, m.text) for m in messages], ordered=False)
         except BulkWriteError as exc:
-            return _inserted_despite_duplicates(exc)
+            inserted = _inserted_despite_duplicates(exc)
+            # a message a change of it reached first was stored folded, without its text as posted
+            for m in messages:
+                await self._db.messages.update_one(
+                    {"_id": m.id, "channel": m.channel, "original": {"$exists": False}}, {"$set": {"original": m.text}}
+                )
+            return inserted
         return len(result.inserted_ids)
 
     async def history(
@@ -183,11 +196,10 @@ class MongoStore:
 
     async def _apply(self, change: Change) -> int:
         message = change.message
-        stored = await self._db.messages.find_one({"_id": message.id, "channel": change.channel}, {"text": 1})
-        replaced = stored.get("text") if stored is not None and change.kind in ("edit", "delete") else None
+        stored = await self._db.messages.find_one({"_id": message.id, "channel": change.channel}, {"original": 1})
         entry = {
             "_id": f"{change.channel}:{change.seq}", "channel": change.channel, "seq": change.seq, "id": message.id,
-            "kind": change.kind, "by": change.by, "ts": change.ts, "replaced": replaced,
+            "kind": change.kind, "by": change.by, "ts": change.ts,
             "data": change.model_dump(exclude_none=True, exclude={"message": {"reply_count"}}),
         }  # fmt: skip
         new = 1
@@ -197,7 +209,7 @@ class MongoStore:
             # applied before: a redelivery. Its message is written again all the same (a no-op unless
             # the archiver died between the two writes; no transaction holds them together here)
             new = 0
-        doc = _message_doc(message)
+        doc = _message_doc(message, None if stored is None else stored.get("original"))
         if stored is None:
             try:
                 await self._db.messages.insert_one(doc)
@@ -228,9 +240,13 @@ class MongoStore:
         return await self._with_reply_counts(channel, [_message(d) async for d in cursor])
 
     async def originals(self, channel: str, message_id: str) -> list[str]:
-        query = {"channel": channel, "id": message_id, "replaced": {"$ne": None}}
-        cursor = self._db.changes.find(query, {"replaced": 1}).sort("seq", ASCENDING)
-        return [doc["replaced"] async for doc in cursor]
+        doc = await self._db.messages.find_one({"_id": message_id, "channel": channel}, {"original": 1, "deleted": 1})
+        if doc is None:
+            return []
+        query = {"channel": channel, "id": message_id, "kind": "edit"}
+        cursor = self._db.changes.find(query, {"data.message.text": 1}).sort("seq", ASCENDING)
+        edits = [entry["data"]["message"]["text"] async for entry in cursor]
+        return replaced_texts(doc.get("original"), edits, deleted=bool(doc.get("deleted")))
 
     async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
         roots = [m.id for m in messages if m.reply_to is None]

@@ -10,7 +10,7 @@ import aiosqlite
 
 from core.errors import ChatError
 from core.models import Change, Channel, Message, User, utcnow
-from core.store import PINS_MAX, REVOKED_CHUNK
+from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS messages (
     rev INTEGER,
     reply_to TEXT,
     pinned INTEGER NOT NULL DEFAULT 0,
+    original TEXT,
     PRIMARY KEY (channel, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS changes (
@@ -40,7 +41,6 @@ CREATE TABLE IF NOT EXISTS changes (
     kind TEXT NOT NULL,
     by TEXT NOT NULL,
     ts TEXT NOT NULL,
-    replaced TEXT,
     data BLOB NOT NULL,
     PRIMARY KEY (channel, seq)
 ) WITHOUT ROWID;
@@ -60,7 +60,8 @@ CREATE INDEX IF NOT EXISTS messages_pinned ON messages (channel, seq) WHERE pinn
 
 
 async def _migrate(db: aiosqlite.Connection) -> None:
-    """A file written before messages could change: its messages get the columns, rev = seq."""
+    """A file written before messages could change: its messages get the columns, rev = seq, and their
+    text as posted (none of them was ever edited)."""
     async with db.execute("PRAGMA table_info(messages)") as cur:
         columns = {row[1] for row in await cur.fetchall()}
     if "rev" in columns:
@@ -70,7 +71,8 @@ async def _migrate(db: aiosqlite.Connection) -> None:
     await db.execute("ALTER TABLE messages ADD COLUMN rev INTEGER")
     await db.execute("ALTER TABLE messages ADD COLUMN reply_to TEXT")
     await db.execute("ALTER TABLE messages ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
-    await db.execute("UPDATE messages SET rev = seq")
+    await db.execute("ALTER TABLE messages ADD COLUMN original TEXT")
+    await db.execute("UPDATE messages SET rev = seq, original = json_extract(data, '$.text')")
 
 
 def _row(data: bytes | str, seq: int) -> Message:
@@ -146,7 +148,8 @@ class SqliteStore:
     async def save_messages(self, messages: Sequence[Message]) -> int:
         before = self._db.total_changes
         await self._db.executemany(
-            "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO messages (channel, seq, id, data, rev, reply_to, pinned, original) "
+            "VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
             [
                 (
                     m.channel,
@@ -155,13 +158,19 @@ class SqliteStore:
                     m.model_dump_json(exclude_none=True, exclude={"reply_count"}),
                     m.rev or m.seq,
                     m.reply_to,
-                    0,
+                    m.text,
                 )
                 for m in messages
             ],
         )
+        inserted = self._db.total_changes - before
+        if inserted < len(messages):  # a message a change of it reached first was stored folded: its text as posted
+            await self._db.executemany(
+                "UPDATE messages SET original = ? WHERE channel = ? AND seq = ? AND original IS NULL",
+                [(m.text, m.channel, m.seq) for m in messages],
+            )
         await self._db.commit()
-        return self._db.total_changes - before
+        return inserted
 
     async def history(
         self, channel: str, *, limit: int, before: int | None = None, after: int | None = None
@@ -201,11 +210,9 @@ class SqliteStore:
             "SELECT data, seq, rev FROM messages WHERE channel = ? AND id = ?", (change.channel, message.id)
         ) as cur:
             row = await cur.fetchone()
-        before = _row(row[0], row[1]) if row else None
-        replaced = before.text if before is not None and change.kind in ("edit", "delete") else None
         cur = await self._db.execute(
-            "INSERT OR IGNORE INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (change.channel, change.seq, message.id, change.kind, change.by, change.ts, replaced,
+            "INSERT OR IGNORE INTO changes (channel, seq, id, kind, by, ts, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (change.channel, change.seq, message.id, change.kind, change.by, change.ts,
              change.model_dump_json(exclude_none=True)),
         )  # fmt: skip
         if cur.rowcount != 1:
@@ -213,7 +220,8 @@ class SqliteStore:
         data = message.model_dump_json(exclude_none=True, exclude={"reply_count"})
         if row is None:
             await self._db.execute(
-                "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO messages (channel, seq, id, data, rev, reply_to, pinned) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     change.channel,
                     message.seq,
@@ -262,10 +270,17 @@ class SqliteStore:
 
     async def originals(self, channel: str, message_id: str) -> list[str]:
         async with self._db.execute(
-            "SELECT replaced FROM changes WHERE channel = ? AND id = ? AND replaced IS NOT NULL ORDER BY seq",
+            "SELECT data, seq, original FROM messages WHERE channel = ? AND id = ?", (channel, message_id)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return []
+        async with self._db.execute(
+            "SELECT data FROM changes WHERE channel = ? AND id = ? AND kind = 'edit' ORDER BY seq",
             (channel, message_id),
         ) as cur:
-            return [r[0] for r in await cur.fetchall()]
+            edits = [Change.model_validate_json(r[0]).message.text for r in await cur.fetchall()]
+        return replaced_texts(row[2], edits, deleted=bool(_row(row[0], row[1]).deleted))
 
     async def _page(self, query: str, channel: str, after: int, limit: int) -> tuple[list[Message], bool]:
         async with self._db.execute(query, (channel, after, limit + 1)) as cur:
