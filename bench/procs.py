@@ -261,8 +261,8 @@ def post(base: str, path: str, body: dict[str, Any], token: str | None = None) -
         return json.load(resp)
 
 
-def user_token(base: str, i: int) -> str:
-    cred = {"username": f"bench{i:05d}", "password": PASSWORD}
+def user_token(base: str, i: int, prefix: str = "bench") -> str:
+    cred = {"username": f"{prefix}{i:05d}", "password": PASSWORD}
     try:
         return str(post(base, "/api/register", cred)["token"])
     except urllib.error.HTTPError as exc:  # 409: registered by an earlier ladder on this store

@@ -4,6 +4,10 @@ Socket.IO reference, same load generator and shapes, in one run; plus history an
     python bench/run.py            # the full run (15-30 min: slower boxes fail sooner)
     python bench/run.py --quick    # a short ladder, smaller history (~5 min)
 
+After the ladders, the channel-changes step (--changes-rates, off with --no-changes) runs the product's
+targets at one rate per shape twice in a row: messages only, then with bench/changes.py beside the
+generator making a tenth of all events reactions and edits (changes/s = sends/s / 9).
+
 The ladders of a shape are climbed together (each rate on every target before the next rate), so a
 noisy stretch of a shared machine hits all targets alike; a failing step is run again (up to --tries
 runs) and passes if most of its runs pass, so one hiccup of the box does not end a ladder. The shared kit
@@ -28,15 +32,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.extras import archiver_bench, history_bench, start_secantus
 from bench.ladder import P99_MS, Result, Shape, run_ladder
-from bench.procs import REPO, Children, NodePeers, Product, build_kit, log, redis_cmd, register, temp_root
+from bench.procs import (
+    REPO,
+    Children,
+    NodePeers,
+    Product,
+    build_kit,
+    log,
+    redis_cmd,
+    register,
+    temp_root,
+    user_token,
+)
 
-# per user: raised above any sender's share of the top step (24000 sends/s from 10 senders), still enforced
+# per user: raised above any sender's share of the top step (24000 sends/s from 10 senders), still enforced;
+# changes spend from it too: the changes companion's users make sends/s / 9 / CHANGES_CLIENTS each
 SEND_RATE, SEND_BURST = 5000, 10000
 FULL = {  # up to where Node also fails on this 2-core machine, so the ratios are not capped by the ladder
     "r10": [*range(100, 1001, 100), *range(1200, 2401, 200), 2700, 3000],
     "r100": [*range(1000, 16001, 1000), 18000, 20000, 22000, 24000],
 }
 QUICK = {"r10": [100, 200, 400], "r100": [500, 1000, 2000]}
+# the channel-changes step: sends/s per shape, run plain and with a tenth of the events changes
+CHANGES_FULL, CHANGES_QUICK = {"r10": [1000], "r100": [4000]}, {"r10": [200], "r100": [1000]}
+CHANGES_CLIENTS = 10  # the companion's users: cheap beside the generator, one or more rooms each
 TARGETS = ("node1", "py1", "node2", "py2")
 NAMES = {
     "node1": "Node socket.io x1",
@@ -46,6 +65,10 @@ NAMES = {
     "base1": "investor-chat standalone at --baseline",
     "base2": "investor-chat 2 nodes at --baseline",
 }
+
+
+def rates_text(rates: dict[str, list[int]]) -> str:
+    return ",".join(f"{shape}:{rate}" for shape, list_ in rates.items() for rate in list_)
 
 
 def parse_args() -> argparse.Namespace:
@@ -88,6 +111,12 @@ def parse_args() -> argparse.Namespace:
         default=3,
         help="runs of a failing step at most; it passes if most of them pass (a shared box's hiccup fails a step)",
     )
+    ap.add_argument(
+        "--changes-rates",
+        help="the channel-changes step's sends/s per shape (default: "
+        f"{rates_text(CHANGES_FULL)}; with --quick {rates_text(CHANGES_QUICK)}); targets py1 and py2 only",
+    )
+    ap.add_argument("--no-changes", action="store_true", help="skip the channel-changes step")
     ap.add_argument("--json", help="write every result here as JSON")
     return ap.parse_args()
 
@@ -168,10 +197,7 @@ def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {**chosen, "runs": [{k: v for k, v in r.items() if k != "runs"} for r in runs]}
 
 
-def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children) -> list[Result]:
-    """The ladders of a shape are climbed together: each rate runs on every target still climbing before the
-    next rate, so the same minutes of a shared, noisy box judge them all. Each target stays up for the whole
-    ladder once started."""
+def step_timing(a: argparse.Namespace) -> dict[str, float]:
     timing: dict[str, float] = (
         {"duration": 3, "warmup": 1, "drain": 2, "quiet": 2}
         if a.quick
@@ -179,11 +205,20 @@ def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children
     )
     if a.duration:
         timing["duration"] = a.duration
+    return timing
+
+
+def run_ladders(
+    a: argparse.Namespace, kit: Path, root: Path, children: Children, tokens: dict[str, Path]
+) -> list[Result]:
+    """The ladders of a shape are climbed together: each rate runs on every target still climbing before the
+    next rate, so the same minutes of a shared, noisy box judge them all. Each target stays up for the whole
+    ladder once started."""
+    timing = step_timing(a)
     targets = a.targets.split(",")
     if a.baseline:
         checkout_baseline(a.baseline, root / "baseline")
         targets += [t for t in ("base1", "base2") if f"py{t[-1]}" in targets]
-    tokens: dict[str, Path] = {}
     results: list[Result] = []
     for shape in shapes(a):
         ups: dict[str, Up] = {}
@@ -228,6 +263,152 @@ def run_ladders(a: argparse.Namespace, kit: Path, root: Path, children: Children
     return results
 
 
+def changes_rates(a: argparse.Namespace) -> dict[str, list[int]]:
+    if not a.changes_rates:
+        return CHANGES_QUICK if a.quick else CHANGES_FULL
+    out: dict[str, list[int]] = {}
+    for item in a.changes_rates.split(","):
+        name, _, rate = item.partition(":")
+        out.setdefault(name, []).append(int(rate))
+    return out
+
+
+def companion_tokens(base: str, path: Path) -> Path:
+    """The changes companion's own users (benchchg00000...), apart from the generator's."""
+    if not path.exists():
+        path.write_text("\n".join(user_token(base, i, "benchchg") for i in range(CHANGES_CLIENTS)) + "\n")
+    return path
+
+
+def wait_ready(ready: Path, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.time() + timeout
+    while not ready.exists():
+        if proc.poll() is not None or time.time() > deadline:
+            raise SystemExit(f"the changes companion did not get ready (exit {proc.poll()}); see its log")
+        time.sleep(0.1)
+
+
+def run_changes(
+    a: argparse.Namespace, kit: Path, root: Path, children: Children, tokens: dict[str, Path]
+) -> list[dict[str, Any]]:
+    """The channel-changes step: per shape, rate and product target, the same step twice in a row on the same
+    running target: the generator alone, then the generator with bench/changes.py making sends/s / 9 changes
+    per second (reactions, unreactions, edits: 10 % of all events)."""
+    timing = step_timing(a)
+    rates = changes_rates(a)
+    targets = [t for t in a.targets.split(",") if t in ("py1", "py2")]
+    rows: list[dict[str, Any]] = []
+    for shape in shapes(a):
+        name = f"r{shape.rooms}"
+        for target in targets if rates.get(name) else []:
+            up = start_target(target, a, kit, root, children, tokens)
+            product_base = f"http://{up.urls[0]}"
+            chg_tokens = companion_tokens(product_base, root / target / "changes-tokens.txt")
+            try:
+                for rate in rates[name]:
+                    step = Shape(shape.name, shape.rooms, shape.senders, [rate])
+                    runs: dict[str, dict[str, Any] | None] = {}
+                    companion: dict[str, Any] | None = None
+                    for mode in ("plain", "changes"):
+                        tag = f"{target}-{name}-{rate}-{mode}"
+                        proc = None
+                        if mode == "changes":
+                            ready, out = root / f"{tag}.ready", root / f"{tag}.json"
+                            proc = children.start(
+                                tag,
+                                [
+                                    sys.executable,
+                                    str(REPO / "bench" / "changes.py"),
+                                    "--urls", ",".join(up.urls),
+                                    "--token-file", str(chg_tokens),
+                                    "--rooms", str(shape.rooms),
+                                    "--clients", str(CHANGES_CLIENTS),
+                                    "--rate", f"{rate / 9:.3f}",
+                                    "--warmup", str(timing["warmup"]),
+                                    "--duration", str(timing["duration"]),
+                                    "--ready", str(ready),
+                                    "--out", str(out),
+                                ],
+                            )  # fmt: skip
+                            wait_ready(ready, proc)
+                        result = run_ladder(
+                            kit,
+                            f"{NAMES[target]} {mode}",
+                            step,
+                            clients=a.clients,
+                            timing=timing,
+                            urls=up.urls,
+                            pids=up.pids,
+                            token_file=up.token_file,
+                            redis=up.redis,
+                            jsonl=root / f"{tag}.jsonl",
+                        )
+                        runs[mode] = result.steps[0] if result.steps else None
+                        if proc is not None:
+                            try:
+                                proc.wait(timeout=30)  # it ends itself once the generator's messages stop
+                            except subprocess.TimeoutExpired:
+                                log("!! the changes companion did not end by itself: stopped")
+                            children.stop(proc)
+                            if out.exists():
+                                companion = json.loads(out.read_text())
+                    rows.append(
+                        {
+                            "target": NAMES[target],
+                            "shape": shape.name,
+                            "room": a.clients // shape.rooms,
+                            "rate": rate,
+                            "plain": runs["plain"],
+                            "changes": runs["changes"],
+                            "companion": companion,
+                        }
+                    )
+            finally:
+                up.stop()
+    return rows
+
+
+def changes_verdict(row: dict[str, Any]) -> str:
+    why = []
+    for mode in ("plain", "changes"):
+        step = row[mode]
+        if step is None or not Result.passed(step):
+            why.append(f"{mode} step failed")
+    comp = row["companion"]
+    if comp is None:
+        why.append("no companion result")
+    else:
+        if comp["lost"]:
+            why.append(f"{comp['lost']} changes lost")
+        if comp["refused"]:
+            why.append(f"refused {comp['refused']}")
+        if comp["lat_p99_ms"] is None or comp["lat_p99_ms"] > P99_MS:
+            why.append(f"change p99 {fmt(comp['lat_p99_ms'])} ms")
+    return ", ".join(why) or "ok"
+
+
+def changes_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| shape | server | sends/s | plain deliv/s | plain p99 ms | plain server CPU % | with changes: message "
+        "deliv/s | p99 ms | server CPU % | changes/s | change deliv/s (offered) | change p50 ms | change p99 ms "
+        "| verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        plain, mixed, comp = row["plain"] or {}, row["changes"] or {}, row["companion"] or {}
+        changes_ps = comp.get("changes_ps")
+        offered = changes_ps * (row["room"] + 1) if changes_ps is not None else None  # +1: the companion member
+        lines.append(
+            f"| {row['shape']} | {row['target']} | {row['rate']} | {fmt(plain.get('delivered_ps'))} "
+            f"| {fmt(plain.get('lat_p99_ms'), '.2f')} | {fmt(plain.get('server_cpu_pct_sum'))} "
+            f"| {fmt(mixed.get('delivered_ps'))} | {fmt(mixed.get('lat_p99_ms'), '.2f')} "
+            f"| {fmt(mixed.get('server_cpu_pct_sum'))} | {fmt(changes_ps, '.1f')} | {fmt(offered)} "
+            f"| {fmt(comp.get('lat_p50_ms'), '.2f')} | {fmt(comp.get('lat_p99_ms'), '.2f')} "
+            f"| {changes_verdict(row)} |"
+        )
+    return "\n".join(lines)
+
+
 def fmt(v: float | None, spec: str = ".0f") -> str:
     return "-" if v is None else format(v, spec)
 
@@ -269,7 +450,8 @@ def main() -> None:
     log(f"work dir {root}")
     report: dict[str, object] = {}
     try:
-        results = run_ladders(a, kit, root, children)
+        tokens: dict[str, Path] = {}
+        results = run_ladders(a, kit, root, children, tokens)
         print(
             f"\n**investor-chat vs Node socket.io**: {a.clients} clients, {a.senders} senders, 32 B payload, "
             f"{os.cpu_count()} CPUs, one run ({'quick' if a.quick else 'full'}); us/deliv is the server processes' "
@@ -277,6 +459,16 @@ def main() -> None:
         )
         print(table(results), flush=True)
         report["ladders"] = [{"target": r.target, "shape": r.shape, "steps": r.steps} for r in results]
+        if not a.no_changes:
+            rows = run_changes(a, kit, root, children, tokens)
+            report["changes"] = rows
+            print(
+                f"\n**channel changes**: each rate twice on the same running server, messages only and then with "
+                f"sends/s / 9 reactions, unreactions and edits from {CHANGES_CLIENTS} more clients (bench/changes.py"
+                "; 10 % of all events); deliveries and p99 are the generator's `message` events, a change's "
+                "latency is its emit to its author's own `message_updated`\n"
+            )
+            print(changes_table(rows), flush=True)
         if not a.no_history:
             total = 100_000 if a.quick else 1_000_000
             hist = history_bench(children, root / "history", total, 200 if a.quick else 500)
