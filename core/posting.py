@@ -69,12 +69,13 @@ async def change(
 
 async def find_message(bus: Posting, store: Store, channel: str, message_id: str) -> Message | None:
     """A message of `channel` as its latest change left it, wherever that is known: the bus's memory of
-    changed messages, its buffer, then the archive. Without its reply_count (a count, not a state)."""
+    changed messages; else, never changed, the archive's copy, or the bus's buffer while the archiver has
+    yet to write it. Without its reply_count (a count, not a state)."""
     found = await bus.current(channel, message_id)
     if found is None:
-        found = _latest(await bus.recent(channel)).get(message_id)
-    if found is None:
         found = await store.get_message(channel, message_id)
+    if found is None:
+        found = _latest(await bus.recent(channel)).get(message_id)
     if found is None or found.channel != channel:
         return None
     return found.model_copy(update={"reply_count": None}) if found.reply_count is not None else found
