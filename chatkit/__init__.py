@@ -99,11 +99,45 @@ async def call(sio: socketio.AsyncClient, event: str, payload: dict[str, Any]) -
     return ack
 
 
-def show(message: dict[str, Any]) -> str:
-    """One message as a terminal line: time, channel, seq, user and text."""
+def show(message: dict[str, Any], *, root_seq: int | None = None) -> str:
+    """One message as a terminal line: time, channel, seq, user and text; a reply says to which message
+    (`root_seq`, when the caller knows it), an edited one says so, a deleted one shows no text."""
     seq = message.get("seq", "-")
     tag = " (only you)" if message.get("ephemeral") else ""
-    return f"{message['ts'][11:19]} #{message['channel']} [{seq}] {message['user']}{tag}: {message['text']}"
+    if message.get("reply_to"):
+        tag += f" ↪ #{root_seq}" if root_seq is not None else " (reply)"
+    text = "(deleted)" if message.get("deleted") else message["text"]
+    if message.get("edited_at") and not message.get("deleted"):
+        text += " (edited)"
+    return f"{message['ts'][11:19]} #{message['channel']} [{seq}] {message['user']}{tag}: {text}"
+
+
+def reactions(message: dict[str, Any]) -> str:
+    """A message's reactions as `🐂 2 👍 1`, or `none`."""
+    return " ".join(f"{r['emoji']} {r['count']}" for r in message.get("reactions") or ()) or "none"
+
+
+def show_change(change: dict[str, Any]) -> str:
+    """One change to a message (a `message_updated`) as a terminal line: `[12] alice edited #3: new text`,
+    `[13] alice deleted #3`, `[14] bob reacted 🐂 to #3`; without `by` (learnt from a catch-up) the
+    message's state is shown instead."""
+    message, by, kind = change["message"], change.get("by"), change["kind"]
+    ref, emoji = f"#{message['seq']}", change.get("emoji", "")
+    if kind == "edit":
+        what = f"{by or message['user']} edited {ref}: {message['text']}"
+    elif kind == "delete":
+        what = f"{by} deleted {ref}" if by else f"{message['user']}'s {ref} was deleted"
+    elif kind == "react":
+        what = f"{by} reacted {emoji} to {ref}"
+    elif kind == "unreact":
+        what = f"{by} took back {emoji} on {ref}"
+    elif kind in ("pin", "unpin"):
+        what = f"{by} {kind}ned {ref}"
+    else:  # "update": several changes (or unknown ones) folded into what the message is now
+        pinned = ", pinned" if message.get("pinned") else ""
+        edited = " (edited)" if message.get("edited_at") else ""
+        what = f"{message['user']}'s {ref} changed (reactions {reactions(message)}{pinned}): {message['text']}{edited}"
+    return f"{change['ts'][11:19]} #{change['channel']} [{change['seq']}] {what}"
 
 
 def run(name: str, main: Coroutine[Any, Any, int]) -> int:

@@ -14,7 +14,7 @@ from chatkit import say
 
 def main() -> None:
     p = chatkit.parser("Post a message (or a /command) to a channel.")
-    say.add_arguments(p)  # CHANNEL TEXT...
+    say.add_arguments(p)  # CHANNEL TEXT... [--reply-to ID]
     args = p.parse_args()
     chatkit.setup(args, p)
     sys.exit(chatkit.run("say", say.run(args)))

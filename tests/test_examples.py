@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -54,6 +55,67 @@ async def test_say_posts_and_prints_the_ack(chat_url: str, make_client: ClientFa
     assert code == 1 and "invalid_credentials" in err
 
 
+async def test_say_reply_to_posts_into_the_thread_of_the_root(chat_url: str, make_client: ClientFactory) -> None:
+    alice = await make_client("alice")
+    (root,) = await post(alice, "general", "AAPL earnings tonight")
+    env = script_env(chat_url, "sayer", PASSWORD)
+    code, out, err = await run(
+        "-m", "server", "say", "--register", "general", "--reply-to", root["id"], "guidance", "matters", env=env
+    )
+    assert code == 0, err
+    reply = json.loads(out)["message"]
+    assert reply["reply_to"] == root["id"] and reply["text"] == "guidance matters"
+    assert await alice.wait_for("message", lambda m: m["user"] == "sayer") == reply
+    # a reply to the reply lands in the root's thread
+    code, out, err = await run(example("say.py"), "general", "--reply-to", reply["id"], "agreed", env=env)
+    assert code == 0, err
+    assert json.loads(out)["message"]["reply_to"] == root["id"]
+    status, thread = await alice.request("GET", f"/api/channels/general/messages/{root['id']}/replies")
+    assert status == 200 and [m["text"] for m in thread["messages"]] == ["guidance matters", "agreed"]
+
+    code, out, err = await run(example("say.py"), "general", "--reply-to", "nosuchid", "hi", env=env)
+    assert code == 1 and json.loads(out)["error"]["code"] == "message_not_found"
+
+
+async def test_tail_shows_edits_deletes_and_reactions_by_others_live(chat_url: str, make_client: ClientFactory) -> None:
+    alice, bob = await make_client("alice"), await make_client("bob")
+    (first,) = await post(alice, "general", "AAPL to 300")
+    await bob.call("join", {"channel": "general"})
+    env = script_env(chat_url, "watcher", PASSWORD)
+    tail = await Running.start("-m", "server", "tail", "--register", "general", env=env)
+    raw = await Running.start(example("tail.py"), "--register", "--json", "general", env=env)
+    try:
+        assert (await tail.line()).endswith("[1] alice: AAPL to 300")
+        assert json.loads(await raw.line()) == first
+        await alice.wait_for("presence", lambda p: p["user"] == "watcher" and p["online"])
+        ref = {"channel": "general", "id": first["id"]}
+        for who, event, payload in [
+            (alice, "edit", {**ref, "text": "AAPL to 310"}),
+            (bob, "react", {**ref, "emoji": "🐂"}),
+            (bob, "send", {"channel": "general", "text": "too bullish", "reply_to": first["id"]}),
+            (alice, "delete", ref),
+        ]:
+            ack = await who.call(event, payload)
+            assert ack["ok"], ack
+        lines = [(await tail.line()).split(" ", 2)[2] for _ in range(4)]
+        assert lines == [
+            "[2] alice edited #1: AAPL to 310",
+            "[3] bob reacted 🐂 to #1",
+            "[4] bob ↪ #1: too bullish",
+            "[5] alice deleted #1",
+        ]
+        events = [json.loads(await raw.line()) for _ in range(4)]
+        assert [(e["seq"], e.get("kind"), e.get("by")) for e in events] == [
+            (2, "edit", "alice"), (3, "react", "bob"), (4, None, None), (5, "delete", "alice")
+        ]  # fmt: skip
+        assert events[1]["emoji"] == "🐂" and events[1]["message"]["reactions"][0]["users"] == ["bob"]
+        assert events[3]["message"]["deleted"] and events[3]["message"]["text"] == ""
+        assert events[2]["reply_to"] == first["id"] and events[2]["text"] == "too bullish"
+    finally:
+        await tail.stop()
+        await raw.stop()
+
+
 async def test_tail_streams_history_then_live_messages(chat_url: str, make_client: ClientFactory) -> None:
     alice = await make_client("alice")
     await post(alice, "general", "one", "two", "three")
@@ -73,16 +135,19 @@ async def test_tail_streams_history_then_live_messages(chat_url: str, make_clien
 async def test_tail_reconnects_and_catches_up_by_seq(
     tmp_path: Path, fake_stooq: Any, make_client: ClientFactory
 ) -> None:
-    """The server goes away and comes back on the same port: tail prints everything once, in order."""
+    """The server goes away and comes back on the same port: tail prints every message once, in order,
+    and the changes made meanwhile once each: a changed message it had shown as a change, a new one as a
+    message as it is now (folded)."""
     (tmp_path / "restarting").mkdir()
     settings = apps.settings_for(tmp_path / "restarting", stooq_url=fake_stooq.url)
     first = TestServer(create_standalone_app(settings), host="127.0.0.1")
     await first.start_server(shutdown_timeout=0.5)  # a node going down drops its open sockets
     url = str(first.make_url("")).rstrip("/")
     alice = await make_client("alice", url=url)
-    await post(alice, "general", "before 1", "before 2")
+    before = await post(alice, "general", "before 1", "before 2")
+    # 3 s before reconnecting: all the changes below are made while the tail is away (in well under a second)
     tail = await Running.start(
-        example("tail.py"), "--register", "general", "--reconnect-delay", "1", env=script_env(url, "watcher", PASSWORD)
+        example("tail.py"), "--register", "general", "--reconnect-delay", "3", env=script_env(url, "watcher", PASSWORD)
     )
     second: TestServer | None = None
     try:
@@ -96,17 +161,68 @@ async def test_tail_reconnects_and_catches_up_by_seq(
         second = TestServer(create_standalone_app(settings), host="127.0.0.1", port=port)
         await second.start_server()
         bob = await make_client("bob", url=url)
-        await post(bob, "general", "while away 3", "while away 4")
-        lines = await tail.lines_until(lambda s: "while away 4" in s, timeout=20)
-        assert [line.split("] ", 1)[1] for line in lines] == ["bob: while away 3", "bob: while away 4"]
-        live = await post(bob, "general", "back live 5")
-        assert (await tail.line()).endswith(f"[{live[0]['seq']}] bob: back live 5")
+        (away,) = await post(bob, "general", "while away 3")
+        await alice.connect()  # her session outlives the restart
+        await alice.call("join", {"channel": "general"})
+        for who, event, payload in [
+            (alice, "edit", {"id": before[0]["id"], "text": "before 1, corrected"}),  # seq 4
+            (alice, "delete", {"id": before[1]["id"]}),  # seq 5
+            (bob, "edit", {"id": away["id"], "text": "while away 3, corrected"}),  # seq 6
+        ]:
+            assert (await who.call(event, {"channel": "general", **payload}))["ok"]
+        await post(bob, "general", "while away 7")
+        lines = await tail.lines_until(lambda s: "while away 7" in s, timeout=20)
+        assert [line.split(" ", 2)[2] for line in lines] == [
+            "[4] alice edited #1: before 1, corrected",
+            "[5] alice's #2 was deleted",
+            "[3] bob: while away 3, corrected (edited)",
+            "[7] bob: while away 7",
+        ]
+        await alice.call("react", {"channel": "general", "id": away["id"], "emoji": "🐻"})
+        live = await post(bob, "general", "back live 9")
+        assert [(await tail.line()).split(" ", 2)[2] for _ in range(2)] == [
+            "[8] alice reacted 🐻 to #3",
+            f"[{live[0]['seq']}] bob: back live 9",
+        ]
     finally:
         await tail.stop()
         if second is not None:
             await second.close()
         else:
             await first.close()
+
+
+async def test_tail_catch_up_over_several_pages_prints_each_message_once_in_seq_order(
+    tmp_path: Path, fake_stooq: Any, make_client: ClientFactory
+) -> None:
+    """A catch-up longer than one join (200) comes oldest change first: an early message changed late
+    arrives on the last page, yet is printed once, at its place, as it is now."""
+    (tmp_path / "busy").mkdir()
+    limits = {"send_rate": 1000, "send_burst": 1000, "event_rate": 1000, "event_burst": 1000}
+    server = TestServer(create_standalone_app(apps.settings_for(tmp_path / "busy", **limits)), host="127.0.0.1")
+    await server.start_server()
+    url = str(server.make_url("")).rstrip("/")
+    alice = await make_client("alice", url=url)
+    posted = await post(alice, "general", *(f"note {i}" for i in range(1, 211)))
+    # the bus keeps the newest 200: wait for the archiver to hold the older ones (the oldest page reads)
+    async with asyncio.timeout(10):
+        while (await alice.request("GET", "/api/channels/general/messages?after=0&limit=5"))[0] != 200:
+            await asyncio.sleep(0.05)
+    edited = await alice.call("edit", {"channel": "general", "id": posted[4]["id"], "text": "note 5, late"})
+    assert edited["ok"], edited
+    tail = await Running.start(
+        example("tail.py"), "--register", "--json", "--after", "0", "general", env=script_env(url, "watcher", PASSWORD)
+    )
+    try:
+        shown = [json.loads(await tail.line()) for _ in range(210)]
+        assert [m["seq"] for m in shown] == list(range(1, 211)) and not any("kind" in m for m in shown)
+        assert shown[4]["text"] == "note 5, late" and shown[4]["rev"] == 211
+        await alice.wait_for("presence", lambda p: p["user"] == "watcher" and p["online"])
+        (live,) = await post(alice, "general", "after the catch-up")
+        assert json.loads(await tail.line()) == live and live["seq"] == 212
+    finally:
+        await tail.stop()
+        await server.close()
 
 
 async def test_export_history_pages_back_and_writes_oldest_first(
