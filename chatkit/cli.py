@@ -14,7 +14,10 @@ MODES = {"tail": tail, "say": say}
 def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(prog="investor-chat", description="Talk to a running investor-chat server.")
     modes = parser.add_subparsers(dest="mode", required=True)
-    helps = {"tail": "stream a channel and its changes, catching up after reconnects", "say": "post a message and print its ack"}
+    helps = {
+        "tail": "stream a channel and its changes, catching up after reconnects",
+        "say": "post a message and print its ack",
+    }
     for name, module in MODES.items():
         mode = modes.add_parser(name, parents=[chatkit.connection_flags()], help=helps[name])
         module.add_arguments(mode)
