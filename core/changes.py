@@ -37,7 +37,9 @@ def check_allowed(
         if message.user != by:
             raise forbidden("Only its author can edit a message")
         if now - _parse(message.ts) > timedelta(seconds=edit_window):
-            raise ChatError("edit_window_closed", "Messages can be edited for a day after they are sent", 403)
+            raise ChatError(
+                "edit_window_closed", f"Messages can be edited for {_span(edit_window)} after they are sent", 403
+            )
     elif kind == "delete":
         if by not in (message.user, owner):
             raise forbidden("Only its author or the channel's owner can delete a message")
@@ -85,6 +87,15 @@ def _react(message: Message, by: str, emoji: str, *, add: bool) -> Message | Non
 def check_emoji(emoji: str) -> None:
     if emoji not in EMOJIS:
         raise ChatError("invalid_emoji", "React with one of: " + " ".join(EMOJIS))
+
+
+def _span(seconds: float) -> str:
+    """A window in words: "a day", "2 hours", "15 minutes", "30 seconds"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"a {unit}" if count == 1 else f"{count} {unit}s"
+    return f"{seconds:g} seconds"
 
 
 def _parse(ts: str) -> datetime:

@@ -9,7 +9,7 @@ from core.bus import Conflict, Limit, Posting, SeqUnseeded
 from core.changes import check_allowed, fold, not_found
 from core.errors import ChatError
 from core.models import Change, ChangeKind, Channel, Message, Record, now_iso
-from core.store import PINS_MAX, Store
+from core.store import PINS_MAX, Store, with_counts
 
 CHANGE_ATTEMPTS = 5  # folds of one change against a message other nodes keep changing, before giving up
 
@@ -75,7 +75,11 @@ async def find_message(bus: Posting, store: Store, channel: str, message_id: str
     if found is None:
         found = await store.get_message(channel, message_id)
     if found is None:
-        found = _latest(await bus.recent(channel)).get(message_id)
+        buffered = await bus.recent(channel)
+        found = _latest(buffered).get(message_id)
+        if found is None and buffered and await store.last_seq(channel) < (buffered[0].seq or 0) - 1:
+            # the archiver lags past what the bus keeps: the message may be in neither yet
+            raise ChatError("history_catching_up", "Recent messages are still being archived; try again shortly", 503)
     if found is None or found.channel != channel:
         return None
     return found.model_copy(update={"reply_count": None}) if found.reply_count is not None else found
@@ -169,15 +173,19 @@ async def read_changes(
     stored, more = await store.changed(channel, after=after, limit=limit)
     ceiling = max((m.rev or 0) for m in stored) if more and stored else None
     by_id = {m.id: m for m in stored}
+    uncounted = []  # roots known from the bus alone: their archived replies are counted below
     for m in _latest(buffered).values():
         rev = m.rev or m.seq or 0
         known = by_id.get(m.id)
         if (ceiling is None or rev <= ceiling) and (known is None or rev > (known.rev or known.seq or 0)):
             by_id[m.id] = m if known is None else m.model_copy(update={"reply_count": known.reply_count})
-    page = sorted(by_id.values(), key=lambda m: m.rev or m.seq or 0)
-    more = more or len(page) > limit
+            if known is None and m.reply_to is None:
+                uncounted.append(m.id)
+    page = sorted(by_id.values(), key=lambda m: m.rev or m.seq or 0)[:limit]
+    more = more or len(by_id) > limit
+    page = with_counts(page, await store.reply_counts(channel, uncounted))
     unarchived = [r for r in buffered if isinstance(r, Message) and (r.seq or 0) > archived]
-    return _count_replies(page[:limit], unarchived), more
+    return _count_replies(page, unarchived), more
 
 
 async def read_replies(
@@ -198,15 +206,20 @@ async def read_replies(
 async def read_pins(store: Store, bus: Posting, channel: str) -> list[Message]:
     """The channel's pinned messages in seq order, changes the archive has yet to get included."""
     by_id = {m.id: m for m in await store.pins(channel)}
-    for m in _latest(await bus.recent(channel)).values():
+    buffered = await bus.recent(channel)
+    for m in _latest(buffered).values():
         known = by_id.get(m.id)
         if known is not None and (m.rev or 0) <= (known.rev or known.seq or 0):
             continue
         if m.pinned:
-            by_id[m.id] = m
+            by_id[m.id] = m.model_copy(update={"reply_count": None if known is None else known.reply_count})
         else:
             by_id.pop(m.id, None)
-    return sorted(by_id.values(), key=lambda m: m.seq or 0)[:PINS_MAX]
+    pins = sorted(by_id.values(), key=lambda m: m.seq or 0)[:PINS_MAX]
+    uncounted = [m.id for m in pins if m.reply_count is None and m.reply_to is None]
+    pins = with_counts(pins, await store.reply_counts(channel, uncounted))
+    archived = await store.last_seq(channel) if buffered else 0
+    return _count_replies(pins, [r for r in buffered if isinstance(r, Message) and (r.seq or 0) > archived])
 
 
 async def last_seq(store: Store, bus: Posting, channel: str) -> int:

@@ -61,6 +61,7 @@ async def test_an_edit_after_the_window_is_refused(make_client: ClientFactory, m
     sent = await say(alice, "too late")
     ack = await alice.call("edit", {"channel": "general", "id": sent["id"], "text": "fixed"})
     assert error_code(ack) == "edit_window_closed"
+    assert "edited for 0 seconds" in ack["error"]["message"]  # the window the server has, in words
 
 
 async def test_a_delete_leaves_a_tombstone_and_the_original_only_in_the_archive(make_client: ClientFactory) -> None:

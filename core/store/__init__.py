@@ -67,6 +67,9 @@ class Store(Protocol):
     async def replies(self, channel: str, root: str, *, after: int, limit: int) -> tuple[list[Message], bool]:
         """The replies to `root` with seq > after in seq order, and whether more remain."""
 
+    async def reply_counts(self, channel: str, roots: Collection[str]) -> dict[str, int]:
+        """How many archived replies each of `roots` has (those with none are left out)."""
+
     async def pins(self, channel: str) -> list[Message]:
         """The channel's pinned messages in seq order."""
 
@@ -85,6 +88,13 @@ def replaced_texts(original: str | None, edits: list[str], *, deleted: bool) -> 
     text in seq order (whatever order the archiver applied them in), the last one only if deleted."""
     versions = ([] if original is None else [original]) + edits
     return versions if deleted else versions[:-1]
+
+
+def with_counts(messages: list[Message], counts: dict[str, int]) -> list[Message]:
+    """The messages with the reply counts of those that have replies."""
+    if not counts:
+        return messages
+    return [m.model_copy(update={"reply_count": counts[m.id]}) if m.id in counts else m for m in messages]
 
 
 async def open_store(url: str) -> Store:

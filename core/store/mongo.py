@@ -14,7 +14,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from core.errors import ChatError
 from core.models import Change, Channel, Message, User, utcnow
-from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts
+from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
 
 logger = logging.getLogger(__name__)
 
@@ -248,18 +248,17 @@ class MongoStore:
         edits = [entry["data"]["message"]["text"] async for entry in cursor]
         return replaced_texts(doc.get("original"), edits, deleted=bool(doc.get("deleted")))
 
-    async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
-        roots = [m.id for m in messages if m.reply_to is None]
+    async def reply_counts(self, channel: str, roots: Collection[str]) -> dict[str, int]:
         if not roots:
-            return messages
+            return {}
         pipeline: list[Document] = [
-            {"$match": {"channel": channel, "reply_to": {"$in": roots}}},
+            {"$match": {"channel": channel, "reply_to": {"$in": list(roots)}}},
             {"$group": {"_id": "$reply_to", "count": {"$sum": 1}}},
         ]
-        counts = {doc["_id"]: int(doc["count"]) async for doc in await self._db.messages.aggregate(pipeline)}
-        if not counts:
-            return messages
-        return [m.model_copy(update={"reply_count": counts[m.id]}) if m.id in counts else m for m in messages]
+        return {doc["_id"]: int(doc["count"]) async for doc in await self._db.messages.aggregate(pipeline)}
+
+    async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
+        return with_counts(messages, await self.reply_counts(channel, [m.id for m in messages if m.reply_to is None]))
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         await self._db.revoked_tokens.replace_one({"_id": jti}, {"expires_at": expires_at.astimezone(UTC)}, upsert=True)

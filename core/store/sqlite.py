@@ -10,7 +10,7 @@ import aiosqlite
 
 from core.errors import ChatError
 from core.models import Change, Channel, Message, User, utcnow
-from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts
+from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -287,19 +287,18 @@ class SqliteStore:
             rows = list(await cur.fetchall())
         return await self._with_reply_counts(channel, [_row(r[0], r[1]) for r in rows[:limit]]), len(rows) > limit
 
-    async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
-        roots = [m.id for m in messages if m.reply_to is None]
+    async def reply_counts(self, channel: str, roots: Collection[str]) -> dict[str, int]:
         if not roots:
-            return messages
+            return {}
         marks = ",".join("?" * len(roots))
         async with self._db.execute(
             f"SELECT reply_to, COUNT(*) FROM messages WHERE channel = ? AND reply_to IN ({marks}) GROUP BY reply_to",
             (channel, *roots),
         ) as cur:
-            counts = {r[0]: int(r[1]) for r in await cur.fetchall()}
-        if not counts:
-            return messages
-        return [m.model_copy(update={"reply_count": counts[m.id]}) if m.id in counts else m for m in messages]
+            return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
+    async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
+        return with_counts(messages, await self.reply_counts(channel, [m.id for m in messages if m.reply_to is None]))
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         now = utcnow().isoformat()
