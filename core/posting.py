@@ -130,7 +130,9 @@ async def read_history(
     buffered = await bus.recent(channel)
     latest = _latest(buffered)
     archived = await store.last_seq(channel) if buffered else 0
-    posts = [r for r in buffered if isinstance(r, Message) and (r.seq or 0) > archived]
+    posts = [r for r in buffered if isinstance(r, Message)]
+    # whatever the archive holds wins; the buffer fills in what it does not hold yet, whatever it has
+    # written of later records (a batch lands all at once on SQLite, one write after another on MongoDB)
     pending = [m for m in posts if (m.seq or 0) > (after or 0) and (before is None or (m.seq or 0) < before)]
     page = stored
     if pending:
@@ -142,7 +144,8 @@ async def read_history(
         page = merged[:limit] if after is not None else merged[-limit:]
     if buffered and await _reaches_unarchived(store, channel, page, buffered[0].seq or 0, limit, before, after):
         raise ChatError("history_catching_up", "Older messages are still being archived; try again shortly", 503)
-    return _count_replies(_refresh(page, latest), posts), more
+    unarchived = [m for m in posts if (m.seq or 0) > archived]
+    return _count_replies(_refresh(page, latest), unarchived), more
 
 
 async def _reaches_unarchived(

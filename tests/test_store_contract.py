@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pymongo.asynchronous.collection import AsyncCollection
@@ -355,21 +356,28 @@ async def test_get_message_only_in_its_channel(store: Store) -> None:
 
 
 @pytest.mark.parametrize("store_url", ["mongodb"], indirect=True)
-async def test_a_change_logged_by_an_archiver_that_died_before_its_message_write_is_finished_on_redelivery(
+async def test_an_archiver_that_died_between_a_message_and_its_change_log_is_finished_on_redelivery(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """MongoDB writes the change log and the message apart (no transaction): a kill between the two must
-    not leave the message behind its change log for good once the entry is delivered again."""
+    """MongoDB writes the message, then the change log (no transaction): a reader never finds the log, whose
+    highest seq counts as archived, ahead of the message, and a kill between the two is finished on redelivery."""
     first = message(1)
     await store.save_messages([first])
     react = change(2, "react", first, by="bob", emoji="🐂")
+    insert_one = AsyncCollection.insert_one
 
-    async def died(*args: object, **kwargs: object) -> None:
-        raise ConnectionError("killed between the writes")
+    async def dies_at_the_log(self: AsyncCollection[Any], document: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.name == "changes":
+            raise ConnectionError("killed between the writes")
+        return await insert_one(self, document, *args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(AsyncCollection, "replace_one", died)
+        patch.setattr(AsyncCollection, "insert_one", dies_at_the_log)
         with pytest.raises(ConnectionError):
             await store.apply_changes([react])
-    assert await store.apply_changes([react]) == 0  # already in the change log
+    assert await store.get_message("general", first.id) == react.message  # the message went first
+    assert await store.last_seq("general") == 1  # the change is not counted as archived yet
+    assert await store.apply_changes([react]) == 1  # the redelivery logs it
+    assert await store.last_seq("general") == 2
+    assert await store.apply_changes([react]) == 0  # and only once
     assert await store.get_message("general", first.id) == react.message

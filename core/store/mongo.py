@@ -202,24 +202,26 @@ class MongoStore:
             "kind": change.kind, "by": change.by, "ts": change.ts,
             "data": change.model_dump(exclude_none=True, exclude={"message": {"reply_count"}}),
         }  # fmt: skip
-        new = 1
-        try:
-            await self._db.changes.insert_one(entry)
-        except DuplicateKeyError:
-            # applied before: a redelivery. Its message is written again all the same (a no-op unless
-            # the archiver died between the two writes; no transaction holds them together here)
-            new = 0
+        # The message first, then the change log: with no transaction here, a reader must never find the
+        # log (whose highest seq counts as archived) ahead of the messages. A redelivery after a crash in
+        # between writes the log; the message's write is guarded by its rev and changes nothing twice.
         doc = _message_doc(message, None if stored is None else stored.get("original"))
+        inserted = False
         if stored is None:
             try:
                 await self._db.messages.insert_one(doc)
-                return new
+                inserted = True
             except DuplicateKeyError:
                 pass  # its message was archived meanwhile: replace it below if it is older
-        rev = doc["rev"]
-        older = {"$or": [{"rev": {"$lt": rev}}, {"rev": {"$exists": False}, "seq": {"$lt": rev}}]}
-        await self._db.messages.replace_one({"_id": message.id, "channel": change.channel, **older}, doc)
-        return new
+        if not inserted:
+            rev = doc["rev"]
+            older = {"$or": [{"rev": {"$lt": rev}}, {"rev": {"$exists": False}, "seq": {"$lt": rev}}]}
+            await self._db.messages.replace_one({"_id": message.id, "channel": change.channel, **older}, doc)
+        try:
+            await self._db.changes.insert_one(entry)
+        except DuplicateKeyError:
+            return 0  # applied before: a redelivery
+        return 1
 
     async def get_message(self, channel: str, message_id: str) -> Message | None:
         doc = await self._db.messages.find_one({"_id": message_id, "channel": channel})
