@@ -13,7 +13,6 @@ EMOJIS = (
     "🐂", "🐻", "👍", "👎", "🔥", "🚀", "📈", "📉", "💰", "👀",
     "🤔", "😂", "😮", "😢", "🎉", "❤️", "🙏", "✅", "❌", "💯",
 )  # fmt: skip
-MAX_REACTIONS = len(EMOJIS)  # every emoji at most once per message: a flood of kinds is impossible
 
 
 def not_found(message_id: str) -> ChatError:
