@@ -33,7 +33,7 @@ def fill_sqlite(path: Path, total: int) -> None:
         channel = f"hist-{k}"
         db.execute("INSERT OR IGNORE INTO channels VALUES (?, 'bench00000', '2026-11-28T09:00:00.000Z')", (channel,))
         rows = ((channel, s, f"{k * per + s:024x}", _message(channel, s, k * per + s)) for s in range(1, per + 1))
-        db.executemany("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?)", rows)
+        db.executemany("INSERT OR IGNORE INTO messages (channel, seq, id, data) VALUES (?, ?, ?, ?)", rows)
         db.commit()
     db.close()
 

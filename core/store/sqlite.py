@@ -51,17 +51,19 @@ CREATE TABLE IF NOT EXISTS revoked_tokens (
 """
 
 
-# Made after _migrate: a file from before changes has no rev, reply_to or pinned column to index.
+# Made after _migrate: a file from before changes has no rev, reply_to or pinned column to index. Only
+# changed messages have a rev (NULL: the message's own seq) and only they are in its index, so writing
+# a new message costs no index more than before messages could change.
 INDEXES = """
-CREATE INDEX IF NOT EXISTS messages_by_rev ON messages (channel, rev);
+CREATE INDEX IF NOT EXISTS messages_changed ON messages (channel, rev) WHERE rev IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_by_thread ON messages (channel, reply_to, seq) WHERE reply_to IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_pinned ON messages (channel, seq) WHERE pinned = 1;
 """
 
 
 async def _migrate(db: aiosqlite.Connection) -> None:
-    """A file written before messages could change: its messages get the columns, rev = seq, and their
-    text as posted (none of them was ever edited)."""
+    """A file written before messages could change: its messages get the columns (none was ever changed:
+    a NULL rev and original say so)."""
     async with db.execute("PRAGMA table_info(messages)") as cur:
         columns = {row[1] for row in await cur.fetchall()}
     if "rev" in columns:
@@ -72,7 +74,6 @@ async def _migrate(db: aiosqlite.Connection) -> None:
     await db.execute("ALTER TABLE messages ADD COLUMN reply_to TEXT")
     await db.execute("ALTER TABLE messages ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
     await db.execute("ALTER TABLE messages ADD COLUMN original TEXT")
-    await db.execute("UPDATE messages SET rev = seq, original = json_extract(data, '$.text')")
 
 
 def _row(data: bytes | str, seq: int) -> Message:
@@ -156,9 +157,9 @@ class SqliteStore:
                     m.seq,
                     m.id,
                     m.model_dump_json(exclude_none=True, exclude={"reply_count"}),
-                    m.rev or m.seq,
+                    None if (m.rev or m.seq) == m.seq else m.rev,
                     m.reply_to,
-                    m.text,
+                    None,
                 )
                 for m in messages
             ],
@@ -166,7 +167,8 @@ class SqliteStore:
         inserted = self._db.total_changes - before
         if inserted < len(messages):  # a message a change of it reached first was stored folded: its text as posted
             await self._db.executemany(
-                "UPDATE messages SET original = ? WHERE channel = ? AND seq = ? AND original IS NULL",
+                "UPDATE messages SET original = ? "
+                "WHERE channel = ? AND seq = ? AND original IS NULL AND rev IS NOT NULL",
                 [(m.text, m.channel, m.seq) for m in messages],
             )
         await self._db.commit()
@@ -233,9 +235,12 @@ class SqliteStore:
                 ),
             )
         elif (row[2] or row[1]) < (message.rev or 0):
+            # its first change keeps the text as posted (an unchanged row holds it) for the compliance record
+            original = _row(row[0], row[1]).text if row[2] is None else None
             await self._db.execute(
-                "UPDATE messages SET data = ?, rev = ?, pinned = ? WHERE channel = ? AND id = ?",
-                (data, message.rev, int(bool(message.pinned)), change.channel, message.id),
+                "UPDATE messages SET data = ?, rev = ?, pinned = ?, original = COALESCE(original, ?) "
+                "WHERE channel = ? AND id = ?",
+                (data, message.rev, int(bool(message.pinned)), original, change.channel, message.id),
             )
         return 1
 
@@ -249,9 +254,18 @@ class SqliteStore:
         return (await self._with_reply_counts(channel, [_row(row[0], row[1])]))[0]
 
     async def changed(self, channel: str, *, after: int, limit: int) -> tuple[list[Message], bool]:
-        return await self._page(
-            "SELECT data, seq FROM messages WHERE channel = ? AND rev > ? ORDER BY rev LIMIT ?", channel, after, limit
-        )
+        # the messages never changed since (their rev is their seq) by the key, the changed ones by their
+        # own index; each side's oldest limit + 1 merged hold the oldest limit of all
+        found: list[tuple[int, bytes, int]] = []
+        for query in (
+            "SELECT seq, data, seq FROM messages WHERE channel = ? AND seq > ? AND rev IS NULL ORDER BY seq LIMIT ?",
+            "SELECT rev, data, seq FROM messages WHERE channel = ? AND rev > ? ORDER BY rev LIMIT ?",
+        ):
+            async with self._db.execute(query, (channel, after, limit + 1)) as cur:
+                found += [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+        found.sort(key=lambda r: r[0])
+        page = [_row(r[1], r[2]) for r in found[:limit]]
+        return await self._with_reply_counts(channel, page), len(found) > limit
 
     async def replies(self, channel: str, root: str, *, after: int, limit: int) -> tuple[list[Message], bool]:
         async with self._db.execute(
@@ -270,22 +284,17 @@ class SqliteStore:
 
     async def originals(self, channel: str, message_id: str) -> list[str]:
         async with self._db.execute(
-            "SELECT data, seq, original FROM messages WHERE channel = ? AND id = ?", (channel, message_id)
+            "SELECT data, seq, original, rev FROM messages WHERE channel = ? AND id = ?", (channel, message_id)
         ) as cur:
             row = await cur.fetchone()
-        if row is None:
-            return []
+        if row is None or row[3] is None:
+            return []  # never changed
         async with self._db.execute(
             "SELECT data FROM changes WHERE channel = ? AND id = ? AND kind = 'edit' ORDER BY seq",
             (channel, message_id),
         ) as cur:
             edits = [Change.model_validate_json(r[0]).message.text for r in await cur.fetchall()]
         return replaced_texts(row[2], edits, deleted=bool(_row(row[0], row[1]).deleted))
-
-    async def _page(self, query: str, channel: str, after: int, limit: int) -> tuple[list[Message], bool]:
-        async with self._db.execute(query, (channel, after, limit + 1)) as cur:
-            rows = list(await cur.fetchall())
-        return await self._with_reply_counts(channel, [_row(r[0], r[1]) for r in rows[:limit]]), len(rows) > limit
 
     async def reply_counts(self, channel: str, roots: Collection[str]) -> dict[str, int]:
         if not roots:
