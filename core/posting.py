@@ -68,16 +68,15 @@ async def change(
 
 
 async def find_message(bus: Posting, store: Store, channel: str, message_id: str) -> Message | None:
-    """A message of `channel` as its latest change left it, wherever that is known: the bus's memory of
-    changed messages; else, never changed, the archive's copy, or the bus's buffer while the archiver has
-    yet to write it. Without its reply_count (a count, not a state)."""
-    found = await bus.current(channel, message_id)
+    """A message of `channel` as its latest change left it, wherever that is known: the bus (its memory of
+    changed messages, its buffer of recent ones), else the archive. Without its reply_count (a count, not
+    a state)."""
+    found = await bus.find(channel, message_id)
     if found is None:
         found = await store.get_message(channel, message_id)
     if found is None:
         buffered = await bus.recent(channel)
-        found = _latest(buffered).get(message_id)
-        if found is None and buffered and await store.last_seq(channel) < (buffered[0].seq or 0) - 1:
+        if buffered and await store.last_seq(channel) < (buffered[0].seq or 0) - 1:
             # the archiver lags past what the bus keeps: the message may be in neither yet
             raise ChatError("history_catching_up", "Recent messages are still being archived; try again shortly", 503)
     if found is None or found.channel != channel:

@@ -344,8 +344,10 @@ async def test_a_change_takes_the_next_seq_everywhere_a_post_goes(bus: Bus) -> N
     assert [r.seq for r in await bus.recent("general", after=1)] == [2, 3]
     entries = await bus.read(ARCHIVE_STREAM, "check", "c", count=10, block_ms=0, claim_idle_ms=60_000)
     assert [parse_record(e.data) for e in entries] == [posted, changed, after]
-    assert await bus.current("general", posted.id) == changed.message
-    assert await bus.current("general", after.id) is None  # never changed: the buffer and the store hold it
+    assert await bus.find("general", posted.id) == changed.message
+    assert await bus.find("general", after.id) == after  # never changed: as posted, from the buffer
+    assert await bus.find("general", "0" * 24) is None
+    assert await bus.find("other", posted.id) is None
 
 
 async def test_a_change_folded_from_an_old_rev_is_refused_with_the_current_message(bus: Bus) -> None:
@@ -357,7 +359,7 @@ async def test_a_change_folded_from_an_old_rev_is_refused_with_the_current_messa
     assert conflict.value.current == first.message
     assert [r.seq for r in await bus.recent("general")] == [1, 2]  # the refused change took no seq
     third = await bus.post_change(_edit(first.message, "v3"), expected_rev=2)
-    assert third.seq == 3 and (await bus.current("general", posted.id)) == third.message
+    assert third.seq == 3 and (await bus.find("general", posted.id)) == third.message
 
 
 async def test_a_change_spends_from_its_limit_and_needs_a_seeded_channel(bus: Bus) -> None:

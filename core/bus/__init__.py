@@ -18,7 +18,7 @@ ARCHIVE_STREAM = "chat:archive"
 BOT_STREAM = "chat:bot"
 DEAD_LETTER_SUFFIX = ":dead"
 RECENT_PER_CHANNEL = 200  # messages kept on the bus per channel, bridging the archiver's lag
-CHANGED_TTL = 86400  # seconds the bus remembers a changed message for current(): far past the archiver's lag
+CHANGED_TTL = 86400  # seconds the bus remembers a changed message for find(): far past the archiver's lag
 DEDUP_TTL = 3600  # seconds a send's client_id is remembered: longer than any reconnect retry
 # Redis pub/sub channel of the live feed (+ ":<db>"): b"<channel>\n<message JSON>" records joined by "\n"
 LIVE_CHANNEL = "chat:live"
@@ -153,13 +153,14 @@ class Posting(Protocol):
 
     async def post_change(self, change: Change, expected_rev: int, limit: Limit | None = None) -> Change:
         """post() for a change to a message: atomically give it the channel's next seq (the folded
-        message's new rev), remember the folded message for current(), and append it to the archive stream,
+        message's new rev), remember the folded message for find(), and append it to the archive stream,
         the recent buffer and the live feed. Raise Conflict with the message as the bus now holds it when
         its rev is not `expected_rev` (a change from elsewhere came first); RateLimited and SeqUnseeded as
         post() does."""
 
-    async def current(self, channel: str, message_id: str) -> Message | None:
-        """The message as its latest change left it, while the bus remembers it (a day on Redis), else None."""
+    async def find(self, channel: str, message_id: str) -> Message | None:
+        """The message as the bus holds it: as its latest change left it while the bus remembers that (a day
+        on Redis), else as posted while it is in the recent buffer; None when the bus has neither."""
 
     async def recent(self, channel: str, after: int = 0) -> list[Record]:
         """Records (messages and changes) still on the bus for `channel` with seq > after, in seq order."""

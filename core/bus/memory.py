@@ -141,9 +141,14 @@ class MemoryBus:
         self._live.dispatch(posted.channel, wire)
         return posted
 
-    async def current(self, channel: str, message_id: str) -> Message | None:
+    async def find(self, channel: str, message_id: str) -> Message | None:
         known = self._changed.get((channel, message_id))
-        return known[0] if known is not None and known[1] > time.monotonic() else None
+        if known is not None and known[1] > time.monotonic():
+            return known[0]
+        for record in reversed(self._recent.get(channel, ())):
+            if isinstance(record, Message) and record.id == message_id:
+                return record
+        return None
 
     async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
         return self._live.add(handler)

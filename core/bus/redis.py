@@ -37,6 +37,7 @@ from core.bus.redis_scripts import (
     ALLOW_LUA,
     CHANGE_LUA,
     CLAIM_LUA,
+    FIND_LUA,
     FORGET_CONSUMERS_LUA,
     POSTS_LUA,
     PRESENCE_ADD_LUA,
@@ -147,7 +148,7 @@ class RedisBus:
         self._closing = False
         register = self._redis.register_script
         self._post_many, self._seed, self._claim = register(POSTS_LUA), register(SEED_LUA), register(CLAIM_LUA)
-        self._change = register(CHANGE_LUA)
+        self._change, self._find = register(CHANGE_LUA), register(FIND_LUA)
         self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
         self._presence_add, self._presence_remove = (
             register(PRESENCE_ADD_LUA),
@@ -259,9 +260,12 @@ class RedisBus:
         seq = int(data)
         return change.model_copy(update={"seq": seq, "message": change.message.model_copy(update={"rev": seq})})
 
-    async def current(self, channel: str, message_id: str) -> Message | None:
-        state = await self._redis.get(_changed_key(channel, message_id))
-        return None if state is None else Message.model_validate_json(state)
+    async def find(self, channel: str, message_id: str) -> Message | None:
+        found = await self._find(
+            keys=[_changed_key(channel, message_id), f"chat:recent:{channel}"],
+            args=[RECENT_PER_CHANNEL, f'"id":"{message_id}"'],
+        )
+        return None if found is None else Message.model_validate_json(found)
 
     async def recent(self, channel: str, after: int = 0) -> list[Record]:
         # the post script trims the list only now and then: its last RECENT_PER_CHANNEL are the buffer

@@ -136,6 +136,22 @@ return {0, seq}
 """
 )
 
+# A message as the bus holds it (RedisBus.find): its folded state if it changed, else its post in the recent
+# buffer, found by its '"id":"<id>"' (a change record holds it too, but a changed message has a state key).
+# KEYS the state key and the recent list, ARGV the buffer's length and the id's JSON.
+FIND_LUA = """
+local state = redis.call('GET', KEYS[1])
+if state then return state end
+local records = redis.call('LRANGE', KEYS[2], -tonumber(ARGV[1]), -1)
+for i = #records, 1, -1 do
+  if string.find(records[i], ARGV[2], 1, true) and string.sub(records[i], 1, 7) == '{"seq":'
+     and not string.find(string.sub(records[i], 1, 40), ',"kind":"', 1, true) then
+    return records[i]
+  end
+end
+return false
+"""
+
 SEED_LUA = """
 local current = tonumber(redis.call('GET', KEYS[1]))
 if current == nil or current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
