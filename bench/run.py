@@ -215,6 +215,24 @@ def step_timing(a: argparse.Namespace) -> dict[str, float]:
     return timing
 
 
+def run_step(
+    kit: Path, label: str, shape: Shape, a: argparse.Namespace, timing: dict[str, float], up: Up, jsonl: Path
+) -> Result:
+    """The generator once over `shape`'s rates against a running target."""
+    return run_ladder(
+        kit,
+        label,
+        shape,
+        clients=a.clients,
+        timing=timing,
+        urls=up.urls,
+        pids=up.pids,
+        token_file=up.token_file,
+        redis=up.redis,
+        jsonl=jsonl,
+    )
+
+
 def run_ladders(
     a: argparse.Namespace, kit: Path, root: Path, children: Children, tokens: dict[str, Path]
 ) -> list[Result]:
@@ -239,17 +257,14 @@ def run_ladders(
                     up = ups[target]
                     runs: list[dict[str, Any]] = []
                     for attempt in range(1, a.tries + 1):
-                        step = run_ladder(
+                        step = run_step(
                             kit,
                             NAMES[target],
                             Shape(shape.name, shape.rooms, shape.senders, [rate]),
-                            clients=a.clients,
-                            timing=timing,
-                            urls=up.urls,
-                            pids=up.pids,
-                            token_file=up.token_file,
-                            redis=up.redis,
-                            jsonl=root / f"{target}-r{shape.rooms}-{rate}-{attempt}.jsonl",
+                            a,
+                            timing,
+                            up,
+                            root / f"{target}-r{shape.rooms}-{rate}-{attempt}.jsonl",
                         )
                         runs += step.steps
                         if settled(runs, a.tries):
@@ -338,18 +353,7 @@ def run_changes(
                                 ],
                             )  # fmt: skip
                             wait_ready(ready, proc)
-                        result = run_ladder(
-                            kit,
-                            f"{NAMES[target]} {mode}",
-                            step,
-                            clients=a.clients,
-                            timing=timing,
-                            urls=up.urls,
-                            pids=up.pids,
-                            token_file=up.token_file,
-                            redis=up.redis,
-                            jsonl=root / f"{tag}.jsonl",
-                        )
+                        result = run_step(kit, f"{NAMES[target]} {mode}", step, a, timing, up, root / f"{tag}.jsonl")
                         runs[mode] = result.steps[0] if result.steps else None
                         if proc is not None:
                             try:
