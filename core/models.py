@@ -176,16 +176,91 @@ class Message(BaseModel):
         return data
 
 
+SiteRole = Literal["admin", "compliance"]  # every account is a `user`; these are granted on top
+SITE_ROLES: tuple[str, ...] = ("user", "admin", "compliance")
+
+
 class User(BaseModel):
     username: str
     password_hash: str
     created_at: str
+    roles: list[SiteRole] = Field(default_factory=list)
+    suspended: bool = False
+
+
+Visibility = Literal["public", "private"]
+ChannelKind = Literal["channel", "dm"]
+ChannelRole = Literal["owner", "moderator", "member"]
 
 
 class Channel(BaseModel):
     name: str
     created_by: str
     created_at: str
+    visibility: Visibility = "public"
+    kind: ChannelKind = "channel"
+    topic: str = ""
+    slow_mode_s: int = 0
+    members: list[str] | None = None  # a DM's two users; other channels list theirs at .../members
+
+
+class Member(BaseModel):
+    username: str
+    role: ChannelRole
+
+
+class Moderation(BaseModel):
+    """Who is muted (until when) and who is banned in a channel: what its send path checks."""
+
+    muted: dict[str, str] = Field(default_factory=dict)  # lower-cased username -> until (ISO time)
+    banned: set[str] = Field(default_factory=set)  # lower-cased usernames
+
+
+EventKind = Literal[
+    "member_added", "member_removed", "role_changed", "muted", "unmuted", "banned", "unbanned", "settings_changed"
+]
+
+
+class ChannelEvent(BaseModel):
+    """A membership or moderation action on a channel, with the channel's next seq like a post:
+    `channel_event` on the wire, the archive stream and the bus buffer. Its JSON begins
+    '{"seq":N,"channel":' (a Message's '{"seq":N,"rev":', a Change's '{"seq":N,"kind":')."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int | None = None
+    channel: str
+    kind: EventKind
+    by: str
+    ts: str
+    target: str | None = None
+    role: ChannelRole | None = None
+    until: str | None = None
+    reason: str | None = None
+    changes: dict[str, Any] | None = None
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class Invite(BaseModel):
+    code: str
+    created_by: str
+    created_at: str
+    expires_at: str
+    uses_left: int
+
+
+class AuditEntry(BaseModel):
+    """One admin or moderator action (docs/protocol.md#audit-log); `actor` is None for the command line."""
+
+    id: str
+    ts: str
+    actor: str | None
+    action: str
+    target: str | None = None
+    channel: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
 
 
 class Command(BaseModel):
@@ -222,16 +297,37 @@ class Change(BaseModel):
         return data
 
 
-# A channel's records, in seq order: what it was sent and what changed.
-Record = Message | Change
+# A channel's records, in seq order: what it was sent, what changed and what happened to its members.
+Record = Message | Change | ChannelEvent
 
 
 def is_change(wire: bytes) -> bool:
     """Whether a record's wire JSON is a Change: its second key is "kind" ('{"seq":<seq>,"kind":...'), a
     Message's is "rev". Read on the live feed for every delivery, so a few bytes are looked at, no JSON."""
-    return wire.find(b',"kind":"', 7, 40) != -1
+    return _second_key_is(wire, b'"kind":"')
+
+
+def is_channel_event(wire: bytes) -> bool:
+    """Whether a record's wire JSON is a ChannelEvent: its second key, after the seq, is "channel"."""
+    return _second_key_is(wire, b'"channel":"')
+
+
+def _second_key_is(wire: bytes, key: bytes) -> bool:
+    comma = wire.find(b",", 7, 30)  # after '{"seq":<seq>'
+    return comma != -1 and wire.startswith(key, comma + 1)
+
+
+def record_event(wire: bytes) -> str:
+    """The Socket.IO event a record of the live feed goes out as."""
+    if is_change(wire):
+        return "message_updated"
+    return "channel_event" if is_channel_event(wire) else "message"
 
 
 def parse_record(data: bytes | str) -> Record:
     raw = data.encode() if isinstance(data, str) else data
-    return Change.model_validate_json(raw) if is_change(raw) else Message.model_validate_json(raw)
+    if is_change(raw):
+        return Change.model_validate_json(raw)
+    if is_channel_event(raw):
+        return ChannelEvent.model_validate_json(raw)
+    return Message.model_validate_json(raw)

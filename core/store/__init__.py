@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from core.models import Change, Channel, Message, User
+from core.models import AuditEntry, Change, Channel, ChannelEvent, ChannelRole, Invite, Member, Message, Moderation, User
 
 REVOKED_CHUNK = 500  # token ids per query of Store.revoked
 PINS_MAX = 100  # pinned messages listed at most per channel
@@ -78,6 +78,67 @@ class Store(Protocol):
         record, never served to members."""
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None: ...
+
+    # --- site roles and accounts (docs/protocol.md#access) ---
+
+    async def set_user_roles(self, username: str, roles: Collection[str]) -> bool:
+        """Replace the user's site roles; False when there is no such user."""
+
+    async def set_suspended(self, username: str, suspended: bool) -> bool:
+        """Suspend or lift; False when there is no such user."""
+
+    async def list_users(self, *, prefix: str = "", limit: int = 50) -> list[User]:
+        """Users whose name starts with `prefix` (any letter case), sorted by name without regard to case."""
+
+    async def create_invite(self, invite: Invite) -> None: ...
+
+    async def list_invites(self) -> list[Invite]:
+        """Every invite with uses left, newest first."""
+
+    async def use_invite(self, code: str, now: str) -> bool:
+        """Spend one use of an invite that has one left and has not expired (ISO times compare as text);
+        atomically, so two registrations cannot spend the last use twice. False when it cannot be used."""
+
+    async def add_audit(self, entry: AuditEntry) -> None: ...
+
+    async def audit(self, *, before: str | None, limit: int) -> list[AuditEntry]:
+        """Entries with id < before (ids grow with time), newest first."""
+
+    # --- channels: settings, members, moderation, events ---
+
+    async def update_channel(self, name: str, *, topic: str | None = None, slow_mode_s: int | None = None) -> bool:
+        """Change the given settings; False when there is no such channel."""
+
+    async def channels_of(self, username: str) -> set[str]:
+        """The names of the channels `username` is a member of (any role, any letter case of the name)."""
+
+    async def set_member(self, channel: str, username: str, role: ChannelRole) -> None:
+        """Add the member or change its role."""
+
+    async def remove_member(self, channel: str, username: str) -> bool:
+        """False when it was not a member."""
+
+    async def member_role(self, channel: str, username: str) -> ChannelRole | None:
+        """The member's role (usernames without regard to case), None for a non-member."""
+
+    async def members(self, channel: str) -> list[Member]:
+        """Every member, owners first, then moderators, then by name."""
+
+    async def set_mute(self, channel: str, username: str, until: str) -> None: ...
+
+    async def remove_mute(self, channel: str, username: str) -> bool: ...
+
+    async def set_ban(self, channel: str, username: str, banned: bool) -> bool:
+        """Ban or unban; False when nothing changed."""
+
+    async def moderation(self, channel: str) -> Moderation:
+        """Who is muted (until when) and banned in the channel; mutes that ended may be included."""
+
+    async def save_events(self, events: Sequence[ChannelEvent]) -> int:
+        """Write channel events idempotently ((channel, seq) is the key); return how many were new."""
+
+    async def events(self, channel: str, *, after: int, limit: int) -> list[ChannelEvent]:
+        """The channel's events with seq > after, in seq order."""
 
     async def revoked(self, jtis: Collection[str]) -> set[str]:
         """Those of `jtis` that are revoked, in a few queries however many are asked about."""
