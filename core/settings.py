@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     channel_create_burst: int = Field(5, ge=1)  # ...and at once
     max_channels: int = Field(1000, ge=1)  # channels in all, `general` included
     token_ttl: int = Field(7 * 24 * 3600, ge=60)  # seconds a session token stays valid
+    # who may create an account: anyone, the holder of an invite code (POST /api/invites or
+    # `investor-chat admin invite`), or nobody (a closed community: existing accounts only)
+    registration: Literal["open", "invite", "closed"] = "open"
     bcrypt_rounds: int = Field(12, ge=4, le=16)
     log_level: LogLevel = "info"
     health_port: int = Field(0, ge=0, le=65535)  # workers' /healthz port; 0 means none
@@ -104,7 +107,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must list providers among {', '.join(PROVIDERS)}, got {value!r}")
         return ",".join(names)
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "registration", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
