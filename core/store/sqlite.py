@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -9,19 +10,38 @@ from pathlib import Path
 import aiosqlite
 
 from core.errors import ChatError
-from core.models import Change, Channel, Message, User, utcnow
+from core.models import (
+    AuditEntry,
+    Change,
+    Channel,
+    ChannelEvent,
+    ChannelRole,
+    Invite,
+    Member,
+    Message,
+    Moderation,
+    User,
+    utcnow,
+)
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY COLLATE NOCASE,
     password_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    roles TEXT NOT NULL DEFAULT '[]',
+    suspended INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS channels (
     name TEXT PRIMARY KEY,
     created_by TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    visibility TEXT NOT NULL DEFAULT 'public',
+    kind TEXT NOT NULL DEFAULT 'channel',
+    topic TEXT NOT NULL DEFAULT '',
+    slow_mode_s INTEGER NOT NULL DEFAULT 0,
+    members TEXT
 );
 CREATE TABLE IF NOT EXISTS messages (
     channel TEXT NOT NULL,
@@ -48,7 +68,66 @@ CREATE TABLE IF NOT EXISTS revoked_tokens (
     jti TEXT PRIMARY KEY,
     expires_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS members (
+    channel TEXT NOT NULL,
+    username TEXT NOT NULL COLLATE NOCASE,
+    role TEXT NOT NULL,
+    PRIMARY KEY (channel, username)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_by_user ON members (username);
+CREATE TABLE IF NOT EXISTS mutes (
+    channel TEXT NOT NULL,
+    username TEXT NOT NULL COLLATE NOCASE,
+    until TEXT NOT NULL,
+    PRIMARY KEY (channel, username)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bans (
+    channel TEXT NOT NULL,
+    username TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (channel, username)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS channel_events (
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (channel, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS invites (
+    code TEXT PRIMARY KEY,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    uses_left INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id TEXT PRIMARY KEY,
+    ts TEXT NOT NULL,
+    actor TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    channel TEXT,
+    details TEXT NOT NULL
+);
 """
+
+# The columns a table got after it first shipped, which a file written before lacks: those that let
+# messages change, then site roles and channel settings (#21).
+ADDED_COLUMNS = (
+    ("messages", "rev", "INTEGER"),
+    ("messages", "reply_to", "TEXT"),
+    ("messages", "pinned", "INTEGER NOT NULL DEFAULT 0"),
+    ("messages", "original", "TEXT"),
+    ("users", "roles", "TEXT NOT NULL DEFAULT '[]'"),
+    ("users", "suspended", "INTEGER NOT NULL DEFAULT 0"),
+    ("channels", "visibility", "TEXT NOT NULL DEFAULT 'public'"),
+    ("channels", "kind", "TEXT NOT NULL DEFAULT 'channel'"),
+    ("channels", "topic", "TEXT NOT NULL DEFAULT ''"),
+    ("channels", "slow_mode_s", "INTEGER NOT NULL DEFAULT 0"),
+    ("channels", "members", "TEXT"),
+)
+USER_COLUMNS = "username, password_hash, created_at, roles, suspended"
+CHANNEL_COLUMNS = "name, created_by, created_at, visibility, kind, topic, slow_mode_s, members"
+ROLE_RANK = "CASE role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END"
 
 
 # Made after _migrate: a file from before changes has no rev, reply_to or pinned column to index. Only
@@ -62,18 +141,38 @@ CREATE INDEX IF NOT EXISTS messages_pinned ON messages (channel, seq) WHERE pinn
 
 
 async def _migrate(db: aiosqlite.Connection) -> None:
-    """A file written before messages could change: its messages get the columns (none was ever changed:
-    a NULL rev and original say so)."""
-    async with db.execute("PRAGMA table_info(messages)") as cur:
-        columns = {row[1] for row in await cur.fetchall()}
-    if "rev" in columns:
+    """A file written by an older version gets the columns it lacks. Its messages were never changed (a
+    NULL rev and original say so); its users have no site role; its channels are public channels without
+    a topic, each owned by its creator (#general, made by the server, has no owner)."""
+    missing: list[tuple[str, str, str]] = []
+    for table in ("messages", "users", "channels"):
+        async with db.execute(f"PRAGMA table_info({table})") as cur:
+            present = {row[1] for row in await cur.fetchall()}
+        missing += [added for added in ADDED_COLUMNS if added[0] == table and added[1] not in present]
+    if not missing:
         return
-    # One transaction: a process stopped halfway must not leave rev without its values or its sibling columns.
+    # One transaction (open's commit ends it): a process stopped halfway must leave the file as it was.
     await db.execute("BEGIN")
-    await db.execute("ALTER TABLE messages ADD COLUMN rev INTEGER")
-    await db.execute("ALTER TABLE messages ADD COLUMN reply_to TEXT")
-    await db.execute("ALTER TABLE messages ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
-    await db.execute("ALTER TABLE messages ADD COLUMN original TEXT")
+    for table, column, declaration in missing:
+        await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    if ("channels", "visibility") in {(table, column) for table, column, _ in missing}:
+        await db.execute(
+            "INSERT OR IGNORE INTO members (channel, username, role) "
+            "SELECT name, created_by, 'owner' FROM channels WHERE created_by != 'system'"
+        )
+
+
+def _user(row: aiosqlite.Row) -> User:
+    return User(
+        username=row[0], password_hash=row[1], created_at=row[2], roles=json.loads(row[3]), suspended=bool(row[4])
+    )
+
+
+def _channel(row: aiosqlite.Row) -> Channel:
+    return Channel(
+        name=row[0], created_by=row[1], created_at=row[2], visibility=row[3], kind=row[4], topic=row[5],
+        slow_mode_s=row[6], members=None if row[7] is None else json.loads(row[7]),
+    )  # fmt: skip
 
 
 def _row(data: bytes | str, seq: int) -> Message:
@@ -107,34 +206,35 @@ class SqliteStore:
     async def create_user(self, user: User) -> None:
         try:
             await self._db.execute(
-                "INSERT INTO users VALUES (?, ?, ?)", (user.username, user.password_hash, user.created_at)
+                f"INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                (user.username, user.password_hash, user.created_at, json.dumps(user.roles), int(user.suspended)),
             )
             await self._db.commit()
         except aiosqlite.IntegrityError:
             raise ChatError("username_taken", "That username is taken", 409) from None
 
     async def get_user(self, username: str) -> User | None:
-        async with self._db.execute("SELECT * FROM users WHERE username = ?", (username,)) as cur:
+        async with self._db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE username = ?", (username,)) as cur:
             row = await cur.fetchone()
-        return None if row is None else User(username=row[0], password_hash=row[1], created_at=row[2])
+        return None if row is None else _user(row)
 
     async def create_channel(self, channel: Channel) -> bool:
         cur = await self._db.execute(
-            "INSERT OR IGNORE INTO channels VALUES (?, ?, ?)",
-            (channel.name, channel.created_by, channel.created_at),
-        )
+            f"INSERT OR IGNORE INTO channels ({CHANNEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (channel.name, channel.created_by, channel.created_at, channel.visibility, channel.kind, channel.topic,
+             channel.slow_mode_s, None if channel.members is None else json.dumps(channel.members)),
+        )  # fmt: skip
         await self._db.commit()
         return cur.rowcount == 1
 
     async def get_channel(self, name: str) -> Channel | None:
-        async with self._db.execute("SELECT * FROM channels WHERE name = ?", (name,)) as cur:
+        async with self._db.execute(f"SELECT {CHANNEL_COLUMNS} FROM channels WHERE name = ?", (name,)) as cur:
             row = await cur.fetchone()
-        return None if row is None else Channel(name=row[0], created_by=row[1], created_at=row[2])
+        return None if row is None else _channel(row)
 
     async def list_channels(self) -> list[Channel]:
-        async with self._db.execute("SELECT * FROM channels ORDER BY name") as cur:
-            rows = await cur.fetchall()
-        return [Channel(name=r[0], created_by=r[1], created_at=r[2]) for r in rows]
+        async with self._db.execute(f"SELECT {CHANNEL_COLUMNS} FROM channels ORDER BY name") as cur:
+            return [_channel(row) for row in await cur.fetchall()]
 
     async def count_channels(self) -> int:
         async with self._db.execute("SELECT COUNT(*) FROM channels") as cur:
@@ -143,6 +243,9 @@ class SqliteStore:
 
     async def delete_channel(self, name: str) -> bool:
         cur = await self._db.execute("DELETE FROM channels WHERE name = ?", (name,))
+        # a channel made later under the name starts with nobody in it, muted or banned
+        for table in ("members", "mutes", "bans"):
+            await self._db.execute(f"DELETE FROM {table} WHERE channel = ?", (name,))
         await self._db.commit()
         return cur.rowcount == 1
 
@@ -193,7 +296,7 @@ class SqliteStore:
 
     async def last_seq(self, channel: str) -> int:
         last = 0
-        for table in ("messages", "changes"):
+        for table in ("messages", "changes", "channel_events"):
             async with self._db.execute(f"SELECT MAX(seq) FROM {table} WHERE channel = ?", (channel,)) as cur:
                 row = await cur.fetchone()
             last = max(last, int(row[0]) if row and row[0] is not None else 0)
@@ -308,6 +411,149 @@ class SqliteStore:
 
     async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
         return with_counts(messages, await self.reply_counts(channel, [m.id for m in messages if m.reply_to is None]))
+
+    async def set_user_roles(self, username: str, roles: Collection[str]) -> bool:
+        return await self._update(
+            "UPDATE users SET roles = ? WHERE username = ?", json.dumps(sorted(set(roles))), username
+        )
+
+    async def set_suspended(self, username: str, suspended: bool) -> bool:
+        return await self._update("UPDATE users SET suspended = ? WHERE username = ?", int(suspended), username)
+
+    async def list_users(self, *, prefix: str = "", limit: int = 50) -> list[User]:
+        # LIKE ignores letter case and, on the NOCASE key, reads the prefix's range of it
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        async with self._db.execute(
+            f"SELECT {USER_COLUMNS} FROM users WHERE username LIKE ? ESCAPE '\\' ORDER BY username LIMIT ?",
+            (pattern, limit),
+        ) as cur:
+            return [_user(row) for row in await cur.fetchall()]
+
+    async def create_invite(self, invite: Invite) -> None:
+        await self._db.execute(
+            "INSERT INTO invites (code, created_by, created_at, expires_at, uses_left) VALUES (?, ?, ?, ?, ?)",
+            (invite.code, invite.created_by, invite.created_at, invite.expires_at, invite.uses_left),
+        )
+        await self._db.commit()
+
+    async def list_invites(self) -> list[Invite]:
+        async with self._db.execute(
+            "SELECT code, created_by, created_at, expires_at, uses_left FROM invites WHERE uses_left > 0 "
+            "ORDER BY created_at DESC, code DESC"
+        ) as cur:
+            return [
+                Invite(code=r[0], created_by=r[1], created_at=r[2], expires_at=r[3], uses_left=r[4])
+                for r in await cur.fetchall()
+            ]
+
+    async def use_invite(self, code: str, now: str) -> bool:
+        return await self._update(
+            "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ? AND uses_left > 0 AND expires_at > ?",
+            code,
+            now,
+        )
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._db.execute(
+            "INSERT INTO audit (id, ts, actor, action, target, channel, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (entry.id, entry.ts, entry.actor, entry.action, entry.target, entry.channel, json.dumps(entry.details)),
+        )
+        await self._db.commit()
+
+    async def audit(self, *, before: str | None, limit: int) -> list[AuditEntry]:
+        where, args = ("WHERE id < ?", (before,)) if before is not None else ("", ())
+        async with self._db.execute(
+            f"SELECT id, ts, actor, action, target, channel, details FROM audit {where} ORDER BY id DESC LIMIT ?",
+            (*args, limit),
+        ) as cur:
+            return [
+                AuditEntry(
+                    id=r[0], ts=r[1], actor=r[2], action=r[3], target=r[4], channel=r[5], details=json.loads(r[6])
+                )
+                for r in await cur.fetchall()
+            ]
+
+    async def update_channel(self, name: str, *, topic: str | None = None, slow_mode_s: int | None = None) -> bool:
+        settings = {
+            column: value for column, value in (("topic", topic), ("slow_mode_s", slow_mode_s)) if value is not None
+        }
+        if not settings:
+            return await self.get_channel(name) is not None
+        assignments = ", ".join(f"{column} = ?" for column in settings)
+        return await self._update(f"UPDATE channels SET {assignments} WHERE name = ?", *settings.values(), name)
+
+    async def channels_of(self, username: str) -> set[str]:
+        async with self._db.execute("SELECT channel FROM members WHERE username = ?", (username,)) as cur:
+            return {row[0] for row in await cur.fetchall()}
+
+    async def set_member(self, channel: str, username: str, role: ChannelRole) -> None:
+        await self._db.execute(
+            "INSERT INTO members (channel, username, role) VALUES (?, ?, ?) "
+            "ON CONFLICT (channel, username) DO UPDATE SET role = excluded.role",
+            (channel, username, role),
+        )
+        await self._db.commit()
+
+    async def remove_member(self, channel: str, username: str) -> bool:
+        return await self._update("DELETE FROM members WHERE channel = ? AND username = ?", channel, username)
+
+    async def member_role(self, channel: str, username: str) -> ChannelRole | None:
+        async with self._db.execute(
+            "SELECT role FROM members WHERE channel = ? AND username = ?", (channel, username)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else row[0]
+
+    async def members(self, channel: str) -> list[Member]:
+        async with self._db.execute(
+            f"SELECT username, role FROM members WHERE channel = ? ORDER BY {ROLE_RANK}, lower(username)", (channel,)
+        ) as cur:
+            return [Member(username=r[0], role=r[1]) for r in await cur.fetchall()]
+
+    async def set_mute(self, channel: str, username: str, until: str) -> None:
+        await self._db.execute(
+            "INSERT INTO mutes (channel, username, until) VALUES (?, ?, ?) "
+            "ON CONFLICT (channel, username) DO UPDATE SET until = excluded.until",
+            (channel, username, until),
+        )
+        await self._db.commit()
+
+    async def remove_mute(self, channel: str, username: str) -> bool:
+        return await self._update("DELETE FROM mutes WHERE channel = ? AND username = ?", channel, username)
+
+    async def set_ban(self, channel: str, username: str, banned: bool) -> bool:
+        if banned:
+            return await self._update("INSERT OR IGNORE INTO bans (channel, username) VALUES (?, ?)", channel, username)
+        return await self._update("DELETE FROM bans WHERE channel = ? AND username = ?", channel, username)
+
+    async def moderation(self, channel: str) -> Moderation:
+        async with self._db.execute("SELECT username, until FROM mutes WHERE channel = ?", (channel,)) as cur:
+            muted = {r[0].lower(): r[1] for r in await cur.fetchall()}
+        async with self._db.execute("SELECT username FROM bans WHERE channel = ?", (channel,)) as cur:
+            banned = {r[0].lower() for r in await cur.fetchall()}
+        return Moderation(muted=muted, banned=banned)
+
+    async def save_events(self, events: Sequence[ChannelEvent]) -> int:
+        before = self._db.total_changes
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO channel_events (channel, seq, data) VALUES (?, ?, ?)",
+            [(e.channel, e.seq, e.model_dump_json(exclude_none=True)) for e in events],
+        )
+        await self._db.commit()
+        return self._db.total_changes - before
+
+    async def events(self, channel: str, *, after: int, limit: int) -> list[ChannelEvent]:
+        async with self._db.execute(
+            "SELECT data FROM channel_events WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (channel, after, limit),
+        ) as cur:
+            return [ChannelEvent.model_validate_json(r[0]) for r in await cur.fetchall()]
+
+    async def _update(self, sql: str, *args: object) -> bool:
+        """Run one write and commit it: whether it touched a row."""
+        cur = await self._db.execute(sql, args)
+        await self._db.commit()
+        return cur.rowcount == 1
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         now = utcnow().isoformat()
