@@ -1,0 +1,146 @@
+"""The SQLite file's tables and indexes, and how a file written by an older version is brought up to date."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    roles TEXT NOT NULL DEFAULT '[]',
+    suspended INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS channels (
+    name TEXT PRIMARY KEY,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    visibility TEXT NOT NULL DEFAULT 'public',
+    kind TEXT NOT NULL DEFAULT 'channel',
+    topic TEXT NOT NULL DEFAULT '',
+    slow_mode_s INTEGER NOT NULL DEFAULT 0,
+    members TEXT
+);
+CREATE TABLE IF NOT EXISTS messages (
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    data BLOB NOT NULL,
+    rev INTEGER,
+    reply_to TEXT,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    original TEXT,
+    PRIMARY KEY (channel, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    by TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (channel, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (
+    channel TEXT NOT NULL,
+    username TEXT NOT NULL COLLATE NOCASE,
+    role TEXT NOT NULL,
+    PRIMARY KEY (channel, username)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_by_user ON members (username);
+CREATE TABLE IF NOT EXISTS mutes (
+    channel TEXT NOT NULL,
+    username TEXT NOT NULL COLLATE NOCASE,
+    until TEXT NOT NULL,
+    PRIMARY KEY (channel, username)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bans (
+    channel TEXT NOT NULL,
+    username TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (channel, username)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS channel_events (
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (channel, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS invites (
+    code TEXT PRIMARY KEY,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    uses_left INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id TEXT PRIMARY KEY,
+    ts TEXT NOT NULL,
+    actor TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    channel TEXT,
+    details TEXT NOT NULL
+);
+"""
+
+# The columns a table got after it first shipped, which a file written before lacks: those that let
+# messages change, then site roles and channel settings (#21).
+ADDED_COLUMNS = (
+    ("messages", "rev", "INTEGER"),
+    ("messages", "reply_to", "TEXT"),
+    ("messages", "pinned", "INTEGER NOT NULL DEFAULT 0"),
+    ("messages", "original", "TEXT"),
+    ("users", "roles", "TEXT NOT NULL DEFAULT '[]'"),
+    ("users", "suspended", "INTEGER NOT NULL DEFAULT 0"),
+    ("channels", "visibility", "TEXT NOT NULL DEFAULT 'public'"),
+    ("channels", "kind", "TEXT NOT NULL DEFAULT 'channel'"),
+    ("channels", "topic", "TEXT NOT NULL DEFAULT ''"),
+    ("channels", "slow_mode_s", "INTEGER NOT NULL DEFAULT 0"),
+    ("channels", "members", "TEXT"),
+)
+
+
+# Made after _migrate: a file from before changes has no rev, reply_to or pinned column to index. Only
+# changed messages have a rev (NULL: the message's own seq) and only they are in its index, so writing
+# a new message costs no index more than before messages could change.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS messages_changed ON messages (channel, rev) WHERE rev IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_by_thread ON messages (channel, reply_to, seq) WHERE reply_to IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_pinned ON messages (channel, seq) WHERE pinned = 1;
+"""
+
+
+async def _migrate(db: aiosqlite.Connection) -> None:
+    """A file written by an older version gets the columns it lacks. Its messages were never changed (a
+    NULL rev and original say so); its users have no site role; its channels are public channels without
+    a topic, each owned by its creator (#general, made by the server, has no owner)."""
+    missing: list[tuple[str, str, str]] = []
+    for table in ("messages", "users", "channels"):
+        async with db.execute(f"PRAGMA table_info({table})") as cur:
+            present = {row[1] for row in await cur.fetchall()}
+        missing += [added for added in ADDED_COLUMNS if added[0] == table and added[1] not in present]
+    if not missing:
+        return
+    # One transaction: a process stopped halfway must leave the file as it was.
+    await db.execute("BEGIN")
+    for table, column, declaration in missing:
+        await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    if ("channels", "visibility") in {(table, column) for table, column, _ in missing}:
+        await db.execute(
+            "INSERT OR IGNORE INTO members (channel, username, role) "
+            "SELECT name, created_by, 'owner' FROM channels WHERE created_by != 'system'"
+        )
+
+
+async def prepare(db: aiosqlite.Connection) -> None:
+    """Create what a new file lacks and bring an older one up to date, committed."""
+    await db.executescript(SCHEMA)
+    await _migrate(db)
+    await db.executescript(INDEXES)
+    await db.commit()
