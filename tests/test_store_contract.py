@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,21 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from core.changes import fold
 from core.errors import ChatError
-from core.models import Change, ChangeKind, Channel, Message, User, new_id, now_iso
+from core.models import (
+    AuditEntry,
+    Change,
+    ChangeKind,
+    Channel,
+    ChannelEvent,
+    ChannelRole,
+    Invite,
+    Member,
+    Message,
+    Moderation,
+    User,
+    new_id,
+    now_iso,
+)
 from core.store import REVOKED_CHUNK, Store
 
 
@@ -381,3 +396,226 @@ async def test_an_archiver_that_died_between_a_message_and_its_change_log_is_fin
     assert await store.last_seq("general") == 2
     assert await store.apply_changes([react]) == 0  # and only once
     assert await store.get_message("general", first.id) == react.message
+
+
+# --- site roles, invites, audit (#21) ---
+
+
+async def test_site_roles_and_suspension_are_kept_regardless_of_letter_case(store: Store) -> None:
+    await store.create_user(user("Alice"))
+    await store.create_user(user("root_admin").model_copy(update={"roles": ["admin"]}))
+    found = await store.get_user("alice")
+    assert found is not None and found.roles == [] and not found.suspended
+    assert await store.set_user_roles("ALICE", ["compliance", "admin", "compliance"])
+    assert await store.set_suspended("aLiCe", True)
+    found = await store.get_user("Alice")
+    assert found is not None and (found.username, found.roles, found.suspended) == (
+        "Alice",
+        ["admin", "compliance"],
+        True,
+    )
+    assert await store.set_user_roles("alice", [])
+    assert await store.set_suspended("alice", False)
+    found = await store.get_user("alice")
+    assert found is not None and (found.roles, found.suspended) == ([], False)
+    admin = await store.get_user("ROOT_ADMIN")
+    assert admin is not None and admin.roles == ["admin"]
+    assert not await store.set_user_roles("nobody", ["admin"])
+    assert not await store.set_suspended("nobody", True)
+    assert await store.get_user("nobody") is None
+
+
+async def test_list_users_by_prefix_in_any_letter_case_sorted_without_regard_to_case(store: Store) -> None:
+    for name in ("alice", "Alfred", "al_x", "alxy", "bob", "ALBERT"):
+        await store.create_user(user(name))
+    everyone = ["al_x", "ALBERT", "Alfred", "alice", "alxy", "bob"]
+    assert [u.username for u in await store.list_users()] == everyone
+    assert [u.username for u in await store.list_users(prefix="AL")] == everyone[:5]
+    assert [u.username for u in await store.list_users(prefix="al", limit=2)] == ["al_x", "ALBERT"]
+    assert [u.username for u in await store.list_users(prefix="al_")] == ["al_x"]  # "_" is no wildcard
+    assert [u.username for u in await store.list_users(prefix="AL%")] == []
+    assert [u.username for u in await store.list_users(prefix="Alic")] == ["alice"]
+    assert await store.list_users(prefix="zed") == []
+    found = await store.list_users(prefix="bob")
+    assert found == [await store.get_user("bob")]
+
+
+def invite(code: str, *, uses: int = 1, created_at: str = "2026-05-01T00:00:00.000Z",
+           expires_at: str = "2026-12-01T00:00:00.000Z") -> Invite:  # fmt: skip
+    return Invite(code=code, created_by="root_admin", created_at=created_at, expires_at=expires_at, uses_left=uses)
+
+
+NOW = "2026-06-01T00:00:00.000Z"
+
+
+async def test_an_invite_is_spent_down_to_zero_and_then_refused(store: Store) -> None:
+    twice = invite("twice", uses=2)
+    await store.create_invite(twice)
+    assert await store.list_invites() == [twice]
+    assert await store.use_invite("twice", NOW)
+    assert await store.list_invites() == [twice.model_copy(update={"uses_left": 1})]
+    assert await store.use_invite("twice", NOW)
+    assert not await store.use_invite("twice", NOW)
+    assert await store.list_invites() == []  # spent invites are not listed
+    assert not await store.use_invite("never-made", NOW)
+
+
+async def test_an_expired_invite_is_refused_and_invites_are_listed_newest_first(store: Store) -> None:
+    old = invite("old", uses=5, created_at="2026-04-01T00:00:00.000Z", expires_at="2026-05-31T23:59:59.999Z")
+    new = invite("new", uses=3, created_at="2026-05-20T00:00:00.000Z")
+    await store.create_invite(old)
+    await store.create_invite(new)
+    assert await store.list_invites() == [new, old]
+    assert not await store.use_invite("old", NOW)
+    assert not await store.use_invite("new", "2026-12-01T00:00:00.000Z")  # it expires at that instant
+    assert await store.use_invite("new", NOW)
+    assert await store.list_invites() == [new.model_copy(update={"uses_left": 2}), old]
+
+
+async def test_the_last_use_of_an_invite_spent_at_once_by_many_goes_to_exactly_one(store: Store) -> None:
+    await store.create_invite(invite("last", uses=1))
+    spent = await asyncio.gather(*(store.use_invite("last", NOW) for _ in range(8)))
+    assert sorted(spent) == [False] * 7 + [True]
+    assert await store.list_invites() == []
+
+
+def entry(n: int, **fields: Any) -> AuditEntry:
+    return AuditEntry.model_validate(
+        {"id": f"{n:024x}", "ts": now_iso(), "actor": "root_admin", "action": "role_granted", **fields}
+    )
+
+
+async def test_the_audit_log_pages_newest_first(store: Store) -> None:
+    entries = [entry(n, target=f"user{n}") for n in range(1, 6)]
+    entries[1] = entry(2, actor=None, target="bob", channel="desk", details={"minutes": 10, "reason": "spam"})
+    for written in (entries[2], entries[0], entries[4], entries[1], entries[3]):
+        await store.add_audit(written)
+    assert await store.audit(before=None, limit=3) == entries[:1:-1]
+    assert await store.audit(before=entries[2].id, limit=3) == [entries[1], entries[0]]
+    assert await store.audit(before=entries[0].id, limit=3) == []
+    assert await store.audit(before=None, limit=10) == entries[::-1]
+
+
+# --- channels: settings, members, moderation, events (#21) ---
+
+
+async def test_private_channels_and_dms_keep_their_fields(store: Store) -> None:
+    desk = channel("desk").model_copy(update={"visibility": "private", "topic": "Rates desk", "slow_mode_s": 30})
+    dm = Channel(name="dm-0123456789abcdef0123", created_by="Alice", created_at=now_iso(), visibility="private",
+                 kind="dm", members=["Alice", "bob"])  # fmt: skip
+    public = channel("public")
+    for made in (desk, dm, public):
+        assert await store.create_channel(made)
+    assert await store.get_channel("desk") == desk
+    assert await store.get_channel(dm.name) == dm
+    assert await store.list_channels() == [desk, dm, public]
+    assert (public.visibility, public.kind, public.topic, public.slow_mode_s, public.members) == (
+        "public", "channel", "", 0, None,
+    )  # fmt: skip
+    assert await store.get_channel("public") == public
+
+
+async def test_update_channel_changes_only_the_settings_given(store: Store) -> None:
+    await store.create_channel(channel("desk"))
+    assert await store.update_channel("desk", topic="Rates")
+    assert await store.update_channel("desk", slow_mode_s=60)
+    found = await store.get_channel("desk")
+    assert found is not None and (found.topic, found.slow_mode_s) == ("Rates", 60)
+    assert await store.update_channel("desk", topic="", slow_mode_s=0)
+    assert await store.update_channel("desk")
+    found = await store.get_channel("desk")
+    assert found is not None and (found.topic, found.slow_mode_s, found.created_by) == ("", 0, "alice")
+    assert not await store.update_channel("nope", topic="x")
+    assert not await store.update_channel("nope")
+    assert await store.get_channel("nope") is None
+
+
+async def test_members_are_added_changed_and_removed_regardless_of_letter_case(store: Store) -> None:
+    added: list[tuple[str, ChannelRole]] = [
+        ("Carol", "member"), ("alice", "owner"), ("Dave", "moderator"), ("adam", "member"), ("bob", "moderator"),
+    ]  # fmt: skip
+    for name, role in added:
+        await store.set_member("desk", name, role)
+    await store.set_member("other", "BOB", "member")
+    assert await store.members("desk") == [
+        Member(username="alice", role="owner"), Member(username="bob", role="moderator"),
+        Member(username="Dave", role="moderator"), Member(username="adam", role="member"),
+        Member(username="Carol", role="member"),
+    ]  # fmt: skip
+    assert await store.member_role("desk", "CAROL") == "member"
+    await store.set_member("desk", "carol", "moderator")  # the same member, now a moderator
+    assert [(m.username.lower(), m.role) for m in await store.members("desk")] == [
+        ("alice", "owner"), ("bob", "moderator"), ("carol", "moderator"), ("dave", "moderator"), ("adam", "member"),
+    ]  # fmt: skip
+    assert await store.channels_of("Bob") == {"desk", "other"}
+    assert await store.remove_member("desk", "BOB")
+    assert not await store.remove_member("desk", "bob")
+    assert await store.member_role("desk", "bob") is None
+    assert await store.member_role("other", "bob") == "member"
+    assert await store.channels_of("bob") == {"other"}
+    assert await store.channels_of("nobody") == set()
+    assert await store.members("empty") == []
+
+
+async def test_mutes_and_bans_round_trip_with_lower_cased_names(store: Store) -> None:
+    assert await store.moderation("desk") == Moderation()
+    await store.set_mute("desk", "Bob", "2026-06-01T00:10:00.000Z")
+    await store.set_mute("desk", "BOB", "2026-06-01T01:00:00.000Z")  # muted again: the new end counts
+    await store.set_mute("other", "carol", "2026-06-01T00:10:00.000Z")
+    assert await store.set_ban("desk", "Eve", True)
+    assert not await store.set_ban("desk", "eve", True)
+    assert await store.moderation("desk") == Moderation(muted={"bob": "2026-06-01T01:00:00.000Z"}, banned={"eve"})
+    assert await store.remove_mute("desk", "bob")
+    assert not await store.remove_mute("desk", "bob")
+    assert await store.set_ban("desk", "EVE", False)
+    assert not await store.set_ban("desk", "eve", False)
+    assert await store.moderation("desk") == Moderation()
+    assert await store.moderation("other") == Moderation(muted={"carol": "2026-06-01T00:10:00.000Z"})
+
+
+def event(seq: int, kind: str = "member_added", channel: str = "desk", **fields: Any) -> ChannelEvent:
+    return ChannelEvent.model_validate({"seq": seq, "channel": channel, "kind": kind, "by": "alice", "ts": now_iso(),
+                                        **fields})  # fmt: skip
+
+
+async def test_events_are_saved_once_and_read_in_seq_order(store: Store) -> None:
+    added = event(3, target="bob", role="member")
+    muted = event(5, "muted", target="bob", until="2026-06-01T00:10:00.000Z", reason="spam")
+    settings = event(8, "settings_changed", changes={"topic": "Rates", "slow_mode_s": 30})
+    assert await store.save_events([muted, added]) == 2
+    assert await store.save_events([added, settings, event(1, channel="other")]) == 2
+    assert await store.save_events([]) == 0
+    assert await store.events("desk", after=0, limit=10) == [added, muted, settings]
+    assert await store.events("desk", after=3, limit=10) == [muted, settings]
+    assert await store.events("desk", after=0, limit=2) == [added, muted]
+    assert await store.events("desk", after=8, limit=10) == []
+    assert await store.events("nowhere", after=0, limit=10) == []
+
+
+async def test_last_seq_covers_events(store: Store) -> None:
+    await store.save_messages([message(1, "desk"), message(2, "desk")])
+    await store.save_events([event(4, target="bob")])
+    assert await store.last_seq("desk") == 4
+    await store.apply_changes([change(5, "pin", (await store.history("desk", limit=1))[0][0])])
+    await store.save_events([event(3, "member_removed", target="carol")])  # archived late, lower
+    assert await store.last_seq("desk") == 5
+    await store.save_events([event(9, "banned", target="eve")])
+    assert await store.last_seq("desk") == 9
+
+
+async def test_a_deleted_channel_forgets_its_members_and_moderation_but_keeps_its_events(store: Store) -> None:
+    await store.create_channel(channel("desk"))
+    await store.set_member("desk", "alice", "owner")
+    await store.set_member("desk", "bob", "member")
+    await store.set_mute("desk", "bob", "2026-06-01T00:10:00.000Z")
+    await store.set_ban("desk", "eve", True)
+    await store.set_member("other", "bob", "member")
+    kept = [event(1, target="bob"), event(2, "banned", target="eve")]
+    await store.save_events(kept)
+    assert await store.delete_channel("desk")
+    assert await store.members("desk") == [] and await store.moderation("desk") == Moderation()
+    assert await store.channels_of("bob") == {"other"}
+    assert await store.events("desk", after=0, limit=10) == kept and await store.last_seq("desk") == 2
+    assert await store.create_channel(channel("desk", by="carol"))  # a new channel of the name starts empty
+    assert await store.members("desk") == [] and await store.member_role("desk", "alice") is None
+    assert await store.moderation("desk") == Moderation()

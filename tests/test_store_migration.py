@@ -1,4 +1,6 @@
-"""Stores written before messages could change (commit 4e919ca) open with today's code: rev = seq."""
+"""Stores written by older versions open with today's code: from before messages could change (commit
+4e919ca) their messages get rev = seq; from before channels had members and settings (63a151c) their
+channels are public and owned by their creators, their users have no site role."""
 
 from __future__ import annotations
 
@@ -11,13 +13,17 @@ import pytest
 from pymongo import ASCENDING, AsyncMongoClient
 
 from core.changes import fold
-from core.models import Change, Message
-from core.store import Store
+from core.models import Change, Channel, ChannelEvent, Member, Message
+from core.store import Store, open_store
 from core.store.mongo import MongoStore
 from core.store.sqlite import SqliteStore
 from tests.services import with_database
 
-FIXTURE = Path(__file__).parent / "fixtures" / "before_changes.sqlite3"
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE = FIXTURES / "before_changes.sqlite3"
+BEFORE_ACCESS = FIXTURES / "before_access.sqlite3"
+BEFORE_ACCESS_TEXT = ("6c000000bbbbbbbbbb000001", "AAPL looks strong", "AAPL looks weak")  # id, as posted, edited
+HASH = "$2b$12$abcdefghijklmnopqrstuuJ1ux8wVK7r1XUn3rlmXN9CzQ4Cn0Ptq"
 AAPL_ID, TSLA_ID, BOT_ID, HELLO_ID = (f"6b000000aaaaaaaaaa00000{n}" for n in range(1, 5))
 QUOTE = {
     "symbol": "AAPL.US", "price": "93.42", "currency": "USD", "as_of": "2026-11-28T09:00:00Z",
@@ -35,6 +41,16 @@ OLD_MONGO_MESSAGES = [
     {"_id": HELLO_ID, "seq": 1, "channel": "general", "user": "carol", "text": "hello",
      "ts": "2026-11-28T09:00:04.000Z", "bot": False, "ephemeral": False},
 ]  # fmt: skip
+# The users 4e919ca's MongoStore wrote ({**model_dump(), "username_lower": ...}: no roles, no suspended), the
+# same as before_access.sqlite3 holds, and #general as the server made it.
+OLD_MONGO_USERS: list[dict[str, object]] = [
+    {"username": "alice", "password_hash": HASH, "created_at": "2026-11-28T08:00:00.000Z", "username_lower": "alice"},
+    {"username": "Bob", "password_hash": HASH, "created_at": "2026-11-28T08:01:00.000Z", "username_lower": "bob"},
+]
+OLD_MONGO_CHANNELS: list[dict[str, object]] = [
+    {"_id": "general", "created_by": "system", "created_at": "2026-11-28T08:00:00.000Z"},
+    {"_id": "desk", "created_by": "alice", "created_at": "2026-11-28T09:00:00.000Z"},
+]
 
 
 @pytest.fixture
@@ -48,27 +64,73 @@ async def sqlite_before(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def mongodb_before(mongo_url: str) -> AsyncIterator[Store]:
-    """A database holding what 4e919ca's MongoStore wrote, opened by today's (MongoStore.open migrates)."""
+def before_access_file(tmp_path: Path) -> Path:
+    """A copy of tests/fixtures/before_access.sqlite3, written by 63a151c's SqliteStore."""
+    path = tmp_path / "chat.sqlite3"
+    shutil.copy(BEFORE_ACCESS, path)
+    return path
+
+
+@pytest.fixture
+async def sqlite_before_access(before_access_file: Path) -> AsyncIterator[Store]:
+    store = await SqliteStore.open(str(before_access_file))
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def mongodb_before_url(mongo_url: str) -> AsyncIterator[str]:
+    """A database holding what 4e919ca's MongoStore wrote (which 63a151c's still read and wrote alike)."""
     url = with_database(mongo_url, f"t_{uuid.uuid4().hex[:16]}")
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(url)
     db = client.get_default_database()
     await db.messages.create_index([("channel", ASCENDING), ("seq", ASCENDING)], unique=True)
     await db.messages.insert_many(OLD_MONGO_MESSAGES)
-    await db.channels.insert_one({"_id": "desk", "created_by": "alice", "created_at": "2026-11-28T09:00:00.000Z"})
+    await db.users.create_index("username_lower", unique=True)
+    await db.users.insert_many(OLD_MONGO_USERS)
+    await db.channels.insert_many(OLD_MONGO_CHANNELS)
     try:
-        store = await MongoStore.open(url)
-        yield store
-        await store.close()
+        yield url
     finally:
         await client.drop_database(db.name)
         await client.close()
+
+
+@pytest.fixture
+async def mongodb_before(mongodb_before_url: str) -> AsyncIterator[Store]:
+    """The old database opened by today's MongoStore (MongoStore.open migrates)."""
+    store = await MongoStore.open(mongodb_before_url)
+    yield store
+    await store.close()
 
 
 @pytest.fixture(params=["sqlite", "mongodb"])
 def before(request: pytest.FixtureRequest) -> Store:
     store: Store = request.getfixturevalue(f"{request.param}_before")
     return store
+
+
+@pytest.fixture(params=["sqlite_before", "sqlite_before_access", "mongodb_before"])
+def older(request: pytest.FixtureRequest) -> Store:
+    """Any store written before channels had members and settings."""
+    store: Store = request.getfixturevalue(request.param)
+    return store
+
+
+@pytest.fixture(params=["sqlite_before_access", "mongodb_before"])
+def with_users(request: pytest.FixtureRequest) -> Store:
+    """An old store with users alice and Bob."""
+    store: Store = request.getfixturevalue(request.param)
+    return store
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+def older_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an old store with users and channels, not opened yet."""
+    if request.param == "sqlite":
+        return f"sqlite:///{request.getfixturevalue('before_access_file')}"
+    url: str = request.getfixturevalue("mongodb_before_url")
+    return url
 
 
 async def test_old_messages_read_back_with_rev_equal_to_seq(before: Store) -> None:
@@ -104,3 +166,65 @@ async def test_old_messages_take_changes_and_new_messages(before: Store) -> None
     root = await before.get_message("desk", AAPL_ID)
     assert root is not None and root.reply_count == 1
     assert await before.last_seq("desk") == 5
+
+
+async def test_old_channels_read_as_public_channels_owned_by_their_creators(older: Store) -> None:
+    desk = await older.get_channel("desk")
+    assert desk == Channel(name="desk", created_by="alice", created_at="2026-11-28T09:00:00.000Z")
+    assert (desk.visibility, desk.kind, desk.topic, desk.slow_mode_s, desk.members) == (
+        "public", "channel", "", 0, None,
+    )  # fmt: skip
+    for made in await older.list_channels():
+        # the server made #general: it has no owner
+        owners = [] if made.created_by == "system" else [Member(username=made.created_by, role="owner")]
+        assert await older.members(made.name) == owners
+    assert await older.member_role("desk", "ALICE") == "owner"
+    assert await older.channels_of("alice") == {"desk"}
+
+
+async def test_old_users_have_no_site_role_and_are_not_suspended(with_users: Store) -> None:
+    for name in ("alice", "BOB"):
+        found = await with_users.get_user(name)
+        assert found is not None and (found.roles, found.suspended, found.password_hash) == ([], False, HASH)
+    assert [u.username for u in await with_users.list_users(prefix="")] == ["alice", "Bob"]
+    assert await with_users.set_user_roles("bob", ["admin"])
+    assert await with_users.set_suspended("alice", True)
+    bob, alice = await with_users.get_user("bob"), await with_users.get_user("alice")
+    assert bob is not None and bob.roles == ["admin"] and not bob.suspended
+    assert alice is not None and alice.roles == [] and alice.suspended
+
+
+async def test_old_channels_take_settings_and_events_after_their_messages(older: Store) -> None:
+    assert await older.last_seq("desk") == 3
+    added = ChannelEvent(seq=4, channel="desk", kind="member_added", by="alice", ts="2026-11-28T10:00:00.000Z",
+                         target="bob", role="member")  # fmt: skip
+    assert await older.save_events([added]) == 1
+    assert await older.last_seq("desk") == 4
+    assert await older.events("desk", after=3, limit=10) == [added]
+    assert await older.update_channel("desk", topic="Tech longs", slow_mode_s=30)
+    desk = await older.get_channel("desk")
+    assert desk is not None and (desk.topic, desk.slow_mode_s, desk.visibility) == ("Tech longs", 30, "public")
+
+
+async def test_a_file_from_before_access_keeps_its_messages_and_their_changes(sqlite_before_access: Store) -> None:
+    message_id, posted, edited = BEFORE_ACCESS_TEXT
+    page, _ = await sqlite_before_access.history("desk", limit=10)
+    assert [(m.seq, m.rev, m.text) for m in page] == [(1, 3, edited), (2, 2, "$TSLA too")]
+    assert await sqlite_before_access.originals("desk", message_id) == [posted]
+    assert [m.text for m in (await sqlite_before_access.history("general", limit=10))[0]] == ["hello"]
+
+
+async def test_the_migration_runs_once(older_url: str) -> None:
+    """An owner who handed the channel over, or left, is not made its owner again when the server restarts."""
+    store = await open_store(older_url)
+    try:
+        assert await store.remove_member("desk", "alice")
+        await store.set_member("desk", "Bob", "owner")
+    finally:
+        await store.close()
+    store = await open_store(older_url)
+    try:
+        assert await store.members("desk") == [Member(username="Bob", role="owner")]
+        assert await store.channels_of("alice") == set()
+    finally:
+        await store.close()

@@ -8,7 +8,18 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from core.models import AuditEntry, Change, Channel, ChannelEvent, ChannelRole, Invite, Member, Message, Moderation, User
+from core.models import (
+    AuditEntry,
+    Change,
+    Channel,
+    ChannelEvent,
+    ChannelRole,
+    Invite,
+    Member,
+    Message,
+    Moderation,
+    User,
+)
 
 REVOKED_CHUNK = 500  # token ids per query of Store.revoked
 PINS_MAX = 100  # pinned messages listed at most per channel
@@ -82,7 +93,7 @@ class Store(Protocol):
     # --- site roles and accounts (docs/protocol.md#access) ---
 
     async def set_user_roles(self, username: str, roles: Collection[str]) -> bool:
-        """Replace the user's site roles; False when there is no such user."""
+        """Replace the user's site roles (kept sorted, each once); False when there is no such user."""
 
     async def set_suspended(self, username: str, suspended: bool) -> bool:
         """Suspend or lift; False when there is no such user."""

@@ -8,13 +8,25 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from core.errors import ChatError
-from core.models import Change, Channel, Message, User, utcnow
+from core.models import (
+    AuditEntry,
+    Change,
+    Channel,
+    ChannelEvent,
+    ChannelRole,
+    Invite,
+    Member,
+    Message,
+    Moderation,
+    User,
+)
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
+from core.store.mongo_schema import Document, prepare, user_key
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +35,8 @@ DEFAULT_DB = "investor_chat"
 MAX_IDLE_MS = 120_000
 DUPLICATE_KEY = 11000
 SEQ_CEILING = 2**62
-# The `meta` document saying every message has a rev: the migration's scan of all messages runs once.
-REV_MIGRATED = "messages_rev"
-
-Document = dict[str, Any]
+ROLE_RANK = {"owner": 0, "moderator": 1, "member": 2}
+NAME_CEILING = "\U0010ffff"  # sorts after every string that begins with the same characters
 
 
 def _message_doc(message: Message, original: str | None = None) -> Document:
@@ -46,18 +56,15 @@ def _message(doc: Document) -> Message:
     return Message.model_validate(doc)
 
 
-async def _migrate(db: AsyncDatabase[Document]) -> None:
-    """A database written before messages could change: its messages get rev = seq. Once, since finding
-    the messages without a rev scans them all; an update run twice (two nodes opening) does the same."""
-    if await db.meta.find_one({"_id": REV_MIGRATED}) is not None:
-        return
-    # none of them was ever edited: their text is as posted
-    result = await db.messages.update_many(
-        {"rev": {"$exists": False}}, [{"$set": {"rev": "$seq", "original": "$text"}}]
-    )
-    if result.modified_count:
-        logger.info("gave %d messages their rev", result.modified_count)
-    await db.meta.update_one({"_id": REV_MIGRATED}, {"$set": {"at": utcnow()}}, upsert=True)
+def _channel(doc: Document) -> Channel:
+    """A channel as stored, its name the _id; one written before channels had settings reads as public, no topic."""
+    doc["name"] = doc.pop("_id")
+    return Channel.model_validate(doc)
+
+
+def _event(doc: Document) -> ChannelEvent:
+    doc.pop("_id")
+    return ChannelEvent.model_validate(doc)
 
 
 class MongoStore:
@@ -71,40 +78,12 @@ class MongoStore:
         client: AsyncMongoClient[Document] = AsyncMongoClient(url, tz_aware=True, **options)
         try:
             db = client.get_default_database(DEFAULT_DB)
+            await prepare(db)
             store = cls(client, db)
-            await _migrate(db)
-            await store._create_indexes()
         except BaseException:
             await client.close()
             raise
         return store
-
-    async def _create_indexes(self) -> None:
-        await self._db.users.create_indexes([IndexModel("username_lower", unique=True)])
-        await self._db.messages.create_indexes(
-            [
-                IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], unique=True),
-                IndexModel([("channel", ASCENDING), ("rev", ASCENDING)], name="by_rev"),
-                # Every message, not only replies: SecantusDB's planner uses a partial index on
-                # {reply_to: {$exists: true}} for neither a thread's page nor the reply counts ($in).
-                IndexModel([("channel", ASCENDING), ("reply_to", ASCENDING), ("seq", ASCENDING)], name="by_thread"),
-                # Only pinned messages are in it: a channel's others cost it nothing.
-                IndexModel(
-                    [("channel", ASCENDING), ("pinned", ASCENDING), ("seq", ASCENDING)],
-                    name="pinned",
-                    partialFilterExpression={"pinned": True},
-                ),
-            ]
-        )
-        # The change log: (channel, seq) is its key; originals read a message's changes in order.
-        await self._db.changes.create_indexes(
-            [
-                IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], unique=True),
-                IndexModel([("channel", ASCENDING), ("id", ASCENDING), ("seq", ASCENDING)]),
-            ]
-        )
-        # expireAfterSeconds=0: the server drops a revoked token once the token itself has expired.
-        await self._db.revoked_tokens.create_indexes([IndexModel("expires_at", expireAfterSeconds=0)])
 
     async def ping(self) -> None:
         await self._db.command("ping")
@@ -132,21 +111,19 @@ class MongoStore:
 
     async def get_channel(self, name: str) -> Channel | None:
         doc = await self._db.channels.find_one({"_id": name})
-        return (
-            None
-            if doc is None
-            else Channel(name=doc["_id"], created_by=doc["created_by"], created_at=doc["created_at"])
-        )
+        return None if doc is None else _channel(doc)
 
     async def list_channels(self) -> list[Channel]:
-        cursor = self._db.channels.find().sort("_id", ASCENDING)
-        return [Channel(name=d["_id"], created_by=d["created_by"], created_at=d["created_at"]) async for d in cursor]
+        return [_channel(doc) async for doc in self._db.channels.find().sort("_id", ASCENDING)]
 
     async def count_channels(self) -> int:
         return int(await self._db.channels.count_documents({}))
 
     async def delete_channel(self, name: str) -> bool:
         result = await self._db.channels.delete_one({"_id": name})
+        # a channel made later under the name starts with nobody in it, muted or banned
+        for collection in (self._db.members, self._db.mutes, self._db.bans):
+            await collection.delete_many({"channel": name})
         return bool(result.deleted_count == 1)
 
     async def save_messages(self, messages: Sequence[Message]) -> int:
@@ -183,7 +160,7 @@ class MongoStore:
 
     async def last_seq(self, channel: str) -> int:
         last = 0
-        for collection in (self._db.messages, self._db.changes):
+        for collection in (self._db.messages, self._db.changes, self._db.channel_events):
             doc = await collection.find_one({"channel": channel}, {"seq": 1}, sort=[("seq", DESCENDING)])
             last = max(last, 0 if doc is None else int(doc["seq"]))
         return last
@@ -262,6 +239,120 @@ class MongoStore:
     async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
         return with_counts(messages, await self.reply_counts(channel, [m.id for m in messages if m.reply_to is None]))
 
+    async def set_user_roles(self, username: str, roles: Collection[str]) -> bool:
+        result = await self._db.users.update_one(
+            {"username_lower": username.lower()}, {"$set": {"roles": sorted(set(roles))}}
+        )
+        return bool(result.matched_count == 1)
+
+    async def set_suspended(self, username: str, suspended: bool) -> bool:
+        result = await self._db.users.update_one(
+            {"username_lower": username.lower()}, {"$set": {"suspended": suspended}}
+        )
+        return bool(result.matched_count == 1)
+
+    async def list_users(self, *, prefix: str = "", limit: int = 50) -> list[User]:
+        start = prefix.lower()
+        query = {"username_lower": {"$gte": start, "$lt": start + NAME_CEILING}} if start else {}
+        cursor = self._db.users.find(query).sort("username_lower", ASCENDING).limit(limit)
+        return [User.model_validate(doc) async for doc in cursor]
+
+    async def create_invite(self, invite: Invite) -> None:
+        await self._db.invites.insert_one({"_id": invite.code, **invite.model_dump(exclude={"code"})})
+
+    async def list_invites(self) -> list[Invite]:
+        cursor = self._db.invites.find({"uses_left": {"$gt": 0}}).sort(
+            [("created_at", DESCENDING), ("_id", DESCENDING)]
+        )
+        return [Invite.model_validate({**doc, "code": doc["_id"]}) async for doc in cursor]
+
+    async def use_invite(self, code: str, now: str) -> bool:
+        # one document's update is atomic: of two registrations after the last use, one matches nothing
+        result = await self._db.invites.update_one(
+            {"_id": code, "uses_left": {"$gt": 0}, "expires_at": {"$gt": now}}, {"$inc": {"uses_left": -1}}
+        )
+        return bool(result.modified_count == 1)
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._db.audit.insert_one({"_id": entry.id, **entry.model_dump(exclude={"id"})})
+
+    async def audit(self, *, before: str | None, limit: int) -> list[AuditEntry]:
+        query = {} if before is None else {"_id": {"$lt": before}}
+        cursor = self._db.audit.find(query).sort("_id", DESCENDING).limit(limit)
+        return [AuditEntry.model_validate({**doc, "id": doc["_id"]}) async for doc in cursor]
+
+    async def update_channel(self, name: str, *, topic: str | None = None, slow_mode_s: int | None = None) -> bool:
+        settings = {key: value for key, value in (("topic", topic), ("slow_mode_s", slow_mode_s)) if value is not None}
+        if not settings:
+            return await self._db.channels.find_one({"_id": name}, {"_id": 1}) is not None
+        result = await self._db.channels.update_one({"_id": name}, {"$set": settings})
+        return bool(result.matched_count == 1)
+
+    async def channels_of(self, username: str) -> set[str]:
+        return {doc["channel"] async for doc in self._db.members.find({"lower": username.lower()}, {"channel": 1})}
+
+    async def set_member(self, channel: str, username: str, role: ChannelRole) -> None:
+        await self._db.members.update_one(
+            {"_id": user_key(channel, username)},
+            {
+                "$set": {"role": role},
+                "$setOnInsert": {"channel": channel, "username": username, "lower": username.lower()},
+            },
+            upsert=True,
+        )
+
+    async def remove_member(self, channel: str, username: str) -> bool:
+        result = await self._db.members.delete_one({"_id": user_key(channel, username)})
+        return bool(result.deleted_count == 1)
+
+    async def member_role(self, channel: str, username: str) -> ChannelRole | None:
+        doc = await self._db.members.find_one({"_id": user_key(channel, username)}, {"role": 1})
+        return None if doc is None else doc["role"]
+
+    async def members(self, channel: str) -> list[Member]:
+        docs = await self._db.members.find({"channel": channel}).to_list()
+        docs.sort(key=lambda doc: (ROLE_RANK[doc["role"]], doc["lower"]))
+        return [Member(username=doc["username"], role=doc["role"]) for doc in docs]
+
+    async def set_mute(self, channel: str, username: str, until: str) -> None:
+        await self._db.mutes.replace_one(
+            {"_id": user_key(channel, username)},
+            {"channel": channel, "lower": username.lower(), "until": until},
+            upsert=True,
+        )
+
+    async def remove_mute(self, channel: str, username: str) -> bool:
+        result = await self._db.mutes.delete_one({"_id": user_key(channel, username)})
+        return bool(result.deleted_count == 1)
+
+    async def set_ban(self, channel: str, username: str, banned: bool) -> bool:
+        key = user_key(channel, username)
+        if not banned:
+            return bool((await self._db.bans.delete_one({"_id": key})).deleted_count == 1)
+        result = await self._db.bans.update_one(
+            {"_id": key}, {"$setOnInsert": {"channel": channel, "lower": username.lower()}}, upsert=True
+        )
+        return result.upserted_id is not None
+
+    async def moderation(self, channel: str) -> Moderation:
+        muted = {doc["lower"]: doc["until"] async for doc in self._db.mutes.find({"channel": channel})}
+        banned = {doc["lower"] async for doc in self._db.bans.find({"channel": channel})}
+        return Moderation(muted=muted, banned=banned)
+
+    async def save_events(self, events: Sequence[ChannelEvent]) -> int:
+        if not events:
+            return 0
+        docs = [{"_id": f"{e.channel}:{e.seq}", **e.model_dump(exclude_none=True)} for e in events]
+        try:
+            result = await self._db.channel_events.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            return _inserted_despite_duplicates(exc)
+        return len(result.inserted_ids)
+
+    async def events(self, channel: str, *, after: int, limit: int) -> list[ChannelEvent]:
+        cursor = self._db.channel_events.find({"channel": channel, "seq": {"$gt": after}})
+        return [_event(doc) async for doc in cursor.sort("seq", ASCENDING).limit(limit)]
+
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         await self._db.revoked_tokens.replace_one({"_id": jti}, {"expires_at": expires_at.astimezone(UTC)}, upsert=True)
 
@@ -274,7 +365,7 @@ class MongoStore:
 
 
 def _inserted_despite_duplicates(exc: BulkWriteError) -> int:
-    """Count the new messages of a batch that hit existing ones; re-raise any other failure."""
+    """Count the new messages (or channel events) of a batch that hit existing ones; re-raise any other failure."""
     errors: list[Document] = exc.details.get("writeErrors", [])
     if any(e.get("code") != DUPLICATE_KEY for e in errors) or exc.details.get("writeConcernErrors"):
         raise exc

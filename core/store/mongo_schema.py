@@ -1,0 +1,101 @@
+"""The MongoDB collections' indexes, and how a database written by an older version is brought up to date."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from core.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+# The `meta` document saying every message has a rev: the migration's scan of all messages runs once.
+REV_MIGRATED = "messages_rev"
+# The `meta` document saying every channel made before channels had members has its creator as owner.
+OWNERS_MIGRATED = "channel_owners"
+
+Document = dict[str, Any]
+
+
+async def prepare(db: AsyncDatabase[Document]) -> None:
+    """Bring an older database up to date, then make the indexes (each node opening does it; both are idempotent)."""
+    await _migrate(db)
+    await _create_indexes(db)
+
+
+def user_key(channel: str, username: str) -> str:
+    """The _id of a user's member, mute or ban document in a channel: one per user whatever the letter case."""
+    return f"{channel}\x00{username.lower()}"
+
+
+async def _migrate(db: AsyncDatabase[Document]) -> None:
+    await _give_messages_revs(db)
+    await _give_channels_owners(db)
+
+
+async def _give_messages_revs(db: AsyncDatabase[Document]) -> None:
+    """A database written before messages could change: its messages get rev = seq. Once, since finding
+    the messages without a rev scans them all; an update run twice (two nodes opening) does the same."""
+    if await db.meta.find_one({"_id": REV_MIGRATED}) is not None:
+        return
+    # none of them was ever edited: their text is as posted
+    result = await db.messages.update_many(
+        {"rev": {"$exists": False}}, [{"$set": {"rev": "$seq", "original": "$text"}}]
+    )
+    if result.modified_count:
+        logger.info("gave %d messages their rev", result.modified_count)
+    await db.meta.update_one({"_id": REV_MIGRATED}, {"$set": {"at": utcnow()}}, upsert=True)
+
+
+async def _give_channels_owners(db: AsyncDatabase[Document]) -> None:
+    """A database written before channels had members: each channel's creator becomes its owner (#general,
+    made by the server, has none). Once, so an owner removed later is not made one again; run twice (two
+    nodes opening) it inserts nothing the first run did not."""
+    if await db.meta.find_one({"_id": OWNERS_MIGRATED}) is not None:
+        return
+    async for doc in db.channels.find({"created_by": {"$ne": "system"}}, {"created_by": 1}):
+        channel, creator = doc["_id"], doc["created_by"]
+        await db.members.update_one(
+            {"_id": user_key(channel, creator)},
+            {"$setOnInsert": {"channel": channel, "username": creator, "lower": creator.lower(), "role": "owner"}},
+            upsert=True,
+        )
+    await db.meta.update_one({"_id": OWNERS_MIGRATED}, {"$set": {"at": utcnow()}}, upsert=True)
+
+
+async def _create_indexes(db: AsyncDatabase[Document]) -> None:
+    await db.users.create_indexes([IndexModel("username_lower", unique=True)])
+    await db.messages.create_indexes(
+        [
+            IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], unique=True),
+            IndexModel([("channel", ASCENDING), ("rev", ASCENDING)], name="by_rev"),
+            # Every message, not only replies: SecantusDB's planner uses a partial index on
+            # {reply_to: {$exists: true}} for neither a thread's page nor the reply counts ($in).
+            IndexModel([("channel", ASCENDING), ("reply_to", ASCENDING), ("seq", ASCENDING)], name="by_thread"),
+            # Only pinned messages are in it: a channel's others cost it nothing.
+            IndexModel(
+                [("channel", ASCENDING), ("pinned", ASCENDING), ("seq", ASCENDING)],
+                name="pinned",
+                partialFilterExpression={"pinned": True},
+            ),
+        ]
+    )
+    # The change log: (channel, seq) is its key; originals read a message's changes in order.
+    await db.changes.create_indexes(
+        [
+            IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], unique=True),
+            IndexModel([("channel", ASCENDING), ("id", ASCENDING), ("seq", ASCENDING)]),
+        ]
+    )
+    # A user's documents in a channel have _id "<channel>\0<lower-cased name>": found by it, listed by channel.
+    await db.members.create_indexes([IndexModel("channel"), IndexModel("lower")])
+    await db.mutes.create_indexes([IndexModel("channel")])
+    await db.bans.create_indexes([IndexModel("channel")])
+    # _id "<channel>:<seq>" keeps them unique; this index pages them in seq order
+    await db.channel_events.create_indexes([IndexModel([("channel", ASCENDING), ("seq", ASCENDING)])])
+    await db.invites.create_indexes([IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)])])
+    # expireAfterSeconds=0: the server drops a revoked token once the token itself has expired.
+    await db.revoked_tokens.create_indexes([IndexModel("expires_at", expireAfterSeconds=0)])
