@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from core.errors import first_error
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+Registration = Literal["open", "invite", "closed"]
 PROVIDERS = ("yahoo", "stooq")
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT = 12  # "aaaa…" or "changemechangeme…" passes a length check but not this one
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
     token_ttl: int = Field(7 * 24 * 3600, ge=60)  # seconds a session token stays valid
     # who may create an account: anyone, the holder of an invite code (POST /api/invites or
     # `investor-chat admin invite`), or nobody (a closed community: existing accounts only)
-    registration: Literal["open", "invite", "closed"] = "open"
+    registration: Registration = "open"
     bcrypt_rounds: int = Field(12, ge=4, le=16)
     log_level: LogLevel = "info"
     health_port: int = Field(0, ge=0, le=65535)  # workers' /healthz port; 0 means none
@@ -141,14 +142,21 @@ class Settings(BaseSettings):
         return self.secret_key
 
 
-def load_settings(*, standalone: bool, **overrides: object) -> Settings:
-    """Build settings from the environment plus CLI overrides; raise SettingsError with one line."""
+def read_settings(**overrides: object) -> Settings:
+    """Settings from the environment plus CLI overrides, the secret key unchecked: for a tool that signs
+    nothing (`investor-chat admin` on a machine where only the store is configured). SettingsError with
+    one line when a value does not hold."""
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         path, problem = first_error(exc)
         field = "CHAT_" + path.split(".")[0].upper() if path else "settings"
         raise SettingsError(f"{field}: {problem}") from None
+
+
+def load_settings(*, standalone: bool, **overrides: object) -> Settings:
+    """Build settings from the environment plus CLI overrides; raise SettingsError with one line."""
+    settings = read_settings(**overrides)
     if settings.secret_key is None:
         if not standalone:
             raise SettingsError("CHAT_SECRET_KEY is required outside standalone mode")

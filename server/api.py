@@ -28,6 +28,7 @@ class Credentials(BaseModel):
     model_config = ConfigDict(extra="ignore")
     username: str = Field(max_length=200, json_schema_extra={"pattern": USERNAME_RE.pattern})
     password: str = Field(max_length=1000, description="8 to 72 bytes in UTF-8")
+    invite: str | None = Field(None, max_length=100, description="registering: the code when CHAT_REGISTRATION=invite")
 
 
 class NewChannel(BaseModel):
@@ -42,6 +43,7 @@ class Session(BaseModel):
 
 class Me(BaseModel):
     username: str
+    roles: list[str] = Field(description='"user", then the site roles granted (admin, compliance) sorted')
 
 
 class ChannelList(BaseModel):
@@ -137,7 +139,7 @@ async def _credentials(request: web.Request) -> Credentials:
 
 async def register(request: web.Request) -> web.Response:
     body = await _credentials(request)
-    user, token = await request.app[ACCOUNTS].register(body.username, body.password)
+    user, token = await request.app[ACCOUNTS].register(body.username, body.password, body.invite)
     return session_response(request, user.username, token, 201)
 
 
@@ -157,7 +159,7 @@ async def logout(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     session = await authenticate(request)
-    return web.json_response(Me(username=session.username).model_dump())
+    return web.json_response(Me(username=session.username, roles=["user", *sorted(session.roles)]).model_dump())
 
 
 async def list_channels(request: web.Request) -> web.Response:
@@ -187,7 +189,15 @@ ROUTES = (
         "Create an account and log in",
         body=Credentials,
         ok=Reply(201, "Registered; also sets the session cookie", Session),
-        errors=("invalid_username", "invalid_password", "forbidden_origin", "username_taken", "too_many_attempts"),
+        errors=(
+            "invalid_username",
+            "invalid_password",
+            "forbidden_origin",
+            "invite_required",
+            "registration_closed",
+            "username_taken",
+            "too_many_attempts",
+        ),
     ),
     Route(
         "POST",
@@ -196,7 +206,7 @@ ROUTES = (
         "Log in",
         body=Credentials,
         ok=Reply(200, "Logged in; also sets the session cookie", Session),
-        errors=("invalid_credentials", "forbidden_origin", "too_many_attempts"),
+        errors=("invalid_credentials", "forbidden_origin", "account_suspended", "too_many_attempts"),
     ),
     Route(
         "POST",
@@ -207,7 +217,7 @@ ROUTES = (
         secured=True,
         errors=("forbidden_origin",),
     ),
-    Route("GET", "/api/me", me, "Who is logged in", ok=Reply(200, "The user", Me), secured=True),
+    Route("GET", "/api/me", me, "Who is logged in, with their site roles", ok=Reply(200, "The user", Me), secured=True),
     Route(
         "GET",
         "/api/channels",

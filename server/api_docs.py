@@ -30,6 +30,11 @@ ERROR_STATUS: dict[str, int] = {
     "too_many_channels": 403,
     "not_channel_owner": 403,
     "forbidden": 403,
+    "invite_required": 403,
+    "registration_closed": 403,
+    "account_suspended": 403,
+    "invalid_role": 400,
+    "user_not_found": 404,
     "channel_not_found": 404,
     "message_not_found": 404,
     "username_taken": 409,
@@ -69,7 +74,7 @@ class Route:
     models the handler validates with; `errors` the codes it answers with beyond those every route of
     its kind has (bad body or query, not logged in, internal_error)."""
 
-    method: Literal["GET", "POST", "DELETE"]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str
     handler: Handler
     summary: str

@@ -68,5 +68,5 @@ def _bus_ctx(given: Bus | None):  # type: ignore[no-untyped-def]
 
 async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
     s = app[SETTINGS]
-    app[ACCOUNTS] = Accounts(app[STORE], s.secret, s.token_ttl, s.bcrypt_rounds)
+    app[ACCOUNTS] = Accounts(app[STORE], s.secret, s.token_ttl, s.bcrypt_rounds, registration=s.registration)
     yield

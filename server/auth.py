@@ -19,6 +19,7 @@ from core.models import (
     impersonates,
     now_iso,
 )
+from core.settings import Registration
 from core.store import Store
 
 ALGORITHM = "HS256"
@@ -53,8 +54,11 @@ def check_password(password: str) -> bytes:
 class Accounts:
     """Registration, login and token checks; one per process, shared by REST and Socket.IO."""
 
-    def __init__(self, store: Store, secret: str, token_ttl: int, bcrypt_rounds: int) -> None:
+    def __init__(
+        self, store: Store, secret: str, token_ttl: int, bcrypt_rounds: int, *, registration: Registration
+    ) -> None:
         self._store = store
+        self._registration = registration
         self._secret = secret
         self._ttl = timedelta(seconds=token_ttl)
         self._rounds = bcrypt_rounds
@@ -62,11 +66,18 @@ class Accounts:
         # it must have the same cost factor as real hashes (a cheaper one told unknown users apart).
         self._dummy_hash = bcrypt.hashpw(b"investor-chat timing equaliser", bcrypt.gensalt(rounds=bcrypt_rounds))
 
-    async def register(self, username: str, password: str) -> tuple[User, str]:
+    async def register(self, username: str, password: str, invite: str | None = None) -> tuple[User, str]:
+        """A new account as CHAT_REGISTRATION allows. With `invite`, one use of the code is spent once the
+        name and password hold (a mistyped name costs the invitee nothing) and before bcrypt runs (a
+        guessed code costs the server no hashing)."""
+        if self._registration == "closed":
+            raise ChatError("registration_closed", "This chat takes no new accounts", 403)
         check_username(username)
         raw = check_password(password)
         if await self._store.get_user(username) is not None:
             raise ChatError("username_taken", "That username is taken", 409)
+        if self._registration == "invite" and not (invite and await self._store.use_invite(invite, now_iso())):
+            raise ChatError("invite_required", "This chat is by invitation: give a valid, unused invite code", 403)
         hashed = await asyncio.to_thread(bcrypt.hashpw, raw, bcrypt.gensalt(rounds=self._rounds))
         user = User(username=username, password_hash=hashed.decode(), created_at=now_iso())
         await self._store.create_user(user)
@@ -79,6 +90,8 @@ class Accounts:
         ok = await asyncio.to_thread(bcrypt.checkpw, raw, stored)
         if user is None or not ok:
             raise ChatError("invalid_credentials", "Wrong username or password", 401)
+        if user.suspended:  # said only to whoever knows the password
+            raise ChatError("account_suspended", "This account is suspended; ask the chat's admins", 403)
         return user, self.issue(user.username)
 
     def issue(self, username: str) -> str:

@@ -31,7 +31,7 @@ async def test_register_logs_in_with_a_secure_cookie_and_stores_only_a_bcrypt_ha
         assert body["username"] == "Alice" and body["token"]
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=" in cookie
         async with http.get(f"{chat_url}/api/me") as resp:  # the cookie alone authenticates
-            assert (resp.status, await resp.json()) == (200, {"username": "Alice"})
+            assert (resp.status, await resp.json()) == (200, {"username": "Alice", "roles": ["user"]})
     rows = sqlite3.connect(tmp_path / "chat.sqlite3").execute("SELECT password_hash FROM users").fetchall()
     assert rows[0][0].startswith("$2b$") and PASSWORD not in rows[0][0]
 
@@ -92,7 +92,7 @@ async def test_login_is_throttled_per_account(make_server, fake_stooq) -> None: 
 
 async def test_logout_makes_the_token_stop_working(chat_url: str, make_client: ClientFactory) -> None:
     grace = await make_client("grace", connect=False)
-    assert await grace.request("GET", "/api/me") == (200, {"username": "grace"})
+    assert await grace.request("GET", "/api/me") == (200, {"username": "grace", "roles": ["user"]})
     status, _ = await grace.request("POST", "/api/logout")
     assert status == 204
     status, body = await grace.request("GET", "/api/me")
