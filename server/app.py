@@ -12,7 +12,7 @@ from core.bus import Bus, open_bus
 from core.models import DEFAULT_CHANNEL, Channel, now_iso
 from core.settings import Settings
 from core.store import Store, open_store
-from server import api, messages_api, ops, quotes_api, realtime, web_client
+from server import admin_api, api, messages_api, ops, quotes_api, realtime, web_client
 from server.app_keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, STORE
 from server.auth import Accounts
 from server.budgets import Budgets
@@ -37,6 +37,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | Non
     realtime.attach(app)
     api.add_routes(app)
     messages_api.add_routes(app)
+    admin_api.add_routes(app)
     quotes_api.setup(app)
     ops.add_routes(app)
     web_client.add_routes(app)
