@@ -17,6 +17,7 @@ from core.errors import ChatError
 from core.posting import last_seq, read_changes, read_history
 from core.ratelimit import TokenBucket
 from server.acks import answered
+from server.admin import suspended_lately
 from server.api import COOKIE, client_address
 from server.app_keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
 from server.channels import delete_channel
@@ -30,7 +31,8 @@ HISTORY_ON_JOIN = 50
 CATCH_UP_LIMIT = 200
 MAX_REFUSALS = 50
 MAX_BACKLOG = 256 * 1024  # bytes still on their way to a client past which it gets no more history
-SESSION_SWEEP_SECONDS = 15.0  # how soon a logged-out or expired session loses its open sockets
+SESSION_SWEEP_SECONDS = 15.0  # how soon a logged-out, expired or suspended session loses its open sockets
+SUSPENSION_LOOKBACK_SECONDS = 4 * SESSION_SWEEP_SECONDS  # a late sweep or a skewed clock still sees them
 CHANNEL_SWEEP_SECONDS = 15.0  # how soon a channel deleted through another node is forgotten by this one
 PRESENCE_SWEEP_SECONDS = 10.0  # how soon, past the bus's presence TTL, a dead node's users are announced gone
 
@@ -181,16 +183,19 @@ class Realtime:
         raise ChatError("rate_limited", "Too many events; slow down")
 
     async def sweep_sessions(self) -> None:
-        """Close sockets whose session expired or was logged out since they connected; forget the budgets
-        of users gone long enough for them to be full again."""
+        """Close sockets whose session expired, was logged out or whose user was suspended since they
+        connected; forget the budgets of users gone long enough for them to be full again."""
         now = time.time()
         self.app[BUDGETS].forget_idle()
         conns = list(self.conns.items())
         # one query per few hundred sessions, not one per socket every sweep: that grows with the node's
         # connections and spends its time on the store (docs/performance.md#archiver-and-store)
         revoked = await self.app[STORE].revoked({conn.jti for _, conn in conns})
+        # `investor-chat admin suspend` has no bus to reach the nodes at once: its audit entry does, here
+        users = {conn.user.lower() for _, conn in conns}
+        suspended = await suspended_lately(self.app[STORE], users, SUSPENSION_LOOKBACK_SECONDS)
         for sid, conn in conns:
-            if conn.expires_at <= now or conn.jti in revoked:
+            if conn.expires_at <= now or conn.jti in revoked or conn.user.lower() in suspended:
                 await self.sio.disconnect(sid)
 
     async def sweep_channels(self) -> None:
