@@ -20,7 +20,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="investor-chat",
         description="Real-time chat for investors. Settings come from CHAT_* variables; flags override them. "
-        "`investor-chat tail|say --help` describes the client commands.",
+        "`investor-chat tail|say --help` describes the client commands, `investor-chat admin --help` the site "
+        "administration (roles, invites, suspensions).",
     )
     parser.add_argument("mode", nargs="?", default="standalone", choices=MODES)
     add_setting_flags(parser)
@@ -33,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from chatkit.cli import main as client_main
 
         raise SystemExit(client_main(argv))
+    if argv and argv[0] == "admin":  # on the store alone: no server settings beyond CHAT_STORAGE_URL
+        from server.admin_cli import main as admin_main
+
+        raise SystemExit(admin_main(argv[1:]))
     args = parse_args(argv)
     settings = start("investor-chat", args.mode, args)
     if args.mode in ("bot", "archiver"):
