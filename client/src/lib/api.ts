@@ -1,13 +1,30 @@
 /** REST client for /api (docs/protocol.md, "REST endpoints"). */
-import type { Channel, ErrorBody, HistoryPage, Message, QuotesResponse } from "./types";
+import type {
+  AdminUser,
+  AuditEntry,
+  Channel,
+  ChannelRole,
+  ErrorBody,
+  HistoryPage,
+  Invite,
+  Member,
+  Message,
+  ModerationState,
+  QuotesResponse,
+  SiteRole,
+  Visibility,
+} from "./types";
 
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
+  /** The whole error object, with its extra fields (`until` of `muted`, say). */
+  readonly body: ErrorBody;
   constructor(status: number, body: ErrorBody) {
     super(body.message);
     this.code = body.code;
     this.status = status;
+    this.body = body;
   }
 }
 
@@ -66,13 +83,57 @@ export interface Session {
   token?: string;
 }
 
+const ch = (name: string) => `/api/channels/${encodeURIComponent(name)}`;
+const userPath = (name: string) => encodeURIComponent(name);
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
 export const api = {
-  me: () => request<{ username: string }>("GET", "/api/me"),
-  register: (username: string, password: string) => request<Session>("POST", "/api/register", { username, password }),
+  me: () => request<{ username: string; roles?: SiteRole[] }>("GET", "/api/me"),
+  /** `invite`: the code a server registering by invitation asks for (sent only when given). */
+  register: (username: string, password: string, invite?: string) =>
+    request<Session>("POST", "/api/register", invite ? { username, password, invite } : { username, password }),
   login: (username: string, password: string) => request<Session>("POST", "/api/login", { username, password }),
   logout: () => request<void>("POST", "/api/logout"),
   channels: () => request<{ channels: Channel[] }>("GET", "/api/channels"),
-  createChannel: (name: string) => request<Channel>("POST", "/api/channels", { name }),
+  createChannel: (name: string, visibility: Visibility = "public") =>
+    request<Channel>("POST", "/api/channels", { name, visibility }),
+  updateChannel: (name: string, changes: { topic?: string; slow_mode_s?: number }) =>
+    request<Channel>("PATCH", ch(name), changes),
+  members: (channel: string) => request<{ members: Member[] }>("GET", `${ch(channel)}/members`),
+  /** Adds a member, or sets a member's role. */
+  putMember: (channel: string, username: string, role?: ChannelRole) =>
+    request<Member>("PUT", `${ch(channel)}/members/${userPath(username)}`, role ? { role } : {}),
+  /** Removes a member (kick), or leaves when it is oneself. */
+  removeMember: (channel: string, username: string) => request<void>("DELETE", `${ch(channel)}/members/${userPath(username)}`),
+  moderation: (channel: string) => request<ModerationState>("GET", `${ch(channel)}/moderation`),
+  mute: (channel: string, username: string, minutes: number) =>
+    request<{ username: string; until: string }>("POST", `${ch(channel)}/mutes`, { username, minutes }),
+  unmute: (channel: string, username: string) => request<void>("DELETE", `${ch(channel)}/mutes/${userPath(username)}`),
+  ban: (channel: string, username: string) => request<{ username: string }>("POST", `${ch(channel)}/bans`, { username }),
+  unban: (channel: string, username: string) => request<void>("DELETE", `${ch(channel)}/bans/${userPath(username)}`),
+  /** The DM channel with `username`, made when new. */
+  openDm: (username: string) => request<Channel>("POST", "/api/dms", { username }),
+  users: (prefix: string, limit = 10) => request<{ users: { username: string }[] }>("GET", `/api/users${query({ prefix, limit })}`),
+  createInvite: (uses: number, hours: number) => request<Invite>("POST", "/api/invites", { uses, hours }),
+  invites: () => request<{ invites: Invite[] }>("GET", "/api/invites"),
+  adminUsers: (prefix: string, limit = 50) =>
+    request<{ users: AdminUser[] }>("GET", `/api/admin/users${query({ prefix, limit })}`),
+  grantRole: (username: string, role: SiteRole) =>
+    request<{ username: string; roles: SiteRole[] }>("PUT", `/api/admin/users/${userPath(username)}/roles/${role}`),
+  revokeRole: (username: string, role: SiteRole) =>
+    request<{ username: string; roles: SiteRole[] }>("DELETE", `/api/admin/users/${userPath(username)}/roles/${role}`),
+  suspend: (username: string) =>
+    request<{ username: string; suspended: boolean }>("POST", `/api/admin/users/${userPath(username)}/suspend`),
+  unsuspend: (username: string) =>
+    request<{ username: string; suspended: boolean }>("DELETE", `/api/admin/users/${userPath(username)}/suspend`),
+  audit: (before?: string, limit = 50) =>
+    request<{ entries: AuditEntry[]; next_before: string | null }>("GET", `/api/admin/audit${query({ before, limit })}`),
   history: (channel: string, params: { before?: number; after?: number; limit?: number }) => {
     const q = new URLSearchParams();
     if (params.before !== undefined) q.set("before", String(params.before));

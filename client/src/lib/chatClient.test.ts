@@ -382,3 +382,128 @@ describe("ChatClient", () => {
     expect(socket.emits.filter((e) => e.event === "typing")).toHaveLength(1);
   });
 });
+
+describe("ChatClient and channel events", () => {
+  const ev = (seq: number, over: Record<string, unknown> = {}) => ({
+    seq,
+    channel: "general",
+    kind: "muted",
+    by: "bob",
+    ts: "2026-11-28T09:00:00Z",
+    target: "carol",
+    until: "2026-11-28T09:10:00Z",
+    ...over,
+  });
+  const general = (client: { getSnapshot: () => { chat: { byChannel: Record<string, unknown> } } }) =>
+    client.getSnapshot().chat.byChannel.general as { items: { seq?: number; event?: unknown }[]; seq: { synced: number }; mutedUntil: string | null };
+  const respond = (routes: Record<string, unknown>) =>
+    vi.mocked(fetch).mockImplementation((url, init) => {
+      const u = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
+      const key = `${init?.method ?? "GET"} ${u.split("?")[0]}`;
+      const body = routes[key] ?? { channels: [{ name: "general", created_by: "system", created_at: "" }] };
+      return Promise.resolve(new Response(JSON.stringify(body), { status: key.startsWith("POST") ? 201 : 200 }));
+    });
+
+  it("counts channel events in the seq stream: no catch-up after one, one for a gap past it", async () => {
+    const client = await started();
+    socket.fire("channel_event", ev(3));
+    socket.fire("message", msg(4));
+    await flush();
+    expect(joins()).toHaveLength(1);
+    expect(general(client).items.map((i) => [i.seq, !!i.event])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+      [4, false],
+    ]);
+    socket.acks.join = (p) => ({ ...joinAck(p.after === 4 ? [msg(6)] : [], 7), events: [ev(5, { kind: "unmuted", until: null }), ev(7, { kind: "banned" })] });
+    socket.fire("channel_event", ev(7, { kind: "banned" }));
+    await flush();
+    await flush();
+    expect(joins().at(-1)).toEqual({ channel: "general", after: 4 });
+    expect(general(client).items.map((i) => i.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(general(client).seq.synced).toBe(7);
+  });
+
+  it("adds a channel the user was added to (a fresh list), joins it and shows it unread", async () => {
+    const client = await started();
+    respond({
+      "GET /api/channels": {
+        channels: [
+          { name: "general", created_by: "system", created_at: "" },
+          { name: "vip", created_by: "bob", created_at: "", visibility: "private", kind: "channel" },
+        ],
+      },
+    });
+    socket.acks.join = (p) => ({ ...joinAck([{ ...msg(1), channel: String(p.channel) }], 1), channel: p.channel });
+    socket.fire("channel_event", { ...ev(4, { kind: "member_added", target: "ALICE", until: null }), channel: "vip" });
+    for (let i = 0; i < 4; i++) await flush();
+    const chat = client.getSnapshot().chat;
+    expect(chat.channels.map((c) => c.name)).toEqual(["general", "vip"]);
+    expect(joins().at(-1)).toEqual({ channel: "vip" });
+    expect(chat.readMarks.vip).toBe(0);
+  });
+
+  it("drops the open channel the user was removed from, opens another and says who did it", async () => {
+    const client = await started();
+    client.dispatch({ type: "channels_loaded", channels: [{ name: "desk", created_by: "bob", created_at: "", visibility: "private" }] });
+    client.select("desk");
+    await flush();
+    socket.fire("channel_event", { ...ev(5, { kind: "member_removed", target: "alice", until: null }), channel: "desk" });
+    const snap = client.getSnapshot();
+    expect(snap.chat.channels.map((c) => c.name)).toEqual(["general"]);
+    expect(snap.chat.current).toBe("general");
+    expect(snap.alert).toBe("bob removed you from #desk.");
+    client.dismissAlert();
+    expect(client.getSnapshot().alert).toBeNull();
+  });
+
+  it("tells a banned user why the channel went, and when a join answers banned", async () => {
+    const client = await started();
+    socket.fire("channel_event", ev(3, { kind: "banned", target: "alice", reason: "spam", until: null }));
+    expect(client.getSnapshot().alert).toBe("bob banned you from #general (spam).");
+    expect(client.getSnapshot().chat.channels).toEqual([]);
+
+    client.dispatch({ type: "channels_loaded", channels: [{ name: "desk", created_by: "bob", created_at: "" }] });
+    socket.acks.join = () => ({ ok: false, error: { code: "banned", message: "You are banned" } });
+    client.select("desk");
+    for (let i = 0; i < 3; i++) await flush();
+    expect(client.getSnapshot().alert).toBe("You are banned from #desk.");
+    expect(client.getSnapshot().chat.channels).toEqual([]);
+  });
+
+  it("keeps the mute a refused send reports, with its end", async () => {
+    const client = await started();
+    socket.acks.send = () => ({ ok: false, error: { code: "muted", message: "You are muted", until: "2026-11-28T10:00:00Z" } });
+    const res = await client.send("general", "hi");
+    expect(res.ok).toBe(false);
+    expect(general(client).mutedUntil).toBe("2026-11-28T10:00:00Z");
+  });
+
+  it("opens a DM through POST /api/dms and joins it first", async () => {
+    const client = await started();
+    const dm = { name: "dm-0123456789abcdef0123", created_by: "alice", created_at: "", kind: "dm", visibility: "private", members: ["alice", "bob"] };
+    respond({ "POST /api/dms": dm });
+    socket.acks.join = () => ({ ...joinAck([], 0), channel: dm.name });
+    const ch = await client.openDm("bob");
+    await flush();
+    expect(ch.name).toBe(dm.name);
+    const posted = vi.mocked(fetch).mock.calls.find(([u]) => u === "/api/dms")!;
+    expect(JSON.parse(posted[1]!.body as string)).toEqual({ username: "bob" });
+    expect(client.getSnapshot().chat.channels.map((c) => c.name)).toContain(dm.name);
+    expect(joins().at(-1)).toEqual({ channel: dm.name });
+  });
+
+  it("creates a private channel with its visibility and shows new settings from a PATCH", async () => {
+    const client = await started();
+    respond({
+      "POST /api/channels": { name: "vip", created_by: "alice", created_at: "", visibility: "private" },
+      "PATCH /api/channels/vip": { name: "vip", created_by: "alice", created_at: "", visibility: "private", topic: "t", slow_mode_s: 30 },
+    });
+    await client.createChannel("vip", "private");
+    const posted = vi.mocked(fetch).mock.calls.find(([u, i]) => u === "/api/channels" && i?.method === "POST")!;
+    expect(JSON.parse(posted[1]!.body as string)).toEqual({ name: "vip", visibility: "private" });
+    await client.updateChannel("vip", { topic: "t", slow_mode_s: 30 });
+    expect(client.getSnapshot().chat.channels.find((c) => c.name === "vip")).toMatchObject({ topic: "t", slow_mode_s: 30 });
+  });
+});

@@ -1,12 +1,24 @@
 /** Owns the Socket.IO connection and the chat state; React subscribes to its snapshots. */
 import { io, type Socket } from "socket.io-client";
+import { channelLabel } from "./access";
 import { api, ApiError } from "./api";
 import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
-import { newClientId } from "./ids";
+import { newClientId, sameUser } from "./ids";
 import { backgroundJoins, JoinQueue, MAX_BACKGROUND_JOINS, type JoinOutcome } from "./joinPlan";
 import { revOf } from "./messages";
 import { classifyEvent } from "./seqTrack";
-import type { Ack, Channel, ErrorBody, JoinAck, Message, MessageUpdate, SendAck, UpdateAck } from "./types";
+import type {
+  Ack,
+  Channel,
+  ChannelEvent,
+  ErrorBody,
+  JoinAck,
+  Message,
+  MessageUpdate,
+  SendAck,
+  UpdateAck,
+  Visibility,
+} from "./types";
 import { loadReadMarks, saveReadMarks } from "./unread";
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "offline";
@@ -16,6 +28,8 @@ export interface Snapshot {
   conn: ConnState;
   /** Last problem worth telling the user about (failed join, failed catch-up). */
   notice: string | null;
+  /** Shown until dismissed: why a channel went from the list (removed from it, banned). */
+  alert: string | null;
 }
 
 export type SendResult = { ok: true; command?: boolean } | { ok: false; error: ErrorBody };
@@ -71,7 +85,7 @@ export class ChatClient {
     private readonly token: string | null,
     private readonly onUnauthorized: () => void,
   ) {
-    this.snapshot = { chat: initialState(me, loadReadMarks(localStore(), me)), conn: "connecting", notice: null };
+    this.snapshot = { chat: initialState(me, loadReadMarks(localStore(), me)), conn: "connecting", notice: null, alert: null };
   }
 
   subscribe = (fn: () => void): (() => void) => {
@@ -111,6 +125,7 @@ export class ChatClient {
   }
 
   async start(): Promise<void> {
+    void this.loadRoles();
     try {
       const { channels } = await api.channels();
       this.dispatch({ type: "channels_loaded", channels });
@@ -154,6 +169,7 @@ export class ChatClient {
     });
     socket.on("message", (m: Message) => this.onMessage(m));
     socket.on("message_updated", (u: MessageUpdate) => this.onUpdated(u));
+    socket.on("channel_event", (e: ChannelEvent) => this.onChannelEvent(e));
     socket.on("channel_created", (c: Channel) => {
       this.dispatch({ type: "channel_created", channel: c });
       // joined in the background while few are (its first messages then show as unread), else when
@@ -193,6 +209,16 @@ export class ChatClient {
     this.cleanups.push(() => window.clearInterval(tick));
   }
 
+  /** The signed-in user's site roles, which an admin may have changed while we were away. */
+  private async loadRoles(): Promise<void> {
+    try {
+      const { roles } = await api.me();
+      if (roles) this.dispatch({ type: "roles_loaded", roles });
+    } catch {
+      // Kept as they were; a 401 is the session check's to handle.
+    }
+  }
+
   private async recheckSession(): Promise<void> {
     try {
       await api.me();
@@ -224,6 +250,7 @@ export class ChatClient {
   }
 
   private async rejoinAll(): Promise<void> {
+    void this.loadRoles();
     try {
       const { channels } = await api.channels();
       this.dispatch({ type: "channels_loaded", channels });
@@ -262,6 +289,12 @@ export class ChatClient {
     if (!ack.ok) {
       // rate_limited: the server is pacing a client joining many channels; asked again later, quietly
       if (ack.error.code === "rate_limited") return "retry";
+      // Out of reach: banned, or a private channel one was taken out of while away.
+      if (ack.error.code === "banned" || ack.error.code === "channel_not_found") {
+        const label = this.label(channel);
+        this.lose(channel, ack.error.code === "banned" ? `You are banned from ${label}.` : `${label} is no longer available to you.`);
+        return "failed";
+      }
       if (ack.error.code !== "offline") this.set({ notice: `Could not join #${channel}: ${ack.error.message}` });
       if (ack.error.code === "history_catching_up") this.retryCatchUp(channel);
       return "failed";
@@ -319,6 +352,68 @@ export class ChatClient {
     this.dispatch({ type: "updated", channel, seq: u.seq, message: u.message });
   }
 
+  /**
+   * A change to a channel's members or settings: in the seq stream like messages and changes. One
+   * about the signed-in user may change the channel list: added (it appears, joined in the
+   * background), removed or banned (it goes, and the user is told why).
+   */
+  private onChannelEvent(e: ChannelEvent): void {
+    if (!e?.channel || typeof e.seq !== "number") return;
+    const forMe = !!e.target && sameUser(e.target, this.me);
+    if (forMe && (e.kind === "member_removed" || e.kind === "banned")) {
+      const label = this.label(e.channel);
+      const reason = e.reason ? ` (${e.reason})` : "";
+      this.lose(
+        e.channel,
+        sameUser(e.by, this.me)
+          ? `You left ${label}.`
+          : e.kind === "banned"
+            ? `${e.by} banned you from ${label}${reason}.`
+            : `${e.by} removed you from ${label}${reason}.`,
+      );
+      return;
+    }
+    this.checkSeq(e.channel, e.seq);
+    this.dispatch({ type: "channel_event", event: e });
+    if (forMe && e.kind === "member_added") void this.refreshChannels();
+  }
+
+  private label(channel: string): string {
+    return channelLabel(
+      this.snapshot.chat.channels.find((c) => c.name === channel),
+      channel,
+      this.me,
+    );
+  }
+
+  /** The channel leaves the list (and the view, if open) with `why` shown until dismissed. */
+  private lose(channel: string, why: string): void {
+    this.joins.forget(channel);
+    this.opened.delete(channel);
+    const known = this.snapshot.chat.channels.some((c) => c.name === channel);
+    this.dispatch({ type: "channel_deleted", name: channel });
+    if (known) this.set({ alert: why });
+  }
+
+  dismissAlert(): void {
+    if (this.snapshot.alert !== null) this.set({ alert: null });
+  }
+
+  /** Fetch the channel list again (the user was added somewhere): new ones show as unread and are joined. */
+  async refreshChannels(): Promise<void> {
+    let channels: Channel[];
+    try {
+      ({ channels } = await api.channels());
+    } catch {
+      return; // the next reconnect lists them
+    }
+    const known = new Set(this.snapshot.chat.channels.map((c) => c.name));
+    const added = channels.filter((c) => !known.has(c.name));
+    for (const c of added) this.dispatch({ type: "channel_created", channel: c });
+    this.dispatch({ type: "channels_loaded", channels });
+    for (const c of added) if (this.joinedOrPending() < MAX_BACKGROUND_JOINS + 1) this.joins.request(c.name);
+  }
+
   /** Over messages and changes together: a seq past the highest seen plus one means we missed some. */
   private checkSeq(channel: string, seq: number): void {
     const st = this.snapshot.chat.byChannel[channel];
@@ -369,7 +464,10 @@ export class ChatClient {
   async send(channel: string, text: string, clientId: string = newClientId(), replyTo?: string): Promise<SendResult> {
     const payload = replyTo ? { channel, text, client_id: clientId, reply_to: replyTo } : { channel, text, client_id: clientId };
     const ack = await this.emit<SendAck>("send", payload);
-    if (!ack.ok) return ack;
+    if (!ack.ok) {
+      this.refused(channel, ack.error);
+      return ack;
+    }
     // Others drop our typing indicator when the message lands; the next draft announces itself anew.
     this.lastTypingSent.delete(channel);
     if (ack.message) {
@@ -390,10 +488,18 @@ export class ChatClient {
 
   private async change(event: string, channel: string, payload: Record<string, unknown>): Promise<ActionResult> {
     const ack = await this.emit<UpdateAck>(event, { channel, ...payload });
-    if (!ack.ok) return { ok: false, error: ack.error };
+    if (!ack.ok) {
+      this.refused(channel, ack.error);
+      return { ok: false, error: ack.error };
+    }
     // Shown at once; the change's own `message_updated` follows (and is no news then).
     if (ack.message) this.dispatch({ type: "updated", channel, message: ack.message });
     return { ok: true };
+  }
+
+  /** A refusal that says how things stand: `muted` until when (the composer shows it). */
+  private refused(channel: string, error: ErrorBody): void {
+    if (error.code === "muted" && error.until) this.dispatch({ type: "muted", channel, until: error.until });
   }
 
   edit(channel: string, id: string, text: string): Promise<ActionResult> {
@@ -449,8 +555,24 @@ export class ChatClient {
     this.socket.emit("typing", { channel });
   }
 
-  async createChannel(name: string): Promise<Channel> {
-    const ch = await api.createChannel(name);
+  async createChannel(name: string, visibility: Visibility = "public"): Promise<Channel> {
+    return this.adopt(await api.createChannel(name, visibility));
+  }
+
+  /** Open (making it if new) the DM with `username`; the caller selects it. */
+  async openDm(username: string): Promise<Channel> {
+    return this.adopt(await api.openDm(username));
+  }
+
+  /** Topic and slow mode; the channel's event tells everyone else. */
+  async updateChannel(name: string, changes: { topic?: string; slow_mode_s?: number }): Promise<Channel> {
+    const ch = await api.updateChannel(name, changes);
+    this.dispatch({ type: "channel_updated", channel: ch });
+    return ch;
+  }
+
+  /** A channel the user made or opened: in the list, read, joined first. */
+  private adopt(ch: Channel): Channel {
     this.dispatch({ type: "channel_created", channel: ch });
     this.dispatch({ type: "mark_read", channel: ch.name });
     this.opened.add(ch.name);

@@ -1,8 +1,10 @@
 /** The chat's state and the pure reducer that every socket event and REST answer goes through. */
+import { changesRoster, effectOnMe, eventItem } from "./channelEvents";
 import {
   appendLocal,
   capItems,
   firstSeqOf,
+  insertItem,
   lastSeqOf,
   mergeMessages,
   replaceItem,
@@ -12,7 +14,7 @@ import {
 } from "./messages";
 import { usableChannelName } from "./joinPlan";
 import { caughtUp, emptyTrack, observe, type SeqTrack } from "./seqTrack";
-import type { Channel, JoinAck, Message } from "./types";
+import type { Channel, ChannelEvent, ChannelRole, JoinAck, Message, SiteRole } from "./types";
 import { countUnread, markRead, type ReadMarks } from "./unread";
 
 export interface ThreadState {
@@ -37,10 +39,18 @@ export interface ChannelState {
   threads: Record<string, ThreadState>;
   /** Pinned messages in seq order; null until loaded. */
   pins: TimelineItem[] | null;
+  /** The signed-in user's role here (from the join, then its events); null: none, or not joined yet. */
+  role: ChannelRole | null;
+  /** When the signed-in user's mute here ends (ISO 8601); null when not muted. */
+  mutedUntil: string | null;
+  /** Counts the events that changed the members or their standing: an open members list reloads on it. */
+  rosterRev: number;
 }
 
 export interface ChatState {
   me: string;
+  /** The signed-in user's site roles (GET /api/me). */
+  roles: SiteRole[];
   channels: Channel[];
   byChannel: Record<string, ChannelState>;
   current: string | null;
@@ -52,7 +62,15 @@ export interface ChatState {
 export type ChatAction =
   | { type: "channels_loaded"; channels: Channel[] }
   | { type: "channel_created"; channel: Channel }
+  /** The channel is gone for this user: deleted, or out of their reach (removed from it, banned). */
   | { type: "channel_deleted"; name: string }
+  /** A channel's new settings (the answer to a PATCH). */
+  | { type: "channel_updated"; channel: Channel }
+  | { type: "roles_loaded"; roles: SiteRole[] }
+  /** A live `channel_event`. */
+  | { type: "channel_event"; event: ChannelEvent }
+  /** The server refused a send as `muted` until then. */
+  | { type: "muted"; channel: string; until: string }
   | { type: "select"; channel: string }
   /** `after`: the catch-up point asked for; `complete`: false when REST pages must still fill it in. */
   | { type: "joined"; ack: JoinAck; after?: number; complete?: boolean }
@@ -86,6 +104,9 @@ export const emptyChannel = (): ChannelState => ({
   seq: emptyTrack(),
   threads: {},
   pins: null,
+  role: null,
+  mutedUntil: null,
+  rosterRev: 0,
 });
 
 const bySeq = (a: TimelineItem, b: TimelineItem) => (a.seq ?? 0) - (b.seq ?? 0);
@@ -182,7 +203,48 @@ export function threadOf(c: ChannelState, rootId: string): { root: TimelineItem 
 }
 
 export function initialState(me: string, readMarks: ReadMarks = {}): ChatState {
-  return { me, channels: [], byChannel: {}, current: null, readMarks, typing: {} };
+  return { me, roles: ["user"], channels: [], byChannel: {}, current: null, readMarks, typing: {} };
+}
+
+/**
+ * Take a channel event into a channel: its line in the timeline (unless it is older than the loaded
+ * history, which would leave a hole), its seq in the stream when `live` (a join's events are covered by
+ * its `last_seq`), and what it changes for `me`.
+ */
+export function applyEvent(c: ChannelState, ev: ChannelEvent, me: string, live: boolean): ChannelState {
+  const seq = live ? observe(c.seq, ev.seq) : c.seq;
+  const first = firstSeqOf(c.items);
+  const fits = !c.hasMore || first === undefined || ev.seq >= first;
+  const items = fits ? insertItem(c.items, eventItem(ev)) : c.items;
+  if (fits && items === c.items) return seq === c.seq ? c : { ...c, seq }; // seen already
+  const effect = effectOnMe(ev, me);
+  return {
+    ...c,
+    seq,
+    items,
+    role: effect.role !== undefined ? effect.role : c.role,
+    mutedUntil: effect.mutedUntil !== undefined ? effect.mutedUntil : c.mutedUntil,
+    rosterRev: changesRoster(ev) ? c.rosterRev + 1 : c.rosterRev,
+  };
+}
+
+/** A settings event's new topic and slow mode, onto the channel in the list. */
+function withSettings(state: ChatState, ev: ChannelEvent): ChatState {
+  if (ev.kind !== "settings_changed" || !ev.changes) return state;
+  const { topic, slow_mode_s } = ev.changes;
+  return replaceChannel(state, ev.channel, (c) => ({
+    ...c,
+    ...(topic !== undefined ? { topic } : {}),
+    ...(slow_mode_s !== undefined ? { slow_mode_s } : {}),
+  }));
+}
+
+function replaceChannel(state: ChatState, name: string, fn: (c: Channel) => Channel): ChatState {
+  const i = state.channels.findIndex((c) => c.name === name);
+  if (i < 0) return state;
+  const channels = state.channels.slice();
+  channels[i] = fn(channels[i]!);
+  return { ...state, channels };
 }
 
 function sortChannels(channels: Channel[]): Channel[] {
@@ -228,12 +290,30 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const current = state.current === action.name ? (fallback?.name ?? null) : state.current;
       return readCurrent({ ...state, channels, byChannel, current });
     }
+    case "channel_updated":
+      return replaceChannel(state, action.channel.name, (c) => ({ ...c, ...action.channel }));
+    case "roles_loaded":
+      return { ...state, roles: action.roles };
+    case "channel_event": {
+      const ev = action.event;
+      // Not joined: the join's catch-up brings the event in its place; only the settings are news now.
+      if (!state.byChannel[ev.channel]?.joined) return withSettings(state, ev);
+      const next = withSettings(
+        withChannel(state, ev.channel, (c) => applyEvent(c, ev, state.me, true)),
+        ev,
+      );
+      return next.current === ev.channel ? readCurrent(next) : next;
+    }
+    case "muted":
+      return withChannel(state, action.channel, (c) => (c.mutedUntil === action.until ? c : { ...c, mutedUntil: action.until }));
     case "select":
       return readCurrent({ ...state, current: action.channel });
     case "joined": {
       const { ack } = action;
+      const events = ack.events ?? [];
       let next = withChannel(state, ack.channel, (c) => {
-        const applied = applyMessages(c, ack.messages, ack.last_seq, action.after === undefined);
+        let applied = applyMessages(c, ack.messages, ack.last_seq, action.after === undefined);
+        for (const ev of events) applied = applyEvent(applied, ev, state.me, false);
         const first = firstSeqOf(applied.items);
         const seq =
           action.complete === false ? { ...c.seq, last: Math.max(c.seq.last, ack.last_seq) } : caughtUp(c.seq, ack.last_seq);
@@ -243,8 +323,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
           joined: true,
           members: [...new Set(ack.members)].sort((a, b) => a.localeCompare(b)),
           seq,
+          // The ack's own word is the current one; its events may be older.
+          role: ack.role !== undefined ? ack.role : applied.role,
+          mutedUntil: ack.muted_until !== undefined ? ack.muted_until : applied.mutedUntil,
         };
       });
+      for (const ev of events) next = withSettings(next, ev);
       if (!(ack.channel in next.readMarks)) {
         // First sight of this channel on this device: start with it read.
         next = { ...next, readMarks: { ...next.readMarks, [ack.channel]: ack.last_seq } };

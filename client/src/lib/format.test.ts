@@ -6,6 +6,8 @@ import {
   direction,
   formatAsOf,
   formatChange,
+  formatCountdown,
+  formatDuration,
   formatExchangeTime,
   formatPercent,
   formatPrice,
@@ -148,5 +150,22 @@ describe("percentSince", () => {
     expect(percentSince("0", "1")).toBeNull();
     expect(percentSince("n/a", "1")).toBeNull();
     expect(percentSince("1", "")).toBeNull();
+  });
+});
+
+describe("formatDuration and formatCountdown", () => {
+  it("reads a setting's seconds in the largest units that fit", () => {
+    expect(formatDuration(30)).toBe("30 s");
+    expect(formatDuration(300)).toBe("5 min");
+    expect(formatDuration(3600)).toBe("1 h");
+    expect(formatDuration(5400)).toBe("1 h 30 min");
+  });
+
+  it("counts down in whole seconds rounded up, minutes and seconds, then hours", () => {
+    expect(formatCountdown(29_001)).toBe("30 s");
+    expect(formatCountdown(0)).toBe("0 s");
+    expect(formatCountdown(-5)).toBe("0 s");
+    expect(formatCountdown(9 * 60_000 + 5_000)).toBe("9:05");
+    expect(formatCountdown(24 * 3_600_000 - 60_000)).toBe("23 h 59 min");
   });
 });

@@ -267,3 +267,24 @@ export function percentSince(then: string, now: string): string | null {
   const abs = hundredths < 0n ? -hundredths : hundredths;
   return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
 }
+
+/** A setting's length of time: "30 s", "5 min", "1 h", "1 h 30 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  const parts = [h ? `${h} h` : "", m ? `${m} min` : "", rest ? `${rest} s` : ""];
+  return parts.filter(Boolean).join(" ");
+}
+
+/** Time left on a countdown, whole seconds rounded up: "45 s", "9:05", "23 h 59 min". */
+export function formatCountdown(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${h} h ${String(m).padStart(2, "0")} min`;
+}

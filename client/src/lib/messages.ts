@@ -2,7 +2,7 @@
  * Per-channel message timeline: merge by seq, upsert changed messages by id (the newer `rev`
  * wins), keep local-only items in place, detect gaps.
  */
-import type { Message } from "./types";
+import type { ChannelEvent, Message } from "./types";
 
 /**
  * A timeline entry. Stored messages are ordered by `seq`; local-only entries (ephemeral bot
@@ -18,6 +18,8 @@ export interface TimelineItem extends Message {
    * seen, adds one to it; one at or below it is already counted.
    */
   counted?: number;
+  /** A channel event's system line (channelEvents.ts), not a message. */
+  event?: ChannelEvent;
 }
 
 /** A message's latest change: its `rev`, or its `seq` when the server sent none (never changed). */
@@ -127,6 +129,13 @@ export function mergeMessages(
   const merged = [...bySeq.values(), ...locals];
   // Stable sort keeps locals sharing an anchor in arrival order.
   return merged.sort((a, b) => sortKey(a) - sortKey(b));
+}
+
+/** Insert one item at its seq (an append when it is the newest); the same array when its seq is held. */
+export function insertItem(items: TimelineItem[], item: TimelineItem & { seq: number }): TimelineItem[] {
+  if (item.seq > lastSeqOf(items)) return [...items, item];
+  if (indexOfSeq(items, item.seq) >= 0) return items;
+  return [...items, item].sort((a, b) => sortKey(a) - sortKey(b));
 }
 
 /**

@@ -91,15 +91,95 @@ export interface UpdateAck {
   message?: Message;
 }
 
+export type Visibility = "public" | "private";
+export type ChannelKind = "channel" | "dm";
+/** A user's role in one channel. */
+export type ChannelRole = "owner" | "moderator" | "member";
+/** Site-wide roles; every account is a "user". */
+export type SiteRole = "user" | "admin" | "compliance";
+
 export interface Channel {
   name: string;
   created_by: string;
   created_at: string;
+  /** Older servers send none: public. */
+  visibility?: Visibility;
+  kind?: ChannelKind;
+  topic?: string;
+  /** Seconds between two messages of one user; 0 is off. */
+  slow_mode_s?: number;
+  /** A DM's two usernames; null for other channels. */
+  members?: string[] | null;
 }
 
 export interface ErrorBody {
   code: string;
   message: string;
+  /** `muted`: when the mute ends (ISO 8601). */
+  until?: string;
+  /** `slow_mode`: seconds until the next message may go. */
+  retry_after?: number;
+}
+
+export type ChannelEventKind =
+  | "member_added"
+  | "member_removed"
+  | "role_changed"
+  | "muted"
+  | "unmuted"
+  | "banned"
+  | "unbanned"
+  | "settings_changed";
+
+/** `channel_event`: a change to a channel's members or settings, with its own seq in the channel's stream. */
+export interface ChannelEvent {
+  seq: number;
+  channel: string;
+  kind: ChannelEventKind;
+  by: string;
+  ts: string;
+  target?: string | null;
+  role?: ChannelRole | null;
+  until?: string | null;
+  reason?: string | null;
+  /** settings_changed: the new values. */
+  changes?: { topic?: string; slow_mode_s?: number } | null;
+}
+
+export interface Member {
+  username: string;
+  role: ChannelRole;
+}
+
+/** GET /api/channels/{name}/moderation */
+export interface ModerationState {
+  muted: { username: string; until: string }[];
+  banned: string[];
+}
+
+export interface Invite {
+  code: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  uses_left: number;
+}
+
+export interface AdminUser {
+  username: string;
+  roles: SiteRole[];
+  suspended: boolean;
+  created_at: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  ts: string;
+  actor: string | null;
+  action: string;
+  target?: string | null;
+  channel?: string | null;
+  details?: Record<string, unknown> | null;
 }
 
 export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
@@ -111,6 +191,12 @@ export interface JoinAck {
   members: string[];
   /** A catch-up (`after`) cut short at the server's limit: page on with REST `changed_after`. */
   has_more?: boolean;
+  /** Channel events with seq above `after` (none without `after`). */
+  events?: ChannelEvent[];
+  /** The joiner's role in the channel, null when it has none (a public channel's visitor). */
+  role?: ChannelRole | null;
+  /** When the joiner's mute in the channel ends, null when not muted. */
+  muted_until?: string | null;
 }
 
 export interface SendAck {

@@ -3,16 +3,16 @@ import type { Message } from "./types";
 
 export type ReadMarks = Record<string, number>;
 
-/** Count messages after `readSeq` not written by `me`; ephemeral ones never count. */
+/** Count messages after `readSeq` not written by `me`; ephemeral ones and channel events never count. */
 export function countUnread(
-  messages: readonly Message[],
+  messages: readonly (Message & { event?: unknown })[],
   readSeq: number | undefined,
   me: string,
 ): number {
   const after = readSeq ?? 0;
   let n = 0;
   for (const m of messages) {
-    if (m.seq === undefined || m.ephemeral) continue;
+    if (m.seq === undefined || m.ephemeral || m.event) continue;
     if (m.seq > after && m.user.toLowerCase() !== me.toLowerCase()) n += 1;
   }
   return n;
