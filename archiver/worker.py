@@ -1,4 +1,5 @@
-"""Archiver worker: read a batch of messages and changes, write it idempotently, acknowledge only after the write."""
+"""Archiver worker: read a batch of messages, changes and channel events, write it idempotently, acknowledge
+only after the write."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 from pydantic import ValidationError
 
 from core.bus import ARCHIVE_STREAM, Entry, Streams, consumer_name, unless_stopped
-from core.models import Change, Message, parse_record
+from core.models import Change, ChannelEvent, Message, parse_record
 from core.store import Store
 from core.worker import StepCounter, run_steps
 
@@ -43,7 +44,7 @@ class Archiver:
         entries = await unless_stopped(stop, read)
         if not entries:
             return 0
-        messages, changes, good = await self._decode(entries)
+        messages, changes, events, good = await self._decode(entries)
         if messages:
             written = await self.store.save_messages(messages)
             if written < len(messages):
@@ -53,12 +54,17 @@ class Archiver:
             applied = await self.store.apply_changes(sorted(changes, key=lambda c: (c.channel, c.seq or 0)))
             if applied < len(changes):
                 logger.info("skipped %d already archived changes", len(changes) - applied)
+        if events:
+            await self.store.save_events(events)
         await self.bus.ack(ARCHIVE_STREAM, GROUP, [e.id for e in good])
-        return len(messages) + len(changes)
+        return len(messages) + len(changes) + len(events)
 
-    async def _decode(self, entries: list[Entry]) -> tuple[list[Message], list[Change], list[Entry]]:
+    async def _decode(
+        self, entries: list[Entry]
+    ) -> tuple[list[Message], list[Change], list[ChannelEvent], list[Entry]]:
         messages: list[Message] = []
         changes: list[Change] = []
+        events: list[ChannelEvent] = []
         good: list[Entry] = []
         for entry in entries:
             try:
@@ -73,13 +79,18 @@ class Archiver:
                     await self.bus.dead_letter(ARCHIVE_STREAM, GROUP, entry, "not archivable")
                     continue
                 changes.append(record)
+            elif isinstance(record, ChannelEvent):
+                if record.seq is None:
+                    await self.bus.dead_letter(ARCHIVE_STREAM, GROUP, entry, "not archivable")
+                    continue
+                events.append(record)
             elif record.seq is None or record.ephemeral:
                 await self.bus.dead_letter(ARCHIVE_STREAM, GROUP, entry, "not archivable")
                 continue
             else:
                 messages.append(record)
             good.append(entry)
-        return messages, changes, good
+        return messages, changes, events, good
 
     async def run(self, stop: asyncio.Event, counter: StepCounter | None = None) -> None:
         """Loop until `stop`, then drain what is already queued so SIGTERM loses nothing; each step

@@ -24,10 +24,10 @@ def forbidden(what: str) -> ChatError:
 
 
 def check_allowed(
-    kind: ChangeKind, message: Message, by: str, *, owner: str, edit_window: float, now: datetime
+    kind: ChangeKind, message: Message, by: str, *, moderator: bool, edit_window: float, now: datetime
 ) -> None:
-    """Raise the ChatError that refuses `by` making this change, if one does. `owner` created the channel.
-    Moderators and site admins join the owner here once channels have roles."""
+    """Raise the ChatError that refuses `by` making this change, if one does. `moderator`: `by` is an owner
+    or moderator of the channel or a site admin (server/access.py decides)."""
     if message.deleted:
         raise forbidden("That message was deleted")
     if kind == "edit":
@@ -40,10 +40,10 @@ def check_allowed(
                 "edit_window_closed", f"Messages can be edited for {_span(edit_window)} after they are sent", 403
             )
     elif kind == "delete":
-        if by not in (message.user, owner):
-            raise forbidden("Only its author or the channel's owner can delete a message")
-    elif kind in ("pin", "unpin") and by != owner:
-        raise forbidden("Only the channel's owner can pin messages")
+        if by != message.user and not moderator:
+            raise forbidden("Only its author or the channel's moderators can delete a message")
+    elif kind in ("pin", "unpin") and not moderator:
+        raise forbidden("Only the channel's owner and moderators can pin messages")
 
 
 def fold(message: Message, kind: ChangeKind, by: str, ts: str, *, text: str = "", emoji: str = "") -> Message | None:

@@ -8,14 +8,15 @@ from pydantic import ValidationError
 class ChatError(Exception):
     """An error meant for the client; REST, Socket.IO acks and connect refusals all carry it."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, **details: str | float) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.details = details  # what the client acts on besides the code: `until` of a mute, `retry_after`
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+    def as_dict(self) -> dict[str, str | float]:
+        return {"code": self.code, "message": self.message, **self.details}
 
     def as_ack(self) -> dict[str, object]:
         """The answer of a Socket.IO event that failed with this error."""

@@ -203,6 +203,9 @@ class Channel(BaseModel):
     slow_mode_s: int = 0
     members: list[str] | None = None  # a DM's two users; other channels list theirs at .../members
 
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
 
 class Member(BaseModel):
     username: str

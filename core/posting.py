@@ -8,7 +8,7 @@ from datetime import datetime
 from core.bus import Conflict, Limit, Posting, SeqUnseeded
 from core.changes import check_allowed, fold, not_found
 from core.errors import ChatError
-from core.models import Change, ChangeKind, Channel, Message, Record, now_iso
+from core.models import Change, ChangeKind, Channel, ChannelEvent, Message, Record, now_iso
 from core.store import PINS_MAX, Store, with_counts
 
 CHANGE_ATTEMPTS = 5  # folds of one change against a message other nodes keep changing, before giving up
@@ -35,6 +35,7 @@ async def change(
     kind: ChangeKind,
     by: str,
     *,
+    moderator: bool,
     edit_window: float,
     now: datetime,
     text: str = "",
@@ -49,7 +50,7 @@ async def change(
     for _ in range(CHANGE_ATTEMPTS):
         if base is None or base.seq is None:
             raise not_found(message_id)
-        check_allowed(kind, base, by, owner=channel.created_by, edit_window=edit_window, now=now)
+        check_allowed(kind, base, by, moderator=moderator, edit_window=edit_window, now=now)
         ts = now_iso()
         after = fold(base, kind, by, ts, text=text, emoji=emoji)
         if after is None:
@@ -65,6 +66,25 @@ async def change(
         except Conflict as conflict:  # another change came first: fold onto it
             base = conflict.current
     raise ChatError("rate_limited", "That message is changing fast; try again in a moment", 429)
+
+
+async def post_event(bus: Posting, store: Store, event: ChannelEvent) -> ChannelEvent:
+    """Give a channel event the channel's next seq and send it to the members and the archive."""
+    try:
+        return await bus.post_event(event)
+    except SeqUnseeded:
+        await bus.seed_seq(event.channel, await store.last_seq(event.channel))
+        return await bus.post_event(event)
+
+
+async def read_events(store: Store, bus: Posting, channel: str, *, after: int, limit: int) -> list[ChannelEvent]:
+    """The channel's events with seq > after in seq order: the archive's, then those only the bus holds yet."""
+    stored = await store.events(channel, after=after, limit=limit)
+    by_seq = {e.seq: e for e in stored}
+    for record in await bus.recent(channel, after):
+        if isinstance(record, ChannelEvent):
+            by_seq.setdefault(record.seq, record)
+    return [by_seq[s] for s in sorted(s for s in by_seq if s is not None)][:limit]
 
 
 async def find_message(bus: Posting, store: Store, channel: str, message_id: str) -> Message | None:
@@ -88,6 +108,8 @@ def _latest(records: list[Record]) -> dict[str, Message]:
     """Each message of the buffer as its latest record there left it (records come in seq order)."""
     latest: dict[str, Message] = {}
     for record in records:
+        if isinstance(record, ChannelEvent):
+            continue
         message = record.message if isinstance(record, Change) else record
         latest[message.id] = message
     return latest

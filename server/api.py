@@ -9,12 +9,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ChatError
-from core.models import CHANNEL_RE, USERNAME_RE, Channel
-from server import api_docs, auth
+from core.models import CHANNEL_RE, USERNAME_RE, Channel, Visibility
+from server import api_docs, auth, channels
+from server.access import Viewer
 from server.api_docs import Reply, Route
-from server.app_keys import ACCOUNTS, BUS, SETTINGS, STORE
-from server.channels import create_channel as create_channel_for
-from server.channels import delete_channel as delete_channel_for
+from server.app_keys import ACCOUNTS, BUS, SETTINGS
+from server.channels import MAX_SLOW_MODE, MAX_TOPIC
 from server.origins import browser_scheme, origin_allowed, own_origins
 from server.payloads import validate
 
@@ -34,6 +34,19 @@ class Credentials(BaseModel):
 class NewChannel(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str = Field(max_length=200, json_schema_extra={"pattern": CHANNEL_RE.pattern})
+    visibility: Visibility = "public"
+    topic: str = Field("", max_length=MAX_TOPIC)
+
+
+class ChannelSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    topic: str | None = Field(None, max_length=MAX_TOPIC)
+    slow_mode_s: int | None = Field(None, ge=0, le=MAX_SLOW_MODE, description="seconds between one user's sends")
+
+
+class NewDm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    username: str = Field(max_length=64, json_schema_extra={"pattern": USERNAME_RE.pattern})
 
 
 class Session(BaseModel):
@@ -97,6 +110,12 @@ async def authenticate(request: web.Request, *, changes_state: bool = False) -> 
     if changes_state:
         check_origin(request)
     return await request.app[ACCOUNTS].verify(token)
+
+
+async def viewer(request: web.Request, *, changes_state: bool = False) -> Viewer:
+    """Who asks (authenticated as authenticate() does), for server/access.py."""
+    session = await authenticate(request, changes_state=changes_state)
+    return Viewer(session.username, session.roles)
 
 
 def session_response(request: web.Request, username: str, token: str, status: int) -> web.Response:
@@ -163,22 +182,37 @@ async def me(request: web.Request) -> web.Response:
 
 
 async def list_channels(request: web.Request) -> web.Response:
-    await authenticate(request)
-    channels = await request.app[STORE].list_channels()
-    return web.json_response(ChannelList(channels=channels).model_dump())
+    found = await channels.visible_channels(request.app, await viewer(request))
+    return web.json_response(ChannelList(channels=found).model_dump(exclude_none=True))
 
 
 async def create_channel(request: web.Request) -> web.Response:
-    session = await authenticate(request, changes_state=True)
+    who = await viewer(request, changes_state=True)
     body = await parse_body(request, NewChannel)
-    channel = await create_channel_for(request.app, session.username, body.name)
-    return web.json_response(channel.model_dump(), status=201)
+    channel = await channels.create_channel(request.app, who, body.name, visibility=body.visibility, topic=body.topic)
+    return web.json_response(channel.wire(), status=201)
+
+
+async def update_channel(request: web.Request) -> web.Response:
+    who = await viewer(request, changes_state=True)
+    body = await parse_body(request, ChannelSettings)
+    channel = await channels.update_settings(
+        request.app, who, request.match_info["name"], topic=body.topic, slow_mode_s=body.slow_mode_s
+    )
+    return web.json_response(channel.wire())
 
 
 async def delete_channel(request: web.Request) -> web.Response:
-    session = await authenticate(request, changes_state=True)
-    channel = await delete_channel_for(request.app, session.username, request.match_info["name"])
-    return web.json_response(channel.model_dump())
+    who = await viewer(request, changes_state=True)
+    channel = await channels.delete_channel(request.app, who, request.match_info["name"])
+    return web.json_response(channel.wire())
+
+
+async def open_dm(request: web.Request) -> web.Response:
+    who = await viewer(request, changes_state=True)
+    body = await parse_body(request, NewDm)
+    channel, new = await channels.open_dm(request.app, who, body.username)
+    return web.json_response(channel.wire(), status=201 if new else 200)
 
 
 ROUTES = (
@@ -222,7 +256,7 @@ ROUTES = (
         "GET",
         "/api/channels",
         list_channels,
-        "All channels, sorted by name",
+        "The channels you can see, sorted by name: public ones and the private ones and DMs you are in",
         ok=Reply(200, "Channels", ChannelList),
         secured=True,
     ),
@@ -234,14 +268,43 @@ ROUTES = (
         body=NewChannel,
         ok=Reply(201, "Created", Channel),
         secured=True,
-        errors=("invalid_channel_name", "forbidden_origin", "too_many_channels", "channel_exists", "rate_limited"),
+        errors=(
+            "invalid_channel_name",
+            "forbidden_origin",
+            "forbidden",
+            "too_many_channels",
+            "channel_exists",
+            "rate_limited",
+        ),
+    ),
+    Route(
+        "PATCH",
+        "/api/channels/{name}",
+        update_channel,
+        "Change a channel's topic or slow mode (owners, moderators, site admins); channel_event settings_changed",
+        body=ChannelSettings,
+        ok=Reply(200, "The channel", Channel),
+        secured=True,
+        errors=("forbidden_origin", "forbidden", "channel_not_found"),
+    ),
+    Route(
+        "POST",
+        "/api/dms",
+        open_dm,
+        "The direct-message channel of you and another user: 201 when new (both get channel_created), 200 "
+        "when it existed",
+        body=NewDm,
+        ok=Reply(201, "Opened", Channel),
+        also=(Reply(200, "It existed", Channel),),
+        secured=True,
+        errors=("forbidden_origin", "user_not_found", "invalid_parameter", "rate_limited", "too_many_channels"),
     ),
     Route(
         "DELETE",
         "/api/channels/{name}",
         delete_channel,
-        "Delete a channel you created (not #general); every connected client gets channel_deleted; "
-        "its archived messages stay",
+        "Delete a channel you own (site admins any; not #general, not a DM); those who could see it get "
+        "channel_deleted; its archived messages stay",
         ok=Reply(200, "Deleted", Channel),
         secured=True,
         errors=("forbidden_origin", "forbidden", "not_channel_owner", "channel_not_found"),

@@ -12,8 +12,9 @@ from core.bus import Bus, open_bus
 from core.models import DEFAULT_CHANNEL, Channel, now_iso
 from core.settings import Settings
 from core.store import Store, open_store
-from server import admin_api, api, messages_api, ops, quotes_api, realtime, web_client
-from server.app_keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, STORE
+from server import admin_api, api, members_api, messages_api, ops, quotes_api, realtime, web_client
+from server.access import Access
+from server.app_keys import ACCESS, ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, STORE
 from server.auth import Accounts
 from server.budgets import Budgets
 from server.metrics import Metrics
@@ -37,6 +38,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | Non
     realtime.attach(app)
     api.add_routes(app)
     messages_api.add_routes(app)
+    members_api.add_routes(app)
     admin_api.add_routes(app)
     quotes_api.setup(app)
     ops.add_routes(app)
@@ -48,6 +50,7 @@ def _store_ctx(given: Store | None):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         store = given or await open_store(app[SETTINGS].storage_url)
         app[STORE] = store
+        app[ACCESS] = Access(store)
         await store.create_channel(Channel(name=DEFAULT_CHANNEL, created_by="system", created_at=now_iso()))
         yield
         if given is None:

@@ -7,6 +7,7 @@ from aiohttp import web
 from core.bus import Bus
 from core.settings import Settings
 from core.store import Store
+from server.access import Access
 from server.auth import Accounts
 from server.budgets import Budgets
 from server.metrics import Metrics
@@ -19,3 +20,4 @@ ACCOUNTS = web.AppKey("accounts", Accounts)
 METRICS = web.AppKey("metrics", Metrics)
 SIO = web.AppKey("sio", ChatSocketServer)
 BUDGETS = web.AppKey("budgets", Budgets)
+ACCESS = web.AppKey("access", Access)

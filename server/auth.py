@@ -30,6 +30,7 @@ class Session:
     username: str
     jti: str
     expires_at: datetime
+    roles: frozenset[str] = frozenset()  # site roles granted on top of "user" (admin, compliance)
 
 
 def check_username(username: str) -> str:
@@ -107,9 +108,12 @@ class Accounts:
             raise ChatError("unauthorized", "Log in again: the session is invalid or expired", 401) from None
         if await self._store.revoked([claims["jti"]]):
             raise ChatError("unauthorized", "Log in again: this session was logged out", 401)
-        if not isinstance(claims["sub"], str) or await self._store.get_user(claims["sub"]) is None:
+        user = await self._store.get_user(claims["sub"]) if isinstance(claims["sub"], str) else None
+        if user is None:
             raise ChatError("unauthorized", "Log in again: this account no longer exists", 401)
-        return Session(claims["sub"], claims["jti"], datetime.fromtimestamp(claims["exp"], UTC))
+        if user.suspended:
+            raise ChatError("unauthorized", "This account is suspended", 401)
+        return Session(user.username, claims["jti"], datetime.fromtimestamp(claims["exp"], UTC), frozenset(user.roles))
 
     async def revoke(self, session: Session) -> None:
         await self._store.revoke_token(session.jti, session.expires_at)

@@ -16,8 +16,9 @@ from core.commands import is_command, parse_command
 from core.errors import ChatError
 from core.models import MAX_TEXT, ChangeKind, Command, Message, is_blank, new_id, now_iso, utcnow
 from core.posting import change, find_message, publish
+from server.access import Need
 from server.acks import answered
-from server.app_keys import BUS, METRICS, SETTINGS, STORE
+from server.app_keys import ACCESS, BUS, METRICS, SETTINGS, STORE
 from server.payloads import EditPayload, MessageRef, ReactPayload, SendPayload, event_payload
 from server.stamps import RECENT_QUOTES
 from socketio_edge import Answer, ChatSocketServer, spawn
@@ -72,9 +73,13 @@ class MessageEvents:
         conn = self._conn(sid)
         problem = _unsendable(conn, data)
         if problem is not None:
-            if problem.code == "not_joined" and not await self.realtime.channel_exists(data.channel):
-                raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
+            if problem.code == "not_joined":
+                raise await self.realtime.not_joined(conn, data.channel)
             raise problem
+        rules = await self.app[ACCESS].rules(data.channel)
+        refusal = rules.refusal(conn.viewer, post=True)
+        if refusal is not None:
+            raise refusal
         limit = self._send_limit(conn)
         if is_command(data.text):
             if not await self.app[BUS].allow(limit.key, limit.rate, limit.burst):
@@ -86,6 +91,12 @@ class MessageEvents:
             if root is None:
                 raise not_found(data.reply_to)
             message.reply_to = root.reply_to or root.id  # a reply to a reply joins its root's thread
+        if rules.slowed(conn.user):
+            wait = await self.app[BUS].hold(f"slow:{data.channel}:{conn.user.lower()}", rules.slow_mode_s)
+            if wait:
+                raise ChatError(
+                    "slow_mode", f"Slow mode: one message every {rules.slow_mode_s} s", retry_after=round(wait, 1)
+                )
         return await self._post(message, dedup, limit)
 
     @answered
@@ -127,15 +138,15 @@ class MessageEvents:
         limit like a message; every member gets it as `message_updated` from the live feed."""
         conn = self._conn(sid)
         if data.channel not in conn.channels:
-            raise ChatError("not_joined", f"Join #{data.channel} first")
-        channel = await self.app[STORE].get_channel(data.channel)
-        if channel is None:
-            raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
+            raise await self.realtime.not_joined(conn, data.channel)
+        # deleting and pinning are for authors and moderators, muted or not; the rest is posting
+        need = Need.SEE if kind in ("delete", "pin", "unpin") else Need.POST
+        grant = await self.app[ACCESS].channel(conn.viewer, data.channel, need)
         settings = self.app[SETTINGS]
         try:
             message = await change(
-                self.app[BUS], self.app[STORE], channel, data.id, kind, conn.user,
-                edit_window=settings.edit_window, now=utcnow(), text=text, emoji=emoji,
+                self.app[BUS], self.app[STORE], grant.channel, data.id, kind, conn.user,
+                moderator=grant.moderator, edit_window=settings.edit_window, now=utcnow(), text=text, emoji=emoji,
                 limit=self._send_limit(conn),
             )  # fmt: skip
         except RateLimited:
@@ -155,6 +166,9 @@ class MessageEvents:
             return False
         if _unsendable(conn, data) is not None or is_command(data.text) or data.reply_to is not None:
             return False
+        rules = self.app[ACCESS].cached_rules(data.channel)
+        if rules is None or rules.slowed(conn.user) or rules.refusal(conn.viewer, post=True) is not None:
+            return False  # `send` answers it, with the wait or the refusal
         if not conn.events.take():
             return False
         message, dedup = self._draft(conn, data)

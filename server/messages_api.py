@@ -10,9 +10,10 @@ from core.errors import ChatError
 from core.models import MAX_SEQ, Channel, Message
 from core.posting import find_message, read_changes, read_history, read_pins, read_replies
 from server import api_docs
-from server.api import authenticate
+from server.access import Need, Viewer
+from server.api import viewer
 from server.api_docs import Reply, Route
-from server.app_keys import BUDGETS, BUS, STORE
+from server.app_keys import ACCESS, BUDGETS, BUS, STORE
 from server.payloads import validate_query
 
 
@@ -52,20 +53,18 @@ def add_routes(app: web.Application) -> None:
     api_docs.add_routes(app, ROUTES)
 
 
-async def _channel(request: web.Request) -> Channel:
-    name = request.match_info["name"]
-    channel = await request.app[STORE].get_channel(name)
-    if channel is None:
-        raise ChatError("channel_not_found", f"No channel #{name[:60]}", 404)
-    return channel
+async def _channel(request: web.Request) -> tuple[Viewer, Channel]:
+    """Who asks and the channel of the path, if they may read it (server/access.py)."""
+    who = await viewer(request)
+    grant = await request.app[ACCESS].channel(who, request.match_info["name"], Need.SEE)
+    return who, grant.channel
 
 
 async def history(request: web.Request) -> web.Response:
-    session = await authenticate(request)
     query = validate_query(HistoryQuery, request.query)
-    channel = await _channel(request)
+    who, channel = await _channel(request)
     store, bus = request.app[STORE], request.app[BUS]
-    async with request.app[BUDGETS].reading_history(session.username) as charge:
+    async with request.app[BUDGETS].reading_history(who.username) as charge:
         if query.changed_after is not None:
             if query.before is not None or query.after is not None:
                 raise ChatError("invalid_parameter", "changed_after: give it alone, without before or after", 400)
@@ -79,11 +78,10 @@ async def history(request: web.Request) -> web.Response:
 
 
 async def replies(request: web.Request) -> web.Response:
-    session = await authenticate(request)
     query = validate_query(ThreadQuery, request.query)
-    channel = await _channel(request)
+    who, channel = await _channel(request)
     store, bus = request.app[STORE], request.app[BUS]
-    async with request.app[BUDGETS].reading_history(session.username) as charge:
+    async with request.app[BUDGETS].reading_history(who.username) as charge:
         root = request.match_info["id"]
         if await find_message(bus, store, channel.name, root) is None:
             raise ChatError("message_not_found", f"No message {root[:40]!r} in this channel", 404)
@@ -93,9 +91,8 @@ async def replies(request: web.Request) -> web.Response:
 
 
 async def pins(request: web.Request) -> web.Response:
-    session = await authenticate(request)
-    channel = await _channel(request)
-    async with request.app[BUDGETS].reading_history(session.username) as charge:
+    who, channel = await _channel(request)
+    async with request.app[BUDGETS].reading_history(who.username) as charge:
         messages = await read_pins(request.app[STORE], request.app[BUS], channel.name)
         charge(messages)
     body = orjson.dumps({"messages": [m.wire() for m in messages]})
@@ -112,7 +109,7 @@ ROUTES = (
         query=HistoryQuery,
         ok=Reply(200, "Messages", MessagePage),
         secured=True,
-        errors=("channel_not_found", "rate_limited", "history_catching_up"),
+        errors=("channel_not_found", "banned", "rate_limited", "history_catching_up"),
     ),
     Route(
         "GET",
@@ -122,7 +119,7 @@ ROUTES = (
         query=ThreadQuery,
         ok=Reply(200, "Replies", MessagePage),
         secured=True,
-        errors=("channel_not_found", "message_not_found", "rate_limited"),
+        errors=("channel_not_found", "banned", "message_not_found", "rate_limited"),
     ),
     Route(
         "GET",
@@ -131,6 +128,6 @@ ROUTES = (
         "The channel's pinned messages, in seq order",
         ok=Reply(200, "Pinned messages", PinList),
         secured=True,
-        errors=("channel_not_found", "rate_limited"),
+        errors=("channel_not_found", "banned", "rate_limited"),
     ),
 )

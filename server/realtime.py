@@ -11,20 +11,24 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
 
+import orjson
 from aiohttp import web
 
+from core.bus import NOTICES
 from core.errors import ChatError
-from core.posting import last_seq, read_changes, read_history
+from core.models import ChannelEvent, is_channel_event, now_iso
+from core.posting import last_seq, read_changes, read_events, read_history
 from core.ratelimit import TokenBucket
+from server.access import Need, Viewer
 from server.acks import answered
 from server.admin import suspended_lately
 from server.api import COOKIE, client_address
-from server.app_keys import ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
+from server.app_keys import ACCESS, ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
 from server.channels import delete_channel
 from server.message_events import MessageEvents
 from server.origins import connect_origin_allowed
 from server.payloads import Event, JoinPayload, event_payload
-from socketio_edge import create_sio, refusal
+from socketio_edge import create_sio, refusal, spawn
 
 logger = logging.getLogger(__name__)
 HISTORY_ON_JOIN = 50
@@ -43,6 +47,7 @@ class Conn:
     jti: str
     expires_at: float  # POSIX seconds
     events: TokenBucket
+    viewer: Viewer
     channels: set[str] = field(default_factory=set)
     refusals: int = 0  # events refused for flooding; past MAX_REFUSALS the connection is closed
 
@@ -71,10 +76,17 @@ def attach(app: web.Application) -> None:
 
 
 async def _live_feed(app: web.Application) -> AsyncIterator[None]:
-    """Messages posted anywhere on the bus reach this node's members of their room."""
-    unsubscribe = await app[BUS].subscribe_live(app[SIO].deliver)
+    """Records posted anywhere on the bus reach this node's members of their room; channel events and
+    notices also change what this node's connections may do."""
+    unsubscribe = await app[BUS].subscribe_live(app[REALTIME].on_live)
     yield
     unsubscribe()
+
+
+async def end_sessions(app: web.Application, username: str) -> None:
+    """Disconnect every connection of `username` on every node at once (a suspension): a notice on the
+    live feed, which each node's Realtime.on_live acts on for its own connections."""
+    await app[BUS].notify(orjson.dumps({"seq": 0, "suspended": username}))
 
 
 Job = Callable[["Realtime"], Awaitable[None]]
@@ -148,7 +160,8 @@ class Realtime:
         if not budget.connects.take():
             raise _refusal(ChatError("rate_limited", "Connecting too often; wait a moment", 429))
         budget.sockets += 1
-        self.conns[sid] = Conn(session.username, session.jti, session.expires_at.timestamp(), budget.events)
+        viewer = Viewer(session.username, session.roles)
+        self.conns[sid] = Conn(session.username, session.jti, session.expires_at.timestamp(), budget.events, viewer)
         await self.sio.join_user(sid, session.username)
         self.app[METRICS].connections.inc()
         # the environ is held for the connection's whole life by engine.io and python-socketio; nothing reads
@@ -165,10 +178,51 @@ class Realtime:
         for channel in list(conn.channels):
             await self._leave(sid, conn, channel)
 
-    async def channel_exists(self, name: str) -> bool:
-        if name not in self.known_channels and await self.app[STORE].get_channel(name) is not None:
-            self.known_channels.add(name)
-        return name in self.known_channels
+    async def not_joined(self, conn: Conn, name: str) -> ChatError:
+        """The error for an event on a channel the connection has not joined: `channel_not_found` when it
+        may not see it (a private channel is not revealed by the error), else `not_joined`."""
+        await self.app[ACCESS].channel(conn.viewer, name, Need.SEE)
+        return ChatError("not_joined", f"Join #{name[:60]} first")
+
+    def on_live(self, channel: str, wire: bytes) -> None:
+        """One record of the live feed: delivered to this node's members of the channel; a channel event
+        also updates the channel's rules here and reaches or removes its target's connections; a notice
+        acts on this node's connections."""
+        if channel == NOTICES:
+            self._notice(wire)
+            return
+        self.sio.deliver(channel, wire)
+        if is_channel_event(wire):
+            event = ChannelEvent.model_validate_json(wire)
+            self.app[ACCESS].apply(event)
+            if event.target is not None:
+                self._reach_target(event, wire)
+
+    def _reach_target(self, event: ChannelEvent, wire: bytes) -> None:
+        """The target's connections get the event even when they have not joined the channel (an added
+        member learns of it); a removed or banned one's connections leave the channel's room at once."""
+        target = (event.target or "").lower()
+        removed = event.kind in ("member_removed", "banned")
+        for sid, conn in list(self.conns.items()):
+            if conn.user.lower() != target:
+                continue
+            if event.channel not in conn.channels:
+                self.sio.send_record(sid, event.channel, wire)
+            elif removed:
+                conn.channels.discard(event.channel)
+                self.sio.leave_channel_now(sid, event.channel)
+                spawn(self._presence_gone(sid, conn, event.channel))
+
+    def _notice(self, wire: bytes) -> None:
+        try:
+            notice = orjson.loads(wire)
+        except orjson.JSONDecodeError:
+            logger.warning("dropping a malformed notice")
+            return
+        suspended = str(notice.get("suspended", "")).lower()
+        for sid, conn in list(self.conns.items()):
+            if suspended and conn.user.lower() == suspended:
+                spawn(self.sio.disconnect(sid))
 
     async def admit(self, sid: str, *, counted: bool = True) -> None:
         """Every event spends from its connection's budget; a client that keeps flooding is cut off
@@ -208,6 +262,7 @@ class Realtime:
     async def forget_channel(self, name: str) -> None:
         """A deleted channel: this node's connections leave it."""
         self.known_channels.discard(name)
+        self.app[ACCESS].forget(name)
         for sid, conn in list(self.conns.items()):
             if name in conn.channels:
                 await self._leave(sid, conn, name)
@@ -235,8 +290,10 @@ class Realtime:
     async def join(self, sid: str, *args: Any) -> dict[str, Any]:
         data = event_payload(JoinPayload, args)
         conn = self.conn(sid)
-        if not await self.channel_exists(data.channel):
-            raise ChatError("channel_not_found", f"No channel #{data.channel[:60]}")
+        access = self.app[ACCESS]
+        grant = await access.channel(conn.viewer, data.channel, Need.SEE)
+        self.known_channels.add(grant.channel.name)
+        rules = await access.rules(grant.channel.name)  # the send path checks them without a query
         if self.sio.backlog(sid) > MAX_BACKLOG:
             raise ChatError("rate_limited", "Read what was sent to you first; try again in a moment")
         store, bus = self.app[STORE], self.app[BUS]
@@ -246,19 +303,25 @@ class Realtime:
                 await self.sio.join_channel(sid, data.channel)
                 if await bus.presence_add(data.channel, conn.user, sid):
                     await self._presence(data.channel, conn.user, online=True)
+            events = []
             if data.after is None:
                 messages, more = await read_history(store, bus, data.channel, limit=HISTORY_ON_JOIN)
             else:  # a catch-up: what is new and what changed since, the oldest changes first
                 messages, more = await read_changes(store, bus, data.channel, after=data.after, limit=CATCH_UP_LIMIT)
                 messages.sort(key=lambda m: m.seq or 0)
+                events = await read_events(store, bus, data.channel, after=data.after, limit=CATCH_UP_LIMIT)
             charge(messages)
+        until = rules.muted.get(conn.user.lower())
         return {
             "ok": True,
             "channel": data.channel,
             "messages": [m.wire() for m in messages],
+            "events": [e.wire() for e in events],
             "has_more": more,
             "last_seq": await last_seq(store, bus, data.channel),
             "members": await bus.members(data.channel),
+            "role": grant.role,
+            "muted_until": until if until is not None and until > now_iso() else None,
         }
 
     @answered
@@ -272,6 +335,9 @@ class Realtime:
     async def _leave(self, sid: str, conn: Conn, channel: str) -> None:
         conn.channels.discard(channel)
         await self.sio.leave_channel(sid, channel)
+        await self._presence_gone(sid, conn, channel)
+
+    async def _presence_gone(self, sid: str, conn: Conn, channel: str) -> None:
         if await self.app[BUS].presence_remove(channel, conn.user, sid):
             await self._presence(channel, conn.user, online=False)
 
@@ -281,15 +347,15 @@ class Realtime:
     @answered
     async def delete_channel(self, sid: str, *args: Any) -> dict[str, Any]:
         data = event_payload(Event, args)
-        channel = await delete_channel(self.app, self.conn(sid).user, data.channel)
-        return {"ok": True, "channel": channel.model_dump()}
+        channel = await delete_channel(self.app, self.conn(sid).viewer, data.channel)
+        return {"ok": True, "channel": channel.wire()}
 
     @answered
     async def typing(self, sid: str, *args: Any) -> dict[str, Any]:
         data = event_payload(Event, args)
         conn = self.conn(sid)
         if data.channel not in conn.channels:
-            raise ChatError("not_joined", f"Join #{data.channel} first")
+            raise await self.not_joined(conn, data.channel)
         if await self.app[BUS].allow(f"typing:{conn.user}", 2, 5):
             await self.sio.to_channel(
                 data.channel, "typing", {"channel": data.channel, "user": conn.user}, skip_sid=sid

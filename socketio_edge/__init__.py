@@ -34,7 +34,7 @@ from socketio_edge.server import (
 FAST_PATHS = (EVENT_FRAMES, PROTECTIONS, FRAME_ONCE, QUICK_RESUBSCRIBE, LEAN_SOCKETS)
 
 
-def refusal(message: str, data: dict[str, str]) -> Exception:
+def refusal(message: str, data: dict[str, str | float]) -> Exception:
     """What a connect handler raises to refuse a client: its connect_error carries exactly `data`."""
     refused: Exception = _Refused(message)
     refused.error_args = data  # type: ignore[attr-defined]  # python-socketio sends it as connect_error data

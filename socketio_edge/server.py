@@ -21,7 +21,7 @@ from socketio import packet
 
 from core.errors import ChatError
 from core.fastpaths import FastPath, is_on, require
-from core.models import is_change
+from core.models import record_event
 from core.settings import Settings
 from socketio_edge import broadcast, engine_socket, outbox
 from socketio_edge.rooms import channel_room, user_room
@@ -121,6 +121,11 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def to_everyone(self, event: str, data: Any) -> None:
         await self.emit(event, data)
 
+    async def to_users(self, users: list[str], event: str, data: Any) -> None:
+        """`event` to every connection of each of `users`, on every node (a private channel's news)."""
+        if users:
+            await self.emit(event, data, room=[user_room(user) for user in users])
+
     async def private_message(self, user: str, message: Any) -> None:
         """A `message` event to every connection of `user`, on every node."""
         await self.emit("message", message, room=user_room(user))
@@ -131,8 +136,19 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def deliver(self, channel: str, wire: bytes) -> None:
         """A record of the bus's live feed to this node's members of the channel, framed once for all of
-        them (broadcast.py): a posted message as `message`, a change as `message_updated`."""
-        self.manager.deliver_message(channel_room(channel), wire, "message_updated" if is_change(wire) else "message")
+        them (broadcast.py): a posted message as `message`, a change as `message_updated`, a channel event
+        as `channel_event`."""
+        self.manager.deliver_message(channel_room(channel), wire, record_event(wire))
+
+    def send_record(self, sid: str, channel: str, wire: bytes) -> None:
+        """A record of the live feed to one connection of this node outside the channel's room (the target
+        of a channel event: an added member, a removed one)."""
+        spawn(self.emit(record_event(wire), orjson.loads(wire), to=sid))
+
+    def leave_channel_now(self, sid: str, channel: str) -> None:
+        """leave_channel without a wait: a removed member's connection gets nothing more from the channel,
+        not even a record the live feed hands over in the same turn of the loop."""
+        self.manager.basic_leave_room(sid, "/", channel_room(channel))
 
     async def close_all(self) -> None:
         """Disconnect every client, then stop: open websockets would otherwise hold a shutdown up."""

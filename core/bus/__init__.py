@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from core.models import Change, Message, Record
+from core.models import Change, ChannelEvent, Message, Record
 
 ARCHIVE_STREAM = "chat:archive"
 BOT_STREAM = "chat:bot"
@@ -22,6 +22,8 @@ CHANGED_TTL = 86400  # seconds the bus remembers a changed message for find(): f
 DEDUP_TTL = 3600  # seconds a send's client_id is remembered: longer than any reconnect retry
 # Redis pub/sub channel of the live feed (+ ":<db>"): b"<channel>\n<message JSON>" records joined by "\n"
 LIVE_CHANNEL = "chat:live"
+# The live feed's "channel" of notices to every node (Posting.notify); no channel has an empty name
+NOTICES = ""
 
 # Called with a channel name and a posted record's wire JSON (a Message's or a Change's), in seq order.
 # Synchronous: it runs inside the post (memory) or the feed's reader (Redis) and must not block.
@@ -158,6 +160,13 @@ class Posting(Protocol):
         its rev is not `expected_rev` (a change from elsewhere came first); RateLimited and SeqUnseeded as
         post() does."""
 
+    async def post_event(self, event: ChannelEvent) -> ChannelEvent:
+        """post() for a channel event (membership, moderation, settings): give it the channel's next seq and
+        append it to the archive stream, the recent buffer and the live feed. SeqUnseeded as post()."""
+
+    async def notify(self, notice: bytes) -> None:
+        """Put a notice for every node on the live feed, as the channel NOTICES: '{"seq":0,...}' JSON."""
+
     async def find(self, channel: str, message_id: str) -> Message | None:
         """The message as the bus holds it: as its latest change left it while the bus remembers that (a day
         on Redis), else as posted while it is in the recent buffer; None when the bus has neither."""
@@ -211,6 +220,10 @@ class RateLimits(Protocol):
 
     async def allow(self, key: str, rate: float, burst: int) -> bool:
         """Token bucket: take one token from `key`'s bucket if there is one."""
+
+    async def hold(self, key: str, seconds: float) -> float:
+        """Take `key` for `seconds` if nobody holds it (0.0), else the seconds left until it is free: one
+        send per slow-mode interval, with the wait to tell the sender."""
 
 
 class Cache(Protocol):

@@ -16,6 +16,7 @@ from core.bus import (
     CHANGED_TTL,
     DEAD_LETTER_SUFFIX,
     DEDUP_TTL,
+    NOTICES,
     RECENT_PER_CHANNEL,
     Conflict,
     Entry,
@@ -25,7 +26,7 @@ from core.bus import (
     RateLimited,
     SeqUnseeded,
 )
-from core.models import Change, Message, Record
+from core.models import Change, ChannelEvent, Message, Record
 from core.ratelimit import Buckets
 
 SWEEP_EVERY = 10_000  # dictionary size that triggers dropping expired keys
@@ -66,6 +67,7 @@ class MemoryBus:
         self._buckets = Buckets(SWEEP_EVERY)
         self._presence: dict[str, dict[str, set[str]]] = defaultdict(dict)
         self._cache: dict[str, tuple[bytes, float]] = {}
+        self._held: dict[str, float] = {}  # hold() key -> when it is free (monotonic)
         self._live = LiveHandlers()
 
     async def ping(self) -> None:
@@ -140,6 +142,20 @@ class MemoryBus:
         self._append(ARCHIVE_STREAM, wire)
         self._live.dispatch(posted.channel, wire)
         return posted
+
+    async def post_event(self, event: ChannelEvent) -> ChannelEvent:
+        if event.channel not in self._seq:
+            raise SeqUnseeded(event.channel)
+        self._seq[event.channel] += 1
+        posted = event.model_copy(update={"seq": self._seq[event.channel]})
+        self._recent[posted.channel].append(posted)
+        wire = orjson.dumps(posted.wire())
+        self._append(ARCHIVE_STREAM, wire)
+        self._live.dispatch(posted.channel, wire)
+        return posted
+
+    async def notify(self, notice: bytes) -> None:
+        self._live.dispatch(NOTICES, notice)
 
     async def find(self, channel: str, message_id: str) -> Message | None:
         known = self._changed.get((channel, message_id))
@@ -227,6 +243,16 @@ class MemoryBus:
 
     async def allow(self, key: str, rate: float, burst: int) -> bool:
         return self._buckets.take(key, rate, burst, time.monotonic())
+
+    async def hold(self, key: str, seconds: float) -> float:
+        now = time.monotonic()
+        if len(self._held) > SWEEP_EVERY:
+            self._held = {k: v for k, v in self._held.items() if v > now}
+        free = self._held.get(key, 0.0)
+        if free > now:
+            return free - now
+        self._held[key] = now + seconds
+        return 0.0
 
     async def cache_get(self, key: str) -> bytes | None:
         hit = self._cache.get(key)

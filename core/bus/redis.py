@@ -22,6 +22,7 @@ from core.bus import (
     DEAD_LETTER_SUFFIX,
     DEDUP_TTL,
     LIVE_CHANNEL,
+    NOTICES,
     RECENT_PER_CHANNEL,
     Conflict,
     Entry,
@@ -37,6 +38,7 @@ from core.bus.redis_scripts import (
     ALLOW_LUA,
     CHANGE_LUA,
     CLAIM_LUA,
+    EVENT_LUA,
     FIND_LUA,
     FORGET_CONSUMERS_LUA,
     POSTS_LUA,
@@ -47,7 +49,7 @@ from core.bus.redis_scripts import (
     PRESENCE_TOUCH_LUA,
     SEED_LUA,
 )
-from core.models import Change, Message, Record, parse_record
+from core.models import Change, ChannelEvent, Message, Record, parse_record
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +151,7 @@ class RedisBus:
         register = self._redis.register_script
         self._post_many, self._seed, self._claim = register(POSTS_LUA), register(SEED_LUA), register(CLAIM_LUA)
         self._change, self._find = register(CHANGE_LUA), register(FIND_LUA)
+        self._event = register(EVENT_LUA)
         self._ack, self._allow = register(ACK_LUA), register(ALLOW_LUA)
         self._presence_add, self._presence_remove = (
             register(PRESENCE_ADD_LUA),
@@ -260,6 +263,21 @@ class RedisBus:
         seq = int(data)
         return change.model_copy(update={"seq": seq, "message": change.message.model_copy(update={"rev": seq})})
 
+    async def post_event(self, event: ChannelEvent) -> ChannelEvent:
+        if "\n" in event.channel:
+            raise ValueError("a channel name cannot hold a newline")
+        unsequenced = event.wire()
+        unsequenced.pop("seq", None)
+        keys = [_seq_key(event.channel), f"chat:recent:{event.channel}", ARCHIVE_STREAM]
+        args: list[EncodableT] = [self._live_channel, RECENT_PER_CHANNEL, orjson.dumps(unsequenced)[1:], event.channel]
+        status, data = await self._event(keys=keys, args=args)
+        if status == 2:
+            raise SeqUnseeded(event.channel)
+        return event.model_copy(update={"seq": int(data)})
+
+    async def notify(self, notice: bytes) -> None:
+        await self._redis.publish(self._live_channel, NOTICES.encode() + b"\n" + notice)
+
     async def find(self, channel: str, message_id: str) -> Message | None:
         found = await self._find(
             keys=[_changed_key(channel, message_id), f"chat:recent:{channel}"],
@@ -368,6 +386,13 @@ class RedisBus:
 
     async def allow(self, key: str, rate: float, burst: int) -> bool:
         return bool(await self._allow(keys=[_rate_key(key)], args=[rate, burst]))
+
+    async def hold(self, key: str, seconds: float) -> float:
+        held = f"chat:hold:{key}"
+        if await self._redis.set(held, b"1", px=max(1, int(seconds * 1000)), nx=True):
+            return 0.0
+        left: int = await self._redis.pttl(held)
+        return max(left, 1) / 1000  # -2: freed meanwhile; the next try gets it
 
     async def cache_get(self, key: str) -> bytes | None:
         value: bytes | str | None = await self._redis.get(f"chat:cache:{key}")

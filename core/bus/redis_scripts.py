@@ -136,6 +136,24 @@ return {0, seq}
 """
 )
 
+# A channel event (membership, moderation, settings), sequenced like a post: KEYS the channel's seq counter,
+# its recent list and the archive stream; ARGV the live feed's channel, the recent buffer's length, the
+# event's JSON after its seq without the opening brace, and the channel name. Replies {0, seq} or {2, ''}.
+EVENT_LUA = (
+    f"local TRIM_SLACK = {RECENT_TRIM_SLACK}"
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {2, ''} end
+local seq = redis.call('INCR', KEYS[1])
+local data = '{"seq":' .. seq .. ',' .. ARGV[3]
+redis.call('XADD', KEYS[3], '*', 'data', data)
+if redis.call('RPUSH', KEYS[2], data) > tonumber(ARGV[2]) + TRIM_SLACK then
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+end
+redis.call('PUBLISH', ARGV[1], ARGV[4] .. '\\n' .. data)
+return {0, seq}
+"""
+)
+
 # A message as the bus holds it (RedisBus.find): its folded state if it changed, else its post in the recent
 # buffer, found by its '"id":"<id>"' (a change record holds it too, but a changed message has a state key).
 # KEYS the state key and the recent list, ARGV the buffer's length and the id's JSON.
