@@ -102,8 +102,11 @@ class MessageEvents:
     @answered
     async def edit(self, sid: str, *args: Any) -> dict[str, Any]:
         data = event_payload(EditPayload, args)
-        problem = _unsendable(self._conn(sid), data)
+        conn = self._conn(sid)
+        problem = _unsendable(conn, data)
         if problem is not None:
+            if problem.code == "not_joined":  # a private channel is not revealed: as send answers
+                raise await self.realtime.not_joined(conn, data.channel)
             raise problem
         return await self._change(sid, data, "edit", text=data.text.replace("\x00", ""))
 
