@@ -121,8 +121,9 @@ async def update_settings(
     grant = await app[ACCESS].channel(viewer, name, Need.MODERATE)
     channel = grant.channel
     changes: dict[str, str | int] = {}
-    if topic is not None and topic.strip() != channel.topic:
-        changes["topic"] = topic.strip()
+    topic = topic.strip() if topic is not None else None
+    if topic is not None and topic != channel.topic:
+        changes["topic"] = topic
     if slow_mode_s is not None and slow_mode_s != channel.slow_mode_s:
         changes["slow_mode_s"] = slow_mode_s
     if not changes:
