@@ -1,7 +1,7 @@
 """A small client for investor-chat over HTTP and Socket.IO: flags, logging in, connecting, calls, errors.
 
 What a user's own script needs and nothing of the server: `investor-chat tail|say` and the scripts in
-examples/ are built from it.
+examples/ are built from it; chatkit/api.py holds the REST calls of members and moderation.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ log = logging.getLogger("chatkit")
 
 
 class ChatError(Exception):
-    """An error answer from the server: {"error": {"code", "message"}} or a failed ack."""
+    """An error answer from the server: {"error": {"code", "message"}} or a failed ack. `error` keeps what
+    some codes carry besides: `until` (ISO time) of `muted`, `retry_after` (seconds) of `slow_mode`."""
 
     def __init__(self, error: dict[str, Any]) -> None:
         super().__init__(f"{error.get('code')}: {error.get('message')}")
         self.code = str(error.get("code"))
+        self.error = error
 
     @classmethod
     def from_body(cls, body: Any) -> ChatError:
@@ -138,6 +140,38 @@ def show_change(change: dict[str, Any]) -> str:
         edited = " (edited)" if message.get("edited_at") else ""
         what = f"{message['user']}'s {ref} changed (reactions {reactions(message)}{pinned}): {message['text']}{edited}"
     return f"{change['ts'][11:19]} #{change['channel']} [{change['seq']}] {what}"
+
+
+def show_event(event: dict[str, Any]) -> str:
+    """One channel event (a `channel_event`: membership, moderation, settings) as a terminal line:
+    `[15] bob muted carol until 14:05 (spam)`, `[16] alice added dave as member`, `[17] alice set slow mode
+    30 s`. Times are UTC, as everywhere in these lines; an end on another day shows its date."""
+    by, target, kind = event["by"], event.get("target", ""), event["kind"]
+    if kind == "member_added":
+        what = f"{by} added {target} as {event.get('role', 'member')}"
+    elif kind == "member_removed":
+        what = f"{target} left" if target.lower() == by.lower() else f"{by} removed {target}"
+    elif kind == "role_changed":
+        what = f"{by} made {target} {event.get('role')}"
+    elif kind == "muted":
+        until = event.get("until") or ""
+        when = until[11:16] if until[:10] == event["ts"][:10] else f"{until[:10]} {until[11:16]}"
+        what = f"{by} muted {target} until {when}"
+    elif kind == "settings_changed":
+        what = f"{by} " + " and ".join(_setting(k, v) for k, v in (event.get("changes") or {}).items())
+    else:  # unmuted, banned, unbanned, and a kind this client does not know yet
+        what = f"{by} {kind} {target}".rstrip()
+    if event.get("reason"):
+        what += f" ({event['reason']})"
+    return f"{event['ts'][11:19]} #{event['channel']} [{event['seq']}] {what}"
+
+
+def _setting(name: str, value: Any) -> str:
+    if name == "slow_mode_s":
+        return f"set slow mode {value} s" if value else "turned slow mode off"
+    if name == "topic":
+        return f"set the topic: {value}" if value else "cleared the topic"
+    return f"set {name} to {value}"
 
 
 def run(name: str, main: Coroutine[Any, Any, int]) -> int:

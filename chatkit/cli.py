@@ -15,7 +15,7 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, argparse.Argume
     parser = argparse.ArgumentParser(prog="investor-chat", description="Talk to a running investor-chat server.")
     modes = parser.add_subparsers(dest="mode", required=True)
     helps = {
-        "tail": "stream a channel and its changes, catching up after reconnects",
+        "tail": "stream a channel, its changes and its member and moderation events, catching up after reconnects",
         "say": "post a message and print its ack",
     }
     for name, module in MODES.items():

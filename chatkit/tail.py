@@ -1,6 +1,7 @@
-"""Stream a channel: each message once as new, in seq order, and every change to a message (edit, delete,
-react, unreact, pin, unpin) after it, catching up with `join {channel, after}` after a reconnect or a gap
-in seq (docs/protocol.md, "Never missing a message")."""
+"""Stream a channel: each message once as new, in seq order, every change to a message (edit, delete,
+react, unreact, pin, unpin) after it, and every channel event (members, moderation, settings) at its place,
+catching up with `join {channel, after}` after a reconnect or a gap in seq (docs/protocol.md, "Never
+missing a message")."""
 
 from __future__ import annotations
 
@@ -17,29 +18,45 @@ import chatkit
 
 RESYNC = object()  # queued on every (re)connect: join again and fetch what was missed
 Message = dict[str, Any]
-Event = dict[str, Any]  # a Message, or a change {seq, kind, channel, by?, ts, emoji?, message}
-KNOWN_MAX = 10_000  # messages remembered to tell a change from a repeat (and what a catch-up changed)
+# a Message, a change {seq, kind, channel, by?, ts, emoji?, message}, or a channel event {seq, channel, kind,
+# by, ts, target?, role?, until?, reason?, changes?}
+Event = dict[str, Any]
+KNOWN_MAX = 10_000  # messages (and events) remembered to tell a change from a repeat
+EVENTS_PER_JOIN = 200  # a join {after} answers at most this many channel events: a full list may go on
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("channel", help="channel name, e.g. general")
     p.add_argument("--after", type=int, help="start after this seq (0: everything); default: the last 50")
-    p.add_argument("--json", action="store_true", help="print each event (message or change) as one JSON line")
+    p.add_argument(
+        "--json", action="store_true", help="print each event (message, change or channel event) as one JSON line"
+    )
     p.add_argument("--reconnect-delay", type=float, default=1.0, help="seconds before the first reconnect")
 
 
 def is_change(event: Event) -> bool:
-    return "kind" in event
+    """A change to a message (`message_updated`, or one learnt from a catch-up)."""
+    return "message" in event
+
+
+def is_channel_event(event: Event) -> bool:
+    """A membership, moderation or settings event (`channel_event`)."""
+    return "kind" in event and "message" not in event
 
 
 class Tail:
-    """Hands each message of one channel to `out` once as new, in seq order, and each change to a message
-    (a `message_updated`) after it. `last` is the highest seq accounted for, messages and changes alike:
-    they share one counter, so a jump past `last + 1` means something was missed."""
+    """Hands each message of one channel to `out` once as new, in seq order, each change to a message (a
+    `message_updated`) after it, and each channel event at its seq. `last` is the highest seq accounted for,
+    messages, changes and channel events alike: they share one counter, so a jump past `last + 1` means
+    something was missed. `me` is the user: when an event removes or bans it, it joins again (a public
+    channel takes it back; a private one or a ban answers an error, which ends the tail)."""
 
-    def __init__(self, sio: socketio.AsyncClient, channel: str, after: int | None, out: Callable[[Event], None]):
-        self.sio, self.channel, self.last, self.out = sio, channel, after, out
+    def __init__(
+        self, sio: socketio.AsyncClient, channel: str, after: int | None, out: Callable[[Event], None], me: str = ""
+    ):
+        self.sio, self.channel, self.last, self.out, self.me = sio, channel, after, out, me.lower()
         self.known: OrderedDict[str, Message] = OrderedDict()  # id -> the message as last handed out
+        self.event_seqs: OrderedDict[int, None] = OrderedDict()  # the seqs of the channel events handed out
 
     def _remember(self, message: Message) -> None:
         self.known[message["id"]] = message
@@ -55,13 +72,20 @@ class Tail:
         self._remember(message)
         self.out(message)
 
+    def _event(self, event: Event) -> None:
+        self.event_seqs[int(event["seq"])] = None
+        if len(self.event_seqs) > KNOWN_MAX:
+            self.event_seqs.popitem(last=False)
+        self.out(event)
+
     def _changed(self, change: Event) -> None:
         self._remember(change["message"])
         self.out(change)
 
     async def catch_up(self) -> None:
         """Join (again): the first time gives the recent history, later ones every message new or changed
-        since `last` (rev > last), paged by rev; each is handed out once, in seq order, as new or as a change."""
+        since `last` (rev > last), paged by rev, and the channel events since; each is handed out once, in
+        seq order, a message as new or as a change, an event at its own seq."""
         payload: dict[str, Any] = {"channel": self.channel}
         if self.last is None:
             ack = await chatkit.call(self.sio, "join", payload)
@@ -70,24 +94,41 @@ class Tail:
         else:
             since = cursor = self.last
             latest: dict[str, Message] = {}  # pages come oldest change first: fold them all, then hand out
+            events: dict[int, Event] = {}
             while True:
                 ack = await chatkit.call(self.sio, "join", {**payload, "after": cursor})
                 for message in ack["messages"]:
-                    rev = _rev_of(message)
-                    if rev > _rev_of(latest.get(message["id"])):
+                    if _rev_of(message) > _rev_of(latest.get(message["id"])):
                         latest[message["id"]] = message
-                    cursor = max(cursor, rev)
-                if not ack["has_more"]:
+                events.update((int(e["seq"]), e) for e in ack.get("events", ()))
+                # each list is complete up to its highest seq when it was cut short; the next page starts
+                # where the shorter of them stops
+                complete_to = []
+                if ack["has_more"]:
+                    complete_to.append(max((_rev_of(m) for m in ack["messages"]), default=cursor))
+                if len(ack.get("events", ())) >= EVENTS_PER_JOIN:
+                    complete_to.append(max(int(e["seq"]) for e in ack["events"]))
+                if not complete_to:
                     break
-            for message in sorted(latest.values(), key=lambda m: int(m["seq"])):
-                if _rev_of(message) <= self._rev(message["id"]):
-                    continue  # already handed out (live, while this catch-up was on its way)
-                if message["id"] not in self.known and int(message["seq"]) > since:
-                    self._new(message)
-                else:
-                    self._changed(caught_up(self.known.get(message["id"]), message))
+                cursor = min(complete_to)
+            self._hand_out(since, latest, events)
         self.last = max(self.last or 0, ack["last_seq"])
         chatkit.log.info("joined #%s at seq %s", self.channel, self.last)
+
+    def _hand_out(self, since: int, latest: dict[str, Message], events: dict[int, Event]) -> None:
+        """What a catch-up gathered, in seq order: a message by its own seq (new, or as a change when it
+        was handed out before), an event by its seq."""
+        records: list[tuple[int, Event]] = [(int(m["seq"]), m) for m in latest.values()]
+        records += [(seq, e) for seq, e in events.items() if seq > since]
+        for _, record in sorted(records, key=lambda r: r[0]):
+            if is_channel_event(record):
+                self._event(record)
+            elif _rev_of(record) <= self._rev(record["id"]):
+                continue  # already handed out (live, while this catch-up was on its way)
+            elif record["id"] not in self.known and int(record["seq"]) > since:
+                self._new(record)
+            else:
+                self._changed(caught_up(self.known.get(record["id"]), record))
 
     async def on_message(self, message: Message) -> None:
         if message.get("channel") != self.channel:
@@ -115,6 +156,20 @@ class Tail:
         else:
             await self.catch_up()
 
+    async def on_event(self, event: Event) -> None:
+        """A `channel_event`: handed out at its seq like a message; one removing or banning this user
+        joins again (see the class)."""
+        seq = int(event["seq"])
+        if event.get("channel") != self.channel or seq in self.event_seqs:
+            return  # another channel's (this user was added there), or a repeat from a catch-up's overlap
+        if self.last is not None and seq > self.last + 1:
+            await self.catch_up()  # a gap: the catch-up brings this event too, in order
+            return
+        self._event(event)
+        self.last = max(self.last or 0, seq)
+        if event["kind"] in ("member_removed", "banned") and str(event.get("target", "")).lower() == self.me:
+            await self.catch_up()
+
 
 def _rev_of(message: Message | None) -> int:
     return -1 if message is None else int(message.get("rev") or message.get("seq") or 0)
@@ -136,28 +191,44 @@ def caught_up(before: Message | None, after: Message) -> Event:
     return change
 
 
-async def reconnect(sio: socketio.AsyncClient, url: str, token: str, delay: float) -> None:
-    """Reconnect after the server closed the session, until it takes (the server may be restarting)."""
+async def reconnect(sio: socketio.AsyncClient, url: str, token: str, delay: float, refusals: list[Any]) -> None:
+    """Reconnect after the server closed the session, until it takes (the server may be restarting); a
+    refusal of the session itself (`unauthorized`: logged out, expired, the account suspended) is final and
+    raised as ChatError. `refusals` collects the `connect_error`s of the attempts."""
     while not sio.connected:
         await asyncio.sleep(delay)
+        refusals.clear()
         try:
             await chatkit.connect(sio, url, token)
         except ValueError:  # the client's own reconnection got there first; wait for it
             continue
         except socketio.exceptions.ConnectionError as exc:
+            refused = next((r for r in refusals if isinstance(r, dict)), None)  # not the transport's (a str)
+            if refused is not None and refused.get("code") == "unauthorized":
+                raise chatkit.ChatError(refused) from None
             chatkit.log.warning("reconnect failed (%s); retrying", exc)
 
 
 async def follow(
-    url: str, token: str, channel: str, out: Callable[[Event], None], *, after: int | None, reconnect_delay: float
+    url: str,
+    token: str,
+    channel: str,
+    out: Callable[[Event], None],
+    *,
+    after: int | None,
+    reconnect_delay: float,
+    me: str = "",
 ) -> None:
-    """Hand every message of `channel` after `after` (default: the last 50), and every change to one, to
-    `out` until cancelled: a change is a dict with `kind` (see `Tail`)."""
+    """Hand every message of `channel` after `after` (default: the last 50), every change to one and every
+    channel event to `out` until cancelled: a change is a dict with `message`, a channel event one with
+    `kind` and no `message` (see `Tail`; `me`, the user's name, lets it join again when removed)."""
     sio = socketio.AsyncClient(reconnection_delay=reconnect_delay, reconnection_delay_max=30)
     queue: asyncio.Queue[Any] = asyncio.Queue()
+    refusals: list[Any] = []
     sio.on("connect", lambda: queue.put_nowait(RESYNC))
-    sio.on("message", lambda message: queue.put_nowait(("message", message)))
-    sio.on("message_updated", lambda change: queue.put_nowait(("message_updated", change)))
+    sio.on("connect_error", refusals.append)
+    for name in ("message", "message_updated", "channel_event"):
+        sio.on(name, lambda record, name=name: queue.put_nowait((name, record)))
 
     def disconnected(reason: str = "") -> None:
         chatkit.log.warning("disconnected (%s); reconnecting", reason)
@@ -166,24 +237,24 @@ async def follow(
 
     sio.on("disconnect", disconnected)
     await chatkit.connect(sio, url, token)
-    tail = Tail(sio, channel, after, out)
+    tail = Tail(sio, channel, after, out, me)
+    handlers = {"message": tail.on_message, "message_updated": tail.on_change, "channel_event": tail.on_event}
     try:
         while True:
             item = await queue.get()
             if item is RESYNC:
                 await tail.catch_up()
             elif isinstance(item, str):
-                await reconnect(sio, url, token, reconnect_delay)
-            elif item[0] == "message":
-                await tail.on_message(item[1])
+                await reconnect(sio, url, token, reconnect_delay, refusals)
             else:
-                await tail.on_change(item[1])
+                await handlers[item[0]](item[1])
     finally:
         await sio.disconnect()
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Print the channel to stdout, one line (or JSON line with --json) a message or a change."""
+    """Print the channel to stdout, one line (or JSON line with --json) a message, a change or a channel
+    event."""
     seqs: dict[str, int] = {}  # message id -> seq, to say which message a reply or a change is about
 
     def out(event: Event) -> None:
@@ -191,6 +262,8 @@ async def run(args: argparse.Namespace) -> int:
             line = json.dumps(event, ensure_ascii=False)
         elif is_change(event):
             line = chatkit.show_change(event)
+        elif is_channel_event(event):
+            line = chatkit.show_event(event)
         else:
             if event.get("seq") is not None:
                 seqs[event["id"]] = event["seq"]
@@ -198,5 +271,7 @@ async def run(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     token = await chatkit.get_token(args)
-    await follow(args.url, token, args.channel, out, after=args.after, reconnect_delay=args.reconnect_delay)
+    await follow(
+        args.url, token, args.channel, out, after=args.after, reconnect_delay=args.reconnect_delay, me=args.username
+    )
     return 0

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Stream a channel to the terminal, edits, deletes, reactions and pins too; after a reconnect (or a gap in
-seq) catch up with `join {channel, after}`.
+"""Stream a channel to the terminal, edits, deletes, reactions and pins too, and who was added, removed,
+muted or banned and what settings changed; after a reconnect (or a gap in seq) catch up with
+`join {channel, after}`.
 
 The same as `investor-chat tail`. The catching up is chatkit/tail.py's `follow`, which hands each
-message to a function of yours once, in seq order, and each change to a message after it (a dict with
-`kind`: edit, delete, react, unreact, pin, unpin; `update` for changes learnt folded from a catch-up):
-printing here (`[12] alice edited #3: new text`, `[13] alice deleted #3`), anything in your own script.
+message to a function of yours once, in seq order, each change to a message after it (a dict with
+`message` and `kind`: edit, delete, react, unreact, pin, unpin; `update` for changes learnt folded from a
+catch-up) and each channel event at its seq (a dict with `kind` and no `message`: member_added, muted,
+settings_changed, ...): printing here (`[12] alice edited #3: new text`, `[13] alice deleted #3`,
+`[14] bob muted carol until 14:05 (spam)`), anything in your own script.
 """
 
 from __future__ import annotations
