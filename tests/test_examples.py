@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +300,76 @@ async def test_cli_say_and_tail_need_no_server_settings(
     code, _, err = await run("-m", "server", "say", "general", "x", env=script_env(chat_url, "", ""), cwd=shell)
     assert code == 2 and "CHAT_USERNAME" in err
     assert list(shell.iterdir()) == []  # no var/, no secret key, no database: nothing of a server
+
+
+async def test_moderate_mutes_whoever_posts_a_banned_phrase_but_not_itself_owners_or_moderators(
+    chat_url: str, make_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The moderator made #desk, so owns it; #general it only reads. The spammer who posts a banned phrase
+    (any letter case) and the one who edits a message into another are muted for the minutes asked; the
+    owner, a moderator and an innocent user are left alone; a mute where it moderates nothing is refused."""
+    owner = await make_client("deskowner")
+    assert (await owner.request("POST", "/api/channels", {"name": "desk"}))[0] == 201
+    mod, spammer, sly, innocent = [await make_client(n) for n in ("deskmod", "spammer", "sly", "innocent")]
+    assert (await owner.request("PUT", "/api/channels/desk/members/deskmod", {"role": "moderator"}))[0] == 200
+    for client in (owner, mod, spammer, sly, innocent):
+        for channel in ("desk", "general"):
+            assert (await client.call("join", {"channel": channel}))["ok"]
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("# pump and dump talk\n\nto the moon\n", encoding="utf-8")
+    bot = await Running.start(
+        example("moderate.py"),
+        "desk",
+        "general",
+        "--phrase",
+        "Guaranteed Returns",
+        "--phrases-file",
+        str(phrases),
+        "--minutes",
+        "5",
+        env=script_env(chat_url, "deskowner", PASSWORD),
+    )
+    try:
+        assert [await bot.line(), await bot.line()] == [
+            "watching #desk as owner",
+            "watching #general as no role: not a moderator there, its mutes will be refused",
+        ]
+        await post(owner, "desk", "no guaranteed returns here, folks")  # itself: no line (the next is deskmod's)
+        (modded,) = await post(mod, "desk", "AAPL to the moon? no")
+        assert await bot.line() == f"left deskmod alone in #desk (an owner or moderator) at seq {modded['seq']}"
+        await post(innocent, "desk", "returns are never guaranteed", "the moon is far")
+        (spam,) = await post(spammer, "desk", "GUARANTEED returns, DM me")
+        line = await bot.line()
+        assert line.startswith("muted spammer in #desk until ") and line.endswith(
+            f"for 'Guaranteed Returns' at seq {spam['seq']}"
+        )
+        until = line.split(" until ")[1].split(" ")[0]
+        event = await innocent.wait_for("channel_event", lambda e: e["kind"] == "muted")
+        assert (event["target"], event["by"], event["until"], event["reason"]) == (
+            "spammer", "deskowner", until, "posted 'Guaranteed Returns'"
+        )  # fmt: skip
+        minutes = (datetime.fromisoformat(until) - datetime.fromisoformat(spam["ts"])).total_seconds() / 60
+        assert 4.9 < minutes < 5.1
+        refused = await spammer.call("send", {"channel": "desk", "text": "why can I not post?"})
+        assert refused["error"]["code"] == "muted" and refused["error"]["until"] == until
+
+        (hello,) = await post(sly, "desk", "hello all")
+        edited = await sly.call("edit", {"channel": "desk", "id": hello["id"], "text": "hello all, TO THE MOON"})
+        assert edited["ok"]
+        assert (await bot.line()).startswith("muted sly in #desk until ")
+        assert (await sly.call("send", {"channel": "desk", "text": "hm"}))["error"]["code"] == "muted"
+
+        await post(spammer, "general", "guaranteed returns in general too")
+        assert (await bot.line()).startswith(
+            "could not mute spammer in #general: this account is not an owner or moderator there (forbidden: "
+        )
+        for client in (owner, mod, innocent):
+            assert (await client.call("send", {"channel": "desk", "text": "still here"}))["ok"]
+        assert (await spammer.call("send", {"channel": "general", "text": "not muted here"}))["ok"]
+        mutes = [e["target"] for e in owner.received("channel_event") if e["kind"] == "muted"]
+        assert mutes == ["spammer", "sly"]
+    finally:
+        await bot.stop()
+
+    code, _, err = await run(example("moderate.py"), "desk", env=script_env(chat_url, "deskowner", PASSWORD))
+    assert code == 2 and "--phrase" in err
