@@ -43,11 +43,11 @@ async def run(args: Any) -> int:
     sio = socketio.AsyncClient(reconnection_delay_max=30)
     bot = AlertBot(sio, args)
 
-    @sio.event
     async def connect() -> None:  # also after every reconnect: rooms are per connection
         await chatkit.call(sio, "join", {"channel": args.channel})
         print(f"watching #{args.channel} for {', '.join(args.keyword)}", flush=True)
 
+    sio.on("connect", connect)
     sio.on("message", bot.answer)
     await chatkit.connect(sio, args.url, token)
     try:
