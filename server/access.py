@@ -103,7 +103,7 @@ class Access:
             raise forbidden(_why_not_moderator(channel))
         if need is Need.MANAGE and not grant.manager:
             raise forbidden("Only the channel's owner makes moderators")
-        if need in (Need.SEE, Need.POST) and role not in STAFF:
+        if need in (Need.SEE, Need.POST):
             refusal = (await self.rules(channel.name)).refusal(viewer, post=need is Need.POST)
             if refusal is not None:
                 raise refusal
@@ -154,24 +154,21 @@ class Rules:
     banned: set[str] = field(default_factory=set)
 
     def refusal(self, viewer: Viewer, *, post: bool) -> ChatError | None:
-        """Why `viewer` may not read (post=False) or post in the channel, or None. Staff are never refused."""
+        """Why `viewer` may not read (post=False) or post in the channel, or None. Compliance always reads
+        and never posts; a muted moderator (muted by the owner) is muted too."""
+        if viewer.compliance:
+            return forbidden("Compliance reads every channel and posts nothing") if post else None
         user = viewer.username.lower()
-        if user in self.staff:
-            return None
         if user in self.banned:
             return banned(self.channel)
-        if not post:
-            return None
-        if viewer.compliance:
-            return forbidden("Compliance reads every channel and posts nothing")
-        until = self.muted.get(user)
+        until = self.muted.get(user) if post else None
         if until is not None and until > now_iso():
             return muted(self.channel, until)
         return None
 
-    def slowed(self, user: str) -> bool:
-        """Whether `user`'s sends wait for slow mode."""
-        return self.slow_mode_s > 0 and user.lower() not in self.staff
+    def slowed(self, viewer: Viewer) -> bool:
+        """Whether `viewer`'s sends wait for slow mode: not its owner's and moderators', nor a site admin's."""
+        return self.slow_mode_s > 0 and not viewer.admin and viewer.username.lower() not in self.staff
 
     def apply(self, event: ChannelEvent) -> None:
         target = (event.target or "").lower()

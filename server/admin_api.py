@@ -129,6 +129,9 @@ async def _set_role(request: web.Request, *, granted: bool) -> web.Response:
     require_site(who, "admin")
     username, role = request.match_info["username"], request.match_info["role"]
     user = await admin.set_role(request.app[STORE], who.username, username, role, granted=granted)
+    # a connection holds the roles it connected with: it reconnects (the client does at once) with the new
+    # ones, and a revoked role's reach (compliance in private channels) ends now, not at its next login
+    await end_sessions(request.app, user.username)
     return web.json_response(UserRoles(username=user.username, roles=admin.site_roles(user.roles)).model_dump())
 
 

@@ -91,7 +91,7 @@ class MessageEvents:
             if root is None:
                 raise not_found(data.reply_to)
             message.reply_to = root.reply_to or root.id  # a reply to a reply joins its root's thread
-        if rules.slowed(conn.user):
+        if rules.slowed(conn.viewer):
             wait = await self.app[BUS].hold(f"slow:{data.channel}:{conn.user.lower()}", rules.slow_mode_s)
             if wait:
                 raise ChatError(
@@ -170,7 +170,7 @@ class MessageEvents:
         if _unsendable(conn, data) is not None or is_command(data.text) or data.reply_to is not None:
             return False
         rules = self.app[ACCESS].cached_rules(data.channel)
-        if rules is None or rules.slowed(conn.user) or rules.refusal(conn.viewer, post=True) is not None:
+        if rules is None or rules.slowed(conn.viewer) or rules.refusal(conn.viewer, post=True) is not None:
             return False  # `send` answers it, with the wait or the refusal
         if not conn.events.take():
             return False

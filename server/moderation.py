@@ -49,8 +49,11 @@ async def _emit(
     return posted
 
 
-def _outranks(grant: Grant, target_role: ChannelRole | None) -> None:
-    """Nobody acts on an owner; only an owner or a site admin acts on a moderator."""
+def _outranks(grant: Grant, target_role: ChannelRole | None, target: User | None = None) -> None:
+    """Nobody acts on an owner, a site admin or compliance (which must read every channel); only an owner or a
+    site admin acts on a moderator."""
+    if target is not None and target.roles:
+        raise forbidden(f"{target.username} is a site {' and '.join(target.roles)}: channel moderation does not apply")
     if target_role == "owner":
         raise forbidden("The channel's owner cannot be removed, muted or banned")
     if target_role == "moderator" and not grant.manager:
@@ -92,7 +95,7 @@ async def remove_member(app: web.Application, viewer: Viewer, channel: str, user
     if leaving and current == "owner":
         raise forbidden("An owner cannot leave its channel; delete it instead")
     if not leaving:
-        _outranks(grant, current)
+        _outranks(grant, current, user)
     if current is None or not await store.remove_member(name, user.username):
         raise ChatError("not_a_member", f"{user.username} is not a member of #{name}", 404)
     await _emit(app, grant, "member_removed", user.username)
@@ -105,7 +108,7 @@ async def mute(
     access, store = app[ACCESS], app[STORE]
     grant = await access.channel(viewer, channel, Need.MODERATE)
     user = await _user(app, username)
-    _outranks(grant, await store.member_role(grant.channel.name, user.username))
+    _outranks(grant, await store.member_role(grant.channel.name, user.username), user)
     until = iso(utcnow() + timedelta(minutes=minutes or DEFAULT_MUTE_MINUTES))
     await store.set_mute(grant.channel.name, user.username, until)
     await _emit(app, grant, "muted", user.username, until=until, reason=reason or None)
@@ -127,7 +130,7 @@ async def ban(app: web.Application, viewer: Viewer, channel: str, username: str,
     name = grant.channel.name
     user = await _user(app, username)
     role = await store.member_role(name, user.username)
-    _outranks(grant, role)
+    _outranks(grant, role, user)
     if user.username.lower() == viewer.username.lower():
         raise forbidden("You cannot ban yourself")
     if await store.set_ban(name, user.username, True):

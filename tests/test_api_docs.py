@@ -80,5 +80,6 @@ def test_the_history_query_is_described_by_the_model_that_checks_it(tmp_path: Pa
     }
     assert parameters["name"]["in"] == "path"
     assert operation["security"] == [{"bearer": []}, {"cookie": []}]
-    assert set(operation["responses"]) == {"200", "400", "401", "404", "429", "500", "503"}
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "429", "500", "503"}
+    assert "banned" in operation["responses"]["403"]["description"]
     assert "invalid_parameter" in operation["responses"]["400"]["description"]

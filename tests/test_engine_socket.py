@@ -66,6 +66,10 @@ async def test_events_straight_from_the_frame_answer_as_python_socketio_would(
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
         ws = await open_socket(http, chat_url, alice.token)
         await ws.send_str('42["join",{"channel":"general"}]')  # no ack id: handled, nothing answered
+        await ws.send_str('421["join",{"channel":"general"}]')  # joined once this one is answered
+        async with asyncio.timeout(5):
+            while not (msg := await ws.receive()).data.startswith("431"):
+                assert msg.type == aiohttp.WSMsgType.TEXT, msg
         long_id, longer_id = "9" * 20, "7" * 21  # the second is past the fast path: python-socketio's own
         for ack_id, text in ((long_id, "straight"), (longer_id, "the long way"), ("0", "   ")):
             await ws.send_str(f"42{ack_id}" + json.dumps(["send", {"channel": "general", "text": text}]))
