@@ -1,8 +1,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { canAppoint, canModerate, channelLabel, isDm, isPrivate, slowModeExempt } from "../lib/access";
 import type { ChatClient, ConnState } from "../lib/chatClient";
+import { formatDuration } from "../lib/format";
 import { emptyChannel, typingIn, typingText, type ChatState } from "../lib/chatState";
+import { sameUser } from "../lib/ids";
 import type { TimelineItem } from "../lib/messages";
+import { ChannelSettingsButton } from "./ChannelSettings";
 import { Composer } from "./Composer";
+import { LockIcon, PersonMark } from "./icons";
+import { MembersButton } from "./MembersPanel";
 import { MessageActionsContext, type MessageActions } from "./messageActions";
 import { MessageList } from "./MessageList";
 import { PinsButton } from "./PinsButton";
@@ -19,8 +25,15 @@ interface Props {
 export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) {
   const st = chat.byChannel[channel] ?? emptyChannel();
   const me = chat.me;
-  const owner = chat.channels.find((c) => c.name === channel)?.created_by ?? "";
-  const isOwner = owner !== "" && owner.toLowerCase() === me.toLowerCase();
+  const info = chat.channels.find((c) => c.name === channel);
+  const dm = isDm(info);
+  const place = channelLabel(info, channel, me);
+  // The join says; until it has, the creator is the owner.
+  const role = st.role ?? (info && sameUser(info.created_by, me) ? "owner" : null);
+  // Nobody moderates a DM.
+  const moderates = !dm && canModerate(role, chat.roles);
+  const topic = info?.topic ?? "";
+  const slowModeS = info?.slow_mode_s ?? 0;
   const [threadId, setThreadId] = useState<string | null>(null);
   const narrow = useNarrow();
   const threadOpener = useRef<HTMLElement | null>(null);
@@ -46,14 +59,14 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
 
   const actions = useMemo<MessageActions>(
     () => ({
-      isOwner,
+      moderates,
       edit: (id, text) => client.edit(channel, id, text),
       remove: (id) => client.remove(channel, id),
       toggleReaction: (id, emoji, mine) => (mine ? client.unreact(channel, id, emoji) : client.react(channel, id, emoji)),
       setPinned: (id, pinned) => (pinned ? client.pin(channel, id) : client.unpin(channel, id)),
       openThread,
     }),
-    [client, channel, isOwner, openThread],
+    [client, channel, moderates, openThread],
   );
 
   return (
@@ -72,14 +85,49 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
                 <path d="M3 5h14a1 1 0 100-2H3a1 1 0 000 2zm14 4H3a1 1 0 000 2h14a1 1 0 100-2zm0 6H3a1 1 0 000 2h14a1 1 0 100-2z" />
               </svg>
             </button>
-            <h1 id="channel-title" className="min-w-0 truncate text-lg font-semibold">
-              <span className="text-ink-400" aria-hidden="true">
-                #
-              </span>
-              {channel}
+            <h1 id="channel-title" className="flex min-w-0 shrink-0 items-center gap-1.5 truncate text-lg font-semibold">
+              {dm && info ? (
+                <>
+                  <PersonMark name={place.slice(1)} className="h-6 w-6 text-xs" />
+                  {place.slice(1)}
+                </>
+              ) : (
+                <>
+                  {isPrivate(info) ? (
+                    <LockIcon className="h-4 w-4 text-ink-400" />
+                  ) : (
+                    <span className="text-ink-400" aria-hidden="true">
+                      #
+                    </span>
+                  )}
+                  {channel}
+                </>
+              )}
             </h1>
+            {topic && (
+              <p className="hidden min-w-0 truncate border-l border-ink-600 pl-2 text-sm text-ink-300 sm:block" title={topic} data-testid="channel-topic">
+                {topic}
+              </p>
+            )}
+            {slowModeS > 0 && (
+              <span className="hidden shrink-0 rounded bg-gold/10 px-1.5 py-px text-xs text-gold sm:inline" data-testid="slow-mode-badge">
+                Slow mode · {formatDuration(slowModeS)}
+              </span>
+            )}
             <span className="ml-auto" />
-            <PinsButton client={client} channel={channel} pins={st.pins} isOwner={isOwner} />
+            {!dm && (
+              <MembersButton
+                channel={channel}
+                place={place}
+                me={me}
+                moderates={moderates}
+                appoints={canAppoint(role, chat.roles)}
+                privateChannel={isPrivate(info)}
+                rosterRev={st.rosterRev}
+              />
+            )}
+            {moderates && <ChannelSettingsButton client={client} channel={channel} place={place} topic={topic} slowModeS={slowModeS} />}
+            <PinsButton client={client} channel={channel} pins={st.pins} moderates={moderates} />
             <span className="flex items-center gap-1.5 text-sm text-ink-400" title={st.members.join(", ")} data-testid="online-count">
               <span className={`h-2 w-2 rounded-full ${st.joined ? "bg-up" : "bg-ink-500"}`} aria-hidden="true" />
               {st.joined ? (
@@ -95,7 +143,16 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
           <MessageList client={client} channel={channel} state={st} me={chat.me} />
 
           <TypingLine chat={chat} channel={channel} />
-          <Composer client={client} channel={channel} online={conn === "connected"} />
+          <Composer
+            client={client}
+            channel={channel}
+            online={conn === "connected"}
+            place={place}
+            label={`Message ${place}`}
+            mutedUntil={st.mutedUntil}
+            slowModeS={slowModeS}
+            slowExempt={slowModeExempt(role)}
+          />
         </section>
         {threadId && (
           <ThreadPanel
@@ -106,6 +163,9 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
             state={st}
             me={me}
             online={conn === "connected"}
+            place={place}
+            slowModeS={slowModeS}
+            slowExempt={slowModeExempt(role)}
             onClose={closeThread}
           />
         )}

@@ -1,8 +1,10 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import type { ComponentProps } from "react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ChatClient, SendResult } from "../lib/chatClient";
+import { formatAsOf } from "../lib/format";
 import { quoteStore } from "./CashtagChip";
 import { Composer } from "./Composer";
 
@@ -14,16 +16,19 @@ afterEach(() => {
 
 const OK: SendResult = { ok: true };
 
-function setup({ online = true, result = (): Promise<SendResult> => Promise.resolve(OK) } = {}) {
+type Extra = Partial<Pick<ComponentProps<typeof Composer>, "mutedUntil" | "slowModeS" | "slowExempt">>;
+
+function setup({ online = true, result = (): Promise<SendResult> => Promise.resolve(OK), extra = {} } = {}) {
   const send = vi.fn<ChatClient["send"]>(() => result());
   const typing = vi.fn<ChatClient["typing"]>();
   const client = { send, typing } as unknown as ChatClient;
   const user = userEvent.setup();
-  const view = render(<Composer client={client} channel="general" online={online} />);
+  const view = render(<Composer client={client} channel="general" online={online} {...extra} />);
   const box = screen.getByRole<HTMLTextAreaElement>("textbox", { name: "Message #general" });
   const button = screen.getByRole<HTMLButtonElement>("button", { name: "Send message" });
   const goOnline = () => view.rerender(<Composer client={client} channel="general" online />);
-  return { send, typing, user, box, button, goOnline };
+  const rerender = (props: Extra) => view.rerender(<Composer client={client} channel="general" online {...props} />);
+  return { send, typing, user, box, button, goOnline, rerender };
 }
 
 describe("Composer", () => {
@@ -180,5 +185,85 @@ describe("Composer", () => {
     expect(ensure).not.toHaveBeenCalled();
     await act(() => vi.advanceTimersByTimeAsync(1));
     expect(ensure.mock.calls).toEqual([["AAPL"], ["MSFT"]]);
+  });
+
+  describe("muted and slowed", () => {
+    const at = new Date("2026-03-02T14:00:00Z");
+    // With fake timers: keys as plain events (user-event waits on real ones), and a turn for the send to settle.
+    const write = (box: HTMLTextAreaElement, text: string) => fireEvent.change(box, { target: { value: text } });
+    const enter = async (box: HTMLTextAreaElement) => {
+      fireEvent.keyDown(box, { key: "Enter" });
+      await act(() => vi.advanceTimersByTimeAsync(0));
+    };
+
+    it("says until when one is muted, counts down, keeps the text and sends again once the mute ends", async () => {
+      vi.useFakeTimers({ now: at, toFake: ["Date", "setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
+      const until = "2026-03-02T14:10:00Z";
+      const { send, box, button } = setup({ extra: { mutedUntil: until } });
+      const notice = screen.getByTestId("muted-notice");
+      expect(notice.textContent).toContain(`You are muted in #general until ${formatAsOf(until, at)}`);
+      expect(notice.textContent).toContain("10:00 left");
+      write(box, "held");
+      await enter(box);
+      expect(send).not.toHaveBeenCalled();
+      expect(button.disabled).toBe(true);
+      expect(box.value).toBe("held");
+      await act(() => vi.advanceTimersByTimeAsync(65_000));
+      expect(screen.getByTestId("muted-notice").textContent).toContain("8:55 left");
+      await act(() => vi.advanceTimersByTimeAsync(9 * 60_000));
+      expect(screen.queryByTestId("muted-notice")).toBeNull();
+      expect(button.disabled).toBe(false);
+      await enter(box);
+      expect(send).toHaveBeenCalledWith("general", "held", expect.any(String));
+    });
+
+    it("shows the mute a refused send reports (the client keeps it) instead of an error", async () => {
+      const { user, box, rerender } = setup({
+        result: () => Promise.resolve({ ok: false, error: { code: "muted", message: "You are muted", until: "2099-01-01T00:00:00Z" } }),
+      });
+      await user.type(box, "hello{Enter}");
+      await waitFor(() => expect(screen.queryByRole("alert")).toBeNull());
+      rerender({ mutedUntil: "2099-01-01T00:00:00Z" });
+      expect(screen.getByTestId("muted-notice")).toBeTruthy();
+      expect(box.value).toBe("hello");
+    });
+
+    it("counts down the server's retry_after when slow mode refuses, then sends the kept text", async () => {
+      vi.useFakeTimers({ now: at, toFake: ["Date", "setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
+      const results: SendResult[] = [{ ok: false, error: { code: "slow_mode", message: "Slow mode", retry_after: 12.4 } }, OK];
+      const { send, box, button } = setup({ result: () => Promise.resolve(results.shift()!) });
+      write(box, "again");
+      await enter(box);
+      const notice = screen.getByTestId("slow-mode-notice");
+      expect(notice.textContent).toBe("Slow mode: you can send again in 13 s");
+      expect(box.value).toBe("again");
+      expect(button.disabled).toBe(true);
+      await act(() => vi.advanceTimersByTimeAsync(5_000));
+      expect(screen.getByTestId("slow-mode-notice").textContent).toBe("Slow mode: you can send again in 8 s");
+      await enter(box);
+      expect(send).toHaveBeenCalledTimes(1);
+      await act(() => vi.advanceTimersByTimeAsync(8_000));
+      expect(screen.queryByTestId("slow-mode-notice")).toBeNull();
+      await enter(box);
+      expect(send).toHaveBeenCalledTimes(2);
+    });
+
+    it("starts the slow-mode wait after a message goes, unless one is exempt", async () => {
+      const { user, box } = setup({ extra: { slowModeS: 30 } });
+      await user.type(box, "first{Enter}");
+      expect((await screen.findByTestId("slow-mode-notice")).textContent).toBe("Slow mode: you can send again in 30 s");
+      cleanup();
+      const exempt = setup({ extra: { slowModeS: 30, slowExempt: true } });
+      await exempt.user.type(exempt.box, "first{Enter}");
+      await waitFor(() => expect(exempt.box.value).toBe(""));
+      expect(screen.queryByTestId("slow-mode-notice")).toBeNull();
+    });
+
+    it("says plainly when the user is banned, keeping the text", async () => {
+      const { user, box } = setup({ result: () => Promise.resolve({ ok: false, error: { code: "banned", message: "banned" } }) });
+      await user.type(box, "hello{Enter}");
+      expect((await screen.findByRole("alert")).textContent).toBe("You are banned from #general: your message was not sent.");
+      expect(box.value).toBe("hello");
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { memo, useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import type { ChatClient } from "../lib/chatClient";
 import { cashtagSymbols } from "../lib/cashtags";
-import { remainingChars } from "../lib/format";
+import { formatAsOf, formatCountdown, remainingChars } from "../lib/format";
 import { newClientId } from "../lib/ids";
 import { quoteStore } from "./CashtagChip";
 
@@ -22,10 +22,33 @@ interface Props {
   label?: string;
   /** Take focus when shown (a thread panel opening), whatever has it. */
   focusOnMount?: boolean;
+  /** How the channel reads in notices: "#name" by default, "@bob" for a DM. */
+  place?: string;
+  /** The signed-in user's mute here ends then (ISO 8601); sending waits for it. */
+  mutedUntil?: string | null;
+  /** The channel's slow mode, seconds between one's messages; 0 is off. */
+  slowModeS?: number;
+  /** Slow mode does not apply (the channel's owner or a moderator). */
+  slowExempt?: boolean;
 }
 
+/** Longest wait one timer is asked for (setTimeout's limit is about 24 days); a longer one is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 // Memoized: a busy channel's messages must not redraw the box someone is typing in.
-export const Composer = memo(function Composer({ client, channel, online, replyTo, inputId = "composer", label, focusOnMount = false }: Props) {
+export const Composer = memo(function Composer({
+  client,
+  channel,
+  online,
+  replyTo,
+  inputId = "composer",
+  label,
+  focusOnMount = false,
+  place = `#${channel}`,
+  mutedUntil = null,
+  slowModeS = 0,
+  slowExempt = false,
+}: Props) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
@@ -34,9 +57,25 @@ export const Composer = memo(function Composer({ client, channel, online, replyT
   const clientId = useRef(newClientId());
   const id = useId();
 
+  // Sending waits while muted or slowed; the box stays writable, and the text is kept.
+  const mutedEnd = mutedUntil ? Date.parse(mutedUntil) || 0 : 0;
+  const [slowEnd, setSlowEnd] = useState(0);
+  // Redrawn when a wait ends, not every second: only the countdown's own text ticks.
+  const [clock, setClock] = useState(() => Date.now());
+  const muted = mutedEnd > clock;
+  const slowed = slowEnd > clock;
+
+  useEffect(() => {
+    const end = Math.max(mutedEnd, slowEnd);
+    if (end <= clock) return;
+    const t = window.setTimeout(() => setClock(Date.now()), Math.min(Math.max(0, end - Date.now()) + 50, MAX_TIMER_MS));
+    return () => window.clearTimeout(t);
+  }, [mutedEnd, slowEnd, clock]);
+
   const left = remainingChars(text, LIMIT);
   const tooLong = left < 0;
   const empty = text.trim() === "";
+  const blocked = muted || slowed;
 
   // Ready to type when the channel opens or the connection returns, unless focus is elsewhere.
   useEffect(() => {
@@ -67,8 +106,12 @@ export const Composer = memo(function Composer({ client, channel, online, replyT
     el.style.height = `${Math.min(el.scrollHeight, 200)}px`;
   }, [text]);
 
+  function slowFor(seconds: number) {
+    setSlowEnd(Date.now() + seconds * 1000);
+  }
+
   async function send() {
-    if (sending || empty || tooLong || !online) return;
+    if (sending || empty || tooLong || !online || blocked) return;
     setSending(true);
     setError(null);
     const res = replyTo
@@ -78,7 +121,13 @@ export const Composer = memo(function Composer({ client, channel, online, replyT
     if (res.ok) {
       setText("");
       clientId.current = newClientId();
-    } else {
+      if (!res.command && slowModeS > 0 && !slowExempt) slowFor(slowModeS);
+    } else if (res.error.code === "slow_mode") {
+      slowFor(res.error.retry_after ?? slowModeS);
+    } else if (res.error.code === "banned") {
+      setError(`You are banned from ${place}: your message was not sent.`);
+    } else if (!(res.error.code === "muted" && res.error.until)) {
+      // (A mute with its end is kept by the client, chatState, and the notice below says until when.)
       setError(res.error.message || res.error.code);
     }
     ref.current?.focus();
@@ -97,7 +146,13 @@ export const Composer = memo(function Composer({ client, channel, online, replyT
     if (value.trim() && !value.startsWith("/")) client.typing(channel);
   }
 
-  const describedBy = [`${id}-hint`, error ? `${id}-err` : "", left < SHOW_COUNT_BELOW ? `${id}-count` : ""].filter(Boolean).join(" ");
+  const describedBy = [
+    blocked ? `${id}-wait` : `${id}-hint`,
+    error ? `${id}-err` : "",
+    left < SHOW_COUNT_BELOW ? `${id}-count` : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
 
   return (
     <div className="border-t border-ink-700 bg-ink-900 px-3 pb-3 pt-2 sm:px-5">
@@ -125,7 +180,7 @@ export const Composer = memo(function Composer({ client, channel, online, replyT
         <button
           type="button"
           onClick={() => void send()}
-          disabled={!online || empty || tooLong || sending}
+          disabled={!online || empty || tooLong || sending || blocked}
           className="grid h-9 w-9 shrink-0 place-items-center rounded-lg bg-accent text-ink-950 transition hover:bg-sky-300 disabled:bg-ink-700 disabled:text-ink-500 focus-ring"
           aria-label={replyTo ? "Send reply" : "Send message"}
         >
@@ -135,7 +190,19 @@ export const Composer = memo(function Composer({ client, channel, online, replyT
         </button>
       </div>
       <div className="mt-1 flex min-h-5 items-start gap-3 px-1 text-xs">
-        {error ? (
+        {muted ? (
+          <p id={`${id}-wait`} role="status" className="text-gold" data-testid="muted-notice">
+            You are muted in {place} until {formatAsOf(mutedUntil!)}
+            <span aria-hidden="true">
+              {" · "}
+              <Countdown end={mutedEnd} /> left
+            </span>
+          </p>
+        ) : slowed ? (
+          <p id={`${id}-wait`} className="text-gold" data-testid="slow-mode-notice">
+            Slow mode: you can send again in <Countdown end={slowEnd} />
+          </p>
+        ) : error ? (
           <p id={`${id}-err`} role="alert" className="text-down" data-testid="send-error">
             {error}
           </p>
@@ -154,3 +221,13 @@ export const Composer = memo(function Composer({ client, channel, online, replyT
     </div>
   );
 });
+
+/** Time left until `end`, redrawn each second on its own (the composer around it stays still). */
+function Countdown({ end }: { end: number }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(t);
+  }, []);
+  return <span className="tabular-nums">{formatCountdown(end - now)}</span>;
+}

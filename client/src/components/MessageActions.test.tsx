@@ -17,9 +17,9 @@ function item(over: Partial<TimelineItem> = {}): TimelineItem {
   return { id: "m1", key: "m1", anchor: 1, seq: 1, channel: "general", user: "alice", text: "hello there", ts: TS, ...over };
 }
 
-function setup(over: Partial<TimelineItem> = {}, { me = "alice", isOwner = false, result = OK } = {}) {
+function setup(over: Partial<TimelineItem> = {}, { me = "alice", moderates = false, result = OK } = {}) {
   const actions: MessageActions = {
-    isOwner,
+    moderates,
     edit: vi.fn(() => Promise.resolve(result)),
     remove: vi.fn(() => Promise.resolve(result)),
     toggleReaction: vi.fn(() => Promise.resolve(result)),
@@ -76,11 +76,11 @@ describe("message row actions", () => {
     await other.user.hover(other.row);
     expect(names()).toEqual(["React", "Reply"]);
     cleanup();
-    const owner = setup({}, { me: "bob", isOwner: true });
+    const owner = setup({}, { me: "bob", moderates: true });
     await owner.user.hover(owner.row);
     expect(names()).toEqual(["React", "Reply", "Pin", "Delete"]);
     cleanup();
-    const pinned = setup({ pinned: true }, { me: "bob", isOwner: true });
+    const pinned = setup({ pinned: true }, { me: "bob", moderates: true });
     await pinned.user.hover(pinned.row);
     expect(names()).toEqual(["React", "Reply", "Unpin", "Delete"]);
     await pinned.user.click(screen.getByRole("button", { name: "Unpin" }));

@@ -1,8 +1,9 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { eventText } from "../lib/channelEvents";
 import type { ChatClient } from "../lib/chatClient";
 import type { ChannelState } from "../lib/chatState";
-import { dayKey, dayLabel } from "../lib/format";
+import { dayKey, dayLabel, formatDateTime, formatTime } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";
 import { MessageRow } from "./MessageRow";
 
@@ -189,7 +190,11 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
                 style={{ transform: `translateY(${row.start}px)` }}
               >
                 {newDay && <DaySeparator ts={item.ts} />}
-                <MessageRow item={item} me={me} compact={!newDay && !!prev && continues(prev, item)} />
+                {item.event ? (
+                  <EventLine item={item} />
+                ) : (
+                  <MessageRow item={item} me={me} compact={!newDay && !!prev && continues(prev, item)} />
+                )}
               </li>
             );
           })}
@@ -204,6 +209,21 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
           {unseen} new message{unseen === 1 ? "" : "s"} ↓
         </button>
       )}
+    </div>
+  );
+});
+
+/** A channel event's system line: "bob muted carol until 14:05". Its text is fixed when it is first drawn. */
+const EventLine = memo(function EventLine({ item }: { item: TimelineItem }) {
+  return (
+    <div className="flex items-baseline gap-2 px-3 py-1 text-xs text-ink-400 sm:px-5" data-testid="channel-event" data-seq={item.seq}>
+      <span className="w-9 shrink-0 text-center" aria-hidden="true">
+        ·
+      </span>
+      <p className="min-w-0 italic">{item.event ? eventText(item.event) : ""}</p>
+      <time dateTime={item.ts} title={formatDateTime(item.ts)} className="shrink-0 tabular-nums">
+        {formatTime(item.ts)}
+      </time>
     </div>
   );
 });
@@ -228,7 +248,7 @@ function newerThan(items: readonly TimelineItem[], key: string): number {
 
 /** Whether `item` reads as a continuation of `prev` (same author, shortly after). */
 function continues(prev: TimelineItem, item: TimelineItem): boolean {
-  if (prev.user !== item.user || !!prev.ephemeral !== !!item.ephemeral || item.quote || prev.quote) return false;
+  if (prev.event || prev.user !== item.user || !!prev.ephemeral !== !!item.ephemeral || item.quote || prev.quote) return false;
   const dt = new Date(item.ts).getTime() - new Date(prev.ts).getTime();
   return dt >= 0 && dt < GROUP_WINDOW_MS;
 }

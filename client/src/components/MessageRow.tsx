@@ -33,8 +33,8 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
   // Stored, not deleted, and there is someone to act through: the row has actions.
   const actionable = !!actions && !!item.id && item.seq !== undefined && !item.ephemeral && !item.deleted;
   const canEdit = actionable && mine && !item.bot;
-  const canDelete = actionable && ((mine && !item.bot) || !!actions?.isOwner);
-  const canPin = actionable && !!actions?.isOwner;
+  const canDelete = actionable && ((mine && !item.bot) || !!actions?.moderates);
+  const canPin = actionable && !!actions?.moderates;
   const canReply = actionable && !inThread && !item.reply_to;
 
   const [mode, setMode] = useState<Mode>("idle");

@@ -8,11 +8,11 @@ interface Props {
   channel: string;
   /** Null until loaded; kept current by pin and unpin changes (chatState). */
   pins: TimelineItem[] | null;
-  isOwner: boolean;
+  moderates: boolean;
 }
 
 /** The channel header's pin count, opening the list of pinned messages. */
-export function PinsButton({ client, channel, pins, isOwner }: Props) {
+export function PinsButton({ client, channel, pins, moderates }: Props) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [unpinError, setUnpinError] = useState<string | null>(null);
@@ -136,7 +136,7 @@ export function PinsButton({ client, channel, pins, isOwner }: Props) {
                       <time dateTime={m.ts} className="text-xs text-ink-400">
                         {formatDateTime(m.ts)}
                       </time>
-                      {isOwner && (
+                      {moderates && (
                         <button
                           type="button"
                           onClick={() => void unpin(m)}

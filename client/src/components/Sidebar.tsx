@@ -1,9 +1,13 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent, type RefObject } from "react";
+import { channelLabel, dmPeer, isAdmin, isCompliance, isPrivate, splitChannels } from "../lib/access";
 import { ApiError } from "../lib/api";
 import type { ChatClient } from "../lib/chatClient";
 import { unreadFor, type ChatState } from "../lib/chatState";
+import type { Channel } from "../lib/types";
 import { unreadBadge } from "../lib/unread";
 import { Avatar } from "./Avatar";
+import { NewDirectMessage } from "./DirectMessages";
+import { LockIcon, PersonMark } from "./icons";
 import { Logo } from "./Logo";
 
 interface Props {
@@ -11,17 +15,21 @@ interface Props {
   chat: ChatState;
   onSelect: (name: string) => void;
   onLogout: () => void;
+  /** Site admins and compliance: open the admin page. */
+  onOpenAdmin?: () => void;
   autoFocus?: boolean;
   onClose?: () => void;
 }
 
-export function Sidebar({ client, chat, onSelect, onLogout, autoFocus, onClose }: Props) {
+export function Sidebar({ client, chat, onSelect, onLogout, onOpenAdmin, autoFocus, onClose }: Props) {
   const currentRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (autoFocus) currentRef.current?.focus();
   }, [autoFocus]);
   const currentState = chat.current ? chat.byChannel[chat.current] : undefined;
   const members = currentState?.members ?? [];
+  const { rooms, dms } = splitChannels(chat.channels);
+  const currentChannel = chat.channels.find((c) => c.name === chat.current);
 
   return (
     <aside className="flex h-full w-full flex-col border-r border-ink-700 bg-ink-850" aria-label="Sidebar">
@@ -40,49 +48,26 @@ export function Sidebar({ client, chat, onSelect, onLogout, autoFocus, onClose }
       <nav className="min-h-0 flex-1 overflow-y-auto px-2 py-3" aria-label="Channels">
         <h2 className="px-2 pb-1.5 text-xs font-semibold uppercase tracking-wider text-ink-400">Channels</h2>
         <ul className="space-y-0.5" data-testid="channel-list">
-          {chat.channels.map((c) => {
-            const active = c.name === chat.current;
-            const { count, more } = unreadFor(chat, c.name);
-            const badge = unreadBadge(count);
-            return (
-              <li key={c.name}>
-                <button
-                  ref={active ? currentRef : undefined}
-                  type="button"
-                  onClick={() => onSelect(c.name)}
-                  aria-current={active ? "page" : undefined}
-                  data-channel={c.name}
-                  className={`group flex w-full items-center gap-2 rounded-md px-2 py-1.5 text-left text-[15px] transition focus-ring ${
-                    active
-                      ? "bg-accent/15 text-ink-100 shadow-[inset_2px_0_0_var(--color-accent)]"
-                      : badge
-                        ? "font-semibold text-ink-100 hover:bg-ink-700"
-                        : "text-ink-300 hover:bg-ink-700 hover:text-ink-100"
-                  }`}
-                >
-                  <span className={active ? "text-accent" : "text-ink-400"} aria-hidden="true">
-                    #
-                  </span>
-                  <span className="min-w-0 flex-1 truncate">{c.name}</span>
-                  {badge && (
-                    <span
-                      className="rounded-full bg-accent px-1.5 py-px text-xs font-bold text-ink-950 tabular-nums"
-                      data-testid="unread"
-                    >
-                      {badge}
-                      {more ? "+" : ""}
-                      <span className="sr-only"> unread</span>
-                    </span>
-                  )}
-                </button>
-              </li>
-            );
-          })}
+          {rooms.map((c) => (
+            <li key={c.name}>
+              <ChannelButton chat={chat} channel={c} onSelect={onSelect} currentRef={currentRef} />
+            </li>
+          ))}
         </ul>
         <CreateChannel client={client} onCreated={onSelect} />
 
+        <h2 className="mt-6 px-2 pb-1.5 text-xs font-semibold uppercase tracking-wider text-ink-400">Direct messages</h2>
+        <ul className="space-y-0.5" data-testid="dm-list">
+          {dms.map((c) => (
+            <li key={c.name}>
+              <ChannelButton chat={chat} channel={c} onSelect={onSelect} currentRef={currentRef} />
+            </li>
+          ))}
+        </ul>
+        <NewDirectMessage client={client} me={chat.me} onOpened={onSelect} />
+
         {chat.current && (
-          <section className="mt-6" aria-label={`Online in #${chat.current}`}>
+          <section className="mt-6" aria-label={`Online in ${channelLabel(currentChannel, chat.current, chat.me)}`}>
             <h2 className="px-2 pb-1.5 text-xs font-semibold uppercase tracking-wider text-ink-400">
               Online {currentState?.joined && <span className="text-ink-400 tabular-nums">· {members.length}</span>}
             </h2>
@@ -108,6 +93,15 @@ export function Sidebar({ client, chat, onSelect, onLogout, autoFocus, onClose }
           </div>
           <div className="text-xs text-ink-400">Signed in</div>
         </div>
+        {onOpenAdmin && (isAdmin(chat.roles) || isCompliance(chat.roles)) && (
+          <button
+            type="button"
+            onClick={onOpenAdmin}
+            className="rounded-md border border-ink-600 px-2.5 py-1 text-sm text-ink-200 hover:border-ink-500 hover:bg-ink-700 focus-ring"
+          >
+            Admin
+          </button>
+        )}
         <button
           type="button"
           onClick={onLogout}
@@ -120,9 +114,63 @@ export function Sidebar({ client, chat, onSelect, onLogout, autoFocus, onClose }
   );
 }
 
+/** One entry of the channel list or the DM list: "#name" (a lock for a private one) or the DM's other person. */
+function ChannelButton({
+  chat,
+  channel: c,
+  onSelect,
+  currentRef,
+}: {
+  chat: ChatState;
+  channel: Channel;
+  onSelect: (name: string) => void;
+  currentRef: RefObject<HTMLButtonElement | null>;
+}) {
+  const active = c.name === chat.current;
+  const { count, more } = unreadFor(chat, c.name);
+  const badge = unreadBadge(count);
+  const dm = c.kind === "dm";
+  const peer = dm ? dmPeer(c, chat.me) : "";
+  return (
+    <button
+      ref={active ? currentRef : undefined}
+      type="button"
+      onClick={() => onSelect(c.name)}
+      aria-current={active ? "page" : undefined}
+      data-channel={c.name}
+      className={`group flex w-full items-center gap-2 rounded-md px-2 py-1.5 text-left text-[15px] transition focus-ring ${
+        active
+          ? "bg-accent/15 text-ink-100 shadow-[inset_2px_0_0_var(--color-accent)]"
+          : badge
+            ? "font-semibold text-ink-100 hover:bg-ink-700"
+            : "text-ink-300 hover:bg-ink-700 hover:text-ink-100"
+      }`}
+    >
+      {dm ? (
+        <PersonMark name={peer} />
+      ) : isPrivate(c) ? (
+        <LockIcon className={`h-3.5 w-3.5 ${active ? "text-accent" : "text-ink-400"}`} />
+      ) : (
+        <span className={active ? "text-accent" : "text-ink-400"} aria-hidden="true">
+          #
+        </span>
+      )}
+      <span className="min-w-0 flex-1 truncate">{dm ? peer : c.name}</span>
+      {badge && (
+        <span className="rounded-full bg-accent px-1.5 py-px text-xs font-bold text-ink-950 tabular-nums" data-testid="unread">
+          {badge}
+          {more ? "+" : ""}
+          <span className="sr-only"> unread</span>
+        </span>
+      )}
+    </button>
+  );
+}
+
 function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (name: string) => void }) {
   const [open, setOpen] = useState(false);
   const [name, setName] = useState("");
+  const [priv, setPriv] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
@@ -150,8 +198,9 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
     setBusy(true);
     setError(null);
     try {
-      const ch = await client.createChannel(name.trim().toLowerCase());
+      const ch = await client.createChannel(name.trim().toLowerCase(), priv ? "private" : "public");
       setName("");
+      setPriv(false);
       setOpen(false);
       onCreated(ch.name);
     } catch (err) {
@@ -178,7 +227,17 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
     );
   }
   return (
-    <form onSubmit={(e) => void submit(e)} className="mt-2 px-2" noValidate>
+    <form
+      onSubmit={(e) => void submit(e)}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") {
+          e.stopPropagation();
+          cancel();
+        }
+      }}
+      className="mt-2 px-2"
+      noValidate
+    >
       <label htmlFor={`${id}-name`} className="mb-1 block text-xs font-medium text-ink-300">
         New channel name
       </label>
@@ -188,12 +247,6 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
           id={`${id}-name`}
           value={name}
           onChange={(e) => setName(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === "Escape") {
-              e.stopPropagation();
-              cancel();
-            }
-          }}
           placeholder="e.g. earnings"
           autoCapitalize="none"
           spellCheck={false}
@@ -214,6 +267,22 @@ function CreateChannel({ client, onCreated }: { client: ChatClient; onCreated: (
           {error}
         </p>
       )}
+      <div className="mt-1.5 flex items-center gap-1.5">
+        <input
+          id={`${id}-private`}
+          type="checkbox"
+          checked={priv}
+          onChange={(e) => setPriv(e.target.checked)}
+          aria-describedby={`${id}-private-hint`}
+          className="h-3.5 w-3.5 accent-accent focus-ring"
+        />
+        <label htmlFor={`${id}-private`} className="text-xs text-ink-200">
+          Private channel
+        </label>
+      </div>
+      <p id={`${id}-private-hint`} className="text-xs text-ink-400">
+        {priv ? "Only the members you add can see it." : "Anyone can find and join it."}
+      </p>
       <button
         type="button"
         onClick={cancel}

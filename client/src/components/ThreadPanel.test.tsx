@@ -94,7 +94,7 @@ describe("ThreadPanel", () => {
 });
 
 describe("PinsButton", () => {
-  function setup({ isOwner = false } = {}) {
+  function setup({ moderates = false } = {}) {
     let chat = channelWith();
     const client = {
       loadPins: vi.fn((channel: string) => {
@@ -103,10 +103,10 @@ describe("PinsButton", () => {
       }),
       unpin: vi.fn(() => Promise.resolve({ ok: true })),
     };
-    const view = render(<PinsButton client={client as unknown as ChatClient} channel="desk" pins={chat.byChannel.desk!.pins} isOwner={isOwner} />);
+    const view = render(<PinsButton client={client as unknown as ChatClient} channel="desk" pins={chat.byChannel.desk!.pins} moderates={moderates} />);
     const redraw = (next?: ChatAction) => {
       if (next) chat = chatReducer(chat, next);
-      view.rerender(<PinsButton client={client as unknown as ChatClient} channel="desk" pins={chat.byChannel.desk!.pins} isOwner={isOwner} />);
+      view.rerender(<PinsButton client={client as unknown as ChatClient} channel="desk" pins={chat.byChannel.desk!.pins} moderates={moderates} />);
     };
     return { client, redraw, user: userEvent.setup() };
   }
@@ -129,7 +129,7 @@ describe("PinsButton", () => {
   });
 
   it("stays live with pin and unpin changes", async () => {
-    const { client, redraw, user } = setup({ isOwner: true });
+    const { client, redraw, user } = setup({ moderates: true });
     await waitFor(() => expect(client.loadPins).toHaveBeenCalled());
     redraw({ type: "updated", channel: "desk", seq: 6, message: msg(1, { pinned: true, rev: 6, text: "pinned later" }) });
     const button = screen.getByRole("button", { name: /Pinned messages/ });

@@ -14,6 +14,11 @@ interface Props {
   state: ChannelState;
   me: string;
   online: boolean;
+  /** "#name" (the default), or "@peer" for a DM. */
+  place?: string;
+  /** The channel's slow mode and whether it spares the user, for the reply box. */
+  slowModeS?: number;
+  slowExempt?: boolean;
   onClose: () => void;
 }
 
@@ -21,7 +26,18 @@ interface Props {
  * A thread: its root, its replies (loaded from the replies endpoint, then live) and a composer that
  * sends with `reply_to`. A side panel on wide screens, the whole width on narrow ones.
  */
-export function ThreadPanel({ client, channel, rootId, state, me, online, onClose }: Props) {
+export function ThreadPanel({
+  client,
+  channel,
+  rootId,
+  state,
+  me,
+  online,
+  place = `#${channel}`,
+  slowModeS = 0,
+  slowExempt = false,
+  onClose,
+}: Props) {
   const { root, replies, loaded } = threadOf(state, rootId);
   const [error, setError] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -63,7 +79,7 @@ export function ThreadPanel({ client, channel, rootId, state, me, online, onClos
     >
       <header className="flex items-center gap-2 border-b border-ink-700 px-3 py-2.5 sm:px-4">
         <h2 className="text-lg font-semibold">Thread</h2>
-        <span className="min-w-0 truncate text-sm text-ink-400">#{channel}</span>
+        <span className="min-w-0 truncate text-sm text-ink-400">{place}</span>
         <button
           type="button"
           onClick={onClose}
@@ -122,6 +138,10 @@ export function ThreadPanel({ client, channel, rootId, state, me, online, onClos
           inputId="thread-composer"
           label="Reply in thread"
           focusOnMount
+          place={place}
+          mutedUntil={state.mutedUntil}
+          slowModeS={slowModeS}
+          slowExempt={slowExempt}
         />
       )}
     </section>

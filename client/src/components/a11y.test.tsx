@@ -22,7 +22,7 @@ async function serious(): Promise<string[]> {
 }
 
 const ok = () => Promise.resolve({ ok: true as const });
-const actions: MessageActions = { isOwner: true, edit: ok, remove: ok, toggleReaction: ok, setPinned: ok, openThread: vi.fn() };
+const actions: MessageActions = { moderates: true, edit: ok, remove: ok, toggleReaction: ok, setPinned: ok, openThread: vi.fn() };
 const row = (over: Partial<TimelineItem>): TimelineItem => ({
   id: "m1",
   key: "m1",
@@ -86,7 +86,7 @@ describe("accessibility of message actions", () => {
       <MessageActionsContext.Provider value={actions}>
         <main>
           <h1>desk</h1>
-          <PinsButton client={client} channel="desk" pins={chat.byChannel.desk!.pins} isOwner />
+          <PinsButton client={client} channel="desk" pins={chat.byChannel.desk!.pins} moderates />
           <ThreadPanel client={client} channel="desk" rootId="m1" state={chat.byChannel.desk!} me="alice" online onClose={() => {}} />
         </main>
       </MessageActionsContext.Provider>,

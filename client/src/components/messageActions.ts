@@ -4,8 +4,8 @@ import type { ActionResult } from "../lib/chatClient";
 import type { TimelineItem } from "../lib/messages";
 
 export interface MessageActions {
-  /** The signed-in user owns the channel (its `created_by`): may delete any message, pin, unpin. */
-  isOwner: boolean;
+  /** The signed-in user moderates the channel (its owner, a moderator, a site admin): may delete any message, pin, unpin. */
+  moderates: boolean;
   edit: (id: string, text: string) => Promise<ActionResult>;
   remove: (id: string) => Promise<ActionResult>;
   /** React, or take the reaction back when `mine`. */
