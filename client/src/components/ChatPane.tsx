@@ -151,7 +151,7 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
             label={`Message ${place}`}
             mutedUntil={st.mutedUntil}
             slowModeS={slowModeS}
-            slowExempt={slowModeExempt(role)}
+            slowExempt={slowModeExempt(role, chat.roles)}
           />
         </section>
         {threadId && (
@@ -165,7 +165,7 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
             online={conn === "connected"}
             place={place}
             slowModeS={slowModeS}
-            slowExempt={slowModeExempt(role)}
+            slowExempt={slowModeExempt(role, chat.roles)}
             onClose={closeThread}
           />
         )}

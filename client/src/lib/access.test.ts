@@ -15,8 +15,9 @@ describe("access", () => {
     expect(canAppoint("moderator", ["user"])).toBe(false);
     expect(canAppoint("owner", ["user"])).toBe(true);
     expect(canAppoint(null, ["user", "admin"])).toBe(true);
-    expect(slowModeExempt("moderator")).toBe(true);
-    expect(slowModeExempt("member")).toBe(false);
+    expect(slowModeExempt("moderator", ["user"])).toBe(true);
+    expect(slowModeExempt("member", ["user"])).toBe(false);
+    expect(slowModeExempt(null, ["user", "admin"])).toBe(true);
   });
 
   it("names a DM by the other person and a channel by its name", () => {

@@ -22,8 +22,9 @@ export function canAppoint(role: ChannelRole | null, roles: readonly SiteRole[])
   return role === "owner" || isAdmin(roles);
 }
 
-/** Slow mode spares a channel's owner and moderators. */
-export const slowModeExempt = (role: ChannelRole | null): boolean => role === "owner" || role === "moderator";
+/** Slow mode spares a channel's owner and moderators, and site admins. */
+export const slowModeExempt = (role: ChannelRole | null, roles: readonly SiteRole[]): boolean =>
+  role === "owner" || role === "moderator" || isAdmin(roles);
 
 /** The other person in a DM (oneself in a DM with oneself). */
 export function dmPeer(c: Channel, me: string): string {

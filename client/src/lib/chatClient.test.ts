@@ -470,6 +470,15 @@ describe("ChatClient and channel events", () => {
     for (let i = 0; i < 3; i++) await flush();
     expect(client.getSnapshot().alert).toBe("You are banned from #desk.");
     expect(client.getSnapshot().chat.channels).toEqual([]);
+
+    // a background join (not the open channel) drops it without a word
+    client.dismissAlert();
+    client.dispatch({ type: "channels_loaded", channels: [{ name: "otc", created_by: "bob", created_at: "" }, { name: "rates", created_by: "bob", created_at: "" }] });
+    socket.acks.join = (p) => (p.channel === "otc" ? { ok: false, error: { code: "banned", message: "You are banned" } } : { ...joinAck([], 0), channel: p.channel });
+    client.select("rates");
+    await client.join("otc");
+    expect(client.getSnapshot().chat.channels.map((c) => c.name)).toEqual(["rates"]);
+    expect(client.getSnapshot().alert).toBeNull();
   });
 
   it("keeps the mute a refused send reports, with its end", async () => {

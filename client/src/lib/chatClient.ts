@@ -290,9 +290,12 @@ export class ChatClient {
       // rate_limited: the server is pacing a client joining many channels; asked again later, quietly
       if (ack.error.code === "rate_limited") return "retry";
       // Out of reach: banned, or a private channel one was taken out of while away.
+      // Said when the user opened it; a background join (a public channel one is banned from is
+      // still listed) goes quietly, not at every reconnect.
       if (ack.error.code === "banned" || ack.error.code === "channel_not_found") {
         const label = this.label(channel);
-        this.lose(channel, ack.error.code === "banned" ? `You are banned from ${label}.` : `${label} is no longer available to you.`);
+        const why = ack.error.code === "banned" ? `You are banned from ${label}.` : `${label} is no longer available to you.`;
+        this.lose(channel, this.snapshot.chat.current === channel ? why : null);
         return "failed";
       }
       if (ack.error.code !== "offline") this.set({ notice: `Could not join #${channel}: ${ack.error.message}` });
@@ -386,13 +389,16 @@ export class ChatClient {
     );
   }
 
-  /** The channel leaves the list (and the view, if open) with `why` shown until dismissed. */
-  private lose(channel: string, why: string): void {
+  /**
+   * The channel leaves the list (and the view, if open), with `why` shown until dismissed. A public
+   * one comes back with the list's next fetch (a reconnect), to be joined again if the user wishes.
+   */
+  private lose(channel: string, why: string | null): void {
     this.joins.forget(channel);
     this.opened.delete(channel);
     const known = this.snapshot.chat.channels.some((c) => c.name === channel);
     this.dispatch({ type: "channel_deleted", name: channel });
-    if (known) this.set({ alert: why });
+    if (known && why) this.set({ alert: why });
   }
 
   dismissAlert(): void {
