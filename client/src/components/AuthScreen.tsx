@@ -6,6 +6,7 @@ type Mode = "login" | "register";
 interface Errors {
   username?: string;
   password?: string;
+  invite?: string;
   form?: string;
 }
 
@@ -13,16 +14,25 @@ const FIELD_OF: Record<string, keyof Errors> = {
   invalid_username: "username",
   username_taken: "username",
   invalid_password: "password",
+  invite_required: "invite",
+};
+
+/** Refusals that say more than the server's words: what the person can do about it. */
+const EXPLAINED: Record<string, string> = {
+  invite_required: "This server registers by invitation: enter a valid, unused invite code.",
+  registration_closed: "Registration is closed on this server. Ask an administrator for an account.",
 };
 
 export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) => void; notice?: string }) {
   const [mode, setMode] = useState<Mode>("login");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
+  const [invite, setInvite] = useState("");
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
   const userRef = useRef<HTMLInputElement>(null);
   const passRef = useRef<HTMLInputElement>(null);
+  const inviteRef = useRef<HTMLInputElement>(null);
   const id = useId();
 
   // Arriving here (first visit, or after Log out removed the button that had focus): start typing.
@@ -36,14 +46,17 @@ export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) =>
     setBusy(true);
     setErrors({});
     try {
-      const session = mode === "login" ? await api.login(username.trim(), password) : await api.register(username.trim(), password);
+      const session =
+        mode === "login"
+          ? await api.login(username.trim(), password)
+          : await api.register(username.trim(), password, invite.trim() || undefined);
       onSignedIn(session);
     } catch (err) {
       const code = err instanceof ApiError ? err.code : "unknown";
-      const message = err instanceof Error ? err.message : "Something went wrong.";
+      const message = EXPLAINED[code] ?? (err instanceof Error ? err.message : "Something went wrong.");
       const field = FIELD_OF[code] ?? "form";
       setErrors({ [field]: message });
-      (field === "username" ? userRef : passRef).current?.focus();
+      (field === "username" ? userRef : field === "invite" ? inviteRef : passRef).current?.focus();
       setBusy(false);
     }
   }
@@ -169,6 +182,31 @@ export function AuthScreen({ onSignedIn, notice }: { onSignedIn: (s: Session) =>
                 )
               )}
             </div>
+            {mode === "register" && (
+              <div className="mb-5">
+                <label htmlFor={`${id}-invite`} className="mb-1.5 block text-sm font-medium text-ink-200">
+                  Invite code <span className="font-normal text-ink-400">(if you have one)</span>
+                </label>
+                <input
+                  ref={inviteRef}
+                  id={`${id}-invite`}
+                  name="invite"
+                  autoComplete="off"
+                  autoCapitalize="none"
+                  spellCheck={false}
+                  value={invite}
+                  onChange={(e) => setInvite(e.target.value)}
+                  aria-invalid={errors.invite ? true : undefined}
+                  aria-describedby={errors.invite ? `${id}-invite-err` : undefined}
+                  className={inputCls(!!errors.invite)}
+                />
+                {errors.invite && (
+                  <p id={`${id}-invite-err`} className="mt-1.5 text-sm text-down" role="alert">
+                    {errors.invite}
+                  </p>
+                )}
+              </div>
+            )}
             {errors.form && (
               <p className="mb-4 rounded-lg border border-down/40 bg-down/10 px-3 py-2 text-sm text-down" role="alert">
                 {errors.form}

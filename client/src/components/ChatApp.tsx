@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type KeyboardEvent } from "react";
+import { channelLabel } from "../lib/access";
 import { api } from "../lib/api";
 import { ChatClient } from "../lib/chatClient";
+import { AdminPage } from "./AdminPage";
 import { ChatPane } from "./ChatPane";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { Sidebar } from "./Sidebar";
@@ -22,6 +24,7 @@ export function ChatApp({ username, onSignedOut }: { username: string; onSignedO
 function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: () => void }) {
   const snap = useSyncExternalStore(client.subscribe, client.getSnapshot);
   const [drawerOpen, setDrawerOpen] = useState(false);
+  const [adminOpen, setAdminOpen] = useState(false);
   const drawerOpener = useRef<HTMLElement | null>(null);
 
   const logout = useCallback(() => {
@@ -39,6 +42,7 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
     (name: string) => {
       client.select(name);
       setDrawerOpen(false);
+      setAdminOpen(false);
     },
     [client],
   );
@@ -61,10 +65,16 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
     return () => window.removeEventListener("keydown", onKey);
   }, [drawerOpen]);
 
+  const openAdmin = useCallback(() => {
+    setAdminOpen(true);
+    setDrawerOpen(false);
+  }, []);
+
   const current = snap.chat.current;
+  const title = current ? channelLabel(snap.chat.channels.find((c) => c.name === current), current, snap.chat.me) : null;
   useEffect(() => {
-    document.title = current ? `#${current} · investor-chat` : "investor-chat";
-  }, [current]);
+    document.title = adminOpen ? "Administration · investor-chat" : title ? `${title} · investor-chat` : "investor-chat";
+  }, [title, adminOpen]);
 
   return (
     <div className="flex h-full flex-col">
@@ -75,10 +85,22 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
         Skip to message box
       </a>
       <ConnectionBanner conn={snap.conn} />
+      {snap.alert && (
+        <div role="alert" className="flex items-center gap-3 border-b border-gold/30 bg-gold/10 px-4 py-2 text-sm text-gold" data-testid="access-notice">
+          <span className="min-w-0 flex-1">{snap.alert}</span>
+          <button
+            type="button"
+            onClick={() => client.dismissAlert()}
+            className="rounded-md border border-gold/40 px-2 py-0.5 text-xs hover:bg-gold/10 focus-ring"
+          >
+            Dismiss
+          </button>
+        </div>
+      )}
       <div className="relative flex min-h-0 flex-1">
         {/* Wide screens: a fixed column. Narrow screens: a drawer over the chat. */}
         <div className="hidden w-72 shrink-0 md:flex">
-          <Sidebar client={client} chat={snap.chat} onSelect={select} onLogout={logout} />
+          <Sidebar client={client} chat={snap.chat} onSelect={select} onLogout={logout} onOpenAdmin={openAdmin} />
         </div>
         {drawerOpen && (
           <div
@@ -89,7 +111,15 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
             onKeyDown={holdFocus}
           >
             <div className="w-[85%] max-w-xs shadow-2xl shadow-black">
-              <Sidebar client={client} chat={snap.chat} onSelect={select} onLogout={logout} autoFocus onClose={() => setDrawerOpen(false)} />
+              <Sidebar
+                client={client}
+                chat={snap.chat}
+                onSelect={select}
+                onLogout={logout}
+                onOpenAdmin={openAdmin}
+                autoFocus
+                onClose={() => setDrawerOpen(false)}
+              />
             </div>
             <button
               type="button"
@@ -101,7 +131,9 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
         )}
         {/* Behind the modal drawer nothing can be reached, by Tab or by a screen reader. */}
         <main className="flex min-w-0 flex-1 flex-col" inert={drawerOpen}>
-          {current ? (
+          {adminOpen ? (
+            <AdminPage me={snap.chat.me} roles={snap.chat.roles} onClose={() => setAdminOpen(false)} />
+          ) : current ? (
             <ChatPane
               key={current}
               client={client}
