@@ -133,7 +133,7 @@ async def update_settings(
     event = ChannelEvent(
         channel=channel.name, kind="settings_changed", by=viewer.username, ts=now_iso(), changes=changes
     )
-    await post_event(app[BUS], store, event)
+    app[ACCESS].apply(await post_event(app[BUS], store, event))  # at once here, as moderation._emit does
     await audit.record(store, viewer.username, "channel.settings_changed", channel=channel.name, changes=changes)
     return channel.model_copy(update=changes)
 

@@ -41,6 +41,9 @@ async def _emit(
         reason=reason,
     )  # fmt: skip
     posted = await post_event(app[BUS], app[STORE], event)
+    # this node's rules follow at once, before the reply: on Redis the live feed brings the event back later,
+    # and a send right after the reply would pass a mute or slow mode not yet applied (applying is idempotent)
+    app[ACCESS].apply(posted)
     if by.lower() != target.lower() or kind != "member_removed":  # leaving is no moderation
         await audit.record(
             app[STORE], by, f"channel.{kind}", target=target, channel=grant.channel.name, role=role, until=until,
