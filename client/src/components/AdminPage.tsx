@@ -333,7 +333,7 @@ function AuditLog() {
               <time dateTime={e.ts} title={formatDateTime(e.ts)} className="text-xs tabular-nums text-ink-400">
                 {formatAsOf(e.ts)}
               </time>
-              <span className="font-medium text-ink-100">{e.actor ?? "system"}</span>
+              <span className="font-medium text-ink-100">{e.actor ?? "command line"}</span>
               <span className="font-mono text-xs text-accent">{e.action}</span>
               {e.target && <span className="text-ink-200">{e.target}</span>}
               {e.channel && <span className="text-ink-400">#{e.channel}</span>}
