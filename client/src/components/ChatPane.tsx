@@ -5,6 +5,7 @@ import { formatDuration } from "../lib/format";
 import { emptyChannel, typingIn, typingText, type ChatState } from "../lib/chatState";
 import { sameUser } from "../lib/ids";
 import type { TimelineItem } from "../lib/messages";
+import { AuthorModeration, type AuthorPick } from "./AuthorModeration";
 import { ChannelSettingsButton } from "./ChannelSettings";
 import { Composer } from "./Composer";
 import { LockIcon, PersonMark } from "./icons";
@@ -32,11 +33,20 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
   const role = st.role ?? (info && sameUser(info.created_by, me) ? "owner" : null);
   // Nobody moderates a DM.
   const moderates = !dm && canModerate(role, chat.roles);
+  const appoints = canAppoint(role, chat.roles);
   const topic = info?.topic ?? "";
   const slowModeS = info?.slow_mode_s ?? 0;
   const [threadId, setThreadId] = useState<string | null>(null);
   const narrow = useNarrow();
   const threadOpener = useRef<HTMLElement | null>(null);
+  // The message author whose moderation menu is open: one menu for the pane, none per row.
+  const [authorPick, setAuthorPick] = useState<(AuthorPick & { channel: string }) | null>(null);
+  const closeAuthor = useCallback(() => setAuthorPick(null), []);
+  const moderateAuthor = useCallback(
+    (username: string, from: HTMLElement) =>
+      setAuthorPick({ channel, username, at: from.getBoundingClientRect(), row: from.closest<HTMLElement>("[data-testid=message]") }),
+    [channel],
+  );
 
   const openThread = useCallback((root: TimelineItem) => {
     if (!root.id) return;
@@ -65,8 +75,9 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
       toggleReaction: (id, emoji, mine) => (mine ? client.unreact(channel, id, emoji) : client.react(channel, id, emoji)),
       setPinned: (id, pinned) => (pinned ? client.pin(channel, id) : client.unpin(channel, id)),
       openThread,
+      moderateAuthor: moderates ? moderateAuthor : undefined,
     }),
-    [client, channel, moderates, openThread],
+    [client, channel, moderates, openThread, moderateAuthor],
   );
 
   return (
@@ -121,9 +132,10 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
                 place={place}
                 me={me}
                 moderates={moderates}
-                appoints={canAppoint(role, chat.roles)}
+                appoints={appoints}
                 privateChannel={isPrivate(info)}
                 rosterRev={st.rosterRev}
+                present={st.members}
               />
             )}
             {moderates && <ChannelSettingsButton client={client} channel={channel} place={place} topic={topic} slowModeS={slowModeS} />}
@@ -141,6 +153,7 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
           </header>
 
           <MessageList client={client} channel={channel} state={st} me={chat.me} />
+          {authorPick?.channel === channel && moderates && <AuthorModeration key={authorPick.username} channel={channel} pick={authorPick} appoints={appoints} onClose={closeAuthor} />}
 
           <TypingLine chat={chat} channel={channel} />
           <Composer

@@ -20,7 +20,7 @@ const MEMBERS = {
   ],
 };
 
-function setup({ moderates = true, appoints = true, privateChannel = true, me = "alice", routes = {} } = {}) {
+function setup({ moderates = true, appoints = true, privateChannel = true, me = "alice", routes = {}, present = [] as string[] } = {}) {
   const calls = fakeFetch({
     "GET /api/channels/desk/members": MEMBERS,
     "GET /api/channels/desk/moderation": { muted: [{ username: "dave", until: "2099-03-02T14:10:00Z" }], banned: ["eve"] },
@@ -28,7 +28,7 @@ function setup({ moderates = true, appoints = true, privateChannel = true, me = 
   });
   const user = userEvent.setup();
   const view = render(
-    <MembersButton channel="desk" place="#desk" me={me} moderates={moderates} appoints={appoints} privateChannel={privateChannel} rosterRev={0} />,
+    <MembersButton channel="desk" place="#desk" me={me} moderates={moderates} appoints={appoints} privateChannel={privateChannel} rosterRev={0} present={present} />,
   );
   const open = async () => {
     await user.click(screen.getByRole("button", { name: "Members" }));
@@ -171,14 +171,71 @@ describe("MembersButton", () => {
     expect(screen.queryByLabelText("Add member")).toBeNull();
     const loads = () => calls.filter((c) => c.path.endsWith("/members")).length;
     expect(loads()).toBe(1);
-    view.rerender(<MembersButton channel="desk" place="#desk" me="alice" moderates appoints privateChannel={false} rosterRev={1} />);
+    view.rerender(<MembersButton channel="desk" place="#desk" me="alice" moderates appoints privateChannel={false} rosterRev={1} present={[]} />);
     await waitFor(() => expect(loads()).toBe(2));
   });
 
+  it("lists who joined a public channel without a member row, with a menu that mutes, bans and appoints but does not remove", async () => {
+    const { open, user, calls } = setup({
+      privateChannel: false,
+      present: ["alice", "Bob", "carol", "gina", "hal"],
+      routes: {
+        "GET /api/channels/desk/moderation": { muted: [{ username: "hal", until: "2099-03-02T14:10:00Z" }], banned: [] },
+        "POST /api/channels/desk/mutes": { username: "gina", until: "2099-01-01T00:00:00Z" },
+        "DELETE /api/channels/desk/mutes/hal": null,
+        "POST /api/channels/desk/bans": { username: "gina" },
+        "PUT /api/channels/desk/members/gina": { username: "gina", role: "moderator" },
+      },
+    });
+    await open();
+    // alice (oneself), bob and carol are members: only gina and hal are listed apart
+    const also = screen.getByRole("list", { name: "Also in the channel" });
+    expect(within(also).getAllByTestId("visitor").map((li) => li.dataset.username)).toEqual(["gina", "hal"]);
+    expect(within(also).getAllByTestId("visitor")[1]!.textContent).toContain("muted until");
+    await user.click(within(also).getByRole("button", { name: "Moderate gina" }));
+    expect(within(screen.getByRole("menu")).getAllByRole("menuitem").map((i) => i.textContent)).toEqual([
+      "Mute for 10 minutes",
+      "Mute for 1 hour",
+      "Mute for 1 day",
+      "Make moderator",
+      "Ban",
+    ]);
+    await user.click(screen.getByRole("menuitem", { name: "Mute for 1 hour" }));
+    await waitFor(() => expect(screen.getByRole("status").textContent).toBe("gina is muted."));
+    const choose = async (who: string, item: string) => {
+      await user.click(within(also).getByRole("button", { name: `Moderate ${who}` }));
+      await user.click(within(screen.getByRole("menu")).getByRole("menuitem", { name: item }));
+      await waitFor(() => expect(screen.queryByRole("menu")).toBeNull());
+    };
+    await choose("hal", "Unmute");
+    await choose("gina", "Make moderator");
+    await choose("gina", "Ban");
+    await waitFor(() => expect(sent(calls)).toHaveLength(4));
+    expect(sent(calls)).toEqual([
+      ["POST", "/api/channels/desk/mutes", { username: "gina", minutes: 60 }],
+      ["DELETE", "/api/channels/desk/mutes/hal", undefined],
+      ["PUT", "/api/channels/desk/members/gina", { role: "moderator" }],
+      ["POST", "/api/channels/desk/bans", { username: "gina" }],
+    ]);
+  }, 20_000);
+
+  it("lists nobody apart to those who do not moderate, nor in a private channel", async () => {
+    setup({ privateChannel: false, moderates: false, appoints: false, me: "carol", present: ["carol", "gina"] });
+    await screen.findByRole("button", { name: "Members" });
+    await userEvent.setup().click(screen.getByRole("button", { name: "Members" }));
+    await screen.findByText("dave");
+    expect(screen.queryByRole("list", { name: "Also in the channel" })).toBeNull();
+    cleanup();
+    const priv = setup({ present: ["alice", "gina"] });
+    await priv.open();
+    expect(screen.queryByRole("list", { name: "Also in the channel" })).toBeNull();
+  });
+
   it("has no serious accessibility findings with its menu open", async () => {
-    const { open, user } = setup();
+    const { open, user } = setup({ privateChannel: false, present: ["alice", "gina"] });
     await open();
     await user.click(screen.getByRole("button", { name: "Moderate carol" }));
+    expect(screen.getByRole("list", { name: "Also in the channel" })).toBeTruthy();
     const res = await axe.run(document.body, { rules: { "color-contrast": { enabled: false } } });
     expect(res.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { formatAsOf } from "../lib/format";
 import { sameUser } from "../lib/ids";
 import type { ChannelRole, Member, ModerationState } from "../lib/types";
 import { PeopleIcon, PersonMark } from "./icons";
-import { MemberMenu, type MemberAction } from "./MemberMenu";
+import { MemberMenu, moderationStep, type MemberAction } from "./MemberMenu";
 
 interface Props {
   channel: string;
@@ -19,6 +19,8 @@ interface Props {
   privateChannel: boolean;
   /** Bumped by every event that changes the members (chatState): an open list reloads. */
   rosterRev: number;
+  /** Who is in the channel now (the join's `members` and `presence` events), sorted by name. */
+  present: readonly string[];
 }
 
 const RANK: Record<ChannelRole, number> = { owner: 0, moderator: 1, member: 2 };
@@ -109,7 +111,7 @@ export const MembersButton = memo(function MembersButton(props: Props) {
   );
 });
 
-function MembersList({ channel, place, me, moderates, appoints, privateChannel, rosterRev }: Props) {
+function MembersList({ channel, place, me, moderates, appoints, privateChannel, rosterRev, present }: Props) {
   const [members, setMembers] = useState<Member[] | null>(null);
   const [moderation, setModeration] = useState<ModerationState | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -154,24 +156,18 @@ function MembersList({ channel, place, me, moderates, appoints, privateChannel, 
   }
 
   function act(username: string, a: MemberAction) {
-    switch (a.kind) {
-      case "mute":
-        return run(`${username} is muted.`, () => api.mute(channel, username, a.minutes));
-      case "unmute":
-        return run(`${username} is no longer muted.`, () => api.unmute(channel, username));
-      case "ban":
-        return run(`${username} is banned.`, () => api.ban(channel, username));
-      case "kick":
-        return run(`${username} was removed.`, () => api.removeMember(channel, username));
-      case "role":
-        return run(`${username} is now ${a.role === "moderator" ? "a moderator" : "a member"}.`, () =>
-          api.putMember(channel, username, a.role),
-        );
-    }
+    const step = moderationStep(channel, username, a);
+    return run(step.done, step.call);
   }
 
   const mutedUntil = new Map((moderation?.muted ?? []).map((m) => [m.username.toLowerCase(), m.until]));
   const mine = members?.find((m) => sameUser(m.username, me));
+  // A public channel's member list holds its owner, moderators and those added; whoever else joined
+  // posts too, and is moderated from here.
+  const visitors =
+    moderates && !privateChannel && members
+      ? present.filter((u) => !sameUser(u, me) && !members.some((m) => sameUser(m.username, u)))
+      : [];
   return (
     <div className="min-h-0 overflow-y-auto p-2">
       {error && (
@@ -212,6 +208,26 @@ function MembersList({ channel, place, me, moderates, appoints, privateChannel, 
             );
           })}
         </ul>
+      )}
+      {visitors.length > 0 && (
+        <div className="mt-3 border-t border-ink-700 pt-2">
+          <h3 className="px-1 text-xs font-semibold uppercase tracking-wider text-ink-400">
+            Also in the channel
+          </h3>
+          <ul className="flex flex-col gap-0.5" aria-label="Also in the channel" data-testid="visitor-list">
+            {visitors.map((u) => {
+              const until = mutedUntil.get(u.toLowerCase());
+              return (
+                <li key={u} className="flex items-center gap-2 rounded-lg px-2 py-1 hover:bg-ink-800" data-testid="visitor" data-username={u}>
+                  <PersonMark name={u} className="h-6 w-6 text-xs" />
+                  <span className="min-w-0 truncate text-sm text-ink-100">{u}</span>
+                  {until && <span className="text-xs text-gold">muted until {formatAsOf(until)}</span>}
+                  <MemberMenu username={u} role={null} muted={!!until} appoints={appoints} onAction={(a) => void act(u, a)} />
+                </li>
+              );
+            })}
+          </ul>
+        </div>
       )}
       {moderates && privateChannel && <AddMember add={(u) => run(`${u} was added.`, () => api.putMember(channel, u))} />}
       {moderation && <ModerationLists moderation={moderation} run={run} channel={channel} />}

@@ -36,6 +36,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
   const canDelete = actionable && ((mine && !item.bot) || !!actions?.moderates);
   const canPin = actionable && !!actions?.moderates;
   const canReply = actionable && !inThread && !item.reply_to;
+  const moderateAuthor = actionable && !mine && !item.bot ? actions?.moderateAuthor : undefined;
 
   const [mode, setMode] = useState<Mode>("idle");
   const [hover, setHover] = useState(false);
@@ -148,6 +149,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
             setMode("confirm-delete");
           }}
           onPin={() => void run(() => actions.setPinned(item.id!, !item.pinned))}
+          moderate={moderateAuthor && { author: item.user, open: (from) => moderateAuthor(item.user, from) }}
         />
       )}
       <div className="relative w-9 shrink-0">

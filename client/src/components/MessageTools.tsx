@@ -1,6 +1,6 @@
 /** The widgets a message row's actions use: its toolbar, the editor, the delete confirmation, the
  * reaction picker and the reaction chips. The row (MessageRow.tsx) holds their state. */
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode, type RefObject } from "react";
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactNode, type RefObject } from "react";
 import { REACTIONS, reactionWord } from "../lib/reactions";
 import { sameUser } from "../lib/ids";
 import type { Reaction } from "../lib/types";
@@ -19,6 +19,8 @@ export interface ToolbarProps {
   onEdit: () => void;
   onDelete: () => void;
   onPin: () => void;
+  /** The author, and opening their moderation menu from the button pressed: for moderators, on others' messages. */
+  moderate?: { author: string; open: (from: HTMLElement) => void };
 }
 
 /** Left and Right arrows move between a group's buttons (Tab still works). */
@@ -61,6 +63,11 @@ export function Toolbar(p: ToolbarProps) {
           <path d="M12.5 2.5l5 5-2 .5-3 3 .5 4-1.5 1.5-3.5-3.5L4 17l-1-1 4-4-3.5-3.5L5 7l4 .5 3-3 .5-2z" />
         </ToolButton>
       )}
+      {p.moderate && (
+        <ToolButton label={`Moderate ${p.moderate.author}`} onClick={(e) => p.moderate!.open(e.currentTarget)} popup>
+          <path d="M10 1.5l7 2.5v5c0 4.3-2.9 8-7 9.5-4.1-1.5-7-5.2-7-9.5V4l7-2.5zm0 2.1L5 5.4V9c0 3.2 2 6 5 7.4V3.6z" />
+        </ToolButton>
+      )}
       {p.canDelete && (
         <ToolButton label="Delete" onClick={p.onDelete} danger>
           <path d="M8 2h4a1 1 0 011 1v1h4v2H3V4h4V3a1 1 0 011-1zM4.5 7h11l-.8 10a1 1 0 01-1 1H6.3a1 1 0 01-1-1L4.5 7z" />
@@ -77,13 +84,16 @@ function ToolButton({
   buttonRef,
   expanded,
   danger = false,
+  popup = false,
 }: {
   label: string;
-  onClick: () => void;
+  onClick: (e: MouseEvent<HTMLButtonElement>) => void;
   children: ReactNode;
   buttonRef?: RefObject<HTMLButtonElement | null>;
   expanded?: boolean;
   danger?: boolean;
+  /** Opens a menu. */
+  popup?: boolean;
 }) {
   return (
     <button
@@ -92,6 +102,7 @@ function ToolButton({
       aria-label={label}
       title={label}
       aria-expanded={expanded}
+      aria-haspopup={popup ? "menu" : undefined}
       onClick={onClick}
       className={`grid h-7 w-7 place-items-center rounded-md text-ink-300 hover:bg-ink-700 ${danger ? "hover:text-down" : "hover:text-ink-100"} focus-ring`}
     >

@@ -12,6 +12,8 @@ export interface MessageActions {
   toggleReaction: (id: string, emoji: string, mine: boolean) => Promise<ActionResult>;
   setPinned: (id: string, pinned: boolean) => Promise<ActionResult>;
   openThread: (root: TimelineItem) => void;
+  /** Opens the pane's one moderation menu on a message's author (`from`: the button pressed); only for those who moderate. */
+  moderateAuthor?: (username: string, from: HTMLElement) => void;
 }
 
 export const MessageActionsContext = createContext<MessageActions | null>(null);
