@@ -190,6 +190,46 @@ async def test_the_owner_mutes_bob_from_the_members_panel_and_unmutes_him(
     assert alice.errors == [] and bob.errors == []
 
 
+async def test_the_owner_mutes_and_bans_bob_who_only_joined_her_public_channel(
+    signed_up: UserFactory, chat_server: ChatServer
+) -> None:
+    """Joining a public channel adds no member row, yet its owner reaches the poster: in the members
+    panel's "Also in the channel" list, and from his message's toolbar."""
+    alice = await signed_up("alice")
+    bob = await signed_up("bob")
+    await new_channel(alice, "lobby", private=False)
+    await expect(sidebar_entry(bob, "lobby")).to_be_visible()
+    await bob.open_channel("lobby")
+    await bob.send("buy my newsletter")
+    await expect(alice.message("buy my newsletter")).to_be_visible()
+
+    panel = await open_members(alice, "#lobby")
+    await expect(panel.get_by_test_id("member")).to_have_count(1)  # alice, the owner
+    also = panel.get_by_role("list", name="Also in the channel")
+    await expect(also.get_by_test_id("visitor")).to_have_count(1)
+    await expect(also.get_by_test_id("visitor")).to_have_attribute("data-username", "bob")
+    await also.get_by_role("button", name="Moderate bob").click()
+    menu = panel.get_by_role("menu", name="Moderate bob")
+    await expect(menu.get_by_role("menuitem", name="Remove from channel")).to_have_count(0)
+    await menu.get_by_role("menuitem", name="Mute for 10 minutes").click()
+    await expect(panel.get_by_role("status")).to_have_text("bob is muted.")
+    await expect(bob.page.get_by_test_id("muted-notice")).to_contain_text("You are muted in #lobby until")
+    await panel.get_by_role("button", name="Close members").click()
+
+    # From his message: the toolbar's Moderate bob opens the same menu.
+    row = alice.page.get_by_test_id("message").filter(has_text="buy my newsletter")
+    await row.hover()
+    await row.get_by_role("button", name="Moderate bob").click()
+    await alice.page.get_by_role("menu", name="Moderate bob").get_by_role("menuitem", name="Ban").click()
+    await expect(alice.page.get_by_test_id("author-moderation").get_by_role("status")).to_have_text("bob is banned.")
+
+    await expect(sidebar_entry(bob, "lobby")).to_have_count(0)
+    await expect(bob.page.get_by_test_id("access-notice")).to_contain_text("alice banned you from #lobby.")
+    status, body = await call(chat_server, alice, "GET", "/api/channels/lobby/moderation")
+    assert status == 200 and body["banned"] == ["bob"]
+    assert alice.errors == [] and bob.errors == []
+
+
 async def test_slow_mode_counts_bob_down_and_spares_the_owner(signed_up: UserFactory) -> None:
     alice = await signed_up("alice")
     bob = await signed_up("bob")
