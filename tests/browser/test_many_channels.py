@@ -26,7 +26,8 @@ def _add_channels(server_dir: Path, names: list[str]) -> None:
     store the running node reads its channel list from."""
     with sqlite3.connect(server_dir / "db.sqlite3") as db:
         db.executemany(
-            "INSERT INTO channels VALUES (?, 'spammer', '2026-12-01T00:00:00.000Z')", [(name,) for name in names]
+            "INSERT INTO channels (name, created_by, created_at) VALUES (?, 'spammer', '2026-12-01T00:00:00.000Z')",
+            [(name,) for name in names],
         )
 
 
