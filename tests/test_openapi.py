@@ -62,6 +62,8 @@ async def lenient_server(make_server: Callable[..., Awaitable[TestServer]]) -> T
     return await make_server(login_rate=10_000, login_burst=10_000)
 
 
+# 40 examples each way for every operation: about forty operations since #21, minutes on a busy box
+@pytest.mark.timeout(300)
 async def test_served_openapi_matches_the_live_server(lenient_server: TestServer) -> None:
     base_url = str(lenient_server.make_url("")).rstrip("/")
     async with http_session() as http:
