@@ -1,42 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CATCH_UP_RETRY_MS } from "./chatClient";
 import type { Message } from "./types";
+import { FakeSocket } from "../testing/fakeSocket";
 
-/** A stand-in for socket.io-client's Socket: records emits, lets tests fire server events. */
-class FakeSocket {
-  connected = false;
-  handlers = new Map<string, Array<(...args: unknown[]) => void>>();
-  emits: Array<{ event: string; payload: unknown }> = [];
-  acks: Record<string, (payload: Record<string, unknown>) => unknown> = {};
-
-  on(event: string, fn: (...args: unknown[]) => void) {
-    this.handlers.set(event, [...(this.handlers.get(event) ?? []), fn]);
-    return this;
-  }
-  fire(event: string, ...args: unknown[]) {
-    for (const fn of this.handlers.get(event) ?? []) fn(...args);
-  }
-  timeout() {
-    return this;
-  }
-  emitWithAck(event: string, payload: Record<string, unknown>) {
-    this.emits.push({ event, payload });
-    return Promise.resolve(this.acks[event]?.(payload) ?? { ok: true });
-  }
-  emit(event: string, payload: unknown) {
-    this.emits.push({ event, payload });
-  }
-  connect() {
-    this.connected = true;
-    this.fire("connect");
-  }
-  disconnect() {
-    this.connected = false;
-  }
-  removeAllListeners() {
-    this.handlers.clear();
-  }
-}
 
 let socket: FakeSocket;
 vi.mock("socket.io-client", () => ({ io: () => socket }));
