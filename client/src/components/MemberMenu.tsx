@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState, type CSSProperties, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent } from "react";
 import { api } from "../lib/api";
 import type { ChannelRole } from "../lib/types";
 
@@ -148,8 +148,9 @@ export function ModerationMenu({
 }) {
   const menu = useRef<HTMLUListElement>(null);
 
-  // Once, on opening: not again whenever the owner redraws.
-  useEffect(() => menu.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus(), []);
+  // Once, on opening, before the menu is painted (so a key pressed at once lands in it): not again
+  // whenever the owner redraws.
+  useLayoutEffect(() => menu.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus(), []);
 
   useEffect(() => {
     const onDown = (e: PointerEvent) => {

@@ -325,6 +325,24 @@ describe("ChatClient", () => {
     expect(bad).toEqual({ ok: false, error: { code: "message_too_long", message: "Too long" } });
   });
 
+  it("holds a send typed before the channel's join came back until that join lands, without a second join", async () => {
+    const { ChatClient } = await import("./chatClient");
+    const client = new ChatClient("alice", "tok", () => {});
+    await client.start();
+    let answerJoin: (ack: unknown) => void = () => {};
+    socket.acks.join = () => new Promise((r) => (answerJoin = r));
+    socket.acks.send = (p) => ({ ok: true, message: { ...msg(3, "alice"), text: p.text } });
+    socket.connect();
+    await flush();
+    const sent = client.send("general", "first words");
+    await flush();
+    expect(socket.emits.map((e) => e.event)).toEqual(["join"]);
+    answerJoin(joinAck([msg(1), msg(2)], 2));
+    expect(await sent).toEqual({ ok: true });
+    expect(socket.emits.map((e) => e.event)).toEqual(["join", "send"]);
+    expect(seqs(client)).toEqual([1, 2, 3]);
+  });
+
   it("echoes a command locally, since the server does not broadcast it", async () => {
     const client = await started();
     socket.acks.send = () => ({ ok: true, command: "stock" });

@@ -75,6 +75,8 @@ export class ChatClient {
   private readonly joins = new JoinQueue((channel) => this.joinIfNeeded(channel));
   /** Channels the user opened this session: joined again after a reconnect, whatever the background cap. */
   private readonly opened = new Set<string>();
+  /** Joins on the wire: a second ask for the same channel (a send racing its join) waits for the first. */
+  private readonly joining = new Map<string, Promise<JoinOutcome>>();
   private stopped = false;
   private flushPending = false;
   private savedMarks: ChatState["readMarks"] | null = null;
@@ -281,7 +283,15 @@ export class ChatClient {
   }
 
   /** Join (or re-join) a channel, asking only for what we have not seen (new and changed messages). */
-  async join(channel: string): Promise<JoinOutcome> {
+  join(channel: string): Promise<JoinOutcome> {
+    const inFlight = this.joining.get(channel);
+    if (inFlight) return inFlight;
+    const joining = this.joinNow(channel).finally(() => this.joining.delete(channel));
+    this.joining.set(channel, joining);
+    return joining;
+  }
+
+  private async joinNow(channel: string): Promise<JoinOutcome> {
     const synced = this.snapshot.chat.byChannel[channel]?.seq.synced ?? 0;
     const after = synced > 0 ? synced : undefined;
     const payload = after !== undefined ? { channel, after } : { channel };
@@ -469,6 +479,9 @@ export class ChatClient {
 
   async send(channel: string, text: string, clientId: string = newClientId(), replyTo?: string): Promise<SendResult> {
     const payload = replyTo ? { channel, text, client_id: clientId, reply_to: replyTo } : { channel, text, client_id: clientId };
+    // Typed the moment the page connected, before the channel's join came back: the server takes a
+    // send only into a joined channel, so this one waits for that join (or makes it).
+    if (!this.snapshot.chat.byChannel[channel]?.joined && this.socket?.connected) await this.joinIfNeeded(channel);
     const ack = await this.emit<SendAck>("send", payload);
     if (!ack.ok) {
       this.refused(channel, ack.error);
