@@ -167,6 +167,8 @@ class Message(BaseModel):
     reply_count: int | None = None  # on a root: its replies, counted when read (not a change: no rev)
     reactions: list[Reaction] | None = None
     pinned: bool | None = None
+    # who it mentions (core/textscan.py): members' usernames as registered, "@here", "@channel"
+    mentions: list[str] | None = None
 
     def wire(self) -> dict[str, Any]:
         """The dict sent to clients: optional fields appear only when they carry something."""
@@ -244,6 +246,50 @@ class ChannelEvent(BaseModel):
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+
+NotificationKind = Literal["mention", "dm", "keyword", "cashtag", "message", "alert", "idea"]
+NotifyLevel = Literal["all", "mentions", "none"]
+MAX_KEYWORDS = 50
+MAX_WATCHED_CASHTAGS = 50
+
+
+class Notification(BaseModel):
+    """Something for one user's attention (docs/protocol.md#notifications): at most one per `key` (the
+    message's id, or an alert's) and user. `id` orders a user's inbox (ms-ordered, like audit ids); `seq`
+    is the message's, which the channel's mention count compares with the user's read mark."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    user: str
+    key: str
+    kind: NotificationKind
+    text: str
+    ts: str
+    channel: str | None = None
+    seq: int | None = None
+    message: Message | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The `notification` event's payload: {id, kind, channel?, message?, text, ts}."""
+        data = self.model_dump(exclude_none=True, exclude={"user", "key", "seq", "message"})
+        if self.message is not None:
+            data["message"] = self.message.wire()
+        return data
+
+
+class NotifyPrefs(BaseModel):
+    """What a user is notified of besides mentions and DMs (GET/PUT /api/me/notify): whole words or
+    phrases (`keywords`, kept lower-cased), watched cashtags (upper-cased codes) and, per channel, a
+    level: `all` every message, `mentions` only mentions, `none` nothing; unset, mentions, keywords and
+    cashtags notify (in a DM every message)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[str] = Field(default_factory=list)
+    cashtags: list[str] = Field(default_factory=list)
+    channels: dict[str, NotifyLevel] = Field(default_factory=dict)
 
 
 class Invite(BaseModel):

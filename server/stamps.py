@@ -8,19 +8,13 @@ upstream call on the send path. A cashtag with no fresh quote on this node gets 
 
 from __future__ import annotations
 
-import re
 import time
 
 from aiohttp import web
 
 from core.models import PriceStamp, Quote
+from core.textscan import cashtags
 
-# The web client's cashtag (client/src/lib/cashtags.ts), in Python's `re`: `$`, not after a word
-# character or `$`; a letter, letters or digits, up to two `.X`/`-X` parts and an optional `=X`.
-CASHTAG = re.compile(
-    r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{0,11}(?:[.-][A-Za-z0-9]{1,6}){0,2}(?:=[A-Za-z])?)(?![\w$]|[.\-=]\w)"
-)
-MAX_STAMPS = 10  # the client's MAX_CASHTAGS
 MAX_KEPT = 5000  # codes remembered; past it the oldest go
 
 
@@ -46,11 +40,8 @@ class RecentQuotes:
 
     def stamps(self, text: str) -> list[PriceStamp] | None:
         """The stamps for the cashtags in `text`, or None when there are none to give."""
-        if "$" not in text:
-            return None
         out: list[PriceStamp] = []
-        codes = list(dict.fromkeys(m.group(1).upper() for m in CASHTAG.finditer(text)))[:MAX_STAMPS]
-        for code in codes:
+        for code in cashtags(text):
             quote = self.fresh(code)
             if quote is not None:
                 out.append(
