@@ -154,6 +154,9 @@ export const api = {
       `/api/channels/${encodeURIComponent(channel)}/messages/${encodeURIComponent(rootId)}/replies?after=${after}&limit=${limit}`,
     ),
   pins: (channel: string) => request<{ messages: Message[] }>("GET", `/api/channels/${encodeURIComponent(channel)}/pins`),
+  /** Messages matching every word and `$TICKER` of `q`, in channels one may read, newest first; `before`: a previous `next_before`. */
+  search: (params: { q?: string; channel?: string; user?: string; cashtag?: string; before?: string; limit?: number }) =>
+    request<{ hits: Message[]; next_before: string | null }>("GET", `/api/search${query(params)}`),
   /** 1 to 10 distinct codes; unknown ones come back in `errors`. */
   quotes: (symbols: readonly string[]) =>
     request<QuotesResponse>("GET", `/api/quotes?symbols=${encodeURIComponent(symbols.join(","))}`),
