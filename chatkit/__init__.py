@@ -1,7 +1,8 @@
 """A small client for investor-chat over HTTP and Socket.IO: flags, logging in, connecting, calls, errors.
 
 What a user's own script needs and nothing of the server: `investor-chat tail|say` and the scripts in
-examples/ are built from it; chatkit/api.py holds the REST calls of members and moderation.
+examples/ are built from it; chatkit/api.py holds the REST calls (members, moderation, search, the
+notifications inbox), chatkit/notifications.py follows a user's notifications.
 """
 
 from __future__ import annotations
@@ -101,6 +102,14 @@ async def call(sio: socketio.AsyncClient, event: str, payload: dict[str, Any]) -
     return ack
 
 
+async def mark_read(sio: socketio.AsyncClient, channel: str, seq: int) -> int:
+    """Move the user's read mark of `channel` to `seq` (`read`); the mark the server keeps, which never goes
+    back: a lower `seq` than the stored one answers the stored one. The user's other connections get it as
+    `read_state`, so every device counts unread messages alike."""
+    ack = await call(sio, "read", {"channel": channel, "seq": seq})
+    return int(ack["seq"])
+
+
 def show(message: dict[str, Any], *, root_seq: int | None = None) -> str:
     """One message as a terminal line: time, channel, seq, user and text; a reply says to which message
     (`root_seq`, when the caller knows it), an edited one says so, a deleted one shows no text."""
@@ -164,6 +173,13 @@ def show_event(event: dict[str, Any]) -> str:
     if event.get("reason"):
         what += f" ({event['reason']})"
     return f"{event['ts'][11:19]} #{event['channel']} [{event['seq']}] {what}"
+
+
+def show_notification(notification: dict[str, Any]) -> str:
+    """One `notification` as a terminal line: time, kind, channel (when it has one) and the server's text,
+    `14:05:03 mention #desk: alice mentioned you in #desk: buy $TSLA`."""
+    where = f" #{notification['channel']}" if notification.get("channel") else ""
+    return f"{notification['ts'][11:19]} {notification['kind']}{where}: {notification['text']}"
 
 
 def _setting(name: str, value: Any) -> str:

@@ -1,11 +1,14 @@
-"""The REST calls a moderation or admin script makes, one method each: members, roles, mutes, bans, channel
-settings, direct messages (docs/protocol.md, "Access"). Thin on purpose: each sends one request with the
-token and returns the answer's JSON as the server wrote it, or raises chatkit.ChatError with its code."""
+"""The REST calls a script makes, one method each: members, roles, mutes, bans, channel settings, direct
+messages (docs/protocol.md, "Access"); search, the notifications inbox, notification preferences and the
+read state of one's channels ("Mentions, notifications, read state, search"). Thin on purpose: each sends
+one request with the token and returns the answer's JSON as the server wrote it, or raises
+chatkit.ChatError with its code."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 import aiohttp
@@ -13,6 +16,21 @@ import aiohttp
 from chatkit import ChatError
 
 DEFAULT_MUTE_MINUTES = 10
+PAGE_MAX = 100  # the most hits or notifications the server answers in one page
+
+
+class SearchPage(TypedDict):
+    """`GET /api/search`'s answer: messages newest first, and the `before` of the next page (None: the last)."""
+
+    hits: list[dict[str, Any]]
+    next_before: str | None
+
+
+class NotificationsPage(TypedDict):
+    """`GET /api/me/notifications`'s answer: the inbox newest first, and the `before` of the next page."""
+
+    notifications: list[dict[str, Any]]
+    next_before: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +41,13 @@ class Api:
     url: str
     token: str
 
-    async def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    async def request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, query: Mapping[str, str] | None = None
+    ) -> Any:
         """One call: the JSON answer (None for 204), or ChatError for an error answer."""
         headers = {"Authorization": f"Bearer {self.token}"}
-        async with self.http.request(method, f"{self.url}{path}", json=body, headers=headers) as resp:
+        url = f"{self.url}{path}"
+        async with self.http.request(method, url, json=body, params=query, headers=headers) as resp:
             answer = await resp.json() if resp.status != 204 else None
             if resp.status >= 400:
                 raise ChatError.from_body(answer)
@@ -95,6 +116,80 @@ class Api:
 
     async def unban(self, channel: str, username: str) -> None:
         await self.request("DELETE", _channel(channel, "bans", username))
+
+    async def search(
+        self,
+        q: str = "",
+        *,
+        channel: str | None = None,
+        user: str | None = None,
+        cashtag: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> SearchPage:
+        """One page of the messages the caller may read that hold every word of `q` (whole words, any letter
+        case or accent; a `$TSLA` in it matches that cashtag), narrowed to a channel, an author, a cashtag
+        (`TSLA`, no `$`); newest first, `limit` 1-100 (the server's default 20). `before` is the previous
+        page's `next_before`. Nothing to search for raises ChatError `invalid_parameter`."""
+        given = {"q": q, "channel": channel, "user": user, "cashtag": cashtag, "before": before}
+        query = {k: v for k, v in given.items() if v}
+        if limit is not None:
+            query["limit"] = str(limit)
+        answer: SearchPage = await self.request("GET", "/api/search", query=query)
+        return answer
+
+    async def search_all(
+        self,
+        q: str = "",
+        *,
+        channel: str | None = None,
+        user: str | None = None,
+        cashtag: str | None = None,
+        page_size: int = PAGE_MAX,
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Every hit of `search`, newest first, page after page until the last; stop reading when enough."""
+        before: str | None = None
+        while True:
+            page = await self.search(q, channel=channel, user=user, cashtag=cashtag, before=before, limit=page_size)
+            for hit in page["hits"]:
+                yield hit
+            before = page["next_before"]
+            if before is None:
+                return
+
+    async def notifications(self, *, before: str | None = None, limit: int | None = None) -> NotificationsPage:
+        """One page of the caller's notifications, newest first (`limit` 1-100, the server's default 30): each
+        `{id, kind, channel?, message?, text, ts}`, as the live `notification` event carries it."""
+        query = {"before": before} if before else {}
+        if limit is not None:
+            query["limit"] = str(limit)
+        answer: NotificationsPage = await self.request("GET", "/api/me/notifications", query=query)
+        return answer
+
+    async def notify_prefs(self) -> dict[str, Any]:
+        """`{keywords, cashtags, channels}`: what notifies the caller besides mentions and DMs."""
+        answer: dict[str, Any] = await self.request("GET", "/api/me/notify")
+        return answer
+
+    async def set_notify_prefs(
+        self,
+        *,
+        keywords: Sequence[str] = (),
+        cashtags: Sequence[str] = (),
+        channels: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Replace the preferences as a whole: keywords (words or phrases), cashtags (`TSLA` or `$TSLA`) and
+        per channel `all`, `mentions` or `none`; the preferences as stored (keywords lower-cased, cashtags
+        upper-cased without `$`)."""
+        body = {"keywords": list(keywords), "cashtags": list(cashtags), "channels": dict(channels or {})}
+        answer: dict[str, Any] = await self.request("PUT", "/api/me/notify", body)
+        return answer
+
+    async def my_channels(self) -> list[dict[str, Any]]:
+        """Every channel the caller may see with its read state: `role`, `last_seq`, `read_seq` (its read mark,
+        0 when never read), `unread` (messages by others after it, capped at 1000) and `mentions`."""
+        answer = await self.request("GET", "/api/me/channels")
+        return list(answer["channels"])
 
 
 def _channel(name: str, *parts: str) -> str:

@@ -1,4 +1,5 @@
-"""`investor-chat tail CHANNEL` and `investor-chat say CHANNEL TEXT`: the chat from a shell, no server settings."""
+"""`investor-chat tail [CHANNEL] [--notifications]` and `investor-chat say CHANNEL TEXT`: the chat from a shell,
+no server settings."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, argparse.Argume
     parser = argparse.ArgumentParser(prog="investor-chat", description="Talk to a running investor-chat server.")
     modes = parser.add_subparsers(dest="mode", required=True)
     helps = {
-        "tail": "stream a channel, its changes and its member and moderation events, catching up after reconnects",
+        "tail": "stream a channel, its changes and its member and moderation events, catching up after reconnects, "
+        "and with --notifications (or alone) the user's notifications",
         "say": "post a message and print its ack",
     }
     for name, module in MODES.items():
         mode = modes.add_parser(name, parents=[chatkit.connection_flags()], help=helps[name])
         module.add_arguments(mode)
     args = parser.parse_args(argv)
+    if args.mode == "tail":
+        tail.check(args, modes.choices["tail"])
     return args, parser
 
 

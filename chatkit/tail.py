@@ -1,7 +1,8 @@
 """Stream a channel: each message once as new, in seq order, every change to a message (edit, delete,
 react, unreact, pin, unpin) after it, and every channel event (members, moderation, settings) at its place,
 catching up with `join {channel, after}` after a reconnect or a gap in seq (docs/protocol.md, "Never
-missing a message")."""
+missing a message"); and with --notifications, or instead of a channel, the user's notifications from
+every channel (chatkit/notifications.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import argparse
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import socketio
 
 import chatkit
+from chatkit.api import Api
+from chatkit.notifications import Notifications
 
 RESYNC = object()  # queued on every (re)connect: join again and fetch what was missed
 Message = dict[str, Any]
@@ -26,12 +30,25 @@ EVENTS_PER_JOIN = 200  # a join {after} answers at most this many channel events
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("channel", help="channel name, e.g. general")
+    p.add_argument("channel", nargs="?", help="channel name, e.g. general (optional with --notifications)")
     p.add_argument("--after", type=int, help="start after this seq (0: everything); default: the last 50")
     p.add_argument(
-        "--json", action="store_true", help="print each event (message, change or channel event) as one JSON line"
+        "--notifications",
+        action="store_true",
+        help="print the user's notifications too (mentions, DMs, keywords, cashtags), from every channel",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print each event (message, change, channel event or notification) as one JSON line",
     )
     p.add_argument("--reconnect-delay", type=float, default=1.0, help="seconds before the first reconnect")
+
+
+def check(args: argparse.Namespace, p: argparse.ArgumentParser) -> None:
+    """Exit 2 (argparse's way) when there is nothing to follow."""
+    if args.channel is None and not args.notifications:
+        p.error("give a CHANNEL, --notifications, or both")
 
 
 def is_change(event: Event) -> bool:
@@ -212,22 +229,31 @@ async def reconnect(sio: socketio.AsyncClient, url: str, token: str, delay: floa
 async def follow(
     url: str,
     token: str,
-    channel: str,
+    channel: str | None,
     out: Callable[[Event], None],
     *,
     after: int | None,
     reconnect_delay: float,
     me: str = "",
+    inbox: Notifications | None = None,
 ) -> None:
     """Hand every message of `channel` after `after` (default: the last 50), every change to one and every
     channel event to `out` until cancelled: a change is a dict with `message`, a channel event one with
-    `kind` and no `message` (see `Tail`; `me`, the user's name, lets it join again when removed)."""
+    `kind` and no `message` (see `Tail`; `me`, the user's name, lets it join again when removed). With
+    `inbox`, the user's notifications go to its own function as well, those missed while away included;
+    `channel` None follows them alone."""
     sio = socketio.AsyncClient(reconnection_delay=reconnect_delay, reconnection_delay_max=30)
     queue: asyncio.Queue[Any] = asyncio.Queue()
     refusals: list[Any] = []
     sio.on("connect", lambda: queue.put_nowait(RESYNC))
     sio.on("connect_error", refusals.append)
-    for name in ("message", "message_updated", "channel_event"):
+    tail = Tail(sio, channel, after, out, me) if channel is not None else None
+    handlers: dict[str, Callable[[Event], Awaitable[None]]] = {}
+    if tail is not None:
+        handlers.update(message=tail.on_message, message_updated=tail.on_change, channel_event=tail.on_event)
+    if inbox is not None:
+        handlers["notification"] = inbox.on_notification
+    for name in handlers:
         sio.on(name, lambda record, name=name: queue.put_nowait((name, record)))
 
     def disconnected(reason: str = "") -> None:
@@ -237,13 +263,13 @@ async def follow(
 
     sio.on("disconnect", disconnected)
     await chatkit.connect(sio, url, token)
-    tail = Tail(sio, channel, after, out, me)
-    handlers = {"message": tail.on_message, "message_updated": tail.on_change, "channel_event": tail.on_event}
     try:
         while True:
             item = await queue.get()
             if item is RESYNC:
-                await tail.catch_up()
+                for follower in (tail, inbox):
+                    if follower is not None:
+                        await follower.catch_up()
             elif isinstance(item, str):
                 await reconnect(sio, url, token, reconnect_delay, refusals)
             else:
@@ -254,7 +280,7 @@ async def follow(
 
 async def run(args: argparse.Namespace) -> int:
     """Print the channel to stdout, one line (or JSON line with --json) a message, a change or a channel
-    event."""
+    event; with --notifications each notification too, one line: time, kind, channel and its text."""
     seqs: dict[str, int] = {}  # message id -> seq, to say which message a reply or a change is about
 
     def out(event: Event) -> None:
@@ -270,8 +296,21 @@ async def run(args: argparse.Namespace) -> int:
             line = chatkit.show(event, root_seq=seqs.get(event.get("reply_to") or ""))
         print(line, flush=True)
 
-    token = await chatkit.get_token(args)
-    await follow(
-        args.url, token, args.channel, out, after=args.after, reconnect_delay=args.reconnect_delay, me=args.username
-    )
+    def notified(notification: Event) -> None:
+        line = json.dumps(notification, ensure_ascii=False) if args.json else chatkit.show_notification(notification)
+        print(line, flush=True)
+
+    async with aiohttp.ClientSession() as http:
+        token = await chatkit.log_in(http, args)
+        inbox = Notifications(Api(http, args.url, token), notified) if args.notifications else None
+        await follow(
+            args.url,
+            token,
+            args.channel,
+            out,
+            after=args.after,
+            reconnect_delay=args.reconnect_delay,
+            me=args.username,
+            inbox=inbox,
+        )
     return 0
