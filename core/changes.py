@@ -46,17 +46,27 @@ def check_allowed(
         raise forbidden("Only the channel's owner and moderators can pin messages")
 
 
-def fold(message: Message, kind: ChangeKind, by: str, ts: str, *, text: str = "", emoji: str = "") -> Message | None:
+def fold(
+    message: Message,
+    kind: ChangeKind,
+    by: str,
+    ts: str,
+    *,
+    text: str = "",
+    emoji: str = "",
+    mentions: list[str] | None = None,
+) -> Message | None:
     """The message after the change, its rev still the old one; None when the change changes nothing
-    (a second 🐂 from the same user, pinning a pinned message): no event is made for it."""
+    (a second 🐂 from the same user, pinning a pinned message): no event is made for it. An edit brings
+    the `mentions` of its new text."""
     if kind == "edit":
         if text == message.text:
             return None
-        return message.model_copy(update={"text": text, "edited_at": ts})
+        return message.model_copy(update={"text": text, "edited_at": ts, "mentions": mentions})
     if kind == "delete":
         return message.model_copy(
             update={"text": "", "deleted": True, "reactions": None, "pinned": None, "quote": None,
-                    "quotes": None, "stamps": None}
+                    "quotes": None, "stamps": None, "mentions": None}
         )  # fmt: skip
     if kind in ("pin", "unpin"):
         pinned = kind == "pin"

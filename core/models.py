@@ -16,7 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field
 BOT_NAME = "StockBot"
 # Lower-cased names nobody may register: the bot's and the obvious impostors.
 RESERVED_USERNAMES = frozenset(
-    {"stockbot", "bot", "system", "admin", "administrator", "root", "moderator", "investor-chat"}
+    {
+        "stockbot",
+        "bot",
+        "system",
+        "admin",
+        "administrator",
+        "root",
+        "moderator",
+        "investor-chat",
+        "here",
+        "channel",
+        "everyone",
+    }
 )
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,32}$")
 CHANNEL_RE = re.compile(r"^[a-z0-9_\-]{3,50}$")
@@ -93,6 +105,14 @@ def _new_id_process() -> None:
     global _id_process, _id_counter
     _id_process = os.urandom(5).hex()
     _id_counter = itertools.count(random.randrange(1 << 24))
+
+
+def ordered_id(now: float | None = None) -> str:
+    """24 hex digits ordered by time to the millisecond, whichever process writes (the nodes and the command
+    line write the same audit log; the notifier and the bot the same inboxes; both page by id):
+    milliseconds, this process, a counter."""
+    ms = int((time.time() if now is None else now) * 1000)
+    return f"{ms:012x}{_id_process[:8]}{next(_id_counter) & 0xFFFF:04x}"
 
 
 _id_process, _id_counter = "", itertools.count()

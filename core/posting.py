@@ -40,6 +40,7 @@ async def change(
     now: datetime,
     text: str = "",
     emoji: str = "",
+    mentions: list[str] | None = None,
     limit: Limit | None = None,
 ) -> Message:
     """Make one change to a message of `channel` on `by`'s behalf and return the message after it: the
@@ -52,7 +53,7 @@ async def change(
             raise not_found(message_id)
         check_allowed(kind, base, by, moderator=moderator, edit_window=edit_window, now=now)
         ts = now_iso()
-        after = fold(base, kind, by, ts, text=text, emoji=emoji)
+        after = fold(base, kind, by, ts, text=text, emoji=emoji, mentions=mentions)
         if after is None:
             return base
         draft = Change(kind=kind, channel=channel.name, by=by, ts=ts, emoji=emoji or None, message=after)

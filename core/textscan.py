@@ -20,7 +20,7 @@ MAX_MENTIONS = 20  # distinct names one message mentions at most; the rest are p
 HERE = "@here"  # in `mentions`: everyone in the channel online when it was posted
 CHANNEL = "@channel"  # in `mentions`: every member of the channel
 # Words as search matches them: letters and digits (any script), apostrophes inside a word dropped.
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 MAX_WORD = 40  # longer "words" (hashes, URLs' paths) are not indexed
 
 
@@ -42,7 +42,7 @@ def mention_names(text: str) -> list[str]:
 def fold(word: str) -> str:
     """A word as search compares it: lower-cased, accents dropped, apostrophes gone (don't = dont)."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "'’")
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "'\u2019")
 
 
 def words(text: str) -> list[str]:

@@ -109,13 +109,27 @@ class Access:
                 raise refusal
         return grant
 
+    async def readable(self, viewer: Viewer) -> list[Channel]:
+        """The channels `viewer` may read, by name: the public ones it is not banned from and its private
+        ones (every one for site compliance). What search and the read marks range over."""
+        mine = await self.store.channels_of(viewer.username)
+        out = []
+        for channel in await self.store.list_channels():
+            if channel.visibility == "private" and channel.name not in mine and not viewer.compliance:
+                continue
+            if (await self.rules(channel.name)).refusal(viewer, post=False) is None:
+                out.append(channel)
+        return out
+
     async def rules(self, channel: str) -> Rules:
         """The channel's Rules, read from the store the first time this process needs them."""
         rules = self._rules.get(channel)
         if rules is None:
             loaded = await self.store.get_channel(channel)
             moderation = await self.store.moderation(channel)
-            staff = {m.username.lower() for m in await self.store.members(channel) if m.role in STAFF}
+            members = await self.store.members(channel)
+            staff = {m.username.lower() for m in members if m.role in STAFF}
+            private = loaded is not None and loaded.visibility == "private"
             rules = self._rules.setdefault(
                 channel,
                 Rules(
@@ -124,6 +138,7 @@ class Access:
                     staff=staff,
                     muted=dict(moderation.muted),
                     banned=set(moderation.banned),
+                    members={m.username.lower() for m in members} if private else None,
                 ),
             )
         return rules
@@ -145,13 +160,19 @@ class Access:
 @dataclass(slots=True)
 class Rules:
     """What the send path of one channel checks, in memory: slow mode, its staff (exempt from slow mode,
-    never muted), who is muted until when (lower-cased names) and who is banned."""
+    never muted), who is muted until when (lower-cased names), who is banned and, for a private channel,
+    who its members are (who a message there may mention)."""
 
     channel: str
     slow_mode_s: int = 0
     staff: set[str] = field(default_factory=set)
     muted: dict[str, str] = field(default_factory=dict)
     banned: set[str] = field(default_factory=set)
+    members: set[str] | None = None  # lower-cased; None: a public channel, which every account may read
+
+    def may_read(self, username: str) -> bool:
+        """Whether `username` (lower-cased) may read the channel: mentioned, notified."""
+        return username not in self.banned and (self.members is None or username in self.members)
 
     def refusal(self, viewer: Viewer, *, post: bool) -> ChatError | None:
         """Why `viewer` may not read (post=False) or post in the channel, or None. Compliance always reads
@@ -181,7 +202,9 @@ class Rules:
             self.staff.discard(target)
         elif event.kind == "unbanned":
             self.banned.discard(target)
-        elif event.kind in ("member_added", "role_changed"):
+        if self.members is not None and event.kind in ("member_added", "member_removed", "banned"):
+            (self.members.add if event.kind == "member_added" else self.members.discard)(target)
+        if event.kind in ("member_added", "role_changed"):
             if event.role in STAFF:
                 self.staff.add(target)
             else:

@@ -12,11 +12,12 @@ from core.bus import Bus, open_bus
 from core.models import DEFAULT_CHANNEL, Channel, now_iso
 from core.settings import Settings
 from core.store import Store, open_store
-from server import admin_api, api, members_api, messages_api, ops, quotes_api, realtime, web_client
+from server import admin_api, api, me_api, members_api, messages_api, ops, quotes_api, realtime, search_api, web_client
 from server.access import Access
-from server.app_keys import ACCESS, ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, STORE
+from server.app_keys import ACCESS, ACCOUNTS, BUDGETS, BUS, KNOWN_USERS, METRICS, SETTINGS, STORE
 from server.auth import Accounts
 from server.budgets import Budgets
+from server.mentions import KnownUsers
 from server.metrics import Metrics
 from server.middleware import add_security_headers, check_host, error_middleware
 
@@ -40,6 +41,8 @@ def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | Non
     messages_api.add_routes(app)
     members_api.add_routes(app)
     admin_api.add_routes(app)
+    me_api.add_routes(app)
+    search_api.add_routes(app)
     quotes_api.setup(app)
     ops.add_routes(app)
     web_client.add_routes(app)
@@ -51,6 +54,7 @@ def _store_ctx(given: Store | None):  # type: ignore[no-untyped-def]
         store = given or await open_store(app[SETTINGS].storage_url)
         app[STORE] = store
         app[ACCESS] = Access(store)
+        app[KNOWN_USERS] = KnownUsers(store)
         await store.create_channel(Channel(name=DEFAULT_CHANNEL, created_by="system", created_at=now_iso()))
         yield
         if given is None:

@@ -10,6 +10,7 @@ from core.store import Store
 from server.access import Access
 from server.auth import Accounts
 from server.budgets import Budgets
+from server.mentions import KnownUsers
 from server.metrics import Metrics
 from socketio_edge import ChatSocketServer
 
@@ -21,3 +22,4 @@ METRICS = web.AppKey("metrics", Metrics)
 SIO = web.AppKey("sio", ChatSocketServer)
 BUDGETS = web.AppKey("budgets", Budgets)
 ACCESS = web.AppKey("access", Access)
+KNOWN_USERS = web.AppKey("known_users", KnownUsers)

@@ -16,9 +16,10 @@ from core.commands import is_command, parse_command
 from core.errors import ChatError
 from core.models import MAX_TEXT, ChangeKind, Command, Message, is_blank, new_id, now_iso, utcnow
 from core.posting import change, find_message, publish
-from server.access import Need
+from server.access import Need, Rules
 from server.acks import answered
-from server.app_keys import ACCESS, BUS, METRICS, SETTINGS, STORE
+from server.app_keys import ACCESS, BUS, KNOWN_USERS, METRICS, SETTINGS, STORE
+from server.mentions import Unknown, mentions
 from server.payloads import EditPayload, MessageRef, ReactPayload, SendPayload, event_payload
 from server.stamps import RECENT_QUOTES
 from socketio_edge import Answer, ChatSocketServer, spawn
@@ -42,6 +43,11 @@ def _unsendable(conn: Conn, data: SendPayload | EditPayload) -> ChatError | None
     if len(data.text) > MAX_TEXT:
         return ChatError("message_too_long", f"Messages are at most {MAX_TEXT} characters")
     return None
+
+
+def _clean(text: str) -> str:
+    """NUL shows nothing and cuts C strings short in the tools reading the archive: dropped."""
+    return text.replace("\x00", "")
 
 
 class MessageEvents:
@@ -85,7 +91,7 @@ class MessageEvents:
             if not await self.app[BUS].allow(limit.key, limit.rate, limit.burst):
                 raise _sending_too_fast()
             return await self._command(conn, data)
-        message, dedup = self._draft(conn, data)
+        message, dedup = self._draft(conn, data, await self._mentions(conn, _clean(data.text), rules))
         if data.reply_to is not None:
             root = await find_message(self.app[BUS], self.app[STORE], data.channel, data.reply_to)
             if root is None:
@@ -108,7 +114,7 @@ class MessageEvents:
             if problem.code == "not_joined":  # a private channel is not revealed: as send answers
                 raise await self.realtime.not_joined(conn, data.channel)
             raise problem
-        return await self._change(sid, data, "edit", text=data.text.replace("\x00", ""))
+        return await self._change(sid, data, "edit", text=_clean(data.text))
 
     @answered
     async def delete(self, sid: str, *args: Any) -> dict[str, Any]:
@@ -145,12 +151,13 @@ class MessageEvents:
         # deleting and pinning are for authors and moderators, muted or not; the rest is posting
         need = Need.SEE if kind in ("delete", "pin", "unpin") else Need.POST
         grant = await self.app[ACCESS].channel(conn.viewer, data.channel, need)
+        mentioned = await self._mentions(conn, text, await self.app[ACCESS].rules(grant.channel.name)) if text else None
         settings = self.app[SETTINGS]
         try:
             message = await change(
                 self.app[BUS], self.app[STORE], grant.channel, data.id, kind, conn.user,
                 moderator=grant.moderator, edit_window=settings.edit_window, now=utcnow(), text=text, emoji=emoji,
-                limit=self._send_limit(conn),
+                mentions=mentioned, limit=self._send_limit(conn),
             )  # fmt: skip
         except RateLimited:
             raise _sending_too_fast() from None
@@ -172,9 +179,13 @@ class MessageEvents:
         rules = self.app[ACCESS].cached_rules(data.channel)
         if rules is None or rules.slowed(conn.viewer) or rules.refusal(conn.viewer, post=True) is not None:
             return False  # `send` answers it, with the wait or the refusal
+        try:
+            mentioned = mentions(_clean(data.text), rules, conn.viewer, self.app[KNOWN_USERS])
+        except Unknown:
+            return False  # `send` looks the names up first
+        message, dedup = self._draft(conn, data, mentioned)
         if not conn.events.take():
             return False
-        message, dedup = self._draft(conn, data)
         limit = self._send_limit(conn)
         try:
             posting = self.app[BUS].post_soon(message, dedup, limit)
@@ -216,12 +227,28 @@ class MessageEvents:
         settings = self.app[SETTINGS]
         return Limit(f"send:{conn.user}", settings.send_rate, settings.send_burst)
 
-    def _draft(self, conn: Conn, data: SendPayload) -> tuple[Message, str | None]:
-        # NUL shows nothing and cuts C strings short in the tools reading the archive: dropped
-        text = data.text.replace("\x00", "")
+    async def _mentions(self, conn: Conn, text: str, rules: Rules) -> list[str] | None:
+        """The mentions of a text to send or an edit, names this node does not know yet looked up first."""
+        try:
+            return mentions(text, rules, conn.viewer, self.app[KNOWN_USERS])
+        except Unknown as unknown:
+            await self.app[KNOWN_USERS].learn(unknown.names)
+            return mentions(text, rules, conn.viewer, self.app[KNOWN_USERS])
+
+    def _draft(self, conn: Conn, data: SendPayload, mentioned: list[str] | None) -> tuple[Message, str | None]:
+        """The message to post, from what the node holds: no await."""
+        text = _clean(data.text)
         recent = self.app.get(RECENT_QUOTES)
         stamps = recent.stamps(text) if recent is not None else None  # in memory: the send never waits
-        message = Message(id=new_id(), channel=data.channel, user=conn.user, text=text, ts=now_iso(), stamps=stamps)
+        message = Message(
+            id=new_id(),
+            channel=data.channel,
+            user=conn.user,
+            text=text,
+            ts=now_iso(),
+            stamps=stamps,
+            mentions=mentioned,
+        )
         return message, f"{conn.user}\x00{data.client_id}" if data.client_id else None
 
     async def _post(self, message: Message, dedup: str | None, limit: Limit) -> dict[str, Any]:

@@ -23,6 +23,10 @@ class JoinPayload(Event):
     after: StrictInt | None = Field(None, ge=0, le=MAX_SEQ)  # past a 64-bit integer the store cannot ask
 
 
+class ReadPayload(Event):
+    seq: StrictInt = Field(ge=0, le=MAX_SEQ)  # the newest seq the user has seen in the channel
+
+
 class SendPayload(Event):
     text: StrictStr = Field(max_length=4 * MAX_TEXT)  # longer than the limit: answered message_too_long
     client_id: StrictStr | None = Field(None, min_length=1, max_length=64)

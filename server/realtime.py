@@ -24,6 +24,7 @@ from server.acks import answered
 from server.admin import suspended_lately
 from server.api import COOKIE, client_address
 from server.app_keys import ACCESS, ACCOUNTS, BUDGETS, BUS, METRICS, SETTINGS, SIO, STORE
+from server.attention import Attention
 from server.channels import delete_channel
 from server.message_events import MessageEvents
 from server.origins import connect_origin_allowed
@@ -140,6 +141,8 @@ class Realtime:
         self.sio.on("leave", self.leave)
         self.sio.on("typing", self.typing)
         MessageEvents(self).register(self.sio)
+        self.attention = Attention(self)
+        self.sio.on("read", self.attention.read)
         self.sio.on("delete_channel", self.delete_channel)
         self.sio.on("*", self.unknown)
 
@@ -218,6 +221,9 @@ class Realtime:
             notice = orjson.loads(wire)
         except orjson.JSONDecodeError:
             logger.warning("dropping a malformed notice")
+            return
+        if isinstance(notice.get("notifications"), list):
+            spawn(self.attention.deliver(notice["notifications"]))
             return
         suspended = str(notice.get("suspended", "")).lower()
         for sid, conn in list(self.conns.items()):

@@ -1,4 +1,4 @@
-"""Standalone mode: one process with the node, the bot and the archiver sharing one store and bus."""
+"""Standalone mode: one process with the node, the bot, the archiver and the notifier sharing one store and bus."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from archiver.notifier import Notifier
 from archiver.worker import Archiver
 from bot.worker import Bot, Limits
 from core.bus import consumer_name
@@ -31,6 +32,7 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
         tasks = [
             asyncio.create_task(bot.run(stop), name="bot"),
             asyncio.create_task(Archiver(bus, store).run(stop), name="archiver"),
+            asyncio.create_task(Notifier(bus, store).run(stop), name="notifier"),
         ]
         yield
         stop.set()

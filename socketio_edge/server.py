@@ -121,10 +121,14 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def to_everyone(self, event: str, data: Any) -> None:
         await self.emit(event, data)
 
-    async def to_users(self, users: list[str], event: str, data: Any) -> None:
-        """`event` to every connection of each of `users`, on every node (a private channel's news)."""
+    async def to_users(
+        self, users: list[str], event: str, data: Any, *, skip_sid: str | None = None, here_only: bool = False
+    ) -> None:
+        """`event` to every connection of each of `users` (their names as registered), on every node (a
+        private channel's news), or only on this one (`here_only`: a notice every node got already)."""
         if users:
-            await self.emit(event, data, room=[user_room(user) for user in users])
+            rooms = [user_room(user) for user in users]
+            await self.emit(event, data, room=rooms, skip_sid=skip_sid, ignore_queue=here_only)
 
     async def private_message(self, user: str, message: Any) -> None:
         """A `message` event to every connection of `user`, on every node."""
