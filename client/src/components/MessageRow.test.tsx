@@ -161,4 +161,28 @@ describe("MessageRow", () => {
     cleanup();
     expect(within(row()).queryByText("Only visible to you")).toBeNull();
   });
+
+  it("draws the message's mentions as pills, mine stronger, and highlights a row that mentions me", async () => {
+    const text = "@Bob and @carol: $AAPL at https://example.com/@bob, @nobody, @channel";
+    const el = row({ text, mentions: ["bob", "carol", "@channel"] });
+    expect(within(el).getByTestId("message-text").textContent).toMatch(/^@Bob and @carol: \$AAPL.* at https:\/\/example.com\/@bob, @nobody, @channel$/);
+    const pills = within(el).getAllByTestId("mention");
+    expect(pills.map((p) => [p.textContent, p.dataset.me])).toEqual([
+      ["@Bob", "true"],
+      ["@carol", "false"],
+      ["@channel", "true"],
+    ]);
+    expect(within(el).getByRole("link").textContent).toBe("https://example.com/@bob");
+    expect(within(el).getByRole("button", { name: /\$AAPL/ })).toBeTruthy(); // a chip between pills
+    expect(el.dataset.mentionsMe).toBe("true");
+    await within(el).findByText(formatPrice("189.84", "USD"));
+  });
+
+  it("does not highlight a row that mentions others, nor my own message that says @channel", () => {
+    expect(row({ text: "@carol hi", mentions: ["carol"] }).dataset.mentionsMe).toBe("false");
+    cleanup();
+    const own = row({ user: "bob", text: "@channel standup", mentions: ["@channel"] });
+    expect(own.dataset.mentionsMe).toBe("false");
+    expect(within(own).getByTestId("mention").textContent).toBe("@channel");
+  });
 });

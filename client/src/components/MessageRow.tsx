@@ -3,6 +3,7 @@ import type { ActionResult } from "../lib/chatClient";
 import { formatDateTime, formatTime } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";
 import { sameUser } from "../lib/ids";
+import { mentionsMe } from "../lib/mentions";
 import { Avatar } from "./Avatar";
 import { useMessageActions } from "./messageActions";
 import { ConfirmDelete, EditBox, ReactionChips, ReactionPicker, Toolbar } from "./MessageTools";
@@ -23,6 +24,8 @@ type Mode = "idle" | "editing" | "confirm-delete" | "picking";
 export const MessageRow = memo(function MessageRow({ item, me, compact, inThread = false }: Props) {
   const actions = useMessageActions();
   const mine = sameUser(item.user, me);
+  // Someone else's message that names me, @here or @channel: the row stands out.
+  const forMe = mentionsMe(item, me);
   const time = formatTime(item.ts);
   const full = formatDateTime(item.ts);
   // A several-code reply carries `quotes`; older replies only `quote`.
@@ -96,7 +99,9 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
       className={`group relative flex gap-3 px-3 sm:px-5 ${compact ? "py-0.5" : "pt-2.5 pb-0.5"} ${
         item.ephemeral
           ? "bg-gold/[0.04] shadow-[inset_2px_0_0_rgba(245,181,68,0.6)]"
-          : item.pinned && !item.deleted
+          : forMe
+            ? "bg-gold/[0.09] shadow-[inset_3px_0_0_var(--color-gold)]"
+            : item.pinned && !item.deleted
             ? "bg-gold/[0.03] shadow-[inset_2px_0_0_rgba(245,181,68,0.45)]"
             : mine
               ? "bg-accent/[0.04] shadow-[inset_2px_0_0_rgba(56,189,248,0.55)]"
@@ -106,6 +111,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
       data-seq={item.seq ?? ""}
       data-id={item.id ?? ""}
       data-mine={mine ? "true" : "false"}
+      data-mentions-me={forMe ? "true" : "false"}
       data-ephemeral={item.ephemeral ? "true" : "false"}
       data-deleted={item.deleted ? "true" : "false"}
       {...(actionable
@@ -227,7 +233,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
             }`}
             data-testid="message-text"
           >
-            {item.local ? item.text : <MessageText text={item.text} chips={chips} stamps={item.stamps} />}
+            {item.local ? item.text : <MessageText text={item.text} chips={chips} stamps={item.stamps} mentions={item.mentions} me={me} />}
             {item.edited_at && <Edited at={item.edited_at} />}
           </p>
         )}

@@ -67,6 +67,8 @@ export interface Message {
   reply_count?: number;
   reactions?: Reaction[] | null;
   pinned?: boolean;
+  /** Who it mentions, as the server read it: usernames as registered, "@here", "@channel"; absent when none. */
+  mentions?: string[] | null;
 }
 
 export interface Reaction {
@@ -110,6 +112,48 @@ export interface Channel {
   slow_mode_s?: number;
   /** A DM's two usernames; null for other channels. */
   members?: string[] | null;
+}
+
+/** GET /api/me/channels: a channel with the signed-in user's role and read state in it. */
+export interface MyChannel extends Channel {
+  role?: ChannelRole | null;
+  last_seq: number;
+  /** The user's read mark: 0 when never read. */
+  read_seq: number;
+  /** Messages by others after `read_seq`, not deleted (the server stops counting at 1000). */
+  unread: number;
+  /** Mentions of the user after `read_seq`. */
+  mentions: number;
+}
+
+/** `read_state` (another connection of the user moved the mark) and the ack of `read`: the stored mark. */
+export interface ReadMark {
+  channel: string;
+  seq: number;
+}
+
+export type NotificationKind = "mention" | "dm" | "keyword" | "cashtag" | "message" | "alert" | "idea";
+
+/** `notification`, and an entry of GET /api/me/notifications. */
+export interface Notification {
+  id: string;
+  kind: NotificationKind;
+  channel?: string | null;
+  message?: Message | null;
+  /** A line for people: "alice mentioned you in #desk: buy $TSLA". */
+  text: string;
+  ts: string;
+}
+
+export type NotifyLevel = "all" | "mentions" | "none";
+
+/** GET/PUT /api/me/notify */
+export interface NotifyPrefs {
+  keywords: string[];
+  /** Codes without "$", upper-cased by the server. */
+  cashtags: string[];
+  /** Channel name -> what of it notifies. */
+  channels: Record<string, NotifyLevel>;
 }
 
 export interface ErrorBody {
