@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
+import { emptyChannel, type ChannelState, type ChatState } from "./chatState";
+import { toItem, type TimelineItem } from "./messages";
 import { appendHits, markMatches, parseQuery, resolveChannel, revealMessage, termsOf, type TimelineSource } from "./search";
 import type { Channel, Message } from "./types";
 
@@ -82,31 +83,33 @@ describe("appendHits", () => {
   });
 });
 
-/** A ChatClient's timeline side: a channel of seqs 1..last whose join brought the newest page of 50. */
+/**
+ * A ChatClient's timeline side: a channel of seqs 1..last whose join brings the newest 50 and each
+ * older page 50 more (state built by hand, so these tests stand apart from the reducer's).
+ */
 function fakeChannel(last: number, { joinedAtStart = true } = {}) {
-  let chat: ChatState = chatReducer(initialState("bob"), { type: "select", channel: "general" });
+  let channel: ChannelState | undefined;
   const listeners = new Set<() => void>();
-  const apply = (action: ChatAction) => {
-    chat = chatReducer(chat, action);
+  const range = (from: number, to: number) => {
+    const items: TimelineItem[] = [];
+    for (let s = Math.max(1, from); s <= to; s++) items.push(toItem({ ...msg(s), seq: s }));
+    return items;
+  };
+  const set = (items: TimelineItem[]) => {
+    channel = { ...emptyChannel(), joined: true, items, hasMore: items[0]!.seq! > 1 };
     for (const fn of listeners) fn();
   };
-  const join = () => {
-    const messages: Message[] = [];
-    for (let s = Math.max(1, last - 49); s <= last; s++) messages.push(msg(s));
-    apply({ type: "joined", ack: { channel: "general", messages, last_seq: last, members: [] } });
-  };
+  const join = () => set(range(last - 49, last));
   if (joinedAtStart) join();
   const source: TimelineSource & { join: () => void } = {
-    getSnapshot: () => ({ chat }),
+    getSnapshot: () => ({ chat: { byChannel: channel ? { general: channel } : {} } as unknown as ChatState }),
     subscribe: (fn) => {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    loadOlder: vi.fn((channel: string) => {
-      const first = chat.byChannel[channel]!.items[0]!.seq!;
-      const messages: Message[] = [];
-      for (let s = Math.max(1, first - 50); s < first; s++) messages.push(msg(s));
-      apply({ type: "history", channel, messages, hasMore: first - 50 > 1 });
+    loadOlder: vi.fn(() => {
+      const first = channel!.items[0]!.seq!;
+      set([...range(first - 50, first - 1), ...channel!.items]);
       return Promise.resolve();
     }),
     join,
@@ -153,6 +156,14 @@ describe("revealMessage", () => {
     expect(await waiting).toEqual({ outcome: "found", id: "m90" });
     const never = fakeChannel(100, { joinedAtStart: false });
     expect(await revealMessage(never, msg(90), { joinTimeoutMs: 10 })).toEqual({ outcome: "failed", error: "Could not open #general." });
+  });
+
+  it("stops paging when told to", async () => {
+    const source = fakeChannel(300);
+    const stop = new AbortController();
+    const cancelled = revealMessage(source, msg(5), { onPage: (n) => n === 2 && stop.abort(), signal: stop.signal });
+    expect(await cancelled).toEqual({ outcome: "cancelled" });
+    expect(source.loadOlder).toHaveBeenCalledTimes(2);
   });
 
   it("says why when an older page does not load", async () => {

@@ -138,28 +138,34 @@ export interface TimelineSource {
  * Where a hit stands once its channel is open: `found` (in the timeline now; `id` is the row to
  * show: the message, or a reply's thread root), `too_far` (more than MAX_PAGES pages back),
  * `missing` (not in the timeline: deleted since, say), `failed` (the channel did not open or a
- * page did not load; `error` says why).
+ * page did not load; `error` says why), `cancelled` (the reader moved on: another hit, the panel closed).
  */
 export type Reveal =
   | { outcome: "found"; id: string }
-  | { outcome: "too_far" | "missing" }
+  | { outcome: "too_far" | "missing" | "cancelled" }
   | { outcome: "failed"; error: string };
 
 /**
  * Load older pages of the hit's channel (already selected) until the hit is in its timeline. A
  * reply lives in its thread, so its root is what is looked for, known to be older than the reply.
- * `onPage` hears of each page asked for.
+ * `onPage` hears of each page asked for; `signal` stops the paging.
  */
 export async function revealMessage(
   source: TimelineSource,
   hit: Message,
-  { maxPages = MAX_PAGES, joinTimeoutMs = 15_000, onPage }: { maxPages?: number; joinTimeoutMs?: number; onPage?: (n: number) => void } = {},
+  {
+    maxPages = MAX_PAGES,
+    joinTimeoutMs = 15_000,
+    onPage,
+    signal,
+  }: { maxPages?: number; joinTimeoutMs?: number; onPage?: (n: number) => void; signal?: AbortSignal } = {},
 ): Promise<Reveal> {
   const channel = hit.channel;
   const id = hit.reply_to ?? hit.id;
   if (!id || hit.seq === undefined) return { outcome: "missing" };
   if (!(await joined(source, channel, joinTimeoutMs))) return { outcome: "failed", error: `Could not open #${channel}.` };
   for (let pages = 0; ; pages++) {
+    if (signal?.aborted) return { outcome: "cancelled" };
     const st = source.getSnapshot().chat.byChannel[channel];
     if (!st) return { outcome: "failed", error: `#${channel} is no longer available to you.` };
     if (st.items.some((i) => i.id === id)) return { outcome: "found", id };
