@@ -65,6 +65,7 @@ PAYLOADS: dict[str, Payload] = {
     "pin": lambda channel, mid: {"channel": channel, "id": mid},
     "unpin": lambda channel, mid: {"channel": channel, "id": mid},
     "delete_channel": lambda channel, _: {"channel": channel},
+    "read": lambda channel, _: {"channel": channel, "seq": 1},
 }
 SERVER_SIDE = ("connect", "disconnect", "*")  # handlers a client cannot fire by name
 
