@@ -9,6 +9,7 @@ a crash notifies nobody twice (the store keeps one per message and user)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ GROUP = "notifier"
 BATCH = 500
 BLOCK_MS = 1000
 CLAIM_IDLE_MS = 10_000
+LINGER = 0.1  # after a short batch, as the archiver: fewer, larger store writes at chat rates
 PREFS_EVERY = 2.0  # seconds between looks for changed preferences
 NOTICE_CHUNK = 200  # notifications per notice on the bus
 SNIPPET = 140  # characters of the message a notification's text quotes
@@ -85,7 +87,7 @@ class Notifier:
         self._prefs_read_at = -PREFS_EVERY
 
     async def process_batch(self, block_ms: int = BLOCK_MS, stop: asyncio.Event | None = None) -> int:
-        """One step: read records, notify for their messages, acknowledge; returns how many were stored."""
+        """One step: read records, notify for their messages, acknowledge; returns how many records it read."""
         read = self.bus.read(
             ARCHIVE_STREAM, GROUP, self.consumer, count=BATCH, block_ms=block_ms, claim_idle_ms=CLAIM_IDLE_MS
         )
@@ -117,7 +119,7 @@ class Notifier:
             chunk = [{"user": n.user, "notification": n.wire()} for n in fresh[start : start + NOTICE_CHUNK]]
             await self.bus.notify(orjson.dumps({"seq": 0, "notifications": chunk}))
         await self.bus.ack(ARCHIVE_STREAM, GROUP, [e.id for e in entries])
-        return len(fresh)
+        return len(entries)
 
     async def _refresh_interests(self) -> None:
         if time.monotonic() - self._prefs_read_at < PREFS_EVERY:
@@ -193,7 +195,11 @@ class Notifier:
         )
 
     async def _step(self, stop: asyncio.Event) -> int:
-        return await self.process_batch(block_ms=BLOCK_MS, stop=stop)
+        read = await self.process_batch(block_ms=BLOCK_MS, stop=stop)
+        if 0 < read < BATCH and not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), LINGER)
+        return read
 
 
 class _Batch:
