@@ -35,7 +35,7 @@ afterEach(() => {
 function setup(roles: string[]) {
   fakeFetch({
     "GET /api/me": { username: "alice", roles },
-    "GET /api/channels": {
+    "GET /api/me/channels": {
       channels: [
         { name: "desk", created_by: "bob", created_at: "", visibility: "private", kind: "channel" },
         { name: "general", created_by: "system", created_at: "" },

@@ -119,6 +119,25 @@ describe("Sidebar", () => {
     expect(screen.queryByRole("button", { name: "Admin" })).toBeNull();
   });
 
+  it("shows a channel's unread count and, apart, its mentions of me, from the server's read state", () => {
+    let chat = chatReducer(initialState("alice"), {
+      type: "channels_loaded",
+      channels: [
+        { name: "general", created_by: "system", created_at: "", last_seq: 3, read_seq: 3, unread: 0, mentions: 0 },
+        { name: "desk", created_by: "bob", created_at: "", last_seq: 9, read_seq: 2, unread: 4, mentions: 1 },
+        { name: "macro", created_by: "bob", created_at: "", last_seq: 9, read_seq: 2, unread: 120, mentions: 0 },
+      ],
+    });
+    chat = chatReducer(chat, { type: "select", channel: "general" });
+    render(<Sidebar client={{} as ChatClient} chat={chat} onSelect={() => {}} onLogout={() => {}} />);
+    const desk = screen.getByRole("button", { name: /desk/ });
+    expect(desk.textContent).toBe("#desk@1 mention4 unread");
+    expect(within(desk).getByTestId("mention-badge").textContent).toBe("@1 mention");
+    expect(within(screen.getByRole("button", { name: /macro/ })).getByTestId("unread").textContent).toBe("99+ unread");
+    expect(within(screen.getByRole("button", { name: /macro/ })).queryByTestId("mention-badge")).toBeNull();
+    expect(within(screen.getByRole("button", { name: /general/ })).queryByTestId("unread")).toBeNull();
+  });
+
   it("has no serious accessibility findings with the person picker open", async () => {
     fakeFetch({ "GET /api/users": { users: [{ username: "bob" }, { username: "carol" }] } });
     const { user } = setup();

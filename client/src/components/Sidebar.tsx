@@ -127,8 +127,9 @@ function ChannelButton({
   currentRef: RefObject<HTMLButtonElement | null>;
 }) {
   const active = c.name === chat.current;
-  const { count, more } = unreadFor(chat, c.name);
+  const { count, mentions } = unreadFor(chat, c.name);
   const badge = unreadBadge(count);
+  const mentionBadge = unreadBadge(mentions);
   const dm = c.kind === "dm";
   const peer = dm ? dmPeer(c, chat.me) : "";
   return (
@@ -156,10 +157,16 @@ function ChannelButton({
         </span>
       )}
       <span className="min-w-0 flex-1 truncate">{dm ? peer : c.name}</span>
+      {mentionBadge && (
+        <span className="rounded-full bg-gold px-1.5 py-px text-xs font-bold text-ink-950 tabular-nums" data-testid="mention-badge">
+          <span aria-hidden="true">@</span>
+          {mentionBadge}
+          <span className="sr-only"> {mentions === 1 ? "mention" : "mentions"}</span>
+        </span>
+      )}
       {badge && (
         <span className="rounded-full bg-accent px-1.5 py-px text-xs font-bold text-ink-950 tabular-nums" data-testid="unread">
           {badge}
-          {more ? "+" : ""}
           <span className="sr-only"> unread</span>
         </span>
       )}

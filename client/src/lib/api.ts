@@ -4,12 +4,15 @@ import type {
   AuditEntry,
   Channel,
   ChannelRole,
+  ChatNotification,
   ErrorBody,
   HistoryPage,
   Invite,
   Member,
   Message,
   ModerationState,
+  MyChannel,
+  NotifyPrefs,
   QuotesResponse,
   SiteRole,
   Visibility,
@@ -100,7 +103,14 @@ export const api = {
     request<Session>("POST", "/api/register", invite ? { username, password, invite } : { username, password }),
   login: (username: string, password: string) => request<Session>("POST", "/api/login", { username, password }),
   logout: () => request<void>("POST", "/api/logout"),
-  channels: () => request<{ channels: Channel[] }>("GET", "/api/channels"),
+  /** Every channel the user may see, with their role and read state in each. */
+  myChannels: () => request<{ channels: MyChannel[] }>("GET", "/api/me/channels"),
+  /** The inbox, newest first; `before`: a previous page's `next_before`. */
+  notifications: (before?: string, limit = 30) =>
+    request<{ notifications: ChatNotification[]; next_before: string | null }>("GET", `/api/me/notifications${query({ before, limit })}`),
+  notifyPrefs: () => request<NotifyPrefs>("GET", "/api/me/notify"),
+  /** The whole preferences; answers them as stored (keywords lower-cased, codes upper-cased). */
+  setNotifyPrefs: (prefs: NotifyPrefs) => request<NotifyPrefs>("PUT", "/api/me/notify", prefs),
   createChannel: (name: string, visibility: Visibility = "public") =>
     request<Channel>("POST", "/api/channels", { name, visibility }),
   updateChannel: (name: string, changes: { topic?: string; slow_mode_s?: number }) =>

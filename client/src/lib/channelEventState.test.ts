@@ -19,7 +19,13 @@ const run = (state: ChatState, ...actions: ChatAction[]) => actions.reduce(chatR
 const joined = (over: Partial<JoinAck> = {}) =>
   run(
     initialState("alice"),
-    { type: "channels_loaded", channels: [{ name: "desk", created_by: "bob", created_at: "" }, { name: "general", created_by: "x", created_at: "" }] },
+    {
+      type: "channels_loaded",
+      channels: [
+        { name: "desk", created_by: "bob", created_at: "", last_seq: 2, read_seq: 2, unread: 0, mentions: 0 },
+        { name: "general", created_by: "x", created_at: "", last_seq: 0, read_seq: 0, unread: 0, mentions: 0 },
+      ],
+    },
     { type: "select", channel: "general" },
     { type: "joined", ack: ack(over) },
   );

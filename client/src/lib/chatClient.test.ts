@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CATCH_UP_RETRY_MS } from "./chatClient";
+import { unreadFor } from "./chatState";
 import type { Message } from "./types";
 import { FakeSocket } from "../testing/fakeSocket";
 
@@ -29,9 +30,9 @@ beforeEach(() => {
     removeEventListener: () => {},
     setInterval: () => 0,
     clearInterval: () => {},
-    localStorage: undefined,
   });
   vi.stubGlobal("navigator", { onLine: true });
+  vi.stubGlobal("document", { visibilityState: "visible", addEventListener: () => {}, removeEventListener: () => {} });
   vi.stubGlobal("sessionStorage", { getItem: () => null, setItem: () => {}, removeItem: () => {} });
   vi.stubGlobal(
     "fetch",
@@ -339,7 +340,7 @@ describe("ChatClient", () => {
     expect(socket.emits.map((e) => e.event)).toEqual(["join"]);
     answerJoin(joinAck([msg(1), msg(2)], 2));
     expect(await sent).toEqual({ ok: true });
-    expect(socket.emits.map((e) => e.event)).toEqual(["join", "send"]);
+    expect(socket.emits.map((e) => e.event).filter((e) => e !== "read")).toEqual(["join", "send"]);
     expect(seqs(client)).toEqual([1, 2, 3]);
   });
 
@@ -412,7 +413,7 @@ describe("ChatClient and channel events", () => {
   it("adds a channel the user was added to (a fresh list), joins it and shows it unread", async () => {
     const client = await started();
     respond({
-      "GET /api/channels": {
+      "GET /api/me/channels": {
         channels: [
           { name: "general", created_by: "system", created_at: "" },
           { name: "vip", created_by: "bob", created_at: "", visibility: "private", kind: "channel" },
@@ -425,7 +426,7 @@ describe("ChatClient and channel events", () => {
     const chat = client.getSnapshot().chat;
     expect(chat.channels.map((c) => c.name)).toEqual(["general", "vip"]);
     expect(joins().at(-1)).toEqual({ channel: "vip" });
-    expect(chat.readMarks.vip).toBe(0);
+    expect(unreadFor(chat, "vip").count).toBe(1);
   });
 
   it("drops the open channel the user was removed from, opens another and says who did it", async () => {

@@ -2,7 +2,8 @@
 import { io, type Socket } from "socket.io-client";
 import { channelLabel } from "./access";
 import { api, ApiError } from "./api";
-import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
+import { chatReducer, initialState, readMarksOf, type ChatAction, type ChatState } from "./chatState";
+import { pageHidden, showDesktop } from "./desktopNotify";
 import { newClientId, sameUser } from "./ids";
 import { backgroundJoins, JoinQueue, MAX_BACKGROUND_JOINS, type JoinOutcome } from "./joinPlan";
 import { revOf } from "./messages";
@@ -11,15 +12,17 @@ import type {
   Ack,
   Channel,
   ChannelEvent,
+  ChatNotification,
   ErrorBody,
   JoinAck,
   Message,
   MessageUpdate,
+  MyChannel,
+  ReadMark,
   SendAck,
   UpdateAck,
   Visibility,
 } from "./types";
-import { loadReadMarks, saveReadMarks } from "./unread";
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "offline";
 
@@ -41,14 +44,8 @@ const ACK_TIMEOUT_MS = 10_000;
 export const CATCH_UP_RETRY_MS = 3_000;
 const TYPING_THROTTLE_MS = 2_500;
 export const TYPING_SHOW_MS = 4_000;
-
-function localStore(): Storage | undefined {
-  try {
-    return window.localStorage;
-  } catch {
-    return undefined;
-  }
-}
+/** `read` goes at most this often per channel, however fast messages come in the one being read. */
+export const READ_THROTTLE_MS = 1_000;
 
 /** Run `fn` before the next frame, or soon when no frames come (a hidden tab, tests in Node). */
 function whenIdleFrame(fn: () => void): void {
@@ -77,9 +74,12 @@ export class ChatClient {
   private readonly opened = new Set<string>();
   /** Joins on the wire: a second ask for the same channel (a send racing its join) waits for the first. */
   private readonly joining = new Map<string, Promise<JoinOutcome>>();
+  /** Per channel: when `read` last went, the highest seq it carried, and the later one waiting for its turn. */
+  private readonly readSentAt = new Map<string, number>();
+  private readonly readSent = new Map<string, number>();
+  private readonly readTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private stopped = false;
   private flushPending = false;
-  private savedMarks: ChatState["readMarks"] | null = null;
   private readonly cleanups: Array<() => void> = [];
 
   constructor(
@@ -87,7 +87,7 @@ export class ChatClient {
     private readonly token: string | null,
     private readonly onUnauthorized: () => void,
   ) {
-    this.snapshot = { chat: initialState(me, loadReadMarks(localStore(), me)), conn: "connecting", notice: null, alert: null };
+    this.snapshot = { chat: initialState(me, !pageHidden()), conn: "connecting", notice: null, alert: null };
   }
 
   subscribe = (fn: () => void): (() => void) => {
@@ -105,17 +105,12 @@ export class ChatClient {
   }
 
   /**
-   * Tell React (and the read marks' storage) once per frame, not once per event: a burst of
-   * thousands of messages arrives as thousands of socket events, and a render for each one
-   * would keep the main thread busy for seconds. The snapshot itself is always current.
+   * Tell React once per frame, not once per event: a burst of thousands of messages arrives as
+   * thousands of socket events, and a render for each one would keep the main thread busy for
+   * seconds. The snapshot itself is always current.
    */
   private readonly flush = (): void => {
     this.flushPending = false;
-    const marks = this.snapshot.chat.readMarks;
-    if (marks !== this.savedMarks) {
-      this.savedMarks = marks;
-      saveReadMarks(localStore(), this.me, marks);
-    }
     for (const fn of this.listeners) fn();
   };
 
@@ -124,12 +119,13 @@ export class ChatClient {
     const chat = chatReducer(before, action);
     if (chat === before) return;
     this.set({ chat });
+    if (chat.read !== before.read || chat.current !== before.current) this.sendReadSoon();
   }
 
   async start(): Promise<void> {
     void this.loadRoles();
     try {
-      const { channels } = await api.channels();
+      const { channels } = await api.myChannels();
       this.dispatch({ type: "channels_loaded", channels });
       const first = channels.find((c) => c.name === "general") ?? channels[0];
       if (first && !this.snapshot.chat.current) this.select(first.name);
@@ -190,6 +186,15 @@ export class ChatClient {
     socket.on("typing", (t: { channel: string; user: string }) =>
       this.dispatch({ type: "typing", channel: t.channel, user: t.user, until: Date.now() + TYPING_SHOW_MS }),
     );
+    socket.on("read_state", (r: ReadMark) => {
+      if (typeof r?.channel === "string" && typeof r.seq === "number") this.dispatch({ type: "read_state", channel: r.channel, seq: r.seq });
+    });
+    socket.on("notification", (n: ChatNotification) => this.onNotification(n));
+
+    // Out of sight, the open channel is not being read (its messages stay unread) and notifications go to the desktop.
+    const visibility = () => this.dispatch({ type: "visibility", visible: !pageHidden() });
+    document.addEventListener("visibilitychange", visibility);
+    this.cleanups.push(() => document.removeEventListener("visibilitychange", visibility));
 
     // Be honest as soon as the browser knows it is offline, instead of waiting for a ping timeout.
     const offline = () => {
@@ -233,6 +238,8 @@ export class ChatClient {
   stop(): void {
     this.stopped = true;
     for (const c of this.cleanups.splice(0)) c();
+    for (const t of this.readTimers.values()) clearTimeout(t);
+    this.readTimers.clear();
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
     this.socket = null;
@@ -253,22 +260,24 @@ export class ChatClient {
 
   private async rejoinAll(): Promise<void> {
     void this.loadRoles();
+    // What was missed while away: the unread counts and marks (with the list) and the inbox, if it was looked at.
+    if (this.snapshot.chat.inbox.loaded) void this.loadInbox(false).catch(() => undefined);
     try {
-      const { channels } = await api.channels();
+      const { channels } = await api.myChannels();
       this.dispatch({ type: "channels_loaded", channels });
       const cur = this.snapshot.chat.current;
       if (!cur && channels[0]) this.select((channels.find((c) => c.name === "general") ?? channels[0]).name);
     } catch {
       // Join what we already know about; the list refreshes on the next reconnect.
     }
-    const { channels, readMarks } = this.snapshot.chat;
+    const { channels } = this.snapshot.chat;
     const names = channels.map((c) => c.name);
     const cur = this.snapshot.chat.current;
     // The open channel first, so what the user looks at catches up first; then those opened this session
-    // and a few more (those with activity seen before first); any other channel only when opened.
+    // and a few more (those read before first); any other channel only when opened.
     if (cur) this.joins.request(cur, true);
     for (const name of names) if (name !== cur && this.opened.has(name)) this.joins.request(name);
-    for (const name of backgroundJoins(names, cur, readMarks)) this.joins.request(name);
+    for (const name of backgroundJoins(names, cur, readMarksOf(this.snapshot.chat))) this.joins.request(name);
   }
 
   private joinedOrPending(): number {
@@ -417,9 +426,9 @@ export class ChatClient {
 
   /** Fetch the channel list again (the user was added somewhere): new ones show as unread and are joined. */
   async refreshChannels(): Promise<void> {
-    let channels: Channel[];
+    let channels: MyChannel[];
     try {
-      ({ channels } = await api.channels());
+      ({ channels } = await api.myChannels());
     } catch {
       return; // the next reconnect lists them
     }
@@ -590,12 +599,75 @@ export class ChatClient {
     return ch;
   }
 
-  /** A channel the user made or opened: in the list, read, joined first. */
+  /** A channel the user made or opened: in the list, joined first (the caller opens it, which reads it). */
   private adopt(ch: Channel): Channel {
     this.dispatch({ type: "channel_created", channel: ch });
-    this.dispatch({ type: "mark_read", channel: ch.name });
     this.opened.add(ch.name);
     this.joins.request(ch.name, true);
     return ch;
+  }
+
+  /**
+   * Tell the server how far the open channel is read, when that moved past what it holds: at once, or,
+   * within READ_THROTTLE_MS of the last one, when that time is up (with the mark as it is by then).
+   */
+  private sendReadSoon(): void {
+    const { current, visible } = this.snapshot.chat;
+    if (!current || !visible || !this.socket?.connected || this.readTimers.has(current)) return;
+    if (!this.readAhead(current)) return;
+    const wait = (this.readSentAt.get(current) ?? -Infinity) + READ_THROTTLE_MS - Date.now();
+    if (wait <= 0) {
+      void this.sendRead(current);
+      return;
+    }
+    this.readTimers.set(
+      current,
+      setTimeout(() => {
+        this.readTimers.delete(current);
+        void this.sendRead(current);
+      }, wait),
+    );
+  }
+
+  /** The mark here is past what the server holds and what was last sent. */
+  private readAhead(channel: string): boolean {
+    const r = this.snapshot.chat.read[channel];
+    return !!r && r.seq > Math.max(r.stored, this.readSent.get(channel) ?? 0);
+  }
+
+  private async sendRead(channel: string): Promise<void> {
+    if (this.stopped || !this.readAhead(channel)) return;
+    const seq = this.snapshot.chat.read[channel]!.seq;
+    this.readSentAt.set(channel, Date.now());
+    this.readSent.set(channel, seq);
+    const ack = await this.emit<ReadMark>("read", { channel, seq });
+    if (ack.ok) this.dispatch({ type: "read_state", channel, seq: typeof ack.seq === "number" ? ack.seq : seq });
+    // Not taken (offline, say): sent again when the mark next moves, or after the reconnect's list.
+    else if (this.readSent.get(channel) === seq) this.readSent.delete(channel);
+  }
+
+  /** A notification: into the inbox and the channel's counts; to the desktop when the page is out of sight. */
+  private onNotification(n: ChatNotification): void {
+    if (typeof n?.id !== "string") return;
+    const known = this.snapshot.chat.inbox.items.some((i) => i.id === n.id);
+    this.dispatch({ type: "notification", notification: n });
+    if (!known && pageHidden()) {
+      showDesktop(n, () => {
+        if (n.channel) this.select(n.channel);
+      });
+    }
+  }
+
+  /** The inbox's first page, or (`more`) the page after those held. */
+  async loadInbox(more: boolean): Promise<void> {
+    const before = more ? this.snapshot.chat.inbox.nextBefore : null;
+    if (more && !before) return;
+    const page = await api.notifications(before ?? undefined);
+    this.dispatch({ type: "inbox_loaded", notifications: page.notifications, nextBefore: page.next_before, more });
+  }
+
+  /** The inbox is on screen (its notifications are seen) or closed. */
+  setInboxOpen(open: boolean): void {
+    this.dispatch({ type: "inbox_open", open });
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chatReducer, initialState, MAX_KEPT, threadOf, typingIn, typingText, unreadFor, type ChatAction, type ChatState } from "./chatState";
-import type { Message } from "./types";
+import type { ChatNotification, Message, MyChannel } from "./types";
 
 const msg = (channel: string, seq: number, user = "bob"): Message => ({
   id: `${channel}-${seq}`,
@@ -14,16 +14,22 @@ const msg = (channel: string, seq: number, user = "bob"): Message => ({
 
 const run = (state: ChatState, ...actions: ChatAction[]) => actions.reduce(chatReducer, state);
 
+/** A GET /api/me/channels entry: read up to `read_seq`, nothing unread unless said. */
+const mine = (name: string, last_seq: number, over: Partial<MyChannel> = {}): MyChannel => ({
+  name,
+  created_by: "bob",
+  created_at: "",
+  last_seq,
+  read_seq: last_seq,
+  unread: 0,
+  mentions: 0,
+  ...over,
+});
+
 const base = () =>
   run(
     initialState("alice"),
-    {
-      type: "channels_loaded",
-      channels: [
-        { name: "general", created_by: "system", created_at: "" },
-        { name: "desk", created_by: "bob", created_at: "" },
-      ],
-    },
+    { type: "channels_loaded", channels: [mine("general", 1), mine("desk", 2)] },
     { type: "select", channel: "general" },
     { type: "joined", ack: { channel: "general", messages: [msg("general", 1)], last_seq: 1, members: ["bob", "alice"] } },
     { type: "joined", ack: { channel: "desk", messages: [msg("desk", 1), msg("desk", 2)], last_seq: 2, members: ["alice"] } },
@@ -46,9 +52,10 @@ describe("chatReducer", () => {
     expect(again).toBe(s);
   });
 
-  it("starts channels seen for the first time as read", () => {
+  it("keeps the channel list without the counts that come with it", () => {
     const s = base();
-    expect(unreadFor(s, "desk")).toEqual({ count: 0, more: false });
+    expect(s.channels[0]).toEqual({ name: "desk", created_by: "bob", created_at: "" });
+    expect(unreadFor(s, "desk")).toEqual({ count: 0, mentions: 0 });
   });
 
   it("counts live messages in other channels, not in the open one, not my own", () => {
@@ -61,13 +68,13 @@ describe("chatReducer", () => {
     );
     expect(unreadFor(s, "desk").count).toBe(2);
     expect(unreadFor(s, "general").count).toBe(0);
-    expect(s.readMarks.general).toBe(2);
+    expect(s.read.general!.seq).toBe(2);
   });
 
   it("clears unread when the channel is opened", () => {
     const s = run(base(), { type: "message", message: msg("desk", 3) }, { type: "select", channel: "desk" });
     expect(unreadFor(s, "desk").count).toBe(0);
-    expect(s.readMarks.desk).toBe(3);
+    expect(s.read.desk!.seq).toBe(3);
     expect(unreadFor(run(s, { type: "select", channel: "general" }), "desk").count).toBe(0);
   });
 
@@ -110,6 +117,11 @@ describe("chatReducer", () => {
     const items = s.byChannel.general!.items;
     expect(items.at(-1)!.ephemeral).toBe(true);
     expect(unreadFor(s, "general").count).toBe(0);
+  });
+
+  it("forgets the read state of a channel that went", () => {
+    const s = chatReducer(base(), { type: "channel_deleted", name: "desk" });
+    expect(Object.keys(s.read)).toEqual(["general"]);
   });
 
   it("tracks presence", () => {
@@ -306,5 +318,118 @@ describe("message lifecycle (edits, deletes, reactions, replies, pins)", () => {
     expect(pins()).toEqual([1]);
     s = chatReducer(s, { type: "changes", channel: "general", messages: [{ ...msg("general", 1), rev: 6, deleted: true, text: "" }], lastSeq: 6 });
     expect(pins()).toEqual([]);
+  });
+});
+
+describe("read state from the server", () => {
+  const listed = () =>
+    run(
+      initialState("alice"),
+      { type: "channels_loaded", channels: [mine("general", 1), mine("desk", 9, { read_seq: 4, unread: 3, mentions: 1 })] },
+      { type: "select", channel: "general" },
+      { type: "joined", ack: { channel: "general", messages: [msg("general", 1)], last_seq: 1, members: [] } },
+    );
+  const mentioning = (channel: string, seq: number, user = "bob"): Message => ({ ...msg(channel, seq, user), text: "@alice", mentions: ["alice"] });
+
+  it("shows the list's counts, raised by live messages of others and mentions of me, never by mine", () => {
+    let s = listed();
+    expect(unreadFor(s, "desk")).toEqual({ count: 3, mentions: 1 });
+    s = run(
+      s,
+      { type: "joined", ack: { channel: "desk", messages: [msg("desk", 8), msg("desk", 9)], last_seq: 9, members: [] } },
+      { type: "message", message: msg("desk", 9) }, // seen twice, counted once (and in the list's count)
+      { type: "message", message: mentioning("desk", 10) },
+      { type: "message", message: mentioning("desk", 11, "alice") },
+      { type: "message", message: { ...msg("desk", 12, "carol"), mentions: ["@here"] } },
+    );
+    expect(unreadFor(s, "desk")).toEqual({ count: 5, mentions: 3 });
+  });
+
+  it("opens a channel at its line of new messages, reads it, and keeps the line until another is opened", () => {
+    let s = run(listed(), { type: "select", channel: "desk" });
+    expect(s.newAfter).toBe(4);
+    expect(s.read.desk!.seq).toBe(4); // not joined yet: nothing seen
+    s = chatReducer(s, { type: "joined", ack: { channel: "desk", messages: [msg("desk", 5), msg("desk", 9)], last_seq: 9, members: [] } });
+    expect(s.read.desk).toMatchObject({ seq: 9, stored: 4 });
+    expect(s.newAfter).toBe(4);
+    s = run(s, { type: "select", channel: "general" }, { type: "select", channel: "desk" });
+    expect(s.newAfter).toBeNull();
+  });
+
+  it("moves the mark when another device read (read_state), and never back", () => {
+    let s = chatReducer(listed(), { type: "read_state", channel: "desk", seq: 9 });
+    expect(unreadFor(s, "desk")).toEqual({ count: 0, mentions: 0 });
+    expect(s.read.desk).toMatchObject({ seq: 9, stored: 9 });
+    expect(chatReducer(s, { type: "read_state", channel: "desk", seq: 5 })).toBe(s);
+    s = chatReducer(s, { type: "message", message: msg("desk", 10) });
+    expect(unreadFor(s, "desk").count).toBe(1);
+    expect(chatReducer(s, { type: "read_state", channel: "nowhere", seq: 5 })).toBe(s);
+  });
+
+  it("keeps a mark this device moved further than a list fetched after (a read still on its way)", () => {
+    let s = run(listed(), { type: "select", channel: "desk" }, {
+      type: "joined",
+      ack: { channel: "desk", messages: [msg("desk", 9)], last_seq: 9, members: [] },
+    });
+    s = chatReducer(s, { type: "channels_loaded", channels: [mine("desk", 9, { read_seq: 4, unread: 3 })] });
+    expect(s.read.desk).toMatchObject({ seq: 9, stored: 4 });
+  });
+
+  it("does not read the open channel while the page is hidden, and marks what came when it is back", () => {
+    let s = run(listed(), { type: "visibility", visible: false }, { type: "message", message: msg("general", 2) });
+    expect(s.read.general!.seq).toBe(1);
+    expect(unreadFor(s, "general").count).toBe(1);
+    s = chatReducer(s, { type: "visibility", visible: true });
+    expect(s.read.general!.seq).toBe(2);
+    expect(s.newAfter).toBe(1);
+    expect(unreadFor(s, "general").count).toBe(0);
+  });
+
+  it("raises a channel's counts from a notification when its message is not held, once", () => {
+    const n: ChatNotification = { id: "n1", kind: "mention", channel: "desk", text: "bob mentioned you in #desk", ts: "", message: mentioning("desk", 10) };
+    let s = chatReducer(listed(), { type: "notification", notification: n });
+    expect(unreadFor(s, "desk")).toEqual({ count: 4, mentions: 2 });
+    s = chatReducer(s, { type: "joined", ack: { channel: "desk", messages: [mentioning("desk", 10)], last_seq: 10, members: [] } });
+    expect(unreadFor(s, "desk")).toEqual({ count: 4, mentions: 2 });
+    expect(chatReducer(s, { type: "notification", notification: n })).toBe(s);
+  });
+});
+
+describe("the inbox", () => {
+  const note = (id: string, channel = "desk"): ChatNotification => ({ id, kind: "keyword", channel, text: `note ${id}`, ts: "" });
+  const ids = (s: ChatState) => s.inbox.items.map((n) => n.id);
+
+  it("counts live notifications unseen until it is opened, and none while it is open", () => {
+    let s = run(base(), { type: "notification", notification: note("03") }, { type: "notification", notification: note("04") });
+    expect(s.inbox.unseen).toBe(2);
+    expect(ids(s)).toEqual(["04", "03"]);
+    s = chatReducer(s, { type: "inbox_open", open: true });
+    expect(s.inbox.unseen).toBe(0);
+    s = chatReducer(s, { type: "notification", notification: note("05") });
+    expect(s.inbox.unseen).toBe(0);
+    s = run(s, { type: "visibility", visible: false }, { type: "notification", notification: note("06") });
+    expect(s.inbox.unseen).toBe(1); // open, but nobody is looking
+    s = run(s, { type: "visibility", visible: true });
+    expect(s.inbox.unseen).toBe(0);
+  });
+
+  it("does not count one about the channel being read", () => {
+    const s = chatReducer(base(), { type: "notification", notification: note("07", "general") });
+    expect(s.inbox.unseen).toBe(0);
+    expect(ids(s)).toEqual(["07"]);
+  });
+
+  it("merges pages with live ones by id, newest first, and pages on from next_before", () => {
+    let s = chatReducer(base(), { type: "notification", notification: note("09") });
+    s = chatReducer(s, { type: "inbox_loaded", notifications: [note("09"), note("08"), note("05")], nextBefore: "05", more: false });
+    expect(ids(s)).toEqual(["09", "08", "05"]);
+    s = chatReducer(s, { type: "inbox_loaded", notifications: [note("04"), note("02")], nextBefore: null, more: true });
+    expect(ids(s)).toEqual(["09", "08", "05", "04", "02"]);
+    expect(s.inbox.nextBefore).toBeNull();
+    // the first page again (a reconnect) keeps the older pages and where they end
+    s = chatReducer(s, { type: "inbox_loaded", notifications: [note("10"), note("09")], nextBefore: "09", more: false });
+    expect(ids(s)).toEqual(["10", "09", "08", "05", "04", "02"]);
+    expect(s.inbox.nextBefore).toBeNull();
+    expect(s.inbox.unseen).toBe(1);
   });
 });

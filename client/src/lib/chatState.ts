@@ -14,8 +14,17 @@ import {
 } from "./messages";
 import { usableChannelName } from "./joinPlan";
 import { caughtUp, emptyTrack, observe, type SeqTrack } from "./seqTrack";
-import type { Channel, ChannelEvent, ChannelRole, JoinAck, Message, SiteRole } from "./types";
-import { countUnread, markRead, type ReadMarks } from "./unread";
+import type { Channel, ChannelEvent, ChannelRole, JoinAck, Message, MyChannel, ChatNotification, SiteRole } from "./types";
+import {
+  fromServer,
+  moveMark,
+  noteNotification,
+  NOTHING_UNREAD,
+  unreadFromStart,
+  unreadOf,
+  type ReadState,
+  type Unread,
+} from "./unread";
 
 export interface ThreadState {
   /** The root as it was when the thread was opened, kept current by changes to it. */
@@ -47,6 +56,20 @@ export interface ChannelState {
   rosterRev: number;
 }
 
+/** The notifications inbox: pages loaded from GET /api/me/notifications and live ones before them. */
+export interface InboxState {
+  /** Newest first. */
+  items: ChatNotification[];
+  /** Where the next page starts; null at the end. */
+  nextBefore: string | null;
+  /** The first page has been loaded. */
+  loaded: boolean;
+  /** Live notifications since the inbox was last looked at: the bell's count and the tab title's. */
+  unseen: number;
+  /** Open on screen (what arrives while the page is visible is seen at once). */
+  open: boolean;
+}
+
 export interface ChatState {
   me: string;
   /** The signed-in user's site roles (GET /api/me). */
@@ -54,13 +77,20 @@ export interface ChatState {
   channels: Channel[];
   byChannel: Record<string, ChannelState>;
   current: string | null;
-  readMarks: ReadMarks;
+  /** Channel -> the user's read state there (unread.ts), from the server and live since. */
+  read: Record<string, ReadState>;
+  /** The open channel's "new messages" line goes above its first message after this seq; null: none. */
+  newAfter: number | null;
+  /** The page is visible (document.visibilityState): only then is the open channel being read. */
+  visible: boolean;
+  inbox: InboxState;
   /** channel -> user -> epoch ms until which "is typing" shows. */
   typing: Record<string, Record<string, number>>;
 }
 
 export type ChatAction =
-  | { type: "channels_loaded"; channels: Channel[] }
+  /** The channel list; from GET /api/me/channels each channel also brings the user's read state in it. */
+  | { type: "channels_loaded"; channels: Channel[] | MyChannel[] }
   | { type: "channel_created"; channel: Channel }
   /** The channel is gone for this user: deleted, or out of their reach (removed from it, banned). */
   | { type: "channel_deleted"; name: string }
@@ -88,7 +118,13 @@ export type ChatAction =
   | { type: "presence"; channel: string; user: string; online: boolean }
   | { type: "typing"; channel: string; user: string; until: number }
   | { type: "typing_expire"; now: number }
-  | { type: "mark_read"; channel: string };
+  /** The server holds the mark at `seq` (`read_state` from another device, or our `read`'s ack). */
+  | { type: "read_state"; channel: string; seq: number }
+  | { type: "visibility"; visible: boolean }
+  | { type: "notification"; notification: ChatNotification }
+  /** A page of the inbox; `more`: it follows the pages held, else it is the first. */
+  | { type: "inbox_loaded"; notifications: ChatNotification[]; nextBefore: string | null; more: boolean }
+  | { type: "inbox_open"; open: boolean };
 
 /**
  * Live messages kept per channel: past this the oldest are dropped (and `hasMore` set, so
@@ -202,8 +238,19 @@ export function threadOf(c: ChannelState, rootId: string): { root: TimelineItem 
   return { root: i >= 0 ? c.items[i] : t?.root, replies: t?.replies ?? [], loaded: t?.loaded ?? false };
 }
 
-export function initialState(me: string, readMarks: ReadMarks = {}): ChatState {
-  return { me, roles: ["user"], channels: [], byChannel: {}, current: null, readMarks, typing: {} };
+export function initialState(me: string, visible = true): ChatState {
+  return {
+    me,
+    roles: ["user"],
+    channels: [],
+    byChannel: {},
+    current: null,
+    read: {},
+    newAfter: null,
+    visible,
+    inbox: { items: [], nextBefore: null, loaded: false, unseen: 0, open: false },
+    typing: {},
+  };
 }
 
 /**
@@ -258,37 +305,77 @@ function withChannel(state: ChatState, name: string, fn: (c: ChannelState) => Ch
   return { ...state, byChannel: { ...state.byChannel, [name]: after } };
 }
 
-/** Keep the open channel read up to its newest message. */
+/** The channel of a GET /api/me/channels entry, without the user's counts (which go stale). */
+function channelOf(c: Channel | MyChannel): Channel {
+  const { name, created_by, created_at, visibility, kind, topic, slow_mode_s, members } = c;
+  const out: Channel = { name, created_by, created_at };
+  if (visibility !== undefined) out.visibility = visibility;
+  if (kind !== undefined) out.kind = kind;
+  if (topic !== undefined) out.topic = topic;
+  if (slow_mode_s !== undefined) out.slow_mode_s = slow_mode_s;
+  if (members !== undefined) out.members = members;
+  return out;
+}
+
+const hasReadState = (c: Channel | MyChannel): c is MyChannel => typeof (c as Partial<MyChannel>).read_seq === "number";
+
+function withRead(state: ChatState, name: string, fn: (r: ReadState) => ReadState): ChatState {
+  const before = state.read[name] ?? unreadFromStart();
+  const after = fn(before);
+  if (after === before) return state;
+  return { ...state, read: { ...state.read, [name]: after } };
+}
+
+/** Keep the open channel read up to the newest seq seen in it, while the user can see it. */
 function readCurrent(state: ChatState): ChatState {
   const cur = state.current;
-  if (!cur) return state;
-  const last = lastSeqOf(state.byChannel[cur]?.items ?? []);
-  const marks = markRead(state.readMarks, cur, last);
-  return marks === state.readMarks ? state : { ...state, readMarks: marks };
+  if (!cur || !state.visible) return state;
+  const c = state.byChannel[cur];
+  if (!c) return state;
+  const seen = Math.max(c.seq.last, lastSeqOf(c.items));
+  return withRead(state, cur, (r) => moveMark(r, seen, c, state.me));
+}
+
+/** Where the "new messages" line of `channel` goes: after the mark, when anything after it is unread. */
+function newAfterIn(state: ChatState, channel: string): number | null {
+  const r = state.read[channel];
+  return r && unreadOf(r, state.byChannel[channel], state.me).count > 0 ? r.seq : null;
 }
 
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case "channels_loaded": {
       const known = new Map(state.channels.map((c) => [c.name, c]));
-      for (const c of action.channels) if (usableChannelName(c.name)) known.set(c.name, c);
-      return { ...state, channels: sortChannels([...known.values()]) };
+      let read = state.read;
+      for (const c of action.channels) {
+        if (!usableChannelName(c.name)) continue;
+        known.set(c.name, channelOf(c));
+        if (hasReadState(c)) {
+          if (read === state.read) read = { ...read };
+          read[c.name] = fromServer(c, state.read[c.name], state.byChannel[c.name], state.me);
+        }
+      }
+      return readCurrent({ ...state, read, channels: sortChannels([...known.values()]) });
     }
     case "channel_created": {
       if (!usableChannelName(action.channel.name)) return state;
       if (state.channels.some((c) => c.name === action.channel.name)) return state;
       // A brand-new channel: everything in it will be unread.
-      const readMarks = action.channel.name in state.readMarks ? state.readMarks : { ...state.readMarks, [action.channel.name]: 0 };
-      return { ...state, readMarks, channels: sortChannels([...state.channels, action.channel]) };
+      const read = action.channel.name in state.read ? state.read : { ...state.read, [action.channel.name]: unreadFromStart() };
+      return { ...state, read, channels: sortChannels([...state.channels, action.channel]) };
     }
     case "channel_deleted": {
       if (!state.channels.some((c) => c.name === action.name)) return state;
       const channels = state.channels.filter((c) => c.name !== action.name);
       const byChannel = { ...state.byChannel };
       delete byChannel[action.name];
+      const read = { ...state.read };
+      delete read[action.name];
       const fallback = channels.find((c) => c.name === "general") ?? channels[0];
-      const current = state.current === action.name ? (fallback?.name ?? null) : state.current;
-      return readCurrent({ ...state, channels, byChannel, current });
+      const moved = state.current === action.name;
+      const current = moved ? (fallback?.name ?? null) : state.current;
+      const next = { ...state, channels, byChannel, read, current };
+      return readCurrent(moved ? { ...next, newAfter: current ? newAfterIn(next, current) : null } : next);
     }
     case "channel_updated":
       return replaceChannel(state, action.channel.name, (c) => ({ ...c, ...action.channel }));
@@ -307,7 +394,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "muted":
       return withChannel(state, action.channel, (c) => (c.mutedUntil === action.until ? c : { ...c, mutedUntil: action.until }));
     case "select":
-      return readCurrent({ ...state, current: action.channel });
+      if (action.channel === state.current) return readCurrent(state);
+      return readCurrent({ ...state, current: action.channel, newAfter: newAfterIn(state, action.channel) });
     case "joined": {
       const { ack } = action;
       const events = ack.events ?? [];
@@ -329,10 +417,6 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         };
       });
       for (const ev of events) next = withSettings(next, ev);
-      if (!(ack.channel in next.readMarks)) {
-        // First sight of this channel on this device: start with it read.
-        next = { ...next, readMarks: { ...next.readMarks, [ack.channel]: ack.last_seq } };
-      }
       return next.current === ack.channel ? readCurrent(next) : next;
     }
     case "disconnected": {
@@ -423,10 +507,45 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       }
       return changed ? { ...state, typing } : state;
     }
-    case "mark_read": {
-      const last = lastSeqOf(state.byChannel[action.channel]?.items ?? []);
-      const marks = markRead(state.readMarks, action.channel, last);
-      return marks === state.readMarks ? state : { ...state, readMarks: marks };
+    case "read_state": {
+      if (!state.read[action.channel] && !state.channels.some((c) => c.name === action.channel)) return state;
+      const { channel, seq } = action;
+      return withRead(state, channel, (r) => {
+        const moved = moveMark(r, seq, state.byChannel[channel], state.me);
+        return seq > moved.stored ? { ...moved, stored: seq } : moved;
+      });
+    }
+    case "visibility": {
+      if (action.visible === state.visible) return state;
+      if (!action.visible) return { ...state, visible: false };
+      // Back to the page: what came while away is marked by the line, unless an older one is still shown.
+      const cur = state.current;
+      const newAfter = state.newAfter ?? (cur ? newAfterIn(state, cur) : null);
+      const inbox = state.inbox.open && state.inbox.unseen ? { ...state.inbox, unseen: 0 } : state.inbox;
+      return readCurrent({ ...state, visible: true, newAfter, inbox });
+    }
+    case "notification": {
+      const n = action.notification;
+      if (state.inbox.items.some((i) => i.id === n.id)) return state;
+      // Seen as it comes: with the inbox open, or about the channel being read.
+      const seen = state.visible && (state.inbox.open || (!!n.channel && n.channel === state.current));
+      const inbox = { ...state.inbox, items: [n, ...state.inbox.items], unseen: seen ? 0 : state.inbox.unseen + 1 };
+      const next = { ...state, inbox };
+      const ch = n.channel;
+      return ch && state.read[ch] ? withRead(next, ch, (r) => noteNotification(r, n, state.me)) : next;
+    }
+    case "inbox_loaded": {
+      // Ids order the inbox (ms-ordered): live ones and pages merge by id, newest first.
+      const byId = new Map(state.inbox.items.map((i) => [i.id, i]));
+      for (const n of action.notifications) byId.set(n.id, n);
+      const items = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      // The first page again (after a reconnect) leaves the older pages held where they were.
+      const nextBefore = action.more || !state.inbox.loaded ? action.nextBefore : state.inbox.nextBefore;
+      return { ...state, inbox: { ...state.inbox, items, nextBefore, loaded: true } };
+    }
+    case "inbox_open": {
+      if (action.open === state.inbox.open && (!action.open || !state.inbox.unseen)) return state;
+      return { ...state, inbox: { ...state.inbox, open: action.open, unseen: action.open ? 0 : state.inbox.unseen } };
     }
   }
 }
@@ -437,15 +556,27 @@ function dropTyping(typing: ChatState["typing"], channel: string, user: string):
   return { ...typing, [channel]: users };
 }
 
-/** Unread count for the sidebar; `more` when older unread messages were not loaded. */
-export function unreadFor(state: ChatState, channel: string): { count: number; more: boolean } {
-  if (channel === state.current) return { count: 0, more: false };
-  const items = state.byChannel[channel]?.items ?? [];
-  const mark = state.readMarks[channel];
-  const count = countUnread(items, mark, state.me);
-  const first = firstSeqOf(items);
-  const more = count > 0 && first !== undefined && mark !== undefined && first > mark + 1;
-  return { count, more };
+const unreadCache = new WeakMap<ReadState, { timeline: ChannelState | undefined; me: string; value: Unread }>();
+
+/** Unread messages and mentions of `channel` for the sidebar: none in the channel being read. */
+export function unreadFor(state: ChatState, channel: string): Unread {
+  if (channel === state.current && state.visible) return NOTHING_UNREAD;
+  const r = state.read[channel];
+  if (!r) return NOTHING_UNREAD;
+  // Asked for every channel at every render: worked out again only when its state changed.
+  const timeline = state.byChannel[channel];
+  const hit = unreadCache.get(r);
+  if (hit && hit.timeline === timeline && hit.me === state.me) return hit.value;
+  const value = unreadOf(r, timeline, state.me);
+  unreadCache.set(r, { timeline, me: state.me, value });
+  return value;
+}
+
+/** The read mark of every channel, for choosing which to join first. */
+export function readMarksOf(state: ChatState): Record<string, number> {
+  const marks: Record<string, number> = {};
+  for (const [name, r] of Object.entries(state.read)) marks[name] = r.seq;
+  return marks;
 }
 
 /** Users typing in a channel right now, sorted. */

@@ -136,7 +136,7 @@ describe("channel list", () => {
     });
     expect(state.channels.map((c) => c.name)).toEqual(["general"]);
     expect(state.byChannel.general?.joined).toBe(true);
-    expect(unreadFor(state, "general")).toEqual({ count: 0, more: false });
+    expect(unreadFor(state, "general")).toEqual({ count: 0, mentions: 0 });
   });
 
   it("drops a deleted channel, and opens general when it was the open one", () => {

@@ -5,7 +5,8 @@
  * others in the background a few at a time (those it has seen activity in first), every other one when
  * opened, and retries a refused join later.
  */
-import type { ReadMarks } from "./unread";
+/** Channel name -> the user's read mark there (the server's, GET /api/me/channels). */
+export type ReadMarks = Readonly<Record<string, number>>;
 
 /** Channels joined in the background besides the open one: a small chat's all, a spammed one's few. */
 export const MAX_BACKGROUND_JOINS = 20;
@@ -25,8 +26,8 @@ export function usableChannelName(name: string): boolean {
 }
 
 /**
- * The channels to join in the background besides `current`, at most `max`: first those with messages
- * this device has read (a read mark past 0), then the others in list order. A spammer's hundred
+ * The channels to join in the background besides `current`, at most `max`: first those the user has
+ * read in (a read mark past 0), then the others in list order. A spammer's hundred
  * channels cost the client `max` joins at most; the rest are joined when opened.
  */
 export function backgroundJoins(

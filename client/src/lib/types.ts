@@ -135,7 +135,7 @@ export interface ReadMark {
 export type NotificationKind = "mention" | "dm" | "keyword" | "cashtag" | "message" | "alert" | "idea";
 
 /** `notification`, and an entry of GET /api/me/notifications. */
-export interface Notification {
+export interface ChatNotification {
   id: string;
   kind: NotificationKind;
   channel?: string | null;
