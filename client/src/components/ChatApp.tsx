@@ -2,9 +2,11 @@ import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type Ke
 import { channelLabel } from "../lib/access";
 import { api } from "../lib/api";
 import { ChatClient } from "../lib/chatClient";
+import type { JumpTarget } from "../lib/search";
 import { AdminPage } from "./AdminPage";
 import { ChatPane } from "./ChatPane";
 import { ConnectionBanner } from "./ConnectionBanner";
+import { SearchBox } from "./SearchBox";
 import { Sidebar } from "./Sidebar";
 
 export function ChatApp({ username, onSignedOut }: { username: string; onSignedOut: () => void }) {
@@ -26,6 +28,9 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [adminOpen, setAdminOpen] = useState(false);
   const drawerOpener = useRef<HTMLElement | null>(null);
+  // A search hit the open channel's list is to scroll to; cleared once it has.
+  const [jump, setJump] = useState<JumpTarget | null>(null);
+  const jumped = useCallback(() => setJump(null), []);
 
   const logout = useCallback(() => {
     // Signed out here even when the request fails (offline, server gone), without an unhandled rejection.
@@ -131,6 +136,7 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
         )}
         {/* Behind the modal drawer nothing can be reached, by Tab or by a screen reader. */}
         <main className="flex min-w-0 flex-1 flex-col" inert={drawerOpen}>
+          <SearchBox chat={snap.chat} source={client} onSelect={select} onJump={setJump} />
           {adminOpen ? (
             <AdminPage me={snap.chat.me} roles={snap.chat.roles} onClose={() => setAdminOpen(false)} />
           ) : current ? (
@@ -141,6 +147,8 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
               channel={current}
               conn={snap.conn}
               onOpenSidebar={openDrawer}
+              jumpTo={jump?.channel === current ? jump : null}
+              onJumped={jumped}
             />
           ) : (
             <div className="grid flex-1 place-items-center text-ink-400">

@@ -5,6 +5,7 @@ import { formatDuration } from "../lib/format";
 import { emptyChannel, typingIn, typingText, type ChatState } from "../lib/chatState";
 import { sameUser } from "../lib/ids";
 import type { TimelineItem } from "../lib/messages";
+import type { JumpTarget } from "../lib/search";
 import { AuthorModeration, type AuthorPick } from "./AuthorModeration";
 import { ChannelSettingsButton } from "./ChannelSettings";
 import { Composer } from "./Composer";
@@ -21,9 +22,12 @@ interface Props {
   channel: string;
   conn: ConnState;
   onOpenSidebar: () => void;
+  /** A search hit to show in this channel (MessageList scrolls to it). */
+  jumpTo?: JumpTarget | null;
+  onJumped?: () => void;
 }
 
-export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) {
+export function ChatPane({ client, chat, channel, conn, onOpenSidebar, jumpTo, onJumped }: Props) {
   const st = chat.byChannel[channel] ?? emptyChannel();
   const me = chat.me;
   const info = chat.channels.find((c) => c.name === channel);
@@ -66,6 +70,15 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
       else document.getElementById("composer")?.focus();
     }, 0);
   }, []);
+
+  // A hit that was a reply: its root is scrolled to, with the thread open beside it.
+  const jumped = useCallback(
+    (target: JumpTarget) => {
+      if (target.thread) setThreadId(target.id);
+      onJumped?.();
+    },
+    [onJumped],
+  );
 
   const actions = useMemo<MessageActions>(
     () => ({
@@ -152,7 +165,7 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar }: Props) 
             </span>
           </header>
 
-          <MessageList client={client} channel={channel} state={st} me={chat.me} />
+          <MessageList client={client} channel={channel} state={st} me={chat.me} jumpTo={jumpTo} onJumped={jumped} />
           {authorPick?.channel === channel && moderates && <AuthorModeration key={authorPick.username} channel={channel} pick={authorPick} appoints={appoints} onClose={closeAuthor} />}
 
           <TypingLine chat={chat} channel={channel} />

@@ -5,6 +5,7 @@ import type { ChatClient } from "../lib/chatClient";
 import type { ChannelState } from "../lib/chatState";
 import { dayKey, dayLabel, formatDateTime, formatTime } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";
+import type { JumpTarget } from "../lib/search";
 import { MessageRow } from "./MessageRow";
 
 const NEAR_BOTTOM_PX = 80;
@@ -12,12 +13,17 @@ const NEAR_TOP_PX = 150;
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 /** A first guess at a row's height; each row is measured once it is drawn. */
 const ESTIMATED_ROW_PX = 52;
+/** How long a message jumped to (from search) stays marked. */
+const FLASH_MS = 2500;
 
 interface Props {
   client: ChatClient;
   channel: string;
   state: ChannelState;
   me: string;
+  /** A message to scroll to, mark and focus once it is in `state.items` (a search hit). */
+  jumpTo?: JumpTarget | null;
+  onJumped?: (target: JumpTarget) => void;
 }
 
 /**
@@ -26,7 +32,7 @@ interface Props {
  * message costs the same at 20 messages as at 2,000.
  */
 // Memoized: it redraws when its own channel changes, not for every message elsewhere or tick.
-export const MessageList = memo(function MessageList({ client, channel, state, me }: Props) {
+export const MessageList = memo(function MessageList({ client, channel, state, me, jumpTo, onJumped }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const prependFrom = useRef<number | null>(null);
@@ -46,6 +52,33 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
     overscan: 5,
   });
   const total = virtualizer.getTotalSize();
+
+  // A search hit: centred (leaving the bottom, so live messages do not pull the view away), then
+  // focused and marked for a moment once its row is drawn.
+  const [flash, setFlash] = useState<string | null>(null);
+  const jumped = useRef(0);
+  const flashTimer = useRef(0);
+  useEffect(() => () => window.clearTimeout(flashTimer.current), []);
+  useEffect(() => {
+    if (!jumpTo || jumped.current === jumpTo.nonce) return;
+    const index = items.findIndex((i) => i.id === jumpTo.id);
+    if (index < 0) return;
+    jumped.current = jumpTo.nonce;
+    atBottom.current = false;
+    virtualizer.scrollToIndex(index, { align: "center" });
+    onJumped?.(jumpTo);
+    const mark = (tries: number) => {
+      const rows = scroller.current?.querySelectorAll<HTMLElement>("[data-testid=message]") ?? [];
+      const row = [...rows].find((r) => r.dataset.id === jumpTo.id);
+      if (!row && tries > 0) return void requestAnimationFrame(() => mark(tries - 1));
+      setFlash(jumpTo.id);
+      // A tombstone is not focusable: then the list itself.
+      (row && row.tabIndex >= 0 ? row : scroller.current)?.focus({ preventScroll: true });
+      window.clearTimeout(flashTimer.current);
+      flashTimer.current = window.setTimeout(() => setFlash(null), FLASH_MS);
+    };
+    requestAnimationFrame(() => mark(30));
+  }, [jumpTo, items, virtualizer, onJumped]);
 
   const loadOlder = useCallback(async () => {
     if (loadingOlder || !state.hasMore) return;
@@ -186,7 +219,10 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
                 aria-posinset={row.index + 1}
                 // Contained: a row added or measured does not send the browser re-laying out the others.
                 // Raised while hovered or focused, so the row's toolbar sits above the row before it.
-                className="absolute left-0 top-0 w-full [contain:layout_style] hover:z-10 focus-within:z-10"
+                className={`absolute left-0 top-0 w-full transition-colors duration-700 [contain:layout_style] hover:z-10 focus-within:z-10 ${
+                  flash && item.id === flash ? "bg-gold/15 shadow-[inset_3px_0_0_var(--color-gold)]" : ""
+                }`}
+                data-highlighted={flash && item.id === flash ? "true" : undefined}
                 style={{ transform: `translateY(${row.start}px)` }}
               >
                 {newDay && <DaySeparator ts={item.ts} />}

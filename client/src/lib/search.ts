@@ -198,3 +198,14 @@ function joined(source: TimelineSource, channel: string, timeoutMs: number): Pro
     const timer = setTimeout(() => done(ready()), timeoutMs);
   });
 }
+
+/**
+ * A message for the open channel's list to scroll to, mark for a moment and focus; `thread`: it
+ * is a thread's root, shown with its thread open (the hit was a reply). Each jump has a new `nonce`.
+ */
+export interface JumpTarget {
+  channel: string;
+  id: string;
+  thread: boolean;
+  nonce: number;
+}

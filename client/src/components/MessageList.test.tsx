@@ -1,0 +1,90 @@
+// @vitest-environment jsdom
+import { act, cleanup, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ChatClient } from "../lib/chatClient";
+import type { ChannelState } from "../lib/chatState";
+import type { TimelineItem } from "../lib/messages";
+import type { JumpTarget } from "../lib/search";
+import { MessageActionsContext, type MessageActions } from "./messageActions";
+import { MessageList } from "./MessageList";
+
+beforeAll(() => {
+  // jsdom has no layout observers; the message list only needs them to exist.
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
+});
+
+beforeEach(() => {
+  // jsdom lays nothing out: the list is said to be 600 px high (it draws the rows that fit) and
+  // taller inside (so it does not load older pages to fill itself); where it scrolls to is left to
+  // the browser test (tests/browser/test_search_browser.py).
+  vi.spyOn(HTMLElement.prototype, "clientHeight", "get").mockReturnValue(600);
+  vi.spyOn(HTMLElement.prototype, "clientWidth", "get").mockReturnValue(800);
+  vi.spyOn(HTMLElement.prototype, "scrollHeight", "get").mockReturnValue(8000);
+});
+
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+});
+
+const item = (seq: number): TimelineItem => ({
+  id: `m${seq}`,
+  key: `m${seq}`,
+  anchor: seq,
+  seq,
+  channel: "general",
+  user: "carol",
+  text: `line ${seq}`,
+  ts: "2026-03-02T14:00:00Z",
+});
+
+const channel = (from: number, to: number): ChannelState =>
+  ({
+    items: Array.from({ length: to - from + 1 }, (_, i) => item(from + i)),
+    hasMore: from > 1,
+    joined: true,
+    members: [],
+    threads: {},
+    pins: [],
+    role: null,
+    mutedUntil: null,
+    rosterRev: 0,
+  }) as unknown as ChannelState;
+
+const ok = () => Promise.resolve({ ok: true as const });
+const actions: MessageActions = { moderates: false, edit: ok, remove: ok, toggleReaction: ok, setPinned: ok, openThread: vi.fn() };
+const client = { loadOlder: () => Promise.resolve() } as unknown as ChatClient;
+
+function list(state: ChannelState, jumpTo: JumpTarget | null, onJumped = vi.fn()) {
+  return (
+    <MessageActionsContext.Provider value={actions}>
+      <MessageList client={client} channel="general" state={state} me="bob" jumpTo={jumpTo} onJumped={onJumped} />
+    </MessageActionsContext.Provider>
+  );
+}
+
+const row = (id: string) => screen.getAllByTestId("message").find((r) => r.dataset.id === id);
+
+describe("MessageList jumping to a search hit", () => {
+  it("waits for the message to be loaded, then focuses it and marks it for a moment, once", async () => {
+    const onJumped = vi.fn();
+    const target: JumpTarget = { channel: "general", id: "m2", thread: false, nonce: 1 };
+    const { rerender } = render(list(channel(8, 12), target, onJumped));
+    await act(() => new Promise((r) => setTimeout(r, 30)));
+    expect(onJumped).not.toHaveBeenCalled();
+
+    rerender(list(channel(1, 12), target, onJumped));
+    await waitFor(() => expect(onJumped).toHaveBeenCalledWith(target));
+    await waitFor(() => expect(document.activeElement).toBe(row("m2")));
+    const li = row("m2")!.closest("li")!;
+    expect(li.dataset.highlighted).toBe("true");
+    // Marked briefly: gone after a few seconds, and not again for the same jump.
+    await waitFor(() => expect(li.dataset.highlighted).toBeUndefined(), { timeout: 4000 });
+    rerender(list(channel(1, 13), target, onJumped));
+    expect(onJumped).toHaveBeenCalledTimes(1);
+  });
+});
