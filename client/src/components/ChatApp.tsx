@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { channelLabel } from "../lib/access";
 import { api } from "../lib/api";
 import { ChatClient } from "../lib/chatClient";
@@ -6,6 +6,7 @@ import type { JumpTarget } from "../lib/search";
 import { AdminPage } from "./AdminPage";
 import { ChatPane } from "./ChatPane";
 import { ConnectionBanner } from "./ConnectionBanner";
+import { holdFocus } from "./holdFocus";
 import { SearchBox } from "./SearchBox";
 import { Sidebar } from "./Sidebar";
 
@@ -77,9 +78,12 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
 
   const current = snap.chat.current;
   const title = current ? channelLabel(snap.chat.channels.find((c) => c.name === current), current, snap.chat.me) : null;
+  // Notifications not yet seen in the inbox count in the tab's title: "(3) #general · investor-chat".
+  const unseen = snap.chat.inbox.unseen;
   useEffect(() => {
-    document.title = adminOpen ? "Administration · investor-chat" : title ? `${title} · investor-chat` : "investor-chat";
-  }, [title, adminOpen]);
+    const page = adminOpen ? "Administration · investor-chat" : title ? `${title} · investor-chat` : "investor-chat";
+    document.title = unseen > 0 ? `(${unseen}) ${page}` : page;
+  }, [title, adminOpen, unseen]);
 
   return (
     <div className="flex h-full flex-col">
@@ -167,24 +171,6 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
       )}
     </div>
   );
-}
-
-/** Tab and Shift+Tab wrap around inside a modal instead of leaving it. */
-function holdFocus(e: KeyboardEvent<HTMLElement>) {
-  if (e.key !== "Tab") return;
-  const focusable = [...e.currentTarget.querySelectorAll<HTMLElement>("button, [href], input, textarea, select, [tabindex]")].filter(
-    (el) => el.tabIndex >= 0 && !el.hasAttribute("disabled") && el.getClientRects().length > 0,
-  );
-  const first = focusable[0];
-  const last = focusable.at(-1);
-  if (!first || !last) return;
-  if (e.shiftKey && document.activeElement === first) {
-    e.preventDefault();
-    last.focus();
-  } else if (!e.shiftKey && document.activeElement === last) {
-    e.preventDefault();
-    first.focus();
-  }
 }
 
 function sessionToken(): string | null {
