@@ -72,7 +72,7 @@ describe("SearchBox", () => {
     expect(await screen.findByText("2 messages, newest first")).toBeTruthy();
     expect(searches(calls)).toEqual([{ q: "zanzibar $tsla", channel: "desk", user: "alice", limit: "20" }]);
     const [first, second] = hits();
-    expect(within(first!).getByTestId("search-hit-channel").textContent).toBe("#desk");
+    expect(within(first!).getByTestId("search-hit-channel").textContent).toBe("desk");
     expect(within(first!).getByRole("img", { name: "private" })).toBeTruthy();
     expect(first!.textContent).toContain("alice");
     expect(first!.querySelector("time")!.textContent).toMatch(/March 2.*, \d+:05/);
@@ -123,15 +123,19 @@ describe("SearchBox", () => {
     expect(screen.queryByTestId("search-error")).toBeNull();
   });
 
-  it("asks nothing of the server for an empty search or a channel one does not have", async () => {
+  it("asks nothing of the server for an empty search or a channel one does not have; a channel alone is a search", async () => {
     const { calls, user, box } = setup({ "GET /api/search": { hits: [], next_before: null } });
-    await user.type(box, "in:#desk{Enter}");
+    await user.type(box, "  {Enter}");
     expect(screen.getByRole("alert").textContent).toBe("Type a word or a $TICKER to search for.");
     await user.clear(box);
     await user.type(box, "rates in:#secret{Enter}");
     expect(screen.getByRole("alert").textContent).toBe("You have no channel #secret.");
     expect(screen.queryByRole("button", { name: "Try again" })).toBeNull();
     expect(searches(calls)).toEqual([]);
+    await user.clear(box);
+    await user.type(box, "in:#desk{Enter}");
+    await screen.findByText("No messages match in:#desk.");
+    expect(searches(calls)).toEqual([{ channel: "desk", limit: "20" }]);
   });
 
   it("shows the last answer only, when an earlier one comes back after it", async () => {

@@ -139,7 +139,7 @@ export function SearchBox({ chat, source, onSelect, onJump }: Props) {
       channel = resolveChannel(parsed.in, chat);
       if (!channel) problem = parsed.in.startsWith("@") ? `You have no direct messages with ${parsed.in.slice(1)}.` : `You have no channel #${parsed.in}.`;
     }
-    if (!problem && !parsed.q && !parsed.from) problem = "Type a word or a $TICKER to search for.";
+    if (!problem && !parsed.q && !parsed.from && !channel) problem = "Type a word or a $TICKER to search for.";
     if (problem) {
       asks.current++;
       setSearch(null);

@@ -1,5 +1,5 @@
 import { useMemo, type KeyboardEvent } from "react";
-import { channelLabel, isPrivate } from "../lib/access";
+import { channelLabel, isDm, isPrivate } from "../lib/access";
 import { dayLabel, formatDateTime, formatTime } from "../lib/format";
 import { markMatches, type Terms } from "../lib/search";
 import type { Channel, Message } from "../lib/types";
@@ -166,8 +166,15 @@ function Hit({
     >
       <span className="flex flex-wrap items-baseline gap-x-2 text-xs text-ink-300">
         <span className="inline-flex items-center gap-1 text-ink-200" data-testid="search-hit-channel">
-          {isPrivate(channel) && channel?.kind !== "dm" && <LockIcon className="h-3 w-3" />}
-          {channelLabel(channel, hit.channel, me)}
+          {/* As in the channel list: a lock stands in for a private channel's "#". */}
+          {isPrivate(channel) && !isDm(channel) ? (
+            <>
+              <LockIcon className="h-3 w-3" />
+              {hit.channel}
+            </>
+          ) : (
+            channelLabel(channel, hit.channel, me)
+          )}
         </span>
         <span className="text-sm font-semibold text-ink-100">{hit.user}</span>
         <time dateTime={hit.ts} title={formatDateTime(hit.ts)}>
