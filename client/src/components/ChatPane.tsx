@@ -165,7 +165,7 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar, jumpTo, o
             </span>
           </header>
 
-          <MessageList client={client} channel={channel} state={st} me={chat.me} jumpTo={jumpTo} onJumped={jumped} />
+          <MessageList client={client} channel={channel} state={st} me={chat.me} jumpTo={jumpTo} onJumped={jumped} newAfter={chat.newAfter} />
           {authorPick?.channel === channel && moderates && <AuthorModeration key={authorPick.username} channel={channel} pick={authorPick} appoints={appoints} onClose={closeAuthor} />}
 
           <TypingLine chat={chat} channel={channel} />

@@ -1,8 +1,9 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { eventText } from "../lib/channelEvents";
 import type { ChatClient } from "../lib/chatClient";
 import type { ChannelState } from "../lib/chatState";
+import { sameUser } from "../lib/ids";
 import { dayKey, dayLabel, formatDateTime, formatTime } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";
 import type { JumpTarget } from "../lib/search";
@@ -24,6 +25,8 @@ interface Props {
   /** A message to scroll to, mark and focus once it is in `state.items` (a search hit). */
   jumpTo?: JumpTarget | null;
   onJumped?: (target: JumpTarget) => void;
+  /** The "new messages" line goes above the first message by someone else after this seq (the read mark when opened). */
+  newAfter?: number | null;
 }
 
 /**
@@ -32,7 +35,7 @@ interface Props {
  * message costs the same at 20 messages as at 2,000.
  */
 // Memoized: it redraws when its own channel changes, not for every message elsewhere or tick.
-export const MessageList = memo(function MessageList({ client, channel, state, me, jumpTo, onJumped }: Props) {
+export const MessageList = memo(function MessageList({ client, channel, state, me, jumpTo, onJumped, newAfter = null }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const prependFrom = useRef<number | null>(null);
@@ -42,6 +45,7 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
   const lastNewest = useRef<string | undefined>(undefined);
   const lastTop = useRef(0);
   const items = state.items;
+  const firstNew = useMemo(() => firstNewKey(items, newAfter, me), [items, newAfter, me]);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- a React Compiler notice; this build does not use the compiler
   const virtualizer = useVirtualizer({
@@ -226,6 +230,7 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
                 style={{ transform: `translateY(${row.start}px)` }}
               >
                 {newDay && <DaySeparator ts={item.ts} />}
+                {item.key === firstNew && <NewMessagesLine />}
                 {item.event ? (
                   <EventLine item={item} />
                 ) : (
@@ -263,6 +268,31 @@ const EventLine = memo(function EventLine({ item }: { item: TimelineItem }) {
     </div>
   );
 });
+
+/** Where the unread part of the channel begins, as it was when the channel was opened. */
+function NewMessagesLine() {
+  return (
+    <div className="my-1 flex items-center gap-2 px-3 sm:px-5" role="separator" aria-label="New messages" data-testid="new-messages">
+      <span className="h-px flex-1 bg-down/70" aria-hidden="true" />
+      <span className="text-xs font-semibold text-down" aria-hidden="true">
+        New
+      </span>
+    </div>
+  );
+}
+
+/** The key of the first message by someone else after `after` (looking back from the newest: they are near the end). */
+function firstNewKey(items: readonly TimelineItem[], after: number | null, me: string): string | null {
+  if (after === null) return null;
+  let key: string | null = null;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i]!;
+    if (item.seq === undefined) continue;
+    if (item.seq <= after) break;
+    if (!item.event && !sameUser(item.user, me)) key = item.key;
+  }
+  return key;
+}
 
 function DaySeparator({ ts }: { ts: string }) {
   return (
