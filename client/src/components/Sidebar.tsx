@@ -7,8 +7,10 @@ import type { Channel } from "../lib/types";
 import { unreadBadge } from "../lib/unread";
 import { Avatar } from "./Avatar";
 import { NewDirectMessage } from "./DirectMessages";
-import { LockIcon, PersonMark } from "./icons";
+import { GearIcon, LockIcon, PersonMark } from "./icons";
 import { Logo } from "./Logo";
+import { NotificationInbox } from "./NotificationInbox";
+import { NotificationSettings } from "./NotificationSettings";
 
 interface Props {
   client: ChatClient;
@@ -30,18 +32,43 @@ export function Sidebar({ client, chat, onSelect, onLogout, onOpenAdmin, autoFoc
   const members = currentState?.members ?? [];
   const { rooms, dms } = splitChannels(chat.channels);
   const currentChannel = chat.channels.find((c) => c.name === chat.current);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const settingsButton = useRef<HTMLButtonElement>(null);
 
   return (
     <aside className="flex h-full w-full flex-col border-r border-ink-700 bg-ink-850" aria-label="Sidebar">
-      <div className="flex items-center gap-2.5 border-b border-ink-700 px-4 py-3">
+      <div className="relative flex items-center gap-2.5 border-b border-ink-700 px-4 py-3">
         <Logo />
         <span className="font-semibold tracking-tight">investor-chat</span>
-        {onClose && (
-          <button type="button" onClick={onClose} className="ml-auto rounded-md p-1.5 text-ink-300 hover:bg-ink-700 focus-ring" aria-label="Close channel list">
-            <svg viewBox="0 0 20 20" className="h-5 w-5" fill="currentColor" aria-hidden="true">
-              <path d="M5.3 5.3a1 1 0 011.4 0L10 8.6l3.3-3.3a1 1 0 111.4 1.4L11.4 10l3.3 3.3a1 1 0 01-1.4 1.4L10 11.4l-3.3 3.3a1 1 0 01-1.4-1.4L8.6 10 5.3 6.7a1 1 0 010-1.4z" />
-            </svg>
+        <div className="ml-auto flex items-center gap-0.5">
+          <NotificationInbox client={client} chat={chat} onSelect={onSelect} onOpenSettings={() => setSettingsOpen(true)} />
+          <button
+            ref={settingsButton}
+            type="button"
+            onClick={() => setSettingsOpen(true)}
+            aria-haspopup="dialog"
+            className="rounded-md p-1.5 text-ink-300 hover:bg-ink-700 hover:text-ink-100 focus-ring"
+            aria-label="Notification settings"
+          >
+            <GearIcon className="h-5 w-5" />
           </button>
+          {onClose && (
+            <button type="button" onClick={onClose} className="rounded-md p-1.5 text-ink-300 hover:bg-ink-700 focus-ring" aria-label="Close channel list">
+              <svg viewBox="0 0 20 20" className="h-5 w-5" fill="currentColor" aria-hidden="true">
+                <path d="M5.3 5.3a1 1 0 011.4 0L10 8.6l3.3-3.3a1 1 0 111.4 1.4L11.4 10l3.3 3.3a1 1 0 01-1.4 1.4L10 11.4l-3.3 3.3a1 1 0 01-1.4-1.4L8.6 10 5.3 6.7a1 1 0 010-1.4z" />
+              </svg>
+            </button>
+          )}
+        </div>
+        {settingsOpen && (
+          <NotificationSettings
+            channels={chat.channels}
+            me={chat.me}
+            onClose={() => {
+              setSettingsOpen(false);
+              settingsButton.current?.focus();
+            }}
+          />
         )}
       </div>
 
