@@ -3,7 +3,7 @@ tokens, chosen by URL scheme."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -18,8 +18,11 @@ from core.models import (
     Member,
     Message,
     Moderation,
+    Notification,
+    NotifyPrefs,
     User,
 )
+from core.textscan import MAX_WORD, WORD, fold
 
 REVOKED_CHUNK = 500  # token ids per query of Store.revoked
 PINS_MAX = 100  # pinned messages listed at most per channel
@@ -154,12 +157,82 @@ class Store(Protocol):
     async def revoked(self, jtis: Collection[str]) -> set[str]:
         """Those of `jtis` that are revoked, in a few queries however many are asked about."""
 
+    # --- read state, notifications, search (#22) ---
+
+    async def mark_read(self, user: str, channel: str, seq: int) -> int:
+        """Move the user's read mark of the channel to `seq` if that is higher, and return the mark after: it
+        never goes back, so a device that read less answers with what another read (user any letter case)."""
+
+    async def read_marks(self, user: str) -> dict[str, int]:
+        """The user's read mark in each channel it has one in (any letter case of the name)."""
+
+    async def readers(self, channel: str) -> list[str]:
+        """The users with a read mark in the channel."""
+
+    async def unread_counts(self, user: str, marks: Mapping[str, int], *, cap: int) -> dict[str, int]:
+        """Per channel of `marks`: its archived messages with seq > the mark, by others (the author is not
+        `user` in any letter case), not deleted, counted up to `cap` (past it the count says only "many")."""
+
+    async def mention_counts(self, user: str, marks: Mapping[str, int]) -> dict[str, int]:
+        """Per channel of `marks`: the user's notifications of kind "mention" with seq > the mark; channels
+        with none are left out."""
+
+    async def save_notifications(self, items: Sequence[Notification]) -> list[Notification]:
+        """Insert those not there yet, one per (user in any letter case, key), and return them: a batch
+        retried after a crash notifies nobody twice."""
+
+    async def notifications(self, user: str, *, before: str | None, limit: int) -> list[Notification]:
+        """The user's inbox: notifications with id < before (ids grow with time), newest first."""
+
+    async def drop_notifications(self, key: str) -> int:
+        """Remove everyone's notification of `key` (its message was deleted); how many went."""
+
+    async def get_notify_prefs(self, user: str) -> NotifyPrefs | None:
+        """The user's preferences (any letter case of the name), None when never set."""
+
+    async def set_notify_prefs(self, user: str, prefs: NotifyPrefs, updated_at: str) -> None:
+        """Replace the user's preferences; `updated_at` (ISO time) is what notify_prefs_since pages by."""
+
+    async def notify_prefs_since(self, since: str) -> list[tuple[str, NotifyPrefs, str]]:
+        """(user, prefs, updated_at) of every user whose preferences changed after `since` (ISO times compare
+        as text), oldest change first: a notifier keeps its copy current by asking from the last it saw."""
+
+    async def search(
+        self,
+        *,
+        words: Sequence[str],
+        cashtags: Sequence[str],
+        channels: Collection[str],
+        user: str | None,
+        before: str | None,
+        limit: int,
+    ) -> tuple[list[Message], str | None]:
+        """Messages of `channels` (those the caller may read) holding every word (whole words of the latest
+        text, folded as textscan.words folds them) and every cashtag (textscan.cashtags of the latest text),
+        by `user` if given (any letter case), never deleted ones; newest first (archive order), at most
+        `limit`, and the cursor (`before`) of the next page, None at the end. A `before` that cannot be
+        one of its cursors raises ChatError invalid_parameter."""
+
 
 def replaced_texts(original: str | None, edits: list[str], *, deleted: bool) -> list[str]:
     """The texts a message had before each edit and before its deletion: as posted, then each edit's
     text in seq order (whatever order the archiver applied them in), the last one only if deleted."""
     versions = ([] if original is None else [original]) + edits
     return versions if deleted else versions[:-1]
+
+
+def search_words(given: Sequence[str]) -> list[str] | None:
+    """The words a search asks for as the stores index them (textscan.words: folded, each once), however the
+    caller split them; None when one is longer than any indexed word, so that nothing can match."""
+    found = [fold(m.group(0)) for m in WORD.finditer(" ".join(given))]
+    if any(len(word) > MAX_WORD for word in found):
+        return None
+    return list(dict.fromkeys(word for word in found if word))
+
+
+def search_cashtags(given: Sequence[str]) -> list[str]:
+    """Cashtag codes as the stores index them: upper-cased, without "$", each once."""
+    return list(dict.fromkeys(code.removeprefix("$").upper() for code in given if code.removeprefix("$")))
 
 
 def with_counts(messages: list[Message], counts: dict[str, int]) -> list[Message]:

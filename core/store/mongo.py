@@ -26,14 +26,15 @@ from core.models import (
     User,
 )
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
-from core.store.mongo_schema import Document, prepare, user_key
+from core.store.mongo_notify import MongoNotify
+from core.store.mongo_schema import DUPLICATE_KEY, Document, prepare, user_key
+from core.store.mongo_search import SEARCH_FIELDS, search_fields, search_pipeline
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DB = "investor_chat"
 # Pooled sockets are dropped before a server that closes idle ones (SecantusDB: 300 s) does it first.
 MAX_IDLE_MS = 120_000
-DUPLICATE_KEY = 11000
 SEQ_CEILING = 2**62
 ROLE_RANK = {"owner": 0, "moderator": 1, "member": 2}
 NAME_CEILING = "\U0010ffff"  # sorts after every string that begins with the same characters
@@ -41,8 +42,10 @@ NAME_CEILING = "\U0010ffff"  # sorts after every string that begins with the sam
 
 def _message_doc(message: Message, original: str | None = None) -> Document:
     """A message as stored: its rev always set (its seq until it changes), reply_count never (it is counted),
-    and `original`, its text as posted, for the compliance record (never read back into a Message)."""
+    `original`, its text as posted, for the compliance record, and what search reads (search_fields): none
+    of them read back into a Message."""
     doc = {"_id": message.id, **message.model_dump(exclude={"id", "reply_count"}, exclude_none=True)}
+    doc.update(search_fields(message.text, message.user))
     doc.setdefault("rev", message.seq)
     if original is not None:
         doc["original"] = original
@@ -51,7 +54,8 @@ def _message_doc(message: Message, original: str | None = None) -> Document:
 
 def _message(doc: Document) -> Message:
     doc["id"] = doc.pop("_id")
-    doc.pop("original", None)
+    for field in ("original", *SEARCH_FIELDS):
+        doc.pop(field, None)
     doc.setdefault("rev", doc.get("seq"))  # written before messages could change and not migrated yet
     return Message.model_validate(doc)
 
@@ -67,7 +71,7 @@ def _event(doc: Document) -> ChannelEvent:
     return ChannelEvent.model_validate(doc)
 
 
-class MongoStore:
+class MongoStore(MongoNotify):
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
         self._client = client
         self._db = db
@@ -238,6 +242,19 @@ class MongoStore:
 
     async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
         return with_counts(messages, await self.reply_counts(channel, [m.id for m in messages if m.reply_to is None]))
+
+    async def search(self, *, words: Sequence[str], cashtags: Sequence[str], channels: Collection[str],
+                     user: str | None, before: str | None, limit: int) -> tuple[list[Message], str | None]:  # fmt: skip
+        pipeline = search_pipeline(
+            words=words, cashtags=cashtags, channels=channels, user=user, before=before, limit=limit
+        )
+        if pipeline is None:
+            return [], None
+        found = [_message(doc) async for doc in await self._db.messages.aggregate(pipeline)]
+        hits, counts = found[:limit], dict[str, int]()
+        for channel in {m.channel for m in hits}:
+            counts |= await self.reply_counts(channel, [m.id for m in hits if m.channel == channel and not m.reply_to])
+        return with_counts(hits, counts), hits[-1].id if len(found) > limit else None
 
     async def set_user_roles(self, username: str, roles: Collection[str]) -> bool:
         result = await self._db.users.update_one(

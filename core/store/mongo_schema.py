@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from core.models import utcnow
+from core.store.mongo_search import search_fields
 
 logger = logging.getLogger(__name__)
 
@@ -16,8 +17,12 @@ logger = logging.getLogger(__name__)
 REV_MIGRATED = "messages_rev"
 # The `meta` document saying every channel made before channels had members has its creator as owner.
 OWNERS_MIGRATED = "channel_owners"
+# The `meta` document saying every message has its search fields (#22).
+SEARCH_MIGRATED = "messages_search"
+MIGRATION_BATCH = 1000
 
 Document = dict[str, Any]
+DUPLICATE_KEY = 11000
 
 
 async def prepare(db: AsyncDatabase[Document]) -> None:
@@ -34,6 +39,7 @@ def user_key(channel: str, username: str) -> str:
 async def _migrate(db: AsyncDatabase[Document]) -> None:
     await _give_messages_revs(db)
     await _give_channels_owners(db)
+    await _give_messages_search_fields(db)
 
 
 async def _give_messages_revs(db: AsyncDatabase[Document]) -> None:
@@ -66,6 +72,26 @@ async def _give_channels_owners(db: AsyncDatabase[Document]) -> None:
     await db.meta.update_one({"_id": OWNERS_MIGRATED}, {"$set": {"at": utcnow()}}, upsert=True)
 
 
+async def _give_messages_search_fields(db: AsyncDatabase[Document]) -> None:
+    """A database written before search: its messages get their words, cashtags and lower-cased author from
+    their latest text. Once, since finding them scans every message; run twice (two nodes opening) it
+    writes the same values."""
+    if await db.meta.find_one({"_id": SEARCH_MIGRATED}) is not None:
+        return
+    updates: list[UpdateOne] = []
+    given = 0
+    async for doc in db.messages.find({"user_lower": {"$exists": False}}, {"text": 1, "user": 1}):
+        updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": search_fields(doc["text"], doc["user"])}))
+        if len(updates) == MIGRATION_BATCH:
+            given += (await db.messages.bulk_write(updates, ordered=False)).modified_count
+            updates = []
+    if updates:
+        given += (await db.messages.bulk_write(updates, ordered=False)).modified_count
+    if given:
+        logger.info("gave %d messages their search fields", given)
+    await db.meta.update_one({"_id": SEARCH_MIGRATED}, {"$set": {"at": utcnow()}}, upsert=True)
+
+
 async def _create_indexes(db: AsyncDatabase[Document]) -> None:
     await db.users.create_indexes([IndexModel("username_lower", unique=True)])
     await db.messages.create_indexes(
@@ -81,6 +107,10 @@ async def _create_indexes(db: AsyncDatabase[Document]) -> None:
                 name="pinned",
                 partialFilterExpression={"pinned": True},
             ),
+            # Search (core/store/mongo_search.py): one word's, tag's or author's messages, newest first.
+            IndexModel([("words", ASCENDING), ("_id", DESCENDING)], name="search_words"),
+            IndexModel([("cashtags", ASCENDING), ("_id", DESCENDING)], name="search_cashtags"),
+            IndexModel([("user_lower", ASCENDING), ("_id", DESCENDING)], name="search_user"),
         ]
     )
     # The change log: (channel, seq) is its key; originals read a message's changes in order.
@@ -97,5 +127,16 @@ async def _create_indexes(db: AsyncDatabase[Document]) -> None:
     # _id "<channel>:<seq>" keeps them unique; this index pages them in seq order
     await db.channel_events.create_indexes([IndexModel([("channel", ASCENDING), ("seq", ASCENDING)])])
     await db.invites.create_indexes([IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)])])
+    # Read marks have _id "<channel>\0<lower-cased name>" like members; notifications are one per (user, key)
+    # and an inbox pages by _id; preferences (_id the lower-cased name) are read by when they changed.
+    await db.read_marks.create_indexes([IndexModel("channel"), IndexModel("lower")])
+    await db.notifications.create_indexes(
+        [
+            IndexModel([("lower", ASCENDING), ("key", ASCENDING)], unique=True, name="one_per_key"),
+            IndexModel([("lower", ASCENDING), ("_id", DESCENDING)], name="inbox"),
+            IndexModel("key"),
+        ]
+    )
+    await db.notify_prefs.create_indexes([IndexModel("updated_at")])
     # expireAfterSeconds=0: the server drops a revoked token once the token itself has expired.
     await db.revoked_tokens.create_indexes([IndexModel("expires_at", expireAfterSeconds=0)])

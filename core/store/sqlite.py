@@ -24,7 +24,9 @@ from core.models import (
     utcnow,
 )
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
+from core.store.sqlite_notify import SqliteNotify
 from core.store.sqlite_schema import prepare
+from core.store.sqlite_search import allocate_rowids, find, follow_change, index_messages
 
 USER_COLUMNS = "username, password_hash, created_at, roles, suspended"
 CHANNEL_COLUMNS = "name, created_by, created_at, visibility, kind, topic, slow_mode_s, members"
@@ -49,7 +51,7 @@ def _row(data: bytes | str, seq: int) -> Message:
     return message if message.rev is not None else message.model_copy(update={"rev": seq})
 
 
-class SqliteStore:
+class SqliteStore(SqliteNotify):
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 
@@ -116,10 +118,14 @@ class SqliteStore:
         return cur.rowcount == 1
 
     async def save_messages(self, messages: Sequence[Message]) -> int:
+        if not messages:
+            return 0
+        first = await allocate_rowids(self._db, len(messages))
+        rowids = range(first, first + len(messages))
         before = self._db.total_changes
         await self._db.executemany(
-            "INSERT OR IGNORE INTO messages (channel, seq, id, data, rev, reply_to, pinned, original) "
-            "VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+            "INSERT OR IGNORE INTO messages (channel, seq, id, data, rev, reply_to, pinned, original, "
+            "search_rowid, author, deleted) VALUES (?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?)",
             [
                 (
                     m.channel,
@@ -128,12 +134,15 @@ class SqliteStore:
                     m.model_dump_json(exclude_none=True, exclude={"reply_count"}),
                     None if (m.rev or m.seq) == m.seq else m.rev,
                     m.reply_to,
-                    None,
+                    rowid,
+                    m.user,
+                    int(bool(m.deleted)),
                 )
-                for m in messages
+                for m, rowid in zip(messages, rowids, strict=True)
             ],
         )
         inserted = self._db.total_changes - before
+        await index_messages(self._db, zip(rowids, messages, strict=True))
         if inserted < len(messages):  # a message a change of it reached first was stored folded: its text as posted
             await self._db.executemany(
                 "UPDATE messages SET original = ? "
@@ -178,7 +187,8 @@ class SqliteStore:
     async def _apply(self, change: Change) -> int:
         message = change.message
         async with self._db.execute(
-            "SELECT data, seq, rev FROM messages WHERE channel = ? AND id = ?", (change.channel, message.id)
+            "SELECT data, seq, rev, search_rowid FROM messages WHERE channel = ? AND id = ?",
+            (change.channel, message.id),
         ) as cur:
             row = await cur.fetchone()
         cur = await self._db.execute(
@@ -190,27 +200,25 @@ class SqliteStore:
             return 0  # applied before: a redelivery
         data = message.model_dump_json(exclude_none=True, exclude={"reply_count"})
         if row is None:
+            rowid = await allocate_rowids(self._db, 1)
             await self._db.execute(
-                "INSERT OR IGNORE INTO messages (channel, seq, id, data, rev, reply_to, pinned) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    change.channel,
-                    message.seq,
-                    message.id,
-                    data,
-                    message.rev,
-                    message.reply_to,
-                    int(bool(message.pinned)),
-                ),
-            )
+                "INSERT OR IGNORE INTO messages (channel, seq, id, data, rev, reply_to, pinned, search_rowid, author, "
+                "deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (change.channel, message.seq, message.id, data, message.rev, message.reply_to,
+                 int(bool(message.pinned)), rowid, message.user, int(bool(message.deleted))),
+            )  # fmt: skip
+            await index_messages(self._db, [(rowid, message)])
         elif (row[2] or row[1]) < (message.rev or 0):
+            old = _row(row[0], row[1])
             # its first change keeps the text as posted (an unchanged row holds it) for the compliance record
-            original = _row(row[0], row[1]).text if row[2] is None else None
+            original = old.text if row[2] is None else None
             await self._db.execute(
-                "UPDATE messages SET data = ?, rev = ?, pinned = ?, original = COALESCE(original, ?) "
+                "UPDATE messages SET data = ?, rev = ?, pinned = ?, original = COALESCE(original, ?), deleted = ? "
                 "WHERE channel = ? AND id = ?",
-                (data, message.rev, int(bool(message.pinned)), original, change.channel, message.id),
-            )
+                (data, message.rev, int(bool(message.pinned)), original, int(bool(message.deleted)), change.channel,
+                 message.id),
+            )  # fmt: skip
+            await follow_change(self._db, row[3], old, message)
         return 1
 
     async def get_message(self, channel: str, message_id: str) -> Message | None:
@@ -277,6 +285,16 @@ class SqliteStore:
 
     async def _with_reply_counts(self, channel: str, messages: list[Message]) -> list[Message]:
         return with_counts(messages, await self.reply_counts(channel, [m.id for m in messages if m.reply_to is None]))
+
+    async def search(self, *, words: Sequence[str], cashtags: Sequence[str], channels: Collection[str],
+                     user: str | None, before: str | None, limit: int) -> tuple[list[Message], str | None]:  # fmt: skip
+        rows, next_before = await find(
+            self._db, words=words, cashtags=cashtags, channels=channels, user=user, before=before, limit=limit
+        )
+        hits, counts = [_row(data, seq) for data, seq in rows], dict[str, int]()
+        for channel in {m.channel for m in hits}:
+            counts |= await self.reply_counts(channel, [m.id for m in hits if m.channel == channel and not m.reply_to])
+        return with_counts(hits, counts), next_before
 
     async def set_user_roles(self, username: str, roles: Collection[str]) -> bool:
         return await self._update(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from core.store.sqlite_search import SEARCH_TABLE, index_archive
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY COLLATE NOCASE,
@@ -31,6 +33,9 @@ CREATE TABLE IF NOT EXISTS messages (
     reply_to TEXT,
     pinned INTEGER NOT NULL DEFAULT 0,
     original TEXT,
+    search_rowid INTEGER,
+    author TEXT COLLATE NOCASE,
+    deleted INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (channel, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS changes (
@@ -87,10 +92,40 @@ CREATE TABLE IF NOT EXISTS audit (
     channel TEXT,
     details TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS read_marks (
+    username TEXT NOT NULL COLLATE NOCASE,
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (username, channel)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS read_marks_by_channel ON read_marks (channel);
+CREATE TABLE IF NOT EXISTS notifications (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL COLLATE NOCASE,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    channel TEXT,
+    seq INTEGER,
+    data TEXT NOT NULL,
+    UNIQUE (username, key)
+);
+CREATE INDEX IF NOT EXISTS notifications_inbox ON notifications (username, id);
+CREATE INDEX IF NOT EXISTS notifications_by_key ON notifications (key);
+CREATE INDEX IF NOT EXISTS notifications_mentions ON notifications (username, channel, seq) WHERE kind = 'mention';
+CREATE TABLE IF NOT EXISTS notify_prefs (
+    username TEXT PRIMARY KEY COLLATE NOCASE,
+    prefs TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notify_prefs_by_time ON notify_prefs (updated_at);
 """
 
 # The columns a table got after it first shipped, which a file written before lacks: those that let
-# messages change, then site roles and channel settings (#21).
+# messages change, then site roles and channel settings (#21), then search and unread counts (#22).
 ADDED_COLUMNS = (
     ("messages", "rev", "INTEGER"),
     ("messages", "reply_to", "TEXT"),
@@ -103,6 +138,9 @@ ADDED_COLUMNS = (
     ("channels", "topic", "TEXT NOT NULL DEFAULT ''"),
     ("channels", "slow_mode_s", "INTEGER NOT NULL DEFAULT 0"),
     ("channels", "members", "TEXT"),
+    ("messages", "search_rowid", "INTEGER"),
+    ("messages", "author", "TEXT COLLATE NOCASE"),
+    ("messages", "deleted", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -119,7 +157,8 @@ CREATE INDEX IF NOT EXISTS messages_pinned ON messages (channel, seq) WHERE pinn
 async def _migrate(db: aiosqlite.Connection) -> None:
     """A file written by an older version gets the columns it lacks. Its messages were never changed (a
     NULL rev and original say so); its users have no site role; its channels are public channels without
-    a topic, each owned by its creator (#general, made by the server, has no owner)."""
+    a topic, each owned by its creator (#general, made by the server, has no owner); its messages get
+    their author, deleted state and search index."""
     missing: list[tuple[str, str, str]] = []
     for table in ("messages", "users", "channels"):
         async with db.execute(f"PRAGMA table_info({table})") as cur:
@@ -131,16 +170,19 @@ async def _migrate(db: aiosqlite.Connection) -> None:
     await db.execute("BEGIN")
     for table, column, declaration in missing:
         await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-    if ("channels", "visibility") in {(table, column) for table, column, _ in missing}:
+    added = {(table, column) for table, column, _ in missing}
+    if ("channels", "visibility") in added:
         await db.execute(
             "INSERT OR IGNORE INTO members (channel, username, role) "
             "SELECT name, created_by, 'owner' FROM channels WHERE created_by != 'system'"
         )
+    if ("messages", "search_rowid") in added:
+        await index_archive(db)
 
 
 async def prepare(db: aiosqlite.Connection) -> None:
     """Create what a new file lacks and bring an older one up to date, committed."""
-    await db.executescript(SCHEMA)
+    await db.executescript(SCHEMA + SEARCH_TABLE)
     await _migrate(db)
     await db.executescript(INDEXES)
     await db.commit()
