@@ -1,22 +1,27 @@
 """Stores written by older versions open with today's code: from before messages could change (commit
 4e919ca) their messages get rev = seq; from before channels had members and settings (63a151c) their
-channels are public and owned by their creators, their users have no site role."""
+channels are public and owned by their creators, their users have no site role; from before search (#22)
+their messages are indexed and know their author."""
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from pymongo import ASCENDING, AsyncMongoClient
 
 from core.changes import fold
 from core.models import Change, Channel, ChannelEvent, Member, Message
-from core.store import Store, open_store
+from core.store import Store, open_store, sqlite_schema
 from core.store.mongo import MongoStore
 from core.store.sqlite import SqliteStore
+from core.store.sqlite_schema import prepare
+from core.store.sqlite_search import index_archive
 from tests.services import with_database
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -226,5 +231,74 @@ async def test_the_migration_runs_once(older_url: str) -> None:
     try:
         assert await store.members("desk") == [Member(username="Bob", role="owner")]
         assert await store.channels_of("alice") == set()
+    finally:
+        await store.close()
+
+
+async def found(store: Store, *words: str, cashtags: tuple[str, ...] = (), user: str | None = None) -> list[str]:
+    """The ids of what a reader of desk and general finds."""
+    hits, _ = await store.search(
+        words=words, cashtags=cashtags, channels=["desk", "general"], user=user, before=None, limit=10
+    )
+    return [m.id for m in hits]
+
+
+async def test_old_messages_are_found_by_search_and_counted_unread(before: Store) -> None:
+    assert await found(before, "aapl") == [BOT_ID, AAPL_ID]  # newest first: in the order they were sent
+    assert await found(before, "aapl", "strong") == [AAPL_ID]
+    assert await found(before, cashtags=("TSLA",)) == [TSLA_ID]
+    assert await found(before, user="BOB") == [TSLA_ID]
+    assert await found(before, "hello") == [HELLO_ID]
+    assert await before.unread_counts("ALICE", {"desk": 0, "general": 0}, cap=10) == {"desk": 2, "general": 1}
+    # new messages come after them, and their edits are followed
+    new = Message(id="6b000000aaaaaaaaaa000005", channel="desk", seq=4, rev=4, user="bob", text="AAPL again",
+                  ts="2026-11-28T09:11:00.000Z")  # fmt: skip
+    await before.save_messages([new])
+    old = await before.get_message("desk", AAPL_ID)
+    assert old is not None
+    folded = fold(old, "edit", "alice", "2026-11-28T09:12:00.000Z", text="AAPL looks weak")
+    assert folded is not None
+    await before.apply_changes([Change(seq=5, kind="edit", channel="desk", by="alice", ts="2026-11-28T09:12:00.000Z",
+                                       message=folded.model_copy(update={"rev": 5}))])  # fmt: skip
+    assert await found(before, "aapl") == [new.id, BOT_ID, AAPL_ID]
+    assert await found(before, "strong") == []
+    assert await found(before, "weak") == [AAPL_ID]
+
+
+async def test_a_file_from_before_access_is_searched_by_the_latest_text(sqlite_before_access: Store) -> None:
+    message_id, _, _ = BEFORE_ACCESS_TEXT
+    assert await found(sqlite_before_access, "weak") == [message_id]
+    assert await found(sqlite_before_access, "strong") == []
+    tsla, hello = (f"6c000000bbbbbbbbbb00000{n}" for n in (2, 3))
+    assert await found(sqlite_before_access, cashtags=("tsla",)) == [tsla]
+    assert sorted(await found(sqlite_before_access, user="bob")) == [tsla, hello]
+    assert await sqlite_before_access.unread_counts("alice", {"desk": 0}, cap=10) == {"desk": 1}
+
+
+async def test_a_migration_stopped_halfway_leaves_the_file_as_it_was(
+    before_access_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new columns, the owners and the search index are written in one transaction: a process killed
+    while indexing leaves the old file, which the next start migrates whole."""
+
+    async def killed_after_indexing(db: aiosqlite.Connection) -> None:
+        await index_archive(db)
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite_schema, "index_archive", killed_after_indexing)
+        db = await aiosqlite.connect(before_access_file)
+        with pytest.raises(RuntimeError):
+            await prepare(db)
+        await db.close()
+    with sqlite3.connect(before_access_file) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+        assert "search_rowid" not in columns and "rev" in columns
+        assert db.execute("SELECT COUNT(*) FROM members").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM search").fetchone() == (0,)
+    store = await SqliteStore.open(str(before_access_file))
+    try:
+        assert await found(store, "weak") == [BEFORE_ACCESS_TEXT[0]]
+        assert await store.member_role("desk", "alice") == "owner"
     finally:
         await store.close()
