@@ -123,10 +123,10 @@ async def my_channels(request: web.Request) -> web.Response:
     marks = {}
     for channel in channels:
         mark = known.get(channel.name)
-        if mark is None:
-            mark = 0 if channel.visibility == "private" else last[channel.name]
-            if mark:
-                mark = await store.mark_read(who.username, channel.name, mark)
+        if mark is None:  # kept, so what comes after counts as unread
+            mark = await store.mark_read(
+                who.username, channel.name, 0 if channel.visibility == "private" else last[channel.name]
+            )
         marks[channel.name] = mark
     unread, mentions, mine = await asyncio.gather(
         store.unread_counts(who.username, marks, cap=UNREAD_CAP),

@@ -18,8 +18,8 @@ from server.app_keys import ACCESS, BUDGETS, BUS, STORE
 from server.payloads import validate_query
 
 MAX_WORDS = 8  # words of one query; more narrow nothing a reader would notice
-SEARCH_RATE = 2.0  # searches a second per user, with a burst of SEARCH_BURST
-SEARCH_BURST = 10
+SEARCH_RATE = 5.0  # searches a second per user, with a burst of SEARCH_BURST
+SEARCH_BURST = 30
 
 
 class SearchQuery(BaseModel):
