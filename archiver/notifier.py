@@ -174,13 +174,13 @@ class Notifier:
             level = interests.level(user, channel.name)
             if user == author or level == "none" or (level == "mentions" and kind != "mention"):
                 continue
-            name = await batch.reader(channel, user, names[user])
-            if name is None:
+            registered = await batch.reader(channel, user, names[user])
+            if registered is None:
                 continue
             out.append(
                 Notification(
-                    id=ordered_id(), user=name, key=message.id, kind=kind, text=_text(message, channel, kind, detail),
-                    ts=now_iso(), channel=channel.name, seq=message.seq, message=message,
+                    id=ordered_id(), user=registered, key=message.id, kind=kind, ts=now_iso(),
+                    text=_text(message, channel, kind, detail), channel=channel.name, seq=message.seq, message=message,
                 )
             )  # fmt: skip
         return out

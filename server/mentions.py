@@ -25,13 +25,13 @@ class KnownUsers:
         self._names: dict[str, str] = {}
         self._absent: dict[str, float] = {}  # lower-cased name -> until (monotonic)
 
-    def lookup(self, name: str) -> str | bool | None:
-        """The registered name, False when it is known to be no account, None when unknown here."""
+    def lookup(self, name: str) -> str | None:
+        """The registered name, "" when it is known to be no account, None when unknown here."""
         found = self._names.get(name)
         if found is not None:
             return found
         until = self._absent.get(name)
-        return False if until is not None and until > time.monotonic() else None
+        return "" if until is not None and until > time.monotonic() else None
 
     async def learn(self, names: list[str]) -> None:
         """Look up the names not known here (a few queries, off the common send path)."""
