@@ -176,9 +176,11 @@ def show_event(event: dict[str, Any]) -> str:
 
 
 def show_notification(notification: dict[str, Any]) -> str:
-    """One `notification` as a terminal line: time, kind, channel (when it has one) and the server's text,
-    `14:05:03 mention #desk: alice mentioned you in #desk: buy $TSLA`."""
-    where = f" #{notification['channel']}" if notification.get("channel") else ""
+    """One `notification` as a terminal line: time, kind, channel and the server's text,
+    `14:05:03 mention #desk: alice mentioned you in #desk: buy $TSLA`. A direct message's channel is left
+    out: its name is a hash (`dm-…`), and the text says who wrote."""
+    channel = notification.get("channel") or ""
+    where = f" #{channel}" if channel and not channel.startswith("dm-") else ""
     return f"{notification['ts'][11:19]} {notification['kind']}{where}: {notification['text']}"
 
 

@@ -1,11 +1,12 @@
 """The REST calls a script makes, one method each: members, roles, mutes, bans, channel settings, direct
 messages (docs/protocol.md, "Access"); search, the notifications inbox, notification preferences and the
-read state of one's channels ("Mentions, notifications, read state, search"). Thin on purpose: each sends
+read state of one's channels ("Mentions, notifications, read marks and search"). Thin on purpose: each sends
 one request with the token and returns the answer's JSON as the server wrote it, or raises
 chatkit.ChatError with its code."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -17,6 +18,7 @@ from chatkit import ChatError
 
 DEFAULT_MUTE_MINUTES = 10
 PAGE_MAX = 100  # the most hits or notifications the server answers in one page
+SEARCH_PAUSE = 0.2  # seconds: the server allows a user 5 searches a second after a burst of 30
 
 
 class SearchPage(TypedDict):
@@ -147,10 +149,17 @@ class Api:
         cashtag: str | None = None,
         page_size: int = PAGE_MAX,
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """Every hit of `search`, newest first, page after page until the last; stop reading when enough."""
+        """Every hit of `search`, newest first, page after page until the last; stop reading when enough. Past
+        the server's burst of searches it waits for the next one allowed (`rate_limited`) and goes on."""
         before: str | None = None
         while True:
-            page = await self.search(q, channel=channel, user=user, cashtag=cashtag, before=before, limit=page_size)
+            try:
+                page = await self.search(q, channel=channel, user=user, cashtag=cashtag, before=before, limit=page_size)
+            except ChatError as exc:
+                if exc.code != "rate_limited":
+                    raise
+                await asyncio.sleep(SEARCH_PAUSE)
+                continue
             for hit in page["hits"]:
                 yield hit
             before = page["next_before"]

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import chatkit
 from chatkit.api import PAGE_MAX, Api
 
 Notification = dict[str, Any]  # {id, kind, channel?, message?, text, ts}
@@ -40,6 +41,7 @@ class Notifications:
         if self.newest is None:
             page = await self.api.notifications(limit=1)
             self.newest = page["notifications"][0]["id"] if page["notifications"] else ""
+            chatkit.log.info("following notifications after %s", self.newest or "none")
             return
         missed: list[Notification] = []
         before: str | None = None
