@@ -373,3 +373,51 @@ async def test_moderate_mutes_whoever_posts_a_banned_phrase_but_not_itself_owner
 
     code, _, err = await run(example("moderate.py"), "desk", env=script_env(chat_url, "deskowner", PASSWORD))
     assert code == 2 and "--phrase" in err
+
+
+async def test_search_export_writes_the_hits_newest_first_as_csv(
+    chat_url: str, make_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The hits of words, a channel, an author, a cashtag and a limit, paged through next_before, as the
+    CSV rows a spreadsheet opens: a private channel the exporter is not in never shows."""
+    alice, bob, carol = await make_client("alice"), await make_client("bob"), await make_client("carol")
+    assert (await alice.request("POST", "/api/channels", {"name": "desk"}))[0] == 201
+    assert (await carol.request("POST", "/api/channels", {"name": "vault", "visibility": "private"}))[0] == 201
+    await post(carol, "vault", "guidance: the vault's own $TSLA view")
+    general = await post(alice, "general", 'Guidance raised, "finally", $TSLA and $nvda\nsecond line', "no match")
+    desk = await post(bob, "desk", "guidance cut at $AAPL", "café guidance, $TSLA again")
+    env = script_env(chat_url, "alice", PASSWORD)
+    async with asyncio.timeout(10):  # search reads the archive, a few hundred ms behind the live feed
+        while len((await alice.request("GET", "/api/search?q=guidance"))[1].get("hits", [])) < 3:
+            await asyncio.sleep(0.2)
+
+    def rows(text: str) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(text)))
+
+    def row(message: dict[str, Any], cashtags: str) -> dict[str, str]:
+        keys = ("ts", "channel", "seq", "id", "user", "text")
+        return {**{k: str(message[k]) for k in keys}, "cashtags": cashtags}
+
+    target = tmp_path / "hits.csv"
+    code, _, err = await run(example("search_export.py"), "GUIDANCE", "--page-size", "1", "-o", str(target), env=env)
+    assert code == 0, err
+    assert "exported 3 hits" in err
+    assert rows(target.read_text(encoding="utf-8")) == [
+        row(desk[1], "TSLA"), row(desk[0], "AAPL"), row(general[0], "TSLA NVDA")
+    ]  # fmt: skip
+    assert target.read_text(encoding="utf-8").splitlines()[0] == "ts,channel,seq,id,user,text,cashtags"
+
+    for flags, expected in [
+        (["guidance", "--channel", "desk", "--limit", "1"], [row(desk[1], "TSLA")]),
+        (["guidance", "--user", "ALICE"], [row(general[0], "TSLA NVDA")]),
+        (["--cashtag", "tsla"], [row(desk[1], "TSLA"), row(general[0], "TSLA NVDA")]),
+        (["cafe $TSLA"], [row(desk[1], "TSLA")]),
+    ]:
+        code, out, err = await run(example("search_export.py"), *flags, env=env)
+        assert code == 0, err
+        assert rows(out) == expected, flags
+
+    code, _, err = await run(example("search_export.py"), "guidance", "--channel", "vault", env=env)
+    assert code == 1 and "channel_not_found" in err
+    code, _, err = await run(example("search_export.py"), env=env)
+    assert code == 1 and "invalid_parameter" in err
