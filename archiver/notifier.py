@@ -112,8 +112,8 @@ class Notifier:
                 drafts += await self._for(record, batch)
                 key = (record.user, record.channel)
                 read_up_to[key] = max(read_up_to.get(key, 0), record.seq)
-        for (user, channel), seq in read_up_to.items():
-            await self.store.mark_read(user, channel, seq)  # one's own message is read
+        if read_up_to:  # one's own message is read
+            await self.store.mark_read_many([(user, channel, seq) for (user, channel), seq in read_up_to.items()])
         fresh = await self.store.save_notifications(drafts) if drafts else []
         for start in range(0, len(fresh), NOTICE_CHUNK):
             chunk = [{"user": n.user, "notification": n.wire()} for n in fresh[start : start + NOTICE_CHUNK]]

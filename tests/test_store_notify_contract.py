@@ -236,6 +236,14 @@ async def test_read_marks_only_move_forward_in_any_letter_case(store: Store) -> 
     assert await store.readers("nowhere") == []
 
 
+async def test_many_read_marks_move_in_one_write_forward_only(store: Store) -> None:
+    await store.mark_read("bob", "desk", 5)
+    await store.mark_read_many([("Bob", "desk", 3), ("bob", "ops", 4), ("carol", "desk", 7)])
+    await store.mark_read_many([])
+    assert await store.read_marks("BOB") == {"desk": 5, "ops": 4}
+    assert await store.read_marks("carol") == {"desk": 7}
+
+
 async def test_unread_counts_others_messages_after_the_mark_not_deleted_up_to_the_cap(store: Store) -> None:
     desk = [post(seq, f"m{seq}", user="bob" if seq % 2 else "Alice") for seq in range(1, 11)]
     await store.save_messages(desk)

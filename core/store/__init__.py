@@ -163,6 +163,9 @@ class Store(Protocol):
         """Move the user's read mark of the channel to `seq` if that is higher, and return the mark after: it
         never goes back, so a device that read less answers with what another read (user any letter case)."""
 
+    async def mark_read_many(self, marks: Sequence[tuple[str, str, int]]) -> None:
+        """mark_read for each (user, channel, seq), in one write: the notifier's marks of a batch's authors."""
+
     async def read_marks(self, user: str) -> dict[str, int]:
         """The user's read mark in each channel it has one in (any letter case of the name)."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -38,6 +38,23 @@ class MongoNotify:
             return_document=ReturnDocument.AFTER,
         )
         return seq if doc is None else int(doc["seq"])
+
+    async def mark_read_many(self, marks: Sequence[tuple[str, str, int]]) -> None:
+        if not marks:
+            return
+        updates = [
+            UpdateOne(
+                {"_id": user_key(channel, user)},
+                {"$max": {"seq": seq}, "$setOnInsert": {"channel": channel, "username": user, "lower": user.lower()}},
+                upsert=True,
+            )
+            for user, channel, seq in marks
+        ]
+        try:
+            await self._db.read_marks.bulk_write(updates, ordered=False)
+        except BulkWriteError:
+            # two first marks at once: the upserts that lost their insert find the other's documents now
+            await self._db.read_marks.bulk_write(updates, ordered=False)
 
     async def read_marks(self, user: str) -> dict[str, int]:
         cursor = self._db.read_marks.find({"lower": user.lower()}, {"channel": 1, "seq": 1})

@@ -25,6 +25,14 @@ class SqliteNotify:
         await self._db.commit()
         return int(next(iter(rows))[0])
 
+    async def mark_read_many(self, marks: Sequence[tuple[str, str, int]]) -> None:
+        await self._db.executemany(
+            "INSERT INTO read_marks (username, channel, seq) VALUES (?, ?, ?) "
+            "ON CONFLICT (username, channel) DO UPDATE SET seq = max(seq, excluded.seq)",
+            marks,
+        )
+        await self._db.commit()
+
     async def read_marks(self, user: str) -> dict[str, int]:
         rows = await self._db.execute_fetchall("SELECT channel, seq FROM read_marks WHERE username = ?", (user,))
         return {row[0]: int(row[1]) for row in rows}
@@ -49,8 +57,9 @@ class SqliteNotify:
     async def mention_counts(self, user: str, marks: Mapping[str, int]) -> dict[str, int]:
         if not marks:
             return {}
+        # CROSS JOIN keeps the marks outside: each channel reads its range of the mentions index
         rows = await self._db.execute_fetchall(
-            "SELECT n.channel, COUNT(*) FROM json_each(?) AS marks JOIN notifications AS n "
+            "SELECT n.channel, COUNT(*) FROM json_each(?) AS marks CROSS JOIN notifications AS n "
             "ON n.username = ? AND n.kind = 'mention' AND n.channel = marks.key AND n.seq > marks.value "
             "GROUP BY n.channel",
             (json.dumps(dict(marks)), user),
