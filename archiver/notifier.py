@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from core.bus import ARCHIVE_STREAM, Bus, consumer_name, unless_stopped
 from core.models import (
+    DM_PREFIX,
     Change,
     Channel,
     Message,
@@ -131,6 +132,8 @@ class Notifier:
 
     async def _for(self, message: Message, batch: _Batch) -> list[Notification]:
         """The notifications one message makes: its readers' reasons, the strongest one each."""
+        if not self._may_notify(message):
+            return []  # most messages: no store read at all
         channel = await batch.channel(message.channel)
         if channel is None:
             return []
@@ -184,6 +187,17 @@ class Notifier:
                 )
             )  # fmt: skip
         return out
+
+    def _may_notify(self, message: Message) -> bool:
+        """Whether anyone could be notified of the message, by what it and the preferences say alone."""
+        interests = self.interests
+        return bool(
+            message.mentions
+            or message.channel.startswith(DM_PREFIX)
+            or message.channel in interests.everything
+            or (interests.by_cashtag and "$" in message.text)
+            or (interests.by_word and message.text)
+        )
 
     async def run(self, stop: asyncio.Event, counter: StepCounter | None = None) -> None:
         await run_steps(

@@ -44,6 +44,7 @@ _SEPARATORS = re.compile(r"[_.\-]+")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 DEFAULT_CHANNEL = "general"
+DM_PREFIX = "dm-"  # a direct message's channel name starts with it; no other channel's may
 MAX_TEXT = 2000
 MAX_SEQ = 2**62  # the highest seq a client may name: stores hold signed 64-bit integers
 PASSWORD_MIN_BYTES = 8

@@ -10,7 +10,16 @@ import logging
 from aiohttp import web
 
 from core.errors import ChatError
-from core.models import CHANNEL_RE, DEFAULT_CHANNEL, RESERVED_CHANNELS, Channel, ChannelEvent, Visibility, now_iso
+from core.models import (
+    CHANNEL_RE,
+    DEFAULT_CHANNEL,
+    DM_PREFIX,
+    RESERVED_CHANNELS,
+    Channel,
+    ChannelEvent,
+    Visibility,
+    now_iso,
+)
 from core.posting import post_event
 from server import audit
 from server.access import Need, Viewer, forbidden
@@ -28,15 +37,15 @@ def channel_name(raw: str) -> str:
         raise ChatError("invalid_channel_name", "Channel names are 3-50 of a-z, 0-9, '-' and '_'", 400)
     if name in RESERVED_CHANNELS:
         raise ChatError("invalid_channel_name", f"#{name} is a reserved name", 400)
-    if name.startswith("dm-"):
-        raise ChatError("invalid_channel_name", "Names starting with dm- are kept for direct messages", 400)
+    if name.startswith(DM_PREFIX):
+        raise ChatError("invalid_channel_name", f"Names starting with {DM_PREFIX} are kept for direct messages", 400)
     return name
 
 
 def dm_name(a: str, b: str) -> str:
     """The one channel name of the DM between two users, whichever of them opens it."""
     pair = "\x00".join(sorted((a.lower(), b.lower())))
-    return "dm-" + hashlib.sha256(pair.encode()).hexdigest()[:20]
+    return DM_PREFIX + hashlib.sha256(pair.encode()).hexdigest()[:20]
 
 
 async def _may_create(app: web.Application, user: str) -> None:
