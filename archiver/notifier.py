@@ -131,12 +131,8 @@ class Notifier:
             self.interests.update(changed)
 
     async def _for(self, message: Message, batch: _Batch) -> list[Notification]:
-        """The notifications one message makes: its readers' reasons, the strongest one each."""
-        if not self._may_notify(message):
-            return []  # most messages: no store read at all
-        channel = await batch.channel(message.channel)
-        if channel is None:
-            return []
+        """The notifications one message makes: its readers' reasons, the strongest one each. A message
+        nobody could be notified of (most of them) reads nothing from the store."""
         reasons: dict[str, tuple[NotificationKind, str]] = {}  # lower-cased user -> (kind, detail)
         names: dict[str, str] = {}  # lower-cased -> as registered, where known
 
@@ -148,15 +144,16 @@ class Notifier:
 
         for name in message.mentions or ():
             if name == HERE:
-                for user in await self.bus.members(channel.name):
+                for user in await self.bus.members(message.channel):
                     add(user, "mention", "here")
             elif name == CHANNEL:
-                for user in await batch.audience(channel):
+                for user in await batch.audience(message.channel):
                     add(user, "mention", "channel")
             else:
                 add(name, "mention")
-        if channel.kind == "dm":
-            for user in channel.members or ():
+        if message.channel.startswith(DM_PREFIX):
+            dm = await batch.channel(message.channel)
+            for user in dm.members or () if dm is not None else ():
                 add(user, "dm")
         interests = self.interests
         if interests.by_word and message.text:
@@ -169,13 +166,17 @@ class Notifier:
             for code in cashtags(message.text):
                 for user in interests.by_cashtag.get(code, ()):
                     add(interests.prefs[user][0], "cashtag", code)
-        for user in interests.everything.get(channel.name, ()):
+        for user in interests.everything.get(message.channel, ()):
             add(interests.prefs[user][0], "message")
-        out = []
         author = message.user.lower()
+        reasons.pop(author, None)  # never for one's own message
+        channel = await batch.channel(message.channel) if reasons else None
+        if channel is None:
+            return []
+        out = []
         for user, (kind, detail) in reasons.items():
             level = interests.level(user, channel.name)
-            if user == author or level == "none" or (level == "mentions" and kind != "mention"):
+            if level == "none" or (level == "mentions" and kind != "mention"):
                 continue
             registered = await batch.reader(channel, user, names[user])
             if registered is None:
@@ -187,17 +188,6 @@ class Notifier:
                 )
             )  # fmt: skip
         return out
-
-    def _may_notify(self, message: Message) -> bool:
-        """Whether anyone could be notified of the message, by what it and the preferences say alone."""
-        interests = self.interests
-        return bool(
-            message.mentions
-            or message.channel.startswith(DM_PREFIX)
-            or message.channel in interests.everything
-            or (interests.by_cashtag and "$" in message.text)
-            or (interests.by_word and message.text)
-        )
 
     async def run(self, stop: asyncio.Event, counter: StepCounter | None = None) -> None:
         await run_steps(
@@ -236,8 +226,11 @@ class _Batch:
             self._members[name] = {m.username.lower(): m.username for m in await self.store.members(name)}
         return self._members[name]
 
-    async def audience(self, channel: Channel) -> list[str]:
+    async def audience(self, name: str) -> list[str]:
         """Who @channel reaches: a private channel's members; in a public one its members and whoever reads it."""
+        channel = await self.channel(name)
+        if channel is None:
+            return []
         people = dict(await self.members(channel.name))
         if channel.visibility == "public":
             for user in await self.store.readers(channel.name):
