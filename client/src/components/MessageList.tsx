@@ -223,8 +223,9 @@ export const MessageList = memo(function MessageList({ client, channel, state, m
                 aria-posinset={row.index + 1}
                 // Contained: a row added or measured does not send the browser re-laying out the others.
                 // Raised while hovered or focused, so the row's toolbar sits above the row before it.
-                className={`absolute left-0 top-0 w-full transition-colors duration-700 [contain:layout_style] hover:z-10 focus-within:z-10 ${
-                  flash && item.id === flash ? "bg-gold/15 shadow-[inset_3px_0_0_var(--color-gold)]" : ""
+                // Marked at once, faded out.
+                className={`absolute left-0 top-0 w-full [contain:layout_style] hover:z-10 focus-within:z-10 ${
+                  flash && item.id === flash ? "bg-gold/20 shadow-[inset_3px_0_0_var(--color-gold)]" : "transition-colors duration-700"
                 }`}
                 data-highlighted={flash && item.id === flash ? "true" : undefined}
                 style={{ transform: `translateY(${row.start}px)` }}
