@@ -329,6 +329,10 @@ export class ChatClient {
       after === undefined ||
       (ack.has_more !== undefined ? !ack.has_more : ack.messages.length === 0 || newest >= ack.last_seq);
     this.dispatch({ type: "joined", ack, after, complete });
+    // A channel that appeared live: the server is told where the user first saw it, or it would take
+    // the first time it lists the channel for that (a public one counts as read up to then) and what
+    // came in between, mentions included, would no longer be unread.
+    if (this.snapshot.chat.read[channel]?.stored === null) void this.sendRead(channel);
     if (!complete) await this.fillChanges(channel, newest, ack.last_seq);
     return "ok";
   }
@@ -629,10 +633,10 @@ export class ChatClient {
     );
   }
 
-  /** The mark here is past what the server holds and what was last sent. */
+  /** The mark here is past what the server holds (or it holds none) and what was last sent. */
   private readAhead(channel: string): boolean {
     const r = this.snapshot.chat.read[channel];
-    return !!r && r.seq > Math.max(r.stored, this.readSent.get(channel) ?? 0);
+    return !!r && r.seq > Math.max(r.stored ?? -1, this.readSent.get(channel) ?? -1);
   }
 
   private async sendRead(channel: string): Promise<void> {

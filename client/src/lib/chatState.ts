@@ -512,7 +512,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const { channel, seq } = action;
       return withRead(state, channel, (r) => {
         const moved = moveMark(r, seq, state.byChannel[channel], state.me);
-        return seq > moved.stored ? { ...moved, stored: seq } : moved;
+        return moved.stored === null || seq > moved.stored ? { ...moved, stored: seq } : moved;
       });
     }
     case "visibility": {

@@ -180,6 +180,19 @@ describe("ChatClient read state", () => {
     expect(unreadFor(chat(client), "desk")).toEqual({ count: 8, mentions: 2 });
   });
 
+  it("tells the server where the user first saw a channel made live, so what comes later stays unread", async () => {
+    const client = await started();
+    socket.acks.join = (p) => ({ ok: true, channel: p.channel, messages: [], last_seq: 0, members: [] });
+    socket.fire("channel_created", { name: "ideas", created_by: "bob", created_at: "" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reads()).toEqual([{ channel: "ideas", seq: 0 }]);
+    expect(chat(client).read.ideas!.stored).toBe(0);
+    socket.fire("message", msg("ideas", 1));
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(reads()).toHaveLength(1); // not being looked at: not read
+    expect(unreadFor(chat(client), "ideas").count).toBe(1);
+  });
+
   it("does not read while the page is hidden, and reads what came when it is back", async () => {
     const client = await started();
     setVisible(false);

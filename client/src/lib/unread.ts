@@ -17,8 +17,11 @@ export interface Noted {
 export interface ReadState {
   /** The read mark here: the server's, or further when this device has read on (until it says so). */
   seq: number;
-  /** The mark the server is known to hold (its answer to `read`, `read_state`, the channel list). */
-  stored: number;
+  /**
+   * The mark the server is known to hold (its answer to `read`, `read_state`, the channel list); null
+   * while it holds none (a channel that appeared live), which the client then tells it (ChatClient).
+   */
+  stored: number | null;
   /** The server's counts cover messages up to this seq (the channel's last seq when they were taken). */
   counted: number;
   /** The server's count of unread messages in (seq, counted]. */
@@ -36,8 +39,8 @@ export interface Unread {
 
 export const NOTHING_UNREAD: Unread = { count: 0, mentions: 0 };
 
-/** A channel the user has never read (made or joined live): everything in it counts. */
-export const unreadFromStart = (): ReadState => ({ seq: 0, stored: 0, counted: 0, unread: 0, mentions: 0, noted: {} });
+/** A channel that appeared live (made, or the user added to it): everything in it counts. */
+export const unreadFromStart = (): ReadState => ({ seq: 0, stored: null, counted: 0, unread: 0, mentions: 0, noted: {} });
 
 /** The state the channel list brought, keeping what was noted live after it and a mark this device holds further on. */
 export function fromServer(c: MyChannel, held: ReadState | undefined, timeline: Timeline | undefined, me: string): ReadState {
