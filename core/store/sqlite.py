@@ -31,6 +31,7 @@ from core.store.sqlite_search import allocate_rowids, find, follow_change, index
 USER_COLUMNS = "username, password_hash, created_at, roles, suspended"
 CHANNEL_COLUMNS = "name, created_by, created_at, visibility, kind, topic, slow_mode_s, members"
 ROLE_RANK = "CASE role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END"
+INSERT_CHUNK = 1000  # messages per INSERT statement: 9 parameters each, below SQLite's 32,766
 
 
 def _user(row: aiosqlite.Row) -> User:
@@ -121,28 +122,23 @@ class SqliteStore(SqliteNotify):
         if not messages:
             return 0
         first = await allocate_rowids(self._db, len(messages))
-        rowids = range(first, first + len(messages))
-        before = self._db.total_changes
-        await self._db.executemany(
-            "INSERT OR IGNORE INTO messages (channel, seq, id, data, rev, reply_to, pinned, original, "
-            "search_rowid, author, deleted) VALUES (?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?)",
-            [
-                (
-                    m.channel,
-                    m.seq,
-                    m.id,
-                    m.model_dump_json(exclude_none=True, exclude={"reply_count"}),
-                    None if (m.rev or m.seq) == m.seq else m.rev,
-                    m.reply_to,
-                    rowid,
-                    m.user,
-                    int(bool(m.deleted)),
-                )
-                for m, rowid in zip(messages, rowids, strict=True)
-            ],
-        )
-        inserted = self._db.total_changes - before
-        await index_messages(self._db, zip(rowids, messages, strict=True))
+        rows = [
+            (m.channel, m.seq, m.id, m.model_dump_json(exclude_none=True, exclude={"reply_count"}),
+             None if (m.rev or m.seq) == m.seq else m.rev, m.reply_to, first + i, m.user, int(bool(m.deleted)))
+            for i, m in enumerate(messages)
+        ]  # fmt: skip
+        new = set[int]()
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            # RETURNING names the rows inserted, not those already archived (a redelivery): only they are indexed
+            found = await self._db.execute_fetchall(
+                "INSERT OR IGNORE INTO messages (channel, seq, id, data, rev, reply_to, search_rowid, author, deleted) "
+                f"VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * len(chunk))} RETURNING search_rowid",
+                [value for row in chunk for value in row],
+            )
+            new.update(row[0] for row in found)
+        await index_messages(self._db, [(first + i, m) for i, m in enumerate(messages) if first + i in new])
+        inserted = len(new)
         if inserted < len(messages):  # a message a change of it reached first was stored folded: its text as posted
             await self._db.executemany(
                 "UPDATE messages SET original = ? "
@@ -201,13 +197,14 @@ class SqliteStore(SqliteNotify):
         data = message.model_dump_json(exclude_none=True, exclude={"reply_count"})
         if row is None:
             rowid = await allocate_rowids(self._db, 1)
-            await self._db.execute(
+            cur = await self._db.execute(
                 "INSERT OR IGNORE INTO messages (channel, seq, id, data, rev, reply_to, pinned, search_rowid, author, "
                 "deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (change.channel, message.seq, message.id, data, message.rev, message.reply_to,
                  int(bool(message.pinned)), rowid, message.user, int(bool(message.deleted))),
             )  # fmt: skip
-            await index_messages(self._db, [(rowid, message)])
+            if cur.rowcount == 1:
+                await index_messages(self._db, [(rowid, message)])
         elif (row[2] or row[1]) < (message.rev or 0):
             old = _row(row[0], row[1])
             # its first change keeps the text as posted (an unchanged row holds it) for the compliance record
