@@ -2,9 +2,10 @@
 import { act, cleanup, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatClient } from "../lib/chatClient";
-import type { ChannelState } from "../lib/chatState";
+import { chatReducer, initialState, type ChannelState } from "../lib/chatState";
 import type { TimelineItem } from "../lib/messages";
 import type { JumpTarget } from "../lib/search";
+import { ChatPane } from "./ChatPane";
 import { MessageActionsContext, type MessageActions } from "./messageActions";
 import { MessageList } from "./MessageList";
 
@@ -86,5 +87,35 @@ describe("MessageList jumping to a search hit", () => {
     await waitFor(() => expect(li.dataset.highlighted).toBeUndefined(), { timeout: 4000 });
     rerender(list(channel(1, 13), target, onJumped));
     expect(onJumped).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("ChatPane jumping to a reply's thread", () => {
+  it("focuses the root in the list and opens its thread beside it", async () => {
+    const chat = chatReducer(initialState("bob"), {
+      type: "joined",
+      ack: { channel: "general", messages: [{ ...item(1), reply_count: 1 }, item(3)], last_seq: 3, members: [] },
+    });
+    const paneClient = {
+      loadPins: () => Promise.resolve(),
+      loadThread: vi.fn(() => Promise.resolve()),
+      typing: () => {},
+      send: ok,
+    } as unknown as ChatClient;
+    const onJumped = vi.fn();
+    render(
+      <ChatPane
+        client={paneClient}
+        chat={chat}
+        channel="general"
+        conn="connected"
+        onOpenSidebar={() => {}}
+        jumpTo={{ channel: "general", id: "m1", thread: true, nonce: 1 }}
+        onJumped={onJumped}
+      />,
+    );
+    expect(await screen.findByRole("region", { name: "Thread" })).toBeTruthy();
+    expect(onJumped).toHaveBeenCalledTimes(1);
+    await waitFor(() => expect(document.activeElement).toBe(row("m1")));
   });
 });
