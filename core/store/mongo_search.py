@@ -49,10 +49,12 @@ def search_pipeline(
         match["user_lower"] = user.lower()
     if before is not None:
         match["_id"] = {"$lt": before}
-    # SecantusDB uses an index only for a lone equality ($all and $and scan every document), so the first
-    # stage names one word, tag or author on its own; mongod merges the two stages into one query.
+    # SecantusDB uses an index only for a lone equality ($all and $and scan every document) and reads
+    # every document it finds there, so the first stage names one word (the longest, likely the rarest),
+    # tag or author on its own; mongod merges the two stages into one query and plans it itself.
     first: Document = {"channel": readable}
-    for field, values in (("words", wanted), ("cashtags", tags), ("user_lower", [user.lower()] if user else [])):
+    longest = sorted(wanted, key=len, reverse=True)
+    for field, values in (("words", longest), ("cashtags", tags), ("user_lower", [user.lower()] if user else [])):
         if values:
             first = {field: values[0]}
             break
