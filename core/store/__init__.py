@@ -170,7 +170,8 @@ class Store(Protocol):
         """The user's read mark in each channel it has one in (any letter case of the name)."""
 
     async def readers(self, channel: str) -> list[str]:
-        """The users with a read mark in the channel."""
+        """The users with a read mark in the channel, named as their first mark was, by name without regard
+        to case."""
 
     async def unread_counts(self, user: str, marks: Mapping[str, int], *, cap: int) -> dict[str, int]:
         """Per channel of `marks`: its archived messages with seq > the mark, by others (the author is not
