@@ -102,12 +102,14 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar, jumpTo, o
             <button
               type="button"
               onClick={onOpenSidebar}
-              className="-ml-1 rounded-md p-1.5 text-ink-300 hover:bg-ink-700 md:hidden focus-ring"
-              aria-label="Open channel list"
+              className="relative -ml-1 rounded-md p-1.5 text-ink-300 hover:bg-ink-700 md:hidden focus-ring"
+              aria-label={chat.inbox.unseen ? `Open channel list, ${chat.inbox.unseen} new notifications` : "Open channel list"}
             >
               <svg viewBox="0 0 20 20" className="h-5 w-5" fill="currentColor" aria-hidden="true">
                 <path d="M3 5h14a1 1 0 100-2H3a1 1 0 000 2zm14 4H3a1 1 0 000 2h14a1 1 0 100-2zm0 6H3a1 1 0 000 2h14a1 1 0 100-2z" />
               </svg>
+              {/* On a phone the bell is in the drawer: a dot here says something waits in it. */}
+              {chat.inbox.unseen > 0 && <span className="absolute right-0.5 top-0.5 h-2 w-2 rounded-full bg-down" aria-hidden="true" />}
             </button>
             <h1 id="channel-title" className="flex min-w-0 shrink-0 items-center gap-1.5 truncate text-lg font-semibold">
               {dm && info ? (

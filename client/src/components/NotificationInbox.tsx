@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { channelLabel } from "../lib/access";
 import type { ChatClient } from "../lib/chatClient";
 import type { ChatState } from "../lib/chatState";
-import { formatDateTime } from "../lib/format";
+import { formatAsOf, formatDateTime } from "../lib/format";
 import type { ChatNotification, NotificationKind } from "../lib/types";
 import { unreadBadge } from "../lib/unread";
 import { DesktopNotifications } from "./NotificationSettings";
@@ -189,9 +189,9 @@ function InboxEntry({ n, chat, onPick }: { n: ChatNotification; chat: ChatState;
     <>
       <span className="flex items-baseline gap-2 text-xs text-ink-400">
         <span className={n.kind === "mention" ? "font-semibold text-gold" : "font-medium text-ink-300"}>{KIND_LABEL[n.kind] ?? n.kind}</span>
-        {place && <span className="truncate">{place}</span>}
-        <time dateTime={n.ts} className="ml-auto shrink-0 tabular-nums">
-          {formatDateTime(n.ts)}
+        {place && <span className="min-w-0 truncate">{place}</span>}
+        <time dateTime={n.ts} title={formatDateTime(n.ts)} className="ml-auto shrink-0 tabular-nums">
+          {formatAsOf(n.ts)}
         </time>
       </span>
       <span className={`line-clamp-3 break-words text-sm [overflow-wrap:anywhere] ${unread ? "font-semibold text-ink-100" : "text-ink-200"}`}>
