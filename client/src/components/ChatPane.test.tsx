@@ -79,6 +79,6 @@ describe("ChatPane header and timeline", () => {
 
   it("says on the channel list's button (a phone's way to the bell) that notifications wait", () => {
     pane(state({ type: "select", channel: "general" }, { type: "notification", notification: { id: "n1", kind: "keyword", channel: "desk", text: "x", ts: "" } }));
-    expect(screen.getByRole("button", { name: "Open channel list, 1 new notifications" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Open channel list, 1 new notification" })).toBeTruthy();
   });
 });

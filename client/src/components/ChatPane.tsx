@@ -103,7 +103,9 @@ export function ChatPane({ client, chat, channel, conn, onOpenSidebar, jumpTo, o
               type="button"
               onClick={onOpenSidebar}
               className="relative -ml-1 rounded-md p-1.5 text-ink-300 hover:bg-ink-700 md:hidden focus-ring"
-              aria-label={chat.inbox.unseen ? `Open channel list, ${chat.inbox.unseen} new notifications` : "Open channel list"}
+              aria-label={
+                chat.inbox.unseen ? `Open channel list, ${chat.inbox.unseen} new notification${chat.inbox.unseen === 1 ? "" : "s"}` : "Open channel list"
+              }
             >
               <svg viewBox="0 0 20 20" className="h-5 w-5" fill="currentColor" aria-hidden="true">
                 <path d="M3 5h14a1 1 0 100-2H3a1 1 0 000 2zm14 4H3a1 1 0 000 2h14a1 1 0 100-2zm0 6H3a1 1 0 000 2h14a1 1 0 100-2z" />
