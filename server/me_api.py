@@ -20,6 +20,7 @@ from server.payloads import validate_query
 
 UNREAD_CAP = 1000  # counted at most; a client shows "999+"
 MAX_CHANNEL_LEVELS = 500
+FIRST_SIGHT_MENTIONS = 100  # recent notifications looked through for mentions in channels listed the first time
 
 
 class NotifyBody(BaseModel):
@@ -113,20 +114,27 @@ async def put_notify(request: web.Request) -> web.Response:
 
 async def my_channels(request: web.Request) -> web.Response:
     """Every channel the user sees, with where they read up to and what waits for them since. A public
-    channel shown for the first time counts as read up to now (its past is not news); a private one or a
-    DM the user was added to has everything in it unread."""
+    channel shown for the first time counts as read up to now (its past is not news), except from a
+    mention of the user in it on (a channel made while they were away that named them); a private one or
+    a DM the user was added to has everything in it unread."""
     who = await viewer(request)
     store = request.app[STORE]
     channels = await visible_channels(request.app, who)
     known = await store.read_marks(who.username)
     last = {c.name: await last_seq(store, request.app[BUS], c.name) for c in channels}
+    first_mention: dict[str, int] = {}  # channel -> the seq of the oldest of the user's recent mentions there
+    if any(c.name not in known for c in channels if c.visibility == "public"):
+        for note in await store.notifications(who.username, before=None, limit=FIRST_SIGHT_MENTIONS):
+            if note.kind == "mention" and note.channel is not None and note.seq is not None:
+                first_mention[note.channel] = min(note.seq, first_mention.get(note.channel, note.seq))
     marks = {}
     for channel in channels:
         mark = known.get(channel.name)
         if mark is None:  # kept, so what comes after counts as unread
-            mark = await store.mark_read(
-                who.username, channel.name, 0 if channel.visibility == "private" else last[channel.name]
-            )
+            seen = last[channel.name] if channel.visibility == "public" else 0
+            if channel.name in first_mention:
+                seen = min(seen, first_mention[channel.name] - 1)
+            mark = await store.mark_read(who.username, channel.name, seen)
         marks[channel.name] = mark
     unread, mentions, mine = await asyncio.gather(
         store.unread_counts(who.username, marks, cap=UNREAD_CAP),

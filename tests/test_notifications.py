@@ -272,3 +272,16 @@ async def test_read_marks_survive_a_restart(make_server: Any, make_client: Clien
     bob.base_url = str(again.make_url("")).rstrip("/")
     mine = (await my_channels(bob))["general"]
     assert (mine["last_seq"], mine["read_seq"], mine["unread"]) == (3, 2, 1)
+
+
+async def test_a_channel_made_while_away_that_mentions_the_user_lists_that_mention(make_client: ClientFactory) -> None:
+    alice, bob = await make_client("alice"), await make_client("bob")
+    assert list(await my_channels(bob)) == ["general"]
+    await create(alice, "later")
+    await joined(alice, "later")
+    await say(alice, "history nobody needs", "later")
+    sent = await say(alice, "@bob welcome", "later")
+    await say(alice, "and more", "later")
+    await bob.wait_for("notification", lambda n: n["message"]["id"] == sent["id"])
+    later = (await my_channels(bob))["later"]  # listed for the first time now
+    assert (later["read_seq"], later["unread"], later["mentions"]) == (sent["seq"] - 1, 2, 1)
