@@ -4,18 +4,12 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatClient } from "../lib/chatClient";
 import { chatReducer, initialState, type ChatAction, type ChatState } from "../lib/chatState";
 import type { Channel, JoinAck } from "../lib/types";
+import { stubResizeObserver } from "../testing/layout";
 import { ChatPane } from "./ChatPane";
 
 afterEach(() => cleanup());
 
-beforeAll(() => {
-  // jsdom has no layout observers; the message list only needs them to exist.
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-});
+beforeAll(stubResizeObserver);
 
 describe("ChatPane header and timeline", () => {
   const channels: Channel[] = [

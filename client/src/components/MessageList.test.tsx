@@ -5,26 +5,18 @@ import type { ChatClient } from "../lib/chatClient";
 import { chatReducer, initialState, type ChannelState } from "../lib/chatState";
 import type { TimelineItem } from "../lib/messages";
 import type { JumpTarget } from "../lib/search";
+import { fakeBoxSize, stubResizeObserver } from "../testing/layout";
 import { ChatPane } from "./ChatPane";
 import { MessageActionsContext, type MessageActions } from "./messageActions";
 import { MessageList } from "./MessageList";
 
-beforeAll(() => {
-  // jsdom has no layout observers; the message list only needs them to exist.
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-});
+beforeAll(stubResizeObserver);
 
 beforeEach(() => {
   // jsdom lays nothing out: the list is said to be 600 px high (it draws the rows that fit) and
   // taller inside (so it does not load older pages to fill itself); where it scrolls to is left to
   // the browser test (tests/browser/test_search_browser.py).
-  vi.spyOn(HTMLElement.prototype, "clientHeight", "get").mockReturnValue(600);
-  vi.spyOn(HTMLElement.prototype, "clientWidth", "get").mockReturnValue(800);
-  vi.spyOn(HTMLElement.prototype, "scrollHeight", "get").mockReturnValue(8000);
+  fakeBoxSize(600);
 });
 
 afterEach(() => {

@@ -4,21 +4,14 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import type { ChatClient } from "../lib/chatClient";
 import type { ChannelState } from "../lib/chatState";
 import type { TimelineItem } from "../lib/messages";
+import { fakeBoxSize, stubResizeObserver } from "../testing/layout";
 import { MessageList } from "./MessageList";
 
-beforeAll(() => {
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-});
+beforeAll(stubResizeObserver);
 
 beforeEach(() => {
   // jsdom lays nothing out: the list is said to be tall enough to draw every row.
-  vi.spyOn(HTMLElement.prototype, "clientHeight", "get").mockReturnValue(2000);
-  vi.spyOn(HTMLElement.prototype, "clientWidth", "get").mockReturnValue(800);
-  vi.spyOn(HTMLElement.prototype, "scrollHeight", "get").mockReturnValue(8000);
+  fakeBoxSize(2000);
 });
 
 afterEach(() => {
