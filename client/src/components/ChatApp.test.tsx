@@ -1,26 +1,14 @@
 // @vitest-environment jsdom
-import { act, cleanup, render, screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import { act, cleanup, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { fakeFetch } from "../testing/fakeFetch";
+import { renderChatApp } from "../testing/chatApp";
 import { FakeSocket } from "../testing/fakeSocket";
-import { ChatApp } from "./ChatApp";
+import { stubResizeObserver } from "../testing/layout";
 
 let socket: FakeSocket;
-vi.mock("socket.io-client", () => ({
-  io: () => {
-    queueMicrotask(() => socket.connect());
-    return socket;
-  },
-}));
+vi.mock("socket.io-client", async () => (await import("../testing/fakeSocket")).fakeSocketIo(() => socket));
 
-beforeAll(() => {
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-});
+beforeAll(stubResizeObserver);
 
 beforeEach(() => {
   socket = new FakeSocket();
@@ -33,7 +21,7 @@ afterEach(() => {
 });
 
 function setup(roles: string[]) {
-  fakeFetch({
+  return renderChatApp({
     "GET /api/me": { username: "alice", roles },
     "GET /api/me/channels": {
       channels: [
@@ -47,9 +35,6 @@ function setup(roles: string[]) {
     "GET /api/invites": { invites: [] },
     "GET /api/admin/users": { users: [] },
   });
-  const user = userEvent.setup();
-  render(<ChatApp username="alice" onSignedOut={() => {}} />);
-  return { user };
 }
 
 describe("ChatApp", () => {

@@ -1,28 +1,17 @@
 // @vitest-environment jsdom
-import { act, cleanup, render, screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import { act, cleanup, screen, waitFor, within } from "@testing-library/react";
 import axe from "axe-core";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatNotification } from "../lib/types";
+import { renderChatApp } from "../testing/chatApp";
 import { fakeFetch, type Call } from "../testing/fakeFetch";
 import { FakeSocket } from "../testing/fakeSocket";
-import { ChatApp } from "./ChatApp";
+import { stubResizeObserver } from "../testing/layout";
 
 let socket: FakeSocket;
-vi.mock("socket.io-client", () => ({
-  io: () => {
-    queueMicrotask(() => socket.connect());
-    return socket;
-  },
-}));
+vi.mock("socket.io-client", async () => (await import("../testing/fakeSocket")).fakeSocketIo(() => socket));
 
-beforeAll(() => {
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-});
+beforeAll(stubResizeObserver);
 
 beforeEach(() => {
   socket = new FakeSocket();
@@ -44,7 +33,7 @@ const note = (id: string, seq: number, kind: ChatNotification["kind"] = "mention
 });
 
 function setup() {
-  const calls = fakeFetch({
+  return renderChatApp({
     "GET /api/me": { username: "alice", roles: ["user"] },
     "GET /api/me/channels": {
       channels: [
@@ -59,9 +48,6 @@ function setup() {
     "GET /api/channels/general/pins": { messages: [] },
     "GET /api/channels/desk/pins": { messages: [] },
   });
-  const user = userEvent.setup();
-  render(<ChatApp username="alice" onSignedOut={() => {}} />);
-  return { calls, user };
 }
 
 const sidebarEntry = (name: string) => within(screen.getByTestId("channel-list")).getByRole("button", { name: new RegExp(name) });

@@ -33,3 +33,17 @@ export class FakeSocket {
     this.handlers.clear();
   }
 }
+
+/**
+ * socket.io-client for a component test's `vi.mock`: `io()` hands back the test's current socket, which
+ * connects once the caller has set its handlers.
+ */
+export function fakeSocketIo(current: () => FakeSocket) {
+  return {
+    io: () => {
+      const socket = current();
+      queueMicrotask(() => socket.connect());
+      return socket;
+    },
+  };
+}
