@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { chatReducer, initialState, MAX_KEPT, threadOf, typingIn, typingText, unreadFor, type ChatAction, type ChatState } from "./chatState";
-import type { ChatNotification, Message, MyChannel } from "./types";
+import type { ChatNotification, Message } from "./types";
+import { myChannel } from "../testing/channels";
 
 const msg = (channel: string, seq: number, user = "bob"): Message => ({
   id: `${channel}-${seq}`,
@@ -14,22 +15,10 @@ const msg = (channel: string, seq: number, user = "bob"): Message => ({
 
 const run = (state: ChatState, ...actions: ChatAction[]) => actions.reduce(chatReducer, state);
 
-/** A GET /api/me/channels entry: read up to `read_seq`, nothing unread unless said. */
-const mine = (name: string, last_seq: number, over: Partial<MyChannel> = {}): MyChannel => ({
-  name,
-  created_by: "bob",
-  created_at: "",
-  last_seq,
-  read_seq: last_seq,
-  unread: 0,
-  mentions: 0,
-  ...over,
-});
-
 const base = () =>
   run(
     initialState("alice"),
-    { type: "channels_loaded", channels: [mine("general", 1), mine("desk", 2)] },
+    { type: "channels_loaded", channels: [myChannel("general", 1), myChannel("desk", 2)] },
     { type: "select", channel: "general" },
     { type: "joined", ack: { channel: "general", messages: [msg("general", 1)], last_seq: 1, members: ["bob", "alice"] } },
     { type: "joined", ack: { channel: "desk", messages: [msg("desk", 1), msg("desk", 2)], last_seq: 2, members: ["alice"] } },
@@ -325,7 +314,7 @@ describe("read state from the server", () => {
   const listed = () =>
     run(
       initialState("alice"),
-      { type: "channels_loaded", channels: [mine("general", 1), mine("desk", 9, { read_seq: 4, unread: 3, mentions: 1 })] },
+      { type: "channels_loaded", channels: [myChannel("general", 1), myChannel("desk", 9, { read_seq: 4, unread: 3, mentions: 1 })] },
       { type: "select", channel: "general" },
       { type: "joined", ack: { channel: "general", messages: [msg("general", 1)], last_seq: 1, members: [] } },
     );
@@ -371,7 +360,7 @@ describe("read state from the server", () => {
       type: "joined",
       ack: { channel: "desk", messages: [msg("desk", 9)], last_seq: 9, members: [] },
     });
-    s = chatReducer(s, { type: "channels_loaded", channels: [mine("desk", 9, { read_seq: 4, unread: 3 })] });
+    s = chatReducer(s, { type: "channels_loaded", channels: [myChannel("desk", 9, { read_seq: 4, unread: 3 })] });
     expect(s.read.desk).toMatchObject({ seq: 9, stored: 4 });
   });
 

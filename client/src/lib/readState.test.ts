@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatClient } from "./chatClient";
 import { unreadFor } from "./chatState";
 import type { ChatNotification, Message, MyChannel } from "./types";
+import { myChannel } from "../testing/channels";
 import { fakeFetch, type Call } from "../testing/fakeFetch";
 import { FakeSocket } from "../testing/fakeSocket";
 
@@ -15,16 +16,6 @@ const msg = (channel: string, seq: number, user = "bob", over: Partial<Message> 
   user,
   text: `t${seq}`,
   ts: "2026-11-28T09:00:00Z",
-  ...over,
-});
-const listed = (name: string, last_seq: number, over: Partial<MyChannel> = {}): MyChannel => ({
-  name,
-  created_by: "bob",
-  created_at: "",
-  last_seq,
-  read_seq: last_seq,
-  unread: 0,
-  mentions: 0,
   ...over,
 });
 const mention = (id: string, seq: number): ChatNotification => ({
@@ -79,7 +70,7 @@ beforeEach(() => {
   });
   vi.stubGlobal("sessionStorage", { getItem: () => null, setItem: () => {}, removeItem: () => {} });
   // Each GET /api/me/channels answers the next list (the last one again once they run out).
-  lists = [[listed("general", 2), listed("desk", 9, { read_seq: 4, unread: 3, mentions: 1 })]];
+  lists = [[myChannel("general", 2), myChannel("desk", 9, { read_seq: 4, unread: 3, mentions: 1 })]];
   calls = fakeFetch({
     "GET /api/me/channels": () => ({ channels: lists.length > 1 ? lists.shift() : lists[0] }),
     "GET /api/me/notifications": (c: Call) =>
@@ -172,7 +163,7 @@ describe("ChatClient read state", () => {
   it("takes the counts afresh from the list on every reconnect", async () => {
     const client = await started();
     const before = calls.filter((c) => c.path === "/api/me/channels").length;
-    lists = [[listed("general", 2), listed("desk", 14, { read_seq: 4, unread: 8, mentions: 2 })]];
+    lists = [[myChannel("general", 2), myChannel("desk", 14, { read_seq: 4, unread: 8, mentions: 2 })]];
     socket.fire("disconnect", "transport close");
     socket.connect();
     await vi.advanceTimersByTimeAsync(0);
