@@ -1,10 +1,11 @@
-import { memo, useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { memo, useCallback, useEffect, useId, useState, type FormEvent } from "react";
 import { api } from "../lib/api";
 import { formatAsOf } from "../lib/format";
 import { sameUser } from "../lib/ids";
 import type { ChannelRole, Member, ModerationState } from "../lib/types";
 import { PeopleIcon, PersonMark } from "./icons";
 import { MemberMenu, moderationStep, type MemberAction } from "./MemberMenu";
+import { usePopover } from "./popover";
 
 interface Props {
   channel: string;
@@ -43,44 +44,14 @@ async function fetchRoster(channel: string, moderates: boolean): Promise<Roster>
  * who may. Memoized: its props change with the channel's roster, not with every message.
  */
 export const MembersButton = memo(function MembersButton(props: Props) {
-  const [open, setOpen] = useState(false);
-  const button = useRef<HTMLButtonElement>(null);
-  const panel = useRef<HTMLDivElement>(null);
-  const id = useId();
-
-  useEffect(() => {
-    if (!open) return;
-    panel.current?.focus();
-    const onDown = (e: PointerEvent) => {
-      const t = e.target as Node;
-      if (!panel.current?.contains(t) && !button.current?.contains(t)) setOpen(false);
-    };
-    document.addEventListener("pointerdown", onDown);
-    return () => document.removeEventListener("pointerdown", onDown);
-  }, [open]);
-
-  function close() {
-    setOpen(false);
-    button.current?.focus();
-  }
-
-  function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-    if (e.key === "Escape" && !e.defaultPrevented) {
-      e.preventDefault();
-      e.stopPropagation();
-      close();
-    }
-  }
+  const { open, setOpen, close, buttonProps, panelProps } = usePopover();
 
   return (
     <div className="relative">
       <button
-        ref={button}
+        {...buttonProps}
         type="button"
         onClick={() => setOpen((o) => !o)}
-        aria-expanded={open}
-        aria-controls={open ? id : undefined}
-        aria-haspopup="dialog"
         className="flex items-center gap-1 rounded-md px-2 py-1 text-sm text-ink-300 hover:bg-ink-700 focus-ring"
         data-testid="members-button"
       >
@@ -89,12 +60,8 @@ export const MembersButton = memo(function MembersButton(props: Props) {
       </button>
       {open && (
         <div
-          ref={panel}
-          id={id}
-          role="dialog"
+          {...panelProps}
           aria-label={`Members of ${props.place}`}
-          tabIndex={-1}
-          onKeyDown={onKeyDown}
           className="absolute right-0 top-full z-30 mt-1 flex max-h-[min(75vh,32rem)] w-[min(92vw,22rem)] flex-col rounded-xl border border-ink-600 bg-ink-850 shadow-2xl shadow-black/60 outline-none"
           data-testid="members-panel"
         >

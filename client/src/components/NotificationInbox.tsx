@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useState } from "react";
 import { channelLabel } from "../lib/access";
 import type { ChatClient } from "../lib/chatClient";
 import type { ChatState } from "../lib/chatState";
@@ -6,6 +6,7 @@ import { formatAsOf, formatDateTime } from "../lib/format";
 import type { ChatNotification, NotificationKind } from "../lib/types";
 import { unreadBadge } from "../lib/unread";
 import { DesktopNotifications } from "./NotificationSettings";
+import { usePopover } from "./popover";
 
 const KIND_LABEL: Record<NotificationKind, string> = {
   mention: "Mention",
@@ -30,12 +31,9 @@ interface Props {
  * newest first, live ones on top and older pages on request. A notification about a channel opens it.
  */
 export function NotificationInbox({ client, chat, onSelect, onOpenSettings }: Props) {
-  const [open, setOpen] = useState(false);
+  const { open, setOpen, close, buttonProps, panelProps } = usePopover();
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
-  const button = useRef<HTMLButtonElement>(null);
-  const panel = useRef<HTMLDivElement>(null);
-  const id = useId();
   const { inbox } = chat;
   const count = unreadBadge(inbox.unseen);
 
@@ -61,30 +59,8 @@ export function NotificationInbox({ client, chat, onSelect, onOpenSettings }: Pr
   // However it closes (or unmounts while open), nobody is looking at the inbox any more.
   useEffect(() => {
     if (!open) return;
-    panel.current?.focus();
-    const onDown = (e: PointerEvent) => {
-      const t = e.target as Node;
-      if (!panel.current?.contains(t) && !button.current?.contains(t)) setOpen(false);
-    };
-    document.addEventListener("pointerdown", onDown);
-    return () => {
-      document.removeEventListener("pointerdown", onDown);
-      client.setInboxOpen(false);
-    };
+    return () => client.setInboxOpen(false);
   }, [open, client]);
-
-  function close() {
-    show(false);
-    button.current?.focus();
-  }
-
-  function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      e.stopPropagation();
-      close();
-    }
-  }
 
   function pick(n: ChatNotification) {
     if (!n.channel) return;
@@ -96,12 +72,9 @@ export function NotificationInbox({ client, chat, onSelect, onOpenSettings }: Pr
   return (
     <div>
       <button
-        ref={button}
+        {...buttonProps}
         type="button"
         onClick={() => show(!open)}
-        aria-expanded={open}
-        aria-controls={open ? id : undefined}
-        aria-haspopup="dialog"
         className="relative flex items-center rounded-md p-1.5 text-ink-300 hover:bg-ink-700 hover:text-ink-100 focus-ring"
         data-testid="inbox-button"
       >
@@ -119,12 +92,8 @@ export function NotificationInbox({ client, chat, onSelect, onOpenSettings }: Pr
       </button>
       {open && (
         <div
-          ref={panel}
-          id={id}
-          role="dialog"
+          {...panelProps}
           aria-label="Notifications"
-          tabIndex={-1}
-          onKeyDown={onKeyDown}
           className="absolute left-2 top-full z-30 mt-1 flex max-h-[min(75vh,32rem)] w-[min(92vw,24rem)] flex-col overflow-hidden rounded-xl border border-ink-600 bg-ink-850 shadow-2xl shadow-black/60 outline-none"
           data-testid="inbox"
         >

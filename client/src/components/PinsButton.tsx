@@ -1,7 +1,8 @@
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { ChatClient } from "../lib/chatClient";
 import { formatDateTime } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";
+import { usePopover } from "./popover";
 
 interface Props {
   client: ChatClient;
@@ -13,13 +14,10 @@ interface Props {
 
 /** The channel header's pin count, opening the list of pinned messages. */
 export function PinsButton({ client, channel, pins, moderates }: Props) {
-  const [open, setOpen] = useState(false);
+  const { open, setOpen, close, buttonProps, panelProps } = usePopover();
   const [error, setError] = useState<string | null>(null);
   const [unpinError, setUnpinError] = useState<string | null>(null);
-  const button = useRef<HTMLButtonElement>(null);
-  const panel = useRef<HTMLDivElement>(null);
   const requested = useRef(false);
-  const id = useId();
 
   // Loaded once per channel view (and again when opened after a failure); live afterwards.
   useEffect(() => {
@@ -31,17 +29,6 @@ export function PinsButton({ client, channel, pins, moderates }: Props) {
     );
   }, [client, channel, pins]);
 
-  useEffect(() => {
-    if (!open) return;
-    panel.current?.focus();
-    const onDown = (e: PointerEvent) => {
-      const t = e.target as Node;
-      if (!panel.current?.contains(t) && !button.current?.contains(t)) setOpen(false);
-    };
-    document.addEventListener("pointerdown", onDown);
-    return () => document.removeEventListener("pointerdown", onDown);
-  }, [open]);
-
   function toggle() {
     if (!open && pins === null) {
       requested.current = false;
@@ -50,15 +37,6 @@ export function PinsButton({ client, channel, pins, moderates }: Props) {
     }
     setUnpinError(null);
     setOpen((o) => !o);
-  }
-
-  function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      e.stopPropagation();
-      setOpen(false);
-      button.current?.focus();
-    }
   }
 
   async function unpin(m: TimelineItem) {
@@ -71,12 +49,9 @@ export function PinsButton({ client, channel, pins, moderates }: Props) {
   return (
     <div className="relative">
       <button
-        ref={button}
+        {...buttonProps}
         type="button"
         onClick={toggle}
-        aria-expanded={open}
-        aria-controls={open ? id : undefined}
-        aria-haspopup="dialog"
         className="flex items-center gap-1 rounded-md px-2 py-1 text-sm text-ink-300 hover:bg-ink-700 focus-ring"
         data-testid="pins-button"
       >
@@ -90,22 +65,15 @@ export function PinsButton({ client, channel, pins, moderates }: Props) {
       </button>
       {open && (
         <div
-          ref={panel}
-          id={id}
-          role="dialog"
+          {...panelProps}
           aria-label="Pinned messages"
-          tabIndex={-1}
-          onKeyDown={onKeyDown}
           className="absolute right-0 top-full z-30 mt-1 flex max-h-[min(70vh,28rem)] w-[min(92vw,24rem)] flex-col overflow-hidden rounded-xl border border-ink-600 bg-ink-850 shadow-2xl shadow-black/60 outline-none"
         >
           <div className="flex items-center border-b border-ink-700 px-3 py-2">
             <h2 className="text-sm font-semibold">Pinned messages</h2>
             <button
               type="button"
-              onClick={() => {
-                setOpen(false);
-                button.current?.focus();
-              }}
+              onClick={close}
               className="ml-auto rounded px-1.5 text-sm text-ink-300 hover:bg-ink-700 focus-ring"
               aria-label="Close pinned messages"
             >
