@@ -98,6 +98,7 @@ class Notifier:
         await self._refresh_interests()
         batch = _Batch(self.store, self.bus)
         drafts: list[Notification] = []
+        deleted: set[str] = set()  # messages deleted in this batch: notified of by none, and by none before
         read_up_to: dict[tuple[str, str], int] = {}
         for entry in entries:
             try:
@@ -106,7 +107,7 @@ class Notifier:
                 continue  # the archiver dead-letters it
             if isinstance(record, Change):
                 if record.kind == "delete":
-                    await self.store.drop_notifications(record.message.id)
+                    deleted.add(record.message.id)
                 elif record.kind == "edit":
                     drafts += await self._for(record.message, batch)
             elif isinstance(record, Message) and record.seq is not None and not record.ephemeral:
@@ -115,7 +116,10 @@ class Notifier:
                 read_up_to[key] = max(read_up_to.get(key, 0), record.seq)
         if read_up_to:  # one's own message is read
             await self.store.mark_read_many([(user, channel, seq) for (user, channel), seq in read_up_to.items()])
+        drafts = [n for n in drafts if n.key not in deleted]
         fresh = await self.store.save_notifications(drafts) if drafts else []
+        for key in deleted:
+            await self.store.drop_notifications(key)
         for start in range(0, len(fresh), NOTICE_CHUNK):
             chunk = [{"user": n.user, "notification": n.wire()} for n in fresh[start : start + NOTICE_CHUNK]]
             await self.bus.notify(orjson.dumps({"seq": 0, "notifications": chunk}))

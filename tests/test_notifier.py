@@ -1,0 +1,47 @@
+"""The notifier against a store and a bus directly (both stores), for what live tests cannot time: a batch
+holding a message and its deletion notifies nobody, and a batch read again notifies nobody twice."""
+
+from __future__ import annotations
+
+import orjson
+
+from archiver.notifier import GROUP, Notifier
+from core.bus import ARCHIVE_STREAM
+from core.bus.memory import MemoryBus
+from core.models import Change, Channel, Message, now_iso
+from core.store import Store
+
+
+def posted(seq: int, text: str, mentions: list[str]) -> Message:
+    return Message(
+        id=f"m{seq}", channel="desk", seq=seq, rev=seq, user="alice", text=text, ts=now_iso(), mentions=mentions
+    )
+
+
+async def test_a_message_deleted_in_the_same_batch_notifies_nobody(store: Store) -> None:
+    await store.create_channel(Channel(name="desk", created_by="alice", created_at=now_iso()))
+    bus = MemoryBus()
+    kept, gone = posted(1, "@bob kept", ["bob"]), posted(2, "@bob gone", ["bob"])
+    deletion = Change(seq=3, kind="delete", channel="desk", by="alice", ts=now_iso(),
+                      message=gone.model_copy(update={"text": "", "deleted": True, "rev": 3, "mentions": None}))  # fmt: skip
+    for record in (kept, gone, deletion):
+        await bus.append(ARCHIVE_STREAM, orjson.dumps(record.wire()))
+    notifier = Notifier(bus, store)
+    assert await notifier.process_batch(block_ms=0) == 3
+    assert [n.key for n in await store.notifications("bob", before=None, limit=10)] == ["m1"]
+    assert await bus.backlog(ARCHIVE_STREAM, GROUP) == 0
+
+
+async def test_a_batch_read_again_notifies_nobody_twice(store: Store) -> None:
+    await store.create_channel(Channel(name="desk", created_by="alice", created_at=now_iso()))
+    bus = MemoryBus()
+    heard: list[bytes] = []
+    await bus.subscribe_live(lambda _channel, wire: heard.append(wire))
+    wire = orjson.dumps(posted(1, "@bob look", ["bob"]).wire())
+    await bus.append(ARCHIVE_STREAM, wire)
+    assert await Notifier(bus, store, consumer="first").process_batch(block_ms=0) == 1
+    await bus.append(ARCHIVE_STREAM, wire)  # as a crashed notifier's batch comes back
+    assert await Notifier(bus, store, consumer="second").process_batch(block_ms=0) == 1
+    assert len(await store.notifications("bob", before=None, limit=10)) == 1
+    assert len(heard) == 1  # one notice: the repeat found its notification stored already
+    assert await store.read_marks("alice") == {"desk": 1}  # one's own message is read
