@@ -118,8 +118,8 @@ class Notifier:
             await self.store.mark_read_many([(user, channel, seq) for (user, channel), seq in read_up_to.items()])
         drafts = [n for n in drafts if n.key not in deleted]
         fresh = await self.store.save_notifications(drafts) if drafts else []
-        for key in deleted:
-            await self.store.drop_notifications(key)
+        for message_id in deleted:
+            await self.store.drop_notifications(message_id)
         for start in range(0, len(fresh), NOTICE_CHUNK):
             chunk = [{"user": n.user, "notification": n.wire()} for n in fresh[start : start + NOTICE_CHUNK]]
             await self.bus.notify(orjson.dumps({"seq": 0, "notifications": chunk}))
