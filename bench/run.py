@@ -278,11 +278,20 @@ def run_ladders(
                     break
             results += ladders.values()
             if a.redis_url and "py2" in ups:
-                log(f"archive stream length after the ladder: {redis_cmd(a.redis_url, 'XLEN', 'chat:archive')}")
+                log(f"archive stream length after the ladder: {stream_length(a.redis_url)}")
         finally:
             for up in ups.values():
                 up.stop()
     return results
+
+
+def stream_length(redis_url: str) -> str:
+    """The archive stream's length, for the log: a redis-cli that dies (it has, of SIGPIPE, right after a
+    ladder's last step) costs the line, not the run's results."""
+    try:
+        return redis_cmd(redis_url, "XLEN", "chat:archive")
+    except subprocess.CalledProcessError as exc:
+        return f"unknown ({exc})"
 
 
 def changes_rates(a: argparse.Namespace) -> dict[str, list[int]]:
