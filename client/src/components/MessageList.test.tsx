@@ -2,7 +2,8 @@
 import { act, cleanup, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatClient } from "../lib/chatClient";
-import { chatReducer, initialState, type ChannelState } from "../lib/chatState";
+import type { ChannelState } from "../lib/channelState";
+import { chatReducer, initialState } from "../lib/chatState";
 import type { TimelineItem } from "../lib/messages";
 import type { JumpTarget } from "../lib/search";
 import { fakeBoxSize, stubResizeObserver } from "../testing/layout";

@@ -2,7 +2,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { eventText } from "../lib/channelEvents";
 import type { ChatClient } from "../lib/chatClient";
-import type { ChannelState } from "../lib/chatState";
+import type { ChannelState } from "../lib/channelState";
 import { sameUser } from "../lib/ids";
 import { dayKey, dayLabel, formatDateTime, formatTime } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";

@@ -2,7 +2,7 @@
 import { cleanup, render, screen } from "@testing-library/react";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatClient } from "../lib/chatClient";
-import type { ChannelState } from "../lib/chatState";
+import type { ChannelState } from "../lib/channelState";
 import type { TimelineItem } from "../lib/messages";
 import { fakeBoxSize, stubResizeObserver } from "../testing/layout";
 import { MessageList } from "./MessageList";

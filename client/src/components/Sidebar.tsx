@@ -2,7 +2,8 @@ import { useEffect, useId, useRef, useState, type FormEvent, type RefObject } fr
 import { channelLabel, dmPeer, isAdmin, isCompliance, isPrivate, splitChannels } from "../lib/access";
 import { ApiError } from "../lib/api";
 import type { ChatClient } from "../lib/chatClient";
-import { unreadFor, type ChatState } from "../lib/chatState";
+import type { ChatState } from "../lib/chatState";
+import { unreadFor } from "../lib/readMarks";
 import type { Channel } from "../lib/types";
 import { unreadBadge } from "../lib/unread";
 import { Avatar } from "./Avatar";

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { ChatClient } from "../lib/chatClient";
-import { threadOf, type ChannelState } from "../lib/chatState";
+import { threadOf, type ChannelState } from "../lib/channelState";
 import type { TimelineItem } from "../lib/messages";
 import { Composer } from "./Composer";
 import { MessageRow } from "./MessageRow";

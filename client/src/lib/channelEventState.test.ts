@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chatReducer, initialState, unreadFor, type ChatAction, type ChatState } from "./chatState";
+import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
+import { unreadFor } from "./readMarks";
 import type { ChannelEvent, JoinAck, Message } from "./types";
 
 const msg = (seq: number, user = "bob"): Message => ({ id: `m${seq}`, channel: "desk", seq, user, text: `t${seq}`, ts: "2026-03-02T14:00:00Z" });

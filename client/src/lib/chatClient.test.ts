@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { CATCH_UP_RETRY_MS } from "./chatClient";
-import { unreadFor } from "./chatState";
+import { CATCH_UP_RETRY_MS } from "./catchUp";
+import { unreadFor } from "./readMarks";
 import type { Message } from "./types";
 import { FakeSocket } from "../testing/fakeSocket";
 

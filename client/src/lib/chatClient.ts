@@ -1,12 +1,15 @@
 /** Owns the Socket.IO connection and the chat state; React subscribes to its snapshots. */
 import { io, type Socket } from "socket.io-client";
 import { channelLabel } from "./access";
+import { CatchUps, fillChanges } from "./catchUp";
 import { api, ApiError } from "./api";
-import { chatReducer, initialState, readMarksOf, type ChatAction, type ChatState } from "./chatState";
+import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
 import { pageHidden, showDesktop } from "./desktopNotify";
 import { newClientId, sameUser } from "./ids";
 import { backgroundJoins, JoinQueue, MAX_BACKGROUND_JOINS, type JoinOutcome } from "./joinPlan";
 import { revOf } from "./messages";
+import { readMarksOf } from "./readMarks";
+import { ReadSender } from "./readSender";
 import { classifyEvent } from "./seqTrack";
 import type {
   Ack,
@@ -40,12 +43,8 @@ export type SendResult = { ok: true; command?: boolean } | { ok: false; error: E
 export type ActionResult = { ok: true } | { ok: false; error: ErrorBody };
 
 const ACK_TIMEOUT_MS = 10_000;
-/** After `history_catching_up` (the archive is behind; the messages exist), ask again this much later. */
-export const CATCH_UP_RETRY_MS = 3_000;
 const TYPING_THROTTLE_MS = 2_500;
 export const TYPING_SHOW_MS = 4_000;
-/** `read` goes at most this often per channel, however fast messages come in the one being read. */
-export const READ_THROTTLE_MS = 1_000;
 
 /** Run `fn` before the next frame, or soon when no frames come (a hidden tab, tests in Node). */
 function whenIdleFrame(fn: () => void): void {
@@ -64,20 +63,21 @@ export class ChatClient {
   private readonly listeners = new Set<() => void>();
   private socket: Socket | null = null;
   private readonly lastTypingSent = new Map<string, number>();
-  private readonly catchingUp = new Set<string>();
-  private readonly catchUpAgain = new Set<string>();
-  /** Channels with a catch-up retry pending (one each, however many gaps asked while the archive was behind). */
-  private readonly catchUpRetry = new Set<string>();
+  /** Gaps and a lagging archive: the channel joined again (catchUp.ts). */
+  private readonly catchUps = new CatchUps({ join: (channel) => this.join(channel), stopped: () => this.stopped });
   /** Joins a few at a time, the open channel first, refused ones retried later (joinPlan.ts). */
   private readonly joins = new JoinQueue((channel) => this.joinIfNeeded(channel));
   /** Channels the user opened this session: joined again after a reconnect, whatever the background cap. */
   private readonly opened = new Set<string>();
   /** Joins on the wire: a second ask for the same channel (a send racing its join) waits for the first. */
   private readonly joining = new Map<string, Promise<JoinOutcome>>();
-  /** Per channel: when `read` last went, the highest seq it carried, and the later one waiting for its turn. */
-  private readonly readSentAt = new Map<string, number>();
-  private readonly readSent = new Map<string, number>();
-  private readonly readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** `read` to the server, throttled per channel (readSender.ts). */
+  private readonly reads = new ReadSender({
+    chat: () => this.snapshot.chat,
+    connected: () => !!this.socket?.connected,
+    emitRead: (channel, seq) => this.emit<ReadMark>("read", { channel, seq }),
+    dispatch: (action) => this.dispatch(action),
+  });
   private stopped = false;
   private flushPending = false;
   private readonly cleanups: Array<() => void> = [];
@@ -119,7 +119,7 @@ export class ChatClient {
     const chat = chatReducer(before, action);
     if (chat === before) return;
     this.set({ chat });
-    if (chat.read !== before.read || chat.current !== before.current) this.sendReadSoon();
+    if (chat.read !== before.read || chat.current !== before.current) this.reads.soon();
   }
 
   async start(): Promise<void> {
@@ -238,8 +238,7 @@ export class ChatClient {
   stop(): void {
     this.stopped = true;
     for (const c of this.cleanups.splice(0)) c();
-    for (const t of this.readTimers.values()) clearTimeout(t);
-    this.readTimers.clear();
+    this.reads.stop();
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
     this.socket = null;
@@ -318,7 +317,7 @@ export class ChatClient {
         return "failed";
       }
       if (ack.error.code !== "offline") this.set({ notice: `Could not join #${channel}: ${ack.error.message}` });
-      if (ack.error.code === "history_catching_up") this.retryCatchUp(channel);
+      if (ack.error.code === "history_catching_up") this.catchUps.retryLater(channel);
       return "failed";
     }
     // A catch-up answers every message changed after `after`, the oldest changes first; cut short
@@ -332,31 +331,9 @@ export class ChatClient {
     // A channel that appeared live: the server is told where the user first saw it, or it would take
     // the first time it lists the channel for that (a public one counts as read up to then) and what
     // came in between, mentions included, would no longer be unread.
-    if (this.snapshot.chat.read[channel]?.stored === null) void this.sendRead(channel);
-    if (!complete) await this.fillChanges(channel, newest, ack.last_seq);
+    if (this.snapshot.chat.read[channel]?.stored === null) void this.reads.send(channel);
+    if (!complete) await fillChanges(channel, newest, ack.last_seq, (action) => this.dispatch(action));
     return "ok";
-  }
-
-  /**
-   * Page `changed_after` until the server has no more: every message whose rev is above `from`
-   * (new and changed ones), each page on from the highest rev it returned. Then the channel is
-   * known up to `target`. A failure leaves it short of that, for the next gap or reconnect.
-   */
-  private async fillChanges(channel: string, from: number, target: number): Promise<void> {
-    let after = from;
-    for (let guard = 0; guard < 50; guard++) {
-      let page;
-      try {
-        page = await api.changes(channel, after, 200);
-      } catch {
-        return;
-      }
-      const newest = page.messages.reduce((n, m) => Math.max(n, revOf(m)), after);
-      const done = !page.has_more || newest <= after;
-      this.dispatch({ type: "changes", channel, messages: page.messages, lastSeq: done ? target : undefined });
-      if (done) return;
-      after = newest;
-    }
   }
 
   private onMessage(m: Message): void {
@@ -447,33 +424,7 @@ export class ChatClient {
   private checkSeq(channel: string, seq: number): void {
     const st = this.snapshot.chat.byChannel[channel];
     if (!st) return;
-    if (classifyEvent(st.seq, seq) === "gap") void this.catchUp(channel);
-  }
-
-  private retryCatchUp(channel: string): void {
-    if (this.catchUpRetry.has(channel)) return;
-    this.catchUpRetry.add(channel);
-    setTimeout(() => {
-      this.catchUpRetry.delete(channel);
-      if (!this.stopped) void this.catchUp(channel);
-    }, CATCH_UP_RETRY_MS);
-  }
-
-  private async catchUp(channel: string): Promise<void> {
-    if (this.catchingUp.has(channel)) {
-      // A gap seen during a catch-up may lie past what that join returns: go again after it.
-      this.catchUpAgain.add(channel);
-      return;
-    }
-    this.catchingUp.add(channel);
-    try {
-      do {
-        this.catchUpAgain.delete(channel);
-        if ((await this.join(channel)) === "retry") this.retryCatchUp(channel);
-      } while (this.catchUpAgain.has(channel));
-    } finally {
-      this.catchingUp.delete(channel);
-    }
+    if (classifyEvent(st.seq, seq) === "gap") void this.catchUps.run(channel);
   }
 
   select(channel: string): void {
@@ -609,45 +560,6 @@ export class ChatClient {
     this.opened.add(ch.name);
     this.joins.request(ch.name, true);
     return ch;
-  }
-
-  /**
-   * Tell the server how far the open channel is read, when that moved past what it holds: at once, or,
-   * within READ_THROTTLE_MS of the last one, when that time is up (with the mark as it is by then).
-   */
-  private sendReadSoon(): void {
-    const { current, visible } = this.snapshot.chat;
-    if (!current || !visible || !this.socket?.connected || this.readTimers.has(current)) return;
-    if (!this.readAhead(current)) return;
-    const wait = (this.readSentAt.get(current) ?? -Infinity) + READ_THROTTLE_MS - Date.now();
-    if (wait <= 0) {
-      void this.sendRead(current);
-      return;
-    }
-    this.readTimers.set(
-      current,
-      setTimeout(() => {
-        this.readTimers.delete(current);
-        void this.sendRead(current);
-      }, wait),
-    );
-  }
-
-  /** The mark here is past what the server holds (or it holds none) and what was last sent. */
-  private readAhead(channel: string): boolean {
-    const r = this.snapshot.chat.read[channel];
-    return !!r && r.seq > Math.max(r.stored ?? -1, this.readSent.get(channel) ?? -1);
-  }
-
-  private async sendRead(channel: string): Promise<void> {
-    if (this.stopped || !this.readAhead(channel)) return;
-    const seq = this.snapshot.chat.read[channel]!.seq;
-    this.readSentAt.set(channel, Date.now());
-    this.readSent.set(channel, seq);
-    const ack = await this.emit<ReadMark>("read", { channel, seq });
-    if (ack.ok) this.dispatch({ type: "read_state", channel, seq: typeof ack.seq === "number" ? ack.seq : seq });
-    // Not taken (offline, say): sent again when the mark next moves, or after the reconnect's list.
-    else if (this.readSent.get(channel) === seq) this.readSent.delete(channel);
   }
 
   /** A notification: into the inbox and the channel's counts; to the desktop when the page is out of sight. */

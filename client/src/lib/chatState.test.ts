@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { chatReducer, initialState, MAX_KEPT, threadOf, typingIn, typingText, unreadFor, type ChatAction, type ChatState } from "./chatState";
+import { threadOf } from "./channelState";
+import { chatReducer, initialState, MAX_KEPT, typingIn, typingText, type ChatAction, type ChatState } from "./chatState";
+import { unreadFor } from "./readMarks";
 import type { ChatNotification, Message } from "./types";
 import { myChannel } from "../testing/channels";
 

@@ -1,74 +1,12 @@
 /** The chat's state and the pure reducer that every socket event and REST answer goes through. */
-import { changesRoster, effectOnMe, eventItem } from "./channelEvents";
-import {
-  appendLocal,
-  capItems,
-  firstSeqOf,
-  insertItem,
-  lastSeqOf,
-  mergeMessages,
-  replaceItem,
-  supersedes,
-  toItem,
-  type TimelineItem,
-} from "./messages";
+import { applyEvent, applyMessages, emptyChannel, upsertSorted, type ChannelState } from "./channelState";
+import { emptyInbox, seenOnReturn, withNotification, withOpen, withPage, type InboxState } from "./inbox";
 import { usableChannelName } from "./joinPlan";
-import { caughtUp, emptyTrack, observe, type SeqTrack } from "./seqTrack";
-import type { Channel, ChannelEvent, ChannelRole, JoinAck, Message, MyChannel, ChatNotification, SiteRole } from "./types";
-import {
-  fromServer,
-  moveMark,
-  noteNotification,
-  NOTHING_UNREAD,
-  unreadFromStart,
-  unreadOf,
-  type ReadState,
-  type Unread,
-} from "./unread";
-
-export interface ThreadState {
-  /** The root as it was when the thread was opened, kept current by changes to it. */
-  root?: TimelineItem;
-  /** Replies known, in seq order: those loaded with the thread and those seen live. */
-  replies: TimelineItem[];
-  /** Loaded from the replies endpoint (else only live replies are known). */
-  loaded: boolean;
-}
-
-export interface ChannelState {
-  /** The channel's own timeline: messages that are not replies (those live in `threads`). */
-  items: TimelineItem[];
-  /** Older history exists before the first loaded message. */
-  hasMore: boolean;
-  joined: boolean;
-  members: string[];
-  /** Seqs seen over messages and changes together (seqTrack.ts): gaps and catch-up. */
-  seq: SeqTrack;
-  /** Root id -> its thread. */
-  threads: Record<string, ThreadState>;
-  /** Pinned messages in seq order; null until loaded. */
-  pins: TimelineItem[] | null;
-  /** The signed-in user's role here (from the join, then its events); null: none, or not joined yet. */
-  role: ChannelRole | null;
-  /** When the signed-in user's mute here ends (ISO 8601); null when not muted. */
-  mutedUntil: string | null;
-  /** Counts the events that changed the members or their standing: an open members list reloads on it. */
-  rosterRev: number;
-}
-
-/** The notifications inbox: pages loaded from GET /api/me/notifications and live ones before them. */
-export interface InboxState {
-  /** Newest first. */
-  items: ChatNotification[];
-  /** Where the next page starts; null at the end. */
-  nextBefore: string | null;
-  /** The first page has been loaded. */
-  loaded: boolean;
-  /** Live notifications since the inbox was last looked at: the bell's count and the tab title's. */
-  unseen: number;
-  /** Open on screen (what arrives while the page is visible is seen at once). */
-  open: boolean;
-}
+import { appendLocal, capItems, firstSeqOf, toItem, type TimelineItem } from "./messages";
+import { newAfterIn, readCurrent, withRead, withServerMark } from "./readMarks";
+import { caughtUp, observe } from "./seqTrack";
+import type { Channel, ChannelEvent, JoinAck, Message, MyChannel, ChatNotification, SiteRole } from "./types";
+import { fromServer, noteNotification, unreadFromStart, type ReadState } from "./unread";
 
 export interface ChatState {
   me: string;
@@ -132,112 +70,6 @@ export type ChatAction =
  */
 export const MAX_KEPT = 3000;
 
-export const emptyChannel = (): ChannelState => ({
-  items: [],
-  hasMore: false,
-  joined: false,
-  members: [],
-  seq: emptyTrack(),
-  threads: {},
-  pins: null,
-  role: null,
-  mutedUntil: null,
-  rosterRev: 0,
-});
-
-const bySeq = (a: TimelineItem, b: TimelineItem) => (a.seq ?? 0) - (b.seq ?? 0);
-
-/** Upsert into a small seq-ordered list (a thread's replies, the pins); the same array when unchanged. */
-function upsertSorted(list: TimelineItem[], msg: Message, counted: number | undefined): TimelineItem[] {
-  if (typeof msg.seq !== "number") return list;
-  const i = list.findIndex((x) => x.seq === msg.seq || (msg.id !== undefined && x.id === msg.id));
-  if (i >= 0) {
-    const held = list[i]!;
-    if (!supersedes(held, msg, counted)) return list;
-    const copy = list.slice();
-    copy[i] = replaceItem(held, msg as Message & { seq: number }, counted);
-    return copy;
-  }
-  return [...list, toItem(msg as Message & { seq: number }, counted)].sort(bySeq);
-}
-
-/** Index of the item with this id, looking from the newest (replies and changes are mostly recent). */
-function indexOfId(items: readonly TimelineItem[], id: string): number {
-  for (let i = items.length - 1; i >= 0; i--) if (items[i]!.id === id) return i;
-  return -1;
-}
-
-/**
- * Take stored messages into a channel: roots into the timeline, replies into their threads (a
- * reply not seen before that the root's count does not include yet adds one to it), pinned ones
- * into the pins. `counted`: the seq the messages' reply counts are current as of. `insertOld`:
- * whether a message older than the first one held is inserted (history pages) or only updated
- * where held (changes, which must not leave a hole in the loaded timeline).
- */
-export function applyMessages(
-  c: ChannelState,
-  messages: readonly Message[],
-  counted: number | undefined,
-  insertOld: boolean,
-): ChannelState {
-  let items = c.items;
-  let threads = c.threads;
-  let pins = c.pins;
-  const roots: Message[] = [];
-  const first = firstSeqOf(items);
-  for (const m of messages) {
-    if (typeof m.seq !== "number" || m.ephemeral) continue;
-    if (m.reply_to) continue;
-    if (insertOld || !c.hasMore || first === undefined || m.seq >= first || indexOfId(items, m.id ?? "") >= 0) roots.push(m);
-  }
-  if (roots.length) items = mergeMessages(items, roots, counted);
-  for (const m of messages) {
-    if (typeof m.seq !== "number" || m.ephemeral) continue;
-    if (m.reply_to) {
-      const root = m.reply_to;
-      const thread = threads[root] ?? { replies: [], loaded: false };
-      const isNew = !thread.replies.some((r) => r.id === m.id || r.seq === m.seq);
-      const replies = upsertSorted(thread.replies, m, counted);
-      if (replies !== thread.replies) threads = { ...threads, [root]: { ...thread, replies } };
-      if (isNew) {
-        const bump = (r: TimelineItem): TimelineItem =>
-          m.seq! > (r.counted ?? r.seq ?? 0) ? { ...r, reply_count: (r.reply_count ?? 0) + 1 } : r;
-        const i = indexOfId(items, root);
-        if (i >= 0) {
-          const next = bump(items[i]!);
-          if (next !== items[i]) {
-            items = items === c.items ? items.slice() : items;
-            items[i] = next;
-          }
-        }
-        const t = threads[root];
-        if (t?.root) {
-          const next = bump(t.root);
-          if (next !== t.root) threads = { ...threads, [root]: { ...t, root: next } };
-        }
-      }
-    } else if (m.id && threads[m.id]?.root) {
-      const t = threads[m.id]!;
-      if (supersedes(t.root!, m, counted)) {
-        threads = { ...threads, [m.id]: { ...t, root: replaceItem(t.root!, m as Message & { seq: number }, counted) } };
-      }
-    }
-    if (pins !== null) {
-      if (m.pinned && !m.deleted) pins = upsertSorted(pins, m, counted);
-      else if (pins.some((p) => p.id === m.id)) pins = pins.filter((p) => p.id !== m.id);
-    }
-  }
-  if (items === c.items && threads === c.threads && pins === c.pins) return c;
-  return { ...c, items, threads, pins };
-}
-
-/** A thread as shown: its root (the timeline's copy when held, else the one kept with the thread) and replies. */
-export function threadOf(c: ChannelState, rootId: string): { root: TimelineItem | undefined; replies: TimelineItem[]; loaded: boolean } {
-  const t = c.threads[rootId];
-  const i = indexOfId(c.items, rootId);
-  return { root: i >= 0 ? c.items[i] : t?.root, replies: t?.replies ?? [], loaded: t?.loaded ?? false };
-}
-
 export function initialState(me: string, visible = true): ChatState {
   return {
     me,
@@ -248,30 +80,8 @@ export function initialState(me: string, visible = true): ChatState {
     read: {},
     newAfter: null,
     visible,
-    inbox: { items: [], nextBefore: null, loaded: false, unseen: 0, open: false },
+    inbox: emptyInbox(),
     typing: {},
-  };
-}
-
-/**
- * Take a channel event into a channel: its line in the timeline (unless it is older than the loaded
- * history, which would leave a hole), its seq in the stream when `live` (a join's events are covered by
- * its `last_seq`), and what it changes for `me`.
- */
-export function applyEvent(c: ChannelState, ev: ChannelEvent, me: string, live: boolean): ChannelState {
-  const seq = live ? observe(c.seq, ev.seq) : c.seq;
-  const first = firstSeqOf(c.items);
-  const fits = !c.hasMore || first === undefined || ev.seq >= first;
-  const items = fits ? insertItem(c.items, eventItem(ev)) : c.items;
-  if (fits && items === c.items) return seq === c.seq ? c : { ...c, seq }; // seen already
-  const effect = effectOnMe(ev, me);
-  return {
-    ...c,
-    seq,
-    items,
-    role: effect.role !== undefined ? effect.role : c.role,
-    mutedUntil: effect.mutedUntil !== undefined ? effect.mutedUntil : c.mutedUntil,
-    rosterRev: changesRoster(ev) ? c.rosterRev + 1 : c.rosterRev,
   };
 }
 
@@ -318,29 +128,6 @@ function channelOf(c: Channel | MyChannel): Channel {
 }
 
 const hasReadState = (c: Channel | MyChannel): c is MyChannel => typeof (c as Partial<MyChannel>).read_seq === "number";
-
-function withRead(state: ChatState, name: string, fn: (r: ReadState) => ReadState): ChatState {
-  const before = state.read[name] ?? unreadFromStart();
-  const after = fn(before);
-  if (after === before) return state;
-  return { ...state, read: { ...state.read, [name]: after } };
-}
-
-/** Keep the open channel read up to the newest seq seen in it, while the user can see it. */
-function readCurrent(state: ChatState): ChatState {
-  const cur = state.current;
-  if (!cur || !state.visible) return state;
-  const c = state.byChannel[cur];
-  if (!c) return state;
-  const seen = Math.max(c.seq.last, lastSeqOf(c.items));
-  return withRead(state, cur, (r) => moveMark(r, seen, c, state.me));
-}
-
-/** Where the "new messages" line of `channel` goes: after the mark, when anything after it is unread. */
-function newAfterIn(state: ChatState, channel: string): number | null {
-  const r = state.read[channel];
-  return r && unreadOf(r, state.byChannel[channel], state.me).count > 0 ? r.seq : null;
-}
 
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
@@ -507,45 +294,31 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       }
       return changed ? { ...state, typing } : state;
     }
-    case "read_state": {
-      if (!state.read[action.channel] && !state.channels.some((c) => c.name === action.channel)) return state;
-      const { channel, seq } = action;
-      return withRead(state, channel, (r) => {
-        const moved = moveMark(r, seq, state.byChannel[channel], state.me);
-        return moved.stored === null || seq > moved.stored ? { ...moved, stored: seq } : moved;
-      });
-    }
+    case "read_state":
+      return withServerMark(state, action.channel, action.seq);
     case "visibility": {
       if (action.visible === state.visible) return state;
       if (!action.visible) return { ...state, visible: false };
       // Back to the page: what came while away is marked by the line, unless an older one is still shown.
       const cur = state.current;
       const newAfter = state.newAfter ?? (cur ? newAfterIn(state, cur) : null);
-      const inbox = state.inbox.open && state.inbox.unseen ? { ...state.inbox, unseen: 0 } : state.inbox;
-      return readCurrent({ ...state, visible: true, newAfter, inbox });
+      return readCurrent({ ...state, visible: true, newAfter, inbox: seenOnReturn(state.inbox) });
     }
     case "notification": {
       const n = action.notification;
-      if (state.inbox.items.some((i) => i.id === n.id)) return state;
       // Seen as it comes: with the inbox open, or about the channel being read.
       const seen = state.visible && (state.inbox.open || (!!n.channel && n.channel === state.current));
-      const inbox = { ...state.inbox, items: [n, ...state.inbox.items], unseen: seen ? 0 : state.inbox.unseen + 1 };
+      const inbox = withNotification(state.inbox, n, seen);
+      if (inbox === state.inbox) return state;
       const next = { ...state, inbox };
       const ch = n.channel;
       return ch && state.read[ch] ? withRead(next, ch, (r) => noteNotification(r, n, state.me)) : next;
     }
-    case "inbox_loaded": {
-      // Ids order the inbox (ms-ordered): live ones and pages merge by id, newest first.
-      const byId = new Map(state.inbox.items.map((i) => [i.id, i]));
-      for (const n of action.notifications) byId.set(n.id, n);
-      const items = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-      // The first page again (after a reconnect) leaves the older pages held where they were.
-      const nextBefore = action.more || !state.inbox.loaded ? action.nextBefore : state.inbox.nextBefore;
-      return { ...state, inbox: { ...state.inbox, items, nextBefore, loaded: true } };
-    }
+    case "inbox_loaded":
+      return { ...state, inbox: withPage(state.inbox, action.notifications, action.nextBefore, action.more) };
     case "inbox_open": {
-      if (action.open === state.inbox.open && (!action.open || !state.inbox.unseen)) return state;
-      return { ...state, inbox: { ...state.inbox, open: action.open, unseen: action.open ? 0 : state.inbox.unseen } };
+      const inbox = withOpen(state.inbox, action.open);
+      return inbox === state.inbox ? state : { ...state, inbox };
     }
   }
 }
@@ -554,29 +327,6 @@ function dropTyping(typing: ChatState["typing"], channel: string, user: string):
   const users = { ...(typing[channel] ?? {}) };
   delete users[user];
   return { ...typing, [channel]: users };
-}
-
-const unreadCache = new WeakMap<ReadState, { timeline: ChannelState | undefined; me: string; value: Unread }>();
-
-/** Unread messages and mentions of `channel` for the sidebar: none in the channel being read. */
-export function unreadFor(state: ChatState, channel: string): Unread {
-  if (channel === state.current && state.visible) return NOTHING_UNREAD;
-  const r = state.read[channel];
-  if (!r) return NOTHING_UNREAD;
-  // Asked for every channel at every render: worked out again only when its state changed.
-  const timeline = state.byChannel[channel];
-  const hit = unreadCache.get(r);
-  if (hit && hit.timeline === timeline && hit.me === state.me) return hit.value;
-  const value = unreadOf(r, timeline, state.me);
-  unreadCache.set(r, { timeline, me: state.me, value });
-  return value;
-}
-
-/** The read mark of every channel, for choosing which to join first. */
-export function readMarksOf(state: ChatState): Record<string, number> {
-  const marks: Record<string, number> = {};
-  for (const [name, r] of Object.entries(state.read)) marks[name] = r.seq;
-  return marks;
 }
 
 /** Users typing in a channel right now, sorted. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chatReducer, initialState, unreadFor } from "./chatState";
+import { chatReducer, initialState } from "./chatState";
+import { unreadFor } from "./readMarks";
 import { backgroundJoins, joinBackoffMs, JoinQueue, usableChannelName, type JoinOutcome } from "./joinPlan";
 import type { Channel } from "./types";
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatClient } from "./chatClient";
-import { unreadFor } from "./chatState";
+import { unreadFor } from "./readMarks";
 import type { ChatNotification, Message, MyChannel } from "./types";
 import { myChannel } from "../testing/channels";
 import { fakeFetch, type Call } from "../testing/fakeFetch";

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { emptyChannel, type ChannelState, type ChatState } from "./chatState";
+import { emptyChannel, type ChannelState } from "./channelState";
+import type { ChatState } from "./chatState";
 import { toItem, type TimelineItem } from "./messages";
 import { appendHits, markMatches, parseQuery, resolveChannel, revealMessage, termsOf, type TimelineSource } from "./search";
 import type { Channel, Message } from "./types";
