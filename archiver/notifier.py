@@ -31,7 +31,7 @@ from core.models import (
     parse_record,
 )
 from core.store import Store
-from core.textscan import CHANNEL, HERE, cashtags, words
+from core.textscan import CHANNEL, HERE, WORD, cashtags, fold, words
 from core.worker import StepCounter, run_steps
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class Notifier:
                 add(user, "dm")
         interests = self.interests
         if interests.by_word and message.text:
-            found = words(message.text)
+            found = [fold(m.group(0)) for m in WORD.finditer(message.text)]  # in order, repeats kept: phrases
             for index, word in enumerate(found):
                 for user, phrase in interests.by_word.get(word, ()):
                     if found[index : index + len(phrase)] == phrase:

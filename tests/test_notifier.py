@@ -8,7 +8,7 @@ import orjson
 from archiver.notifier import GROUP, Notifier
 from core.bus import ARCHIVE_STREAM
 from core.bus.memory import MemoryBus
-from core.models import Change, Channel, Message, now_iso
+from core.models import Change, Channel, Message, NotifyPrefs, now_iso
 from core.store import Store
 
 
@@ -45,3 +45,15 @@ async def test_a_batch_read_again_notifies_nobody_twice(store: Store) -> None:
     assert len(await store.notifications("bob", before=None, limit=10)) == 1
     assert len(heard) == 1  # one notice: the repeat found its notification stored already
     assert await store.read_marks("alice") == {"desk": 1}  # one's own message is read
+
+
+async def test_a_phrase_is_found_wherever_its_words_stand_together(store: Store) -> None:
+    await store.create_channel(Channel(name="desk", created_by="alice", created_at=now_iso()))
+    await store.set_notify_prefs("bob", NotifyPrefs(keywords=["earnings call"]), now_iso())
+    bus = MemoryBus()
+    texts = ["Call me about the earnings call", "earnings: call me", "the earnings call-in"]
+    for seq, text in enumerate(texts, 1):
+        await bus.append(ARCHIVE_STREAM, orjson.dumps(posted(seq, text, []).wire()))
+    await Notifier(bus, store).process_batch(block_ms=0)
+    found = await store.notifications("bob", before=None, limit=10)
+    assert sorted(n.key for n in found) == ["m1", "m2", "m3"]  # punctuation between words is no gap
