@@ -1,14 +1,13 @@
 /** Owns the Socket.IO connection and the chat state; React subscribes to its snapshots. */
 import { io, type Socket } from "socket.io-client";
 import { channelLabel } from "./access";
-import { CatchUps, fillChanges } from "./catchUp";
+import { CatchUps } from "./catchUp";
 import { api, ApiError } from "./api";
 import { chatReducer, initialState, type ChatAction, type ChatState } from "./chatState";
 import { pageHidden, showDesktop } from "./desktopNotify";
 import { newClientId, sameUser } from "./ids";
-import { backgroundJoins, JoinQueue, MAX_BACKGROUND_JOINS, type JoinOutcome } from "./joinPlan";
-import { revOf } from "./messages";
-import { readMarksOf } from "./readMarks";
+import { MAX_BACKGROUND_JOINS, type JoinOutcome } from "./joinPlan";
+import { Joins } from "./joins";
 import { ReadSender } from "./readSender";
 import { classifyEvent } from "./seqTrack";
 import type {
@@ -65,12 +64,17 @@ export class ChatClient {
   private readonly lastTypingSent = new Map<string, number>();
   /** Gaps and a lagging archive: the channel joined again (catchUp.ts). */
   private readonly catchUps = new CatchUps({ join: (channel) => this.join(channel), stopped: () => this.stopped });
-  /** Joins a few at a time, the open channel first, refused ones retried later (joinPlan.ts). */
-  private readonly joins = new JoinQueue((channel) => this.joinIfNeeded(channel));
-  /** Channels the user opened this session: joined again after a reconnect, whatever the background cap. */
-  private readonly opened = new Set<string>();
-  /** Joins on the wire: a second ask for the same channel (a send racing its join) waits for the first. */
-  private readonly joining = new Map<string, Promise<JoinOutcome>>();
+  /** What to join and when, one join on the wire per channel (joins.ts). */
+  private readonly joins = new Joins({
+    chat: () => this.snapshot.chat,
+    emitJoin: (payload) => this.emit<JoinAck>("join", payload),
+    dispatch: (action) => this.dispatch(action),
+    label: (channel) => this.label(channel),
+    lose: (channel, why) => this.lose(channel, why),
+    notice: (text) => this.set({ notice: text }),
+    catchUpLater: (channel) => this.catchUps.retryLater(channel),
+    sendRead: (channel) => void this.reads.send(channel),
+  });
   /** `read` to the server, throttled per channel (readSender.ts). */
   private readonly reads = new ReadSender({
     chat: () => this.snapshot.chat,
@@ -173,11 +177,10 @@ export class ChatClient {
       // joined in the background while few are (its first messages then show as unread), else when
       // opened: a spammer's burst of new channels must not become a burst of joins
       const mine = c.created_by.toLowerCase() === this.me.toLowerCase();
-      if (mine || this.joinedOrPending() < MAX_BACKGROUND_JOINS + 1) this.joins.request(c.name);
+      if (mine || this.joins.joinedOrPending() < MAX_BACKGROUND_JOINS + 1) this.joins.request(c.name);
     });
     socket.on("channel_deleted", (d: { name: string }) => {
       this.joins.forget(d.name);
-      this.opened.delete(d.name);
       this.dispatch({ type: "channel_deleted", name: d.name });
     });
     socket.on("presence", (p: { channel: string; user: string; online: boolean }) =>
@@ -257,6 +260,7 @@ export class ChatClient {
     }
   }
 
+  /** Connected (again): what changed while away, then the joins. */
   private async rejoinAll(): Promise<void> {
     void this.loadRoles();
     // What was missed while away: the unread counts and marks (with the list) and the inbox, if it was looked at.
@@ -269,71 +273,12 @@ export class ChatClient {
     } catch {
       // Join what we already know about; the list refreshes on the next reconnect.
     }
-    const { channels } = this.snapshot.chat;
-    const names = channels.map((c) => c.name);
-    const cur = this.snapshot.chat.current;
-    // The open channel first, so what the user looks at catches up first; then those opened this session
-    // and a few more (those read before first); any other channel only when opened.
-    if (cur) this.joins.request(cur, true);
-    for (const name of names) if (name !== cur && this.opened.has(name)) this.joins.request(name);
-    for (const name of backgroundJoins(names, cur, readMarksOf(this.snapshot.chat))) this.joins.request(name);
-  }
-
-  private joinedOrPending(): number {
-    const joined = Object.values(this.snapshot.chat.byChannel).filter((c) => c.joined).length;
-    return joined + this.joins.pending().length;
-  }
-
-  /** A queued join: skipped when the channel is joined already (opened twice, say). */
-  private async joinIfNeeded(channel: string): Promise<JoinOutcome> {
-    if (this.snapshot.chat.byChannel[channel]?.joined) return "ok";
-    return this.join(channel);
+    this.joins.rejoinAll();
   }
 
   /** Join (or re-join) a channel, asking only for what we have not seen (new and changed messages). */
   join(channel: string): Promise<JoinOutcome> {
-    const inFlight = this.joining.get(channel);
-    if (inFlight) return inFlight;
-    const joining = this.joinNow(channel).finally(() => this.joining.delete(channel));
-    this.joining.set(channel, joining);
-    return joining;
-  }
-
-  private async joinNow(channel: string): Promise<JoinOutcome> {
-    const synced = this.snapshot.chat.byChannel[channel]?.seq.synced ?? 0;
-    const after = synced > 0 ? synced : undefined;
-    const payload = after !== undefined ? { channel, after } : { channel };
-    const ack = await this.emit<JoinAck>("join", payload);
-    if (!ack.ok) {
-      // rate_limited: the server is pacing a client joining many channels; asked again later, quietly
-      if (ack.error.code === "rate_limited") return "retry";
-      // Out of reach: banned, or a private channel one was taken out of while away.
-      // Said when the user opened it; a background join (a public channel one is banned from is
-      // still listed) goes quietly, not at every reconnect.
-      if (ack.error.code === "banned" || ack.error.code === "channel_not_found") {
-        const label = this.label(channel);
-        const why = ack.error.code === "banned" ? `You are banned from ${label}.` : `${label} is no longer available to you.`;
-        this.lose(channel, this.snapshot.chat.current === channel ? why : null);
-        return "failed";
-      }
-      if (ack.error.code !== "offline") this.set({ notice: `Could not join #${channel}: ${ack.error.message}` });
-      if (ack.error.code === "history_catching_up") this.catchUps.retryLater(channel);
-      return "failed";
-    }
-    // A catch-up answers every message changed after `after`, the oldest changes first; cut short
-    // (`has_more`, or, from a server that does not say, its newest change older than the channel's
-    // last seq), REST pages fill in the rest from its newest change on.
-    const newest = ack.messages.reduce((n, m) => Math.max(n, revOf(m)), after ?? 0);
-    const complete =
-      after === undefined ||
-      (ack.has_more !== undefined ? !ack.has_more : ack.messages.length === 0 || newest >= ack.last_seq);
-    this.dispatch({ type: "joined", ack, after, complete });
-    // A channel that appeared live: the server is told where the user first saw it, or it would take
-    // the first time it lists the channel for that (a public one counts as read up to then) and what
-    // came in between, mentions included, would no longer be unread.
-    if (this.snapshot.chat.read[channel]?.stored === null) void this.reads.send(channel);
-    if (!complete) await fillChanges(channel, newest, ack.last_seq, (action) => this.dispatch(action));
-    return "ok";
+    return this.joins.join(channel);
   }
 
   private onMessage(m: Message): void {
@@ -395,7 +340,6 @@ export class ChatClient {
    */
   private lose(channel: string, why: string | null): void {
     this.joins.forget(channel);
-    this.opened.delete(channel);
     const known = this.snapshot.chat.channels.some((c) => c.name === channel);
     this.dispatch({ type: "channel_deleted", name: channel });
     if (known && why) this.set({ alert: why });
@@ -417,7 +361,7 @@ export class ChatClient {
     const added = channels.filter((c) => !known.has(c.name));
     for (const c of added) this.dispatch({ type: "channel_created", channel: c });
     this.dispatch({ type: "channels_loaded", channels });
-    for (const c of added) if (this.joinedOrPending() < MAX_BACKGROUND_JOINS + 1) this.joins.request(c.name);
+    for (const c of added) if (this.joins.joinedOrPending() < MAX_BACKGROUND_JOINS + 1) this.joins.request(c.name);
   }
 
   /** Over messages and changes together: a seq past the highest seen plus one means we missed some. */
@@ -429,8 +373,7 @@ export class ChatClient {
 
   select(channel: string): void {
     this.dispatch({ type: "select", channel });
-    this.opened.add(channel);
-    if (this.socket?.connected) this.joins.request(channel, true); // else the connect joins it first
+    this.joins.open(channel, !!this.socket?.connected);
   }
 
   async loadOlder(channel: string): Promise<void> {
@@ -445,7 +388,7 @@ export class ChatClient {
     const payload = replyTo ? { channel, text, client_id: clientId, reply_to: replyTo } : { channel, text, client_id: clientId };
     // Typed the moment the page connected, before the channel's join came back: the server takes a
     // send only into a joined channel, so this one waits for that join (or makes it).
-    if (!this.snapshot.chat.byChannel[channel]?.joined && this.socket?.connected) await this.joinIfNeeded(channel);
+    if (!this.snapshot.chat.byChannel[channel]?.joined && this.socket?.connected) await this.joins.joinIfNeeded(channel);
     const ack = await this.emit<SendAck>("send", payload);
     if (!ack.ok) {
       this.refused(channel, ack.error);
@@ -557,8 +500,7 @@ export class ChatClient {
   /** A channel the user made or opened: in the list, joined first (the caller opens it, which reads it). */
   private adopt(ch: Channel): Channel {
     this.dispatch({ type: "channel_created", channel: ch });
-    this.opened.add(ch.name);
-    this.joins.request(ch.name, true);
+    this.joins.open(ch.name, true);
     return ch;
   }
 
