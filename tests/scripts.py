@@ -7,9 +7,25 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+async def post(client: Any, channel: str, *texts: str) -> list[dict[str, Any]]:
+    """What a script is to find: `texts` said in `channel` by a test's client, their messages."""
+    await client.call("join", {"channel": channel})
+    acks = [await client.call("send", {"channel": channel, "text": text}) for text in texts]
+    assert all(ack["ok"] for ack in acks), acks
+    return [ack["message"] for ack in acks]
+
+
+async def ok(reply: Any) -> Any:
+    """The body of a ChatClient.request that must succeed."""
+    status, body = await reply
+    assert status in (200, 201, 204), body
+    return body
 
 
 def script_env(url: str, username: str, password: str) -> dict[str, str]:

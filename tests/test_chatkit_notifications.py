@@ -20,20 +20,7 @@ from chatkit.api import Api
 from server.standalone import create_standalone_app
 from tests import apps
 from tests.apps import PASSWORD, ChatClient, ClientFactory
-from tests.scripts import Running, example, script_env
-
-
-async def post(client: ChatClient, channel: str, *texts: str) -> list[dict[str, Any]]:
-    await client.call("join", {"channel": channel})
-    acks = [await client.call("send", {"channel": channel, "text": text}) for text in texts]
-    assert all(ack["ok"] for ack in acks), acks
-    return [ack["message"] for ack in acks]
-
-
-async def ok(reply: Any) -> Any:
-    status, body = await reply
-    assert status in (200, 201), body
-    return body
+from tests.scripts import Running, example, ok, post, script_env
 
 
 async def following(script: Running) -> None:

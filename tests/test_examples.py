@@ -15,14 +15,7 @@ from aiohttp.test_utils import TestServer
 from server.standalone import create_standalone_app
 from tests import apps
 from tests.apps import PASSWORD, ClientFactory
-from tests.scripts import Running, example, run, script_env
-
-
-async def post(client: Any, channel: str, *texts: str) -> list[dict[str, Any]]:
-    await client.call("join", {"channel": channel})
-    acks = [await client.call("send", {"channel": channel, "text": text}) for text in texts]
-    assert all(ack["ok"] for ack in acks), acks
-    return [ack["message"] for ack in acks]
+from tests.scripts import Running, example, post, run, script_env
 
 
 async def test_say_posts_and_prints_the_ack(chat_url: str, make_client: ClientFactory) -> None:
