@@ -32,19 +32,9 @@ from playwright.async_api import Page, Playwright, async_playwright, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.busy_channel import BURST, CPU_SLOWDOWN, LIVE, PASSWORD, BusyRun, run_busy_channel
+from bench.busy_channel import BURST, CHROMIUM, CHROMIUM_ARGS, CPU_SLOWDOWN, LIVE, PASSWORD, BusyRun, run_busy_channel
 from bench.procs import REPO, Children, Product, log, temp_root
 
-# as tests/browser/conftest.py starts it
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VARIANTS = ("baseline", "current")
 STOOQ_ZONE = ZoneInfo("Europe/Warsaw")
 STOOQ_HEADER = "Symbol,Date,Time,Open,High,Low,Close,Volume,Name"

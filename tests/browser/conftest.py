@@ -15,21 +15,13 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
+from bench.busy_channel import CHROMIUM, CHROMIUM_ARGS
 from scripts.ports import free_port
 from tests.fakes.stooq import FakeStooq
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_DIST = ROOT / "client" / "dist"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "correct horse battery"
 SECRET = "browser-test-secret-key-0123456789abcdef"
 STARTUP_SECONDS = 20.0
@@ -115,10 +107,10 @@ async def chat_server(tmp_path: Path, fake_stooq: FakeStooq) -> AsyncIterator[Ch
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: apt-get install -y chromium (.ci/run does it)")
     async with async_playwright() as pw:
-        instance = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        instance = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield instance
         finally:
