@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.errors import ChatError
-from core.models import ChangeKind, Message, Reaction
+from core.models import BOT_NAME, ChangeKind, Message, Reaction
+from core.trading import Idea
 
 # What `react` takes, in the order a picker shows them: bullish and bearish first.
 EMOJIS = (
@@ -42,6 +43,9 @@ def check_allowed(
     elif kind == "delete":
         if by != message.user and not moderator:
             raise forbidden("Only its author or the channel's moderators can delete a message")
+    elif kind == "idea":
+        if by != BOT_NAME or message.idea is None:
+            raise forbidden("Only StockBot updates a trade idea's card")
     elif kind in ("pin", "unpin") and not moderator:
         raise forbidden("Only the channel's owner and moderators can pin messages")
 
@@ -55,10 +59,11 @@ def fold(
     text: str = "",
     emoji: str = "",
     mentions: list[str] | None = None,
+    idea: Idea | None = None,
 ) -> Message | None:
     """The message after the change, its rev still the old one; None when the change changes nothing
     (a second 🐂 from the same user, pinning a pinned message): no event is made for it. An edit brings
-    the `mentions` of its new text."""
+    the `mentions` of its new text; an idea change (StockBot's, when the idea closes) its new `idea` and card `text`."""
     if kind == "edit":
         if text == message.text:
             return None
@@ -68,6 +73,10 @@ def fold(
             update={"text": "", "deleted": True, "reactions": None, "pinned": None, "quote": None,
                     "quotes": None, "stamps": None, "mentions": None}
         )  # fmt: skip
+    if kind == "idea":
+        if idea is None or idea == message.idea:
+            return None
+        return message.model_copy(update={"idea": idea, "text": text or message.text})
     if kind in ("pin", "unpin"):
         pinned = kind == "pin"
         return None if bool(message.pinned) == pinned else message.model_copy(update={"pinned": pinned or None})

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.trading import Idea
+
 BOT_NAME = "StockBot"
 # Lower-cased names nobody may register: the bot's and the obvious impostors.
 RESERVED_USERNAMES = frozenset(
@@ -190,6 +192,7 @@ class Message(BaseModel):
     pinned: bool | None = None
     # who it mentions (core/textscan.py): members' usernames as registered, "@here", "@channel"
     mentions: list[str] | None = None
+    idea: Idea | None = None  # on StockBot's card of a trade idea (core/trading.py)
 
     def wire(self) -> dict[str, Any]:
         """The dict sent to clients: optional fields appear only when they carry something."""
@@ -343,7 +346,7 @@ class Command(BaseModel):
     ts: str
 
 
-ChangeKind = Literal["edit", "delete", "react", "unreact", "pin", "unpin"]
+ChangeKind = Literal["edit", "delete", "react", "unreact", "pin", "unpin", "idea"]  # idea: its card closed
 
 
 class Change(BaseModel):

@@ -10,6 +10,7 @@ from core.changes import check_allowed, fold, not_found
 from core.errors import ChatError
 from core.models import Change, ChangeKind, Channel, ChannelEvent, Message, Record, now_iso
 from core.store import PINS_MAX, Store, with_counts
+from core.trading import Idea
 
 CHANGE_ATTEMPTS = 5  # folds of one change against a message other nodes keep changing, before giving up
 
@@ -41,6 +42,7 @@ async def change(
     text: str = "",
     emoji: str = "",
     mentions: list[str] | None = None,
+    idea: Idea | None = None,
     limit: Limit | None = None,
 ) -> Message:
     """Make one change to a message of `channel` on `by`'s behalf and return the message after it: the
@@ -53,7 +55,7 @@ async def change(
             raise not_found(message_id)
         check_allowed(kind, base, by, moderator=moderator, edit_window=edit_window, now=now)
         ts = now_iso()
-        after = fold(base, kind, by, ts, text=text, emoji=emoji, mentions=mentions)
+        after = fold(base, kind, by, ts, text=text, emoji=emoji, mentions=mentions, idea=idea)
         if after is None:
             return base
         draft = Change(kind=kind, channel=channel.name, by=by, ts=ts, emoji=emoji or None, message=after)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from core.models import (
@@ -23,6 +23,7 @@ from core.models import (
     User,
 )
 from core.textscan import MAX_WORD, WORD, fold
+from core.trading import Alert, AlertStatus, Idea, IdeaStatus
 
 REVOKED_CHUNK = 500  # token ids per query of Store.revoked
 PINS_MAX = 100  # pinned messages listed at most per channel
@@ -216,6 +217,63 @@ class Store(Protocol):
         by `user` if given (any letter case), never deleted ones; newest first (archive order), at most
         `limit`, and the cursor (`before`) of the next page, None at the end. A `before` that cannot be
         one of its cursors raises ChatError invalid_parameter."""
+
+    # --- watchlists, price alerts, trade ideas (#23, docs/protocol.md#investor-tools) ---
+
+    async def get_watchlist(self, user: str) -> list[str]:
+        """The user's watched codes in the order they were added ([] when never set; any letter case of the name)."""
+
+    async def set_watchlist(self, user: str, symbols: Sequence[str]) -> None:
+        """Replace the user's watchlist (codes already normalized, each once, at most MAX_WATCHLIST)."""
+
+    async def add_alert(self, alert: Alert, *, max_active: int) -> bool:
+        """Store a new active alert unless its user already has `max_active` active ones (then False); two
+        concurrent adds cannot both pass the limit on SQLite (one writer); on MongoDB they rarely can."""
+
+    async def alerts(self, user: str, *, status: AlertStatus | None = None, limit: int = 100) -> list[Alert]:
+        """The user's alerts (any letter case of the name), of `status` if given, newest first."""
+
+    async def cancel_alert(self, user: str, alert_id: str) -> Alert | None:
+        """Cancel the user's active alert; the alert after, or None when the user has no such active alert."""
+
+    async def active_alerts(self) -> list[Alert]:
+        """Every active alert: what one evaluation round checks."""
+
+    async def settle_alert(
+        self, alert_id: str, status: Literal["triggered", "expired"], at: str, price: str | None
+    ) -> Alert | None:
+        """Move an active alert to `status` (triggered_at/triggered_price = at/price when triggered) and return
+        it; None when it was not active any more: of many replicas racing, exactly one wins. A triggered
+        alert stays undelivered until mark_alert_delivered."""
+
+    async def undelivered_alerts(self) -> list[Alert]:
+        """Triggered alerts whose notification is not marked delivered (a crash came between)."""
+
+    async def mark_alert_delivered(self, alert_id: str) -> None: ...
+
+    async def save_idea(self, idea: Idea) -> bool:
+        """Store a new open idea, idempotently (the id is the key); False when it was there already."""
+
+    async def get_idea(self, idea_id: str) -> Idea | None: ...
+
+    async def open_ideas(self) -> list[Idea]:
+        """Every open idea: what one evaluation round checks."""
+
+    async def close_idea(self, idea: Idea) -> Idea | None:
+        """Write `idea` (status no longer open, exit, closed_at, return_pct set) over the stored one if that
+        is still open, and return it; None when it was closed already: exactly one closer wins. A closed
+        idea stays undelivered until mark_idea_delivered."""
+
+    async def undelivered_ideas(self) -> list[Idea]:
+        """Closed ideas whose card update and notification are not marked delivered."""
+
+    async def mark_idea_delivered(self, idea_id: str) -> None: ...
+
+    async def ideas_by(
+        self, author: str, *, channels: Collection[str], status: IdeaStatus | None = None, limit: int = 200
+    ) -> list[Idea]:
+        """The author's ideas (any letter case) posted in `channels` (those the reader may read), of `status`
+        if given, newest first."""
 
 
 def replaced_texts(original: str | None, edits: list[str], *, deleted: bool) -> list[str]:
