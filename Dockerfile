@@ -21,6 +21,7 @@ COPY requirements.lock pyproject.toml setup.cfg README.md ./
 RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY core/ core/
 COPY quotes/ quotes/
+COPY investing/ investing/
 COPY socketio_edge/ socketio_edge/
 COPY server/ server/
 COPY bot/ bot/

@@ -79,8 +79,8 @@ upgrade-check: ## the newest versions setup.cfg allows, in a throwaway venv: wha
 	$(PYTHON) -m scripts.upgrade_check
 
 lint: install client
-	$(BIN)/ruff check core quotes socketio_edge server bot archiver probes chatkit tests examples scripts bench
-	$(BIN)/ruff format --check core quotes socketio_edge server bot archiver probes chatkit tests examples scripts bench
+	$(BIN)/ruff check core quotes investing socketio_edge server bot archiver probes chatkit tests examples scripts bench
+	$(BIN)/ruff format --check core quotes investing socketio_edge server bot archiver probes chatkit tests examples scripts bench
 	$(BIN)/mypy
 	cd client && npm run lint
 

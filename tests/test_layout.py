@@ -14,6 +14,7 @@ CORE = [
     "core.settings",
     "core.errors",
     "core.commands",
+    "core.trading",
     "core.posting",
     "core.retry",
     "core.worker",
@@ -50,11 +51,12 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {
     "core": set(),
     "quotes": {"core"},
+    "investing": {"core", "quotes"},  # watchlists, alerts, trade ideas: shared by nodes and the bot
     "socketio_edge": {"core"},
     "probes": {"core"},
-    "bot": {"core", "quotes", "socketio_edge", "probes"},
+    "bot": {"core", "quotes", "investing", "socketio_edge", "probes"},
     "archiver": {"core", "probes"},
-    "server": {"core", "quotes", "socketio_edge", "probes", "bot", "archiver", "chatkit"},
+    "server": {"core", "quotes", "investing", "socketio_edge", "probes", "bot", "archiver", "chatkit"},
     "chatkit": set(),  # a user's client: HTTP and Socket.IO only, nothing of ours
 }
 # the one module of server/ that runs the bot and the archiver inside the node (standalone mode)
