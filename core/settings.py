@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     bot_user_burst: int = Field(5, ge=1)  # ...and the burst allowed
     bot_channel_rate: float = Field(1.0, gt=0)  # /stock commands per second per channel
     bot_channel_burst: int = Field(20, ge=1)
+    # price alerts and trade ideas: one evaluation round per interval across every bot replica, spending at
+    # most `alert_budget` upstream calls a minute of its own (QuoteService apart from /stock's)
+    alert_interval: float = Field(60.0, gt=0)
+    alert_budget: int = Field(600, ge=1)
     allowed_origins: str = ""
     trusted_proxies: str = ""  # peers whose X-Forwarded-For/-Proto/-Host are believed (nginx)
     allowed_hosts: str = ""  # Host names answered besides loopback ones; empty: any, unless bound to loopback
