@@ -1,7 +1,8 @@
 """Stores written by older versions open with today's code: from before messages could change (commit
 4e919ca) their messages get rev = seq; from before channels had members and settings (63a151c) their
 channels are public and owned by their creators, their users have no site role; from before search (#22)
-their messages are indexed and know their author."""
+their messages are indexed and know their author; from before investor tools (#23) they take watchlists,
+alerts and ideas."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from core.store.sqlite import SqliteStore
 from core.store.sqlite_schema import prepare
 from core.store.sqlite_search import index_archive
 from tests.services import with_database
+from tests.test_store_trading_contract import alert, idea
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE = FIXTURES / "before_changes.sqlite3"
@@ -300,5 +302,35 @@ async def test_a_migration_stopped_halfway_leaves_the_file_as_it_was(
     try:
         assert await found(store, "weak") == [BEFORE_ACCESS_TEXT[0]]
         assert await store.member_role("desk", "alice") == "owner"
+    finally:
+        await store.close()
+
+
+async def test_old_stores_take_watchlists_alerts_and_ideas(older: Store) -> None:
+    assert await older.get_watchlist("alice") == []
+    await older.set_watchlist("Alice", ["AAPL.US", "VOD.UK"])
+    assert await older.alerts("alice") == [] and await older.active_alerts() == []
+    assert await older.add_alert(alert(1), max_active=20)
+    fired = await older.settle_alert("a001", "triggered", "2026-12-01T15:00:00.000Z", "201")
+    assert fired is not None and await older.undelivered_alerts() == [fired]
+    assert await older.open_ideas() == [] and await older.ideas_by("alice", channels=["desk"]) == []
+    assert await older.save_idea(idea(1))
+    assert await older.ideas_by("ALICE", channels=["desk"]) == [idea(1)]
+    assert await older.get_watchlist("alice") == ["AAPL.US", "VOD.UK"]
+
+
+async def test_the_new_tables_of_an_old_store_are_kept_across_restarts(older_url: str) -> None:
+    store = await open_store(older_url)
+    try:
+        await store.set_watchlist("alice", ["AAPL.US"])
+        assert await store.add_alert(alert(1), max_active=20)
+        assert await store.save_idea(idea(1))
+    finally:
+        await store.close()
+    store = await open_store(older_url)
+    try:
+        assert await store.get_watchlist("alice") == ["AAPL.US"]
+        assert await store.active_alerts() == [alert(1)]
+        assert await store.open_ideas() == [idea(1)]
     finally:
         await store.close()

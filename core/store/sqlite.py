@@ -27,6 +27,7 @@ from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
 from core.store.sqlite_notify import SqliteNotify
 from core.store.sqlite_schema import prepare
 from core.store.sqlite_search import allocate_rowids, find, follow_change, index_messages
+from core.store.sqlite_trading import SqliteTrading
 
 USER_COLUMNS = "username, password_hash, created_at, roles, suspended"
 CHANNEL_COLUMNS = "name, created_by, created_at, visibility, kind, topic, slow_mode_s, members"
@@ -52,7 +53,7 @@ def _row(data: bytes | str, seq: int) -> Message:
     return message if message.rev is not None else message.model_copy(update={"rev": seq})
 
 
-class SqliteStore(SqliteNotify):
+class SqliteStore(SqliteNotify, SqliteTrading):
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 

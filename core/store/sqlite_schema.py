@@ -122,6 +122,39 @@ CREATE TABLE IF NOT EXISTS notify_prefs (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notify_prefs_by_time ON notify_prefs (updated_at);
+-- Investor tools (#23, core/store/sqlite_trading.py): new tables, which a file written before gets empty
+-- like a new file. Each alert and idea is its model's JSON in `data`, with the columns its queries select
+-- by beside it. `delivered` is the store's alone: whether the notification of a triggered alert, or the
+-- card update and notification of a closed idea, went out. The partial indexes hold only what an
+-- evaluation round reads (active alerts, open ideas, those settled but not delivered), however long the
+-- history grows.
+CREATE TABLE IF NOT EXISTS watchlists (
+    username TEXT PRIMARY KEY COLLATE NOCASE,
+    symbols TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL COLLATE NOCASE,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    delivered INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_by_user ON alerts (username, status, created_at);
+CREATE INDEX IF NOT EXISTS alerts_active ON alerts (created_at) WHERE status = 'active';
+CREATE INDEX IF NOT EXISTS alerts_undelivered ON alerts (created_at) WHERE status = 'triggered' AND delivered = 0;
+CREATE TABLE IF NOT EXISTS ideas (
+    id TEXT PRIMARY KEY,
+    author TEXT NOT NULL COLLATE NOCASE,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    delivered INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ideas_by_author ON ideas (author, opened_at);
+CREATE INDEX IF NOT EXISTS ideas_open ON ideas (opened_at) WHERE status = 'open';
+CREATE INDEX IF NOT EXISTS ideas_undelivered ON ideas (opened_at) WHERE status != 'open' AND delivered = 0;
 """
 
 # The columns a table got after it first shipped, which a file written before lacks: those that let
