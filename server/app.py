@@ -12,7 +12,19 @@ from core.bus import Bus, open_bus
 from core.models import DEFAULT_CHANNEL, Channel, now_iso
 from core.settings import Settings
 from core.store import Store, open_store
-from server import admin_api, api, me_api, members_api, messages_api, ops, quotes_api, realtime, search_api, web_client
+from server import (
+    admin_api,
+    api,
+    investing_api,
+    me_api,
+    members_api,
+    messages_api,
+    ops,
+    quotes_api,
+    realtime,
+    search_api,
+    web_client,
+)
 from server.access import Access
 from server.app_keys import ACCESS, ACCOUNTS, BUDGETS, BUS, KNOWN_USERS, METRICS, SETTINGS, STORE
 from server.auth import Accounts
@@ -44,6 +56,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | Non
     me_api.add_routes(app)
     search_api.add_routes(app)
     quotes_api.setup(app)
+    investing_api.add_routes(app)
     ops.add_routes(app)
     web_client.add_routes(app)
     return app

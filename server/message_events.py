@@ -22,6 +22,7 @@ from server.app_keys import ACCESS, BUS, KNOWN_USERS, METRICS, SETTINGS, STORE
 from server.mentions import Unknown, mentions
 from server.payloads import EditPayload, MessageRef, ReactPayload, SendPayload, event_payload
 from server.stamps import RECENT_QUOTES
+from server.watchlist import watch_command
 from socketio_edge import Answer, ChatSocketServer, spawn
 
 if TYPE_CHECKING:
@@ -267,6 +268,9 @@ class MessageEvents:
 
     async def _command(self, conn: Conn, data: SendPayload) -> dict[str, Any]:
         parsed = parse_command(data.text)
+        if parsed.name in ("watch", "unwatch"):  # the node's own: a watchlist needs no quote, so no bot
+            self.app[METRICS].commands.inc()
+            return await watch_command(self.app, conn.user, data.channel, parsed)
         command = Command(id=new_id(), channel=data.channel, user=conn.user, text=data.text.strip(), ts=now_iso())
         await self.app[BUS].append(BOT_STREAM, command.model_dump_json().encode())
         self.app[METRICS].commands.inc()

@@ -76,10 +76,9 @@ async def _quotes_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def get_quotes(request: web.Request) -> web.Response:
     session = await authenticate(request)
-    if not await request.app[BUS].allow(f"quotes:user:{session.username}", USER_RATE, USER_BURST):
-        raise ChatError("rate_limited", "Too many quote requests; wait a moment", 429)
+    await count_quote_request(request.app, session.username)
     codes = validate_query(QuotesQuery, request.query).codes
-    outcomes = await asyncio.gather(*(_quote(request, session.username, code) for code in codes))
+    outcomes = await asyncio.gather(*(user_quote(request.app, session.username, code) for code in codes))
     answer = QuoteList(quotes=[], errors=[], resolved={})
     for code, outcome in zip(codes, outcomes, strict=True):
         if isinstance(outcome, Quote):
@@ -97,16 +96,23 @@ async def get_quotes(request: web.Request) -> web.Response:
     )
 
 
-async def _quote(request: web.Request, user: str, code: str) -> Quote | ChatError:
-    """A cached quote costs nothing; a code that needs an upstream call is charged to the user's own
-    budget first, so one account spends at most its share of the node's upstream budget."""
-    service, settings = request.app[QUOTES], request.app[SETTINGS]
+async def count_quote_request(app: web.Application, user: str) -> None:
+    """A request for quotes (chips, the ticker strip) spends from the user's request rate, or is refused."""
+    if not await app[BUS].allow(f"quotes:user:{user}", USER_RATE, USER_BURST):
+        raise ChatError("rate_limited", "Too many quote requests; wait a moment", 429)
+
+
+async def user_quote(app: web.Application, user: str, code: str) -> Quote | ChatError:
+    """`code`'s quote for `user` (chips, the watchlist's ticker strip, a new alert's price): a cached quote
+    costs nothing; a code that needs an upstream call is charged to the user's own budget first, so one
+    account spends at most its share of the node's upstream budget."""
+    service, settings = app[QUOTES], app[SETTINGS]
     try:
         cached = await service.cached(code)
         if cached is not None:
             return cached
         per_minute = settings.quote_user_budget
-        if not await request.app[BUS].allow(f"quotes:new:{user}", per_minute / 60, per_minute):
+        if not await app[BUS].allow(f"quotes:new:{user}", per_minute / 60, per_minute):
             return ChatError("rate_limited", "You asked for too many new codes; try again in a minute", 429)
         return await service.get(code)
     except QuoteError as exc:
