@@ -1,6 +1,7 @@
 """The REST calls a script makes, one method each: members, roles, mutes, bans, channel settings, direct
 messages (docs/protocol.md, "Access"); search, the notifications inbox, notification preferences and the
-read state of one's channels ("Mentions, notifications, read marks and search"). Thin on purpose: each sends
+read state of one's channels ("Mentions, notifications, read marks and search"); the watchlist, price alerts
+and a caller's trade ideas ("Investor tools"). Thin on purpose: each sends
 one request with the token and returns the answer's JSON as the server wrote it, or raises
 chatkit.ChatError with its code."""
 
@@ -199,6 +200,50 @@ class Api:
         0 when never read), `unread` (messages by others after it, capped at 1000) and `mentions`."""
         answer = await self.request("GET", "/api/me/channels")
         return list(answer["channels"])
+
+    async def watchlist(self, *, quotes: bool = False) -> dict[str, Any]:
+        """`{symbols}`: the caller's watched codes (`AAPL.US`, `VOD.UK`, `^SPX`); with `quotes` also `quotes`
+        (one Quote per code that could be had, from the server's shared cache) and `errors` (`{symbol, code,
+        message}` for the others)."""
+        answer: dict[str, Any] = await self.request(
+            "GET", "/api/me/watchlist", query={"quotes": "true"} if quotes else None
+        )
+        return answer
+
+    async def set_watchlist(self, symbols: Sequence[str]) -> list[str]:
+        """Replace the watchlist (up to 50 codes, stooq or Yahoo form); the codes as stored, normalized. The
+        caller's connections get a `watchlist` event. An invalid code raises ChatError `invalid_symbol`."""
+        answer = await self.request("PUT", "/api/me/watchlist", {"symbols": list(symbols)})
+        return list(answer["symbols"])
+
+    async def alerts(self, status: str | None = None) -> list[dict[str, Any]]:
+        """The caller's price alerts, newest first, of `status` (active, triggered, expired, cancelled) if given."""
+        answer = await self.request("GET", "/api/me/alerts", query={"status": status} if status else None)
+        return list(answer["alerts"])
+
+    async def create_alert(self, symbol: str, op: str, value: str, days: int | None = None) -> dict[str, Any]:
+        """A new alert: `op` above or below the price `value`, or move_pct by `value` percent from the price now
+        (a decimal string in the instrument's currency: "200", "72.50" for pence); `days` of life (30 when
+        None). Refusals raise ChatError: `already_crossed`, `too_many_alerts` (20 active), `invalid_amount`,
+        `invalid_symbol`, `unknown_symbol`, or a quote service failure."""
+        body: dict[str, Any] = {"symbol": symbol, "op": op, "value": value}
+        if days is not None:
+            body["days"] = days
+        answer: dict[str, Any] = await self.request("POST", "/api/me/alerts", body)
+        return answer
+
+    async def cancel_alert(self, alert_id: str) -> dict[str, Any]:
+        """Cancel an active alert of the caller's; the alert after. ChatError `alert_not_found` otherwise."""
+        answer: dict[str, Any] = await self.request("DELETE", f"/api/me/alerts/{quote(alert_id, safe='')}")
+        return answer
+
+    async def ideas(self, username: str, status: str | None = None) -> dict[str, Any]:
+        """`{ideas, scorecard}`: `username`'s trade ideas posted where the caller may read, newest first (of
+        `status` open, target_hit, stopped or expired if given), and the record of all of them `{ideas, closed,
+        hit_rate, avg_return_pct}`."""
+        path = f"/api/users/{quote(username, safe='')}/ideas"
+        answer: dict[str, Any] = await self.request("GET", path, query={"status": status} if status else None)
+        return answer
 
 
 def _channel(name: str, *parts: str) -> str:

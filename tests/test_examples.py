@@ -414,3 +414,50 @@ async def test_search_export_writes_the_hits_newest_first_as_csv(
     assert code == 1 and "channel_not_found" in err
     code, _, err = await run(example("search_export.py"), env=env)
     assert code == 1 and "invalid_parameter" in err
+
+
+async def test_alerts_from_csv_sets_each_row_and_says_which_were_refused(
+    chat_url: str, make_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The example file's alerts are all set at the fake's prices; a file with rows the server refuses prints
+    the server's reason on each such row, sets the others, and exits 1."""
+    trader = await make_client("trader", connect=False)
+    env = script_env(chat_url, "trader", PASSWORD)
+    code, out, err = await run(example("alerts_from_csv.py"), example("alerts.csv"), env=env)
+    assert code == 0, err
+    alerts = (await trader.request("GET", "/api/me/alerts"))[1]["alerts"][::-1]  # oldest first, as the rows
+    assert [(a["symbol"], a["op"], a["value"], a["created_price"]) for a in alerts] == [
+        ("AAPL.US", "above", "200", "93.42"),
+        ("AAPL.US", "below", "80", "93.42"),
+        ("VOD.UK", "below", "60", "72.50"),
+        ("^SPX", "move_pct", "5", "5123.40"),
+    ]
+    until = [a["expires_at"][:10] for a in alerts]
+    assert out.splitlines() == [
+        f"row 2: created {alerts[0]['id']}: AAPL.US above 200 USD (now 93.42), until {until[0]}",
+        f"row 3: created {alerts[1]['id']}: AAPL.US below 80 USD (now 93.42), until {until[1]}",
+        f"row 4: created {alerts[2]['id']}: VOD.UK below 60 GBX (now 72.50), until {until[2]}",
+        f"row 5: created {alerts[3]['id']}: ^SPX move_pct 5% (now 5123.40), until {until[3]}",
+    ]
+    assert "4 alerts set, 0 refused" in err
+
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(
+        "symbol,op,value,days\nAAPL,above,90,\n\nNOSUCH,above,5,\nAAPL,sideways,5,\nAAPL,above,300,7\nAAPL,above,310,x\n",
+        encoding="utf-8",
+    )
+    code, out, err = await run(example("alerts_from_csv.py"), str(mixed), env=env)
+    assert code == 1, err
+    lines = out.splitlines()
+    assert len(lines) == 5 and "1 alerts set, 4 refused" in err
+    assert lines[0].startswith("row 2: refused AAPL above 90: already_crossed: AAPL.US is already above $90.00")
+    assert lines[1].startswith("row 4: refused NOSUCH above 5: unknown_symbol: ")
+    assert lines[2].startswith("row 5: refused AAPL sideways 5: invalid_payload: op: ")
+    assert lines[3].startswith("row 6: created ") and "AAPL.US above 300 USD" in lines[3]
+    assert lines[4].startswith("row 7: refused AAPL above 310: invalid_days: ")
+    assert len((await trader.request("GET", "/api/me/alerts"))[1]["alerts"]) == 5
+
+    headless = tmp_path / "headless.csv"
+    headless.write_text("AAPL,above,200\n", encoding="utf-8")
+    code, out, err = await run(example("alerts_from_csv.py"), str(headless), env=env)
+    assert (code, out) == (2, "") and "the header row lacks symbol, op, value" in err
