@@ -29,6 +29,7 @@ from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
 from core.store.mongo_notify import MongoNotify
 from core.store.mongo_schema import DUPLICATE_KEY, Document, prepare, user_key
 from core.store.mongo_search import SEARCH_FIELDS, search_fields, search_pipeline
+from core.store.mongo_trading import MongoTrading
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def _event(doc: Document) -> ChannelEvent:
     return ChannelEvent.model_validate(doc)
 
 
-class MongoStore(MongoNotify):
+class MongoStore(MongoNotify, MongoTrading):
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
         self._client = client
         self._db = db

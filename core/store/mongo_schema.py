@@ -138,5 +138,22 @@ async def _create_indexes(db: AsyncDatabase[Document]) -> None:
         ]
     )
     await db.notify_prefs.create_indexes([IndexModel("updated_at")])
+    # Investor tools (#23, core/store/mongo_trading.py): a user's alerts and an author's ideas newest first
+    # (`lower`, the lower-cased name), what an evaluation round reads (by status), and those settled but not
+    # delivered yet (delivered first: the few undelivered ones are one range however long the history grows).
+    await db.alerts.create_indexes(
+        [
+            IndexModel([("lower", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)], name="by_user"),
+            IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="by_status"),
+            IndexModel([("delivered", ASCENDING), ("status", ASCENDING)], name="undelivered"),
+        ]
+    )
+    await db.ideas.create_indexes(
+        [
+            IndexModel([("lower", ASCENDING), ("opened_at", DESCENDING)], name="by_author"),
+            IndexModel([("status", ASCENDING), ("opened_at", ASCENDING)], name="by_status"),
+            IndexModel([("delivered", ASCENDING), ("status", ASCENDING)], name="undelivered"),
+        ]
+    )
     # expireAfterSeconds=0: the server drops a revoked token once the token itself has expired.
     await db.revoked_tokens.create_indexes([IndexModel("expires_at", expireAfterSeconds=0)])
