@@ -119,13 +119,13 @@ def ordered_id(now: float | None = None) -> str:
     return f"{ms:012x}{_id_process[:8]}{next(_id_counter) & 0xFFFF:04x}"
 
 
-
 def keyed_id(ts: str, key: str) -> str:
     """ordered_id's layout for a record made at `ts` (ISO time) that must come out the same however often
     it is made: the milliseconds of `ts`, then a digest of `key` (an alert's notification, made again by
     whichever replica delivers it after a crash)."""
     ms = int(datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp() * 1000)
     return f"{ms:012x}{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
 
 _id_process, _id_counter = "", itertools.count()
 _new_id_process()
