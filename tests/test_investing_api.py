@@ -13,6 +13,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+import chatkit
+from chatkit.api import Api
 from core.models import BOT_NAME, iso, ordered_id, utcnow
 from core.store import Store
 from core.trading import Idea, IdeaStatus, closed
@@ -21,6 +23,13 @@ from tests.apps import ChatClient, ClientFactory
 from tests.fakes.stooq import FakeStooq
 
 pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+async def chat_server(make_server: Any, fake_stooq: FakeStooq, bus_url: str) -> TestServer:
+    """On both buses: with Redis, the quote cache and the `watchlist` event go through Redis as between nodes."""
+    server: TestServer = await make_server(stooq_url=fake_stooq.url, bus_url=bus_url)
+    return server
 
 
 @pytest.fixture
@@ -287,3 +296,33 @@ async def test_watch_and_unwatch_change_the_list_tell_every_tab_and_whisper_what
     # bob heard none of it, and nothing reached the channel
     assert not bob.received("watchlist")
     assert not [m for m in bob.received("message") if m["user"] in (BOT_NAME, "alice")]
+
+
+async def test_chatkit_speaks_the_investor_tools(chat_url: str, make_client: ClientFactory, store: Store) -> None:
+    alice = await make_client("alice", connect=False)
+    await keep(store, an_idea("alice", "general", 1), "target_hit", "100.20")
+    async with aiohttp.ClientSession() as http:
+        api = Api(http, chat_url, alice.token)
+        assert await api.set_watchlist(["aapl", "vod.uk"]) == ["AAPL.US", "VOD.UK"]
+        strip = await api.watchlist(quotes=True)
+        assert [q["price"] for q in strip["quotes"]] == ["93.42", "72.50"] and strip["errors"] == []
+        assert await api.watchlist() == {"symbols": ["AAPL.US", "VOD.UK"]}
+        with pytest.raises(chatkit.ChatError) as refused:
+            await api.set_watchlist(["AA!PL"])
+        assert refused.value.code == "invalid_symbol"
+
+        alert = await api.create_alert("vod.uk", "above", "80.5", days=3)
+        assert (alert["symbol"], alert["value"], alert["currency"]) == ("VOD.UK", "80.5", "GBX")
+        with pytest.raises(chatkit.ChatError) as refused:
+            await api.create_alert("AAPL", "below", "100")
+        assert refused.value.code == "already_crossed"
+        assert await api.alerts() == [alert] and await api.alerts("expired") == []
+        assert (await api.cancel_alert(alert["id"]))["status"] == "cancelled"
+        with pytest.raises(chatkit.ChatError) as refused:
+            await api.cancel_alert(alert["id"])
+        assert refused.value.code == "alert_not_found"
+        assert [a["status"] for a in await api.alerts("cancelled")] == ["cancelled"]
+
+        record = await api.ideas("alice")
+        assert record["scorecard"] == {"ideas": 1, "closed": 1, "hit_rate": 1.0, "avg_return_pct": "7.26"}
+        assert (await api.ideas("alice", status="open"))["ideas"] == []
