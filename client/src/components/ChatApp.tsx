@@ -9,6 +9,7 @@ import { ConnectionBanner } from "./ConnectionBanner";
 import { holdFocus } from "./holdFocus";
 import { SearchBox } from "./SearchBox";
 import { Sidebar } from "./Sidebar";
+import { TickerStrip } from "./TickerStrip";
 
 export function ChatApp({ username, onSignedOut }: { username: string; onSignedOut: () => void }) {
   const [client, setClient] = useState<ChatClient | null>(null);
@@ -141,6 +142,7 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
         {/* Behind the modal drawer nothing can be reached, by Tab or by a screen reader. */}
         <main className="flex min-w-0 flex-1 flex-col" inert={drawerOpen}>
           <SearchBox chat={snap.chat} source={client} onSelect={select} onJump={setJump} />
+          {!adminOpen && <TickerStrip watchlist={client.watchlist} />}
           {adminOpen ? (
             <AdminPage me={snap.chat.me} roles={snap.chat.roles} onClose={() => setAdminOpen(false)} />
           ) : current ? (

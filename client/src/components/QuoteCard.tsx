@@ -10,7 +10,7 @@ import {
 import { sparkline } from "../lib/sparkline";
 import type { Quote } from "../lib/types";
 
-const TONE = {
+export const TONE = {
   up: { text: "text-up", stroke: "#22c55e", arrow: "▲", label: "up" },
   down: { text: "text-down", stroke: "#f43f5e", arrow: "▼", label: "down" },
   flat: { text: "text-ink-300", stroke: "#98a6ba", arrow: "■", label: "unchanged" },
@@ -88,13 +88,14 @@ export function QuoteCard({ quote }: { quote: Quote }) {
 const W = 120;
 const H = 40;
 
-function Sparkline({ series, color }: { series: readonly string[]; color: string }) {
-  const g = sparkline(series ?? [], W, H, 3);
+/** A price trend from a quote's `series`; nothing when it has fewer than two points. */
+export function Sparkline({ series, color, width = W, height = H }: { series: readonly string[]; color: string; width?: number; height?: number }) {
+  const g = sparkline(series ?? [], width, height, 3);
   if (!g) return null;
   const gradId = `spark-${color.slice(1)}`;
   const last = g.points[g.points.length - 1]!;
   return (
-  <svg width={W} height={H} viewBox={`0 0 ${W} ${H}`} className="shrink-0" role="img" aria-label={`Price trend over ${series.length} points`} data-testid="sparkline">
+  <svg width={width} height={height} viewBox={`0 0 ${width} ${height}`} className="shrink-0" role="img" aria-label={`Price trend over ${series.length} points`} data-testid="sparkline">
     <defs>
       <linearGradient id={gradId} x1="0" x2="0" y1="0" y2="1">
         <stop offset="0%" stopColor={color} stopOpacity="0.35" />

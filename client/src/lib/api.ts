@@ -15,7 +15,9 @@ import type {
   NotifyPrefs,
   QuotesResponse,
   SiteRole,
+  UserIdeas,
   Visibility,
+  WatchlistResponse,
 } from "./types";
 
 export class ApiError extends Error {
@@ -170,4 +172,10 @@ export const api = {
   /** 1 to 10 distinct codes; unknown ones come back in `errors`. */
   quotes: (symbols: readonly string[]) =>
     request<QuotesResponse>("GET", `/api/quotes?symbols=${encodeURIComponent(symbols.join(","))}`),
+  /** The watchlist; with `quotes`, each code's quote from the server's shared cache (one request for all). */
+  watchlist: (quotes = false) => request<WatchlistResponse>("GET", `/api/me/watchlist${quotes ? "?quotes=true" : ""}`),
+  /** The whole watchlist; answers it normalized ("aapl" -> "AAPL.US"). */
+  setWatchlist: (symbols: readonly string[]) => request<{ symbols: string[] }>("PUT", "/api/me/watchlist", { symbols }),
+  /** A caller's ideas (in channels the reader may read) and their scorecard. */
+  userIdeas: (username: string) => request<UserIdeas>("GET", `/api/users/${userPath(username)}/ideas`),
 };

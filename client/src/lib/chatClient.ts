@@ -24,7 +24,9 @@ import type {
   SendAck,
   UpdateAck,
   Visibility,
+  WatchlistEvent,
 } from "./types";
+import { Watchlist } from "./watchlist";
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "offline";
 
@@ -82,6 +84,8 @@ export class ChatClient {
     emitRead: (channel, seq) => this.emit<ReadMark>("read", { channel, seq }),
     dispatch: (action) => this.dispatch(action),
   });
+  /** The ticker strip's watchlist; its `watchlist` events come over this client's socket. */
+  readonly watchlist = new Watchlist({ get: () => api.watchlist(true), put: (symbols) => api.setWatchlist(symbols) });
   private stopped = false;
   private flushPending = false;
   private readonly cleanups: Array<() => void> = [];
@@ -193,6 +197,7 @@ export class ChatClient {
       if (typeof r?.channel === "string" && typeof r.seq === "number") this.dispatch({ type: "read_state", channel: r.channel, seq: r.seq });
     });
     socket.on("notification", (n: ChatNotification) => this.onNotification(n));
+    socket.on("watchlist", (w: WatchlistEvent) => this.watchlist.received(w?.symbols));
 
     // Out of sight, the open channel is not being read (its messages stay unread) and notifications go to the desktop.
     const visibility = () => this.dispatch({ type: "visibility", visible: !pageHidden() });
@@ -265,6 +270,7 @@ export class ChatClient {
     void this.loadRoles();
     // What was missed while away: the unread counts and marks (with the list) and the inbox, if it was looked at.
     if (this.snapshot.chat.inbox.loaded) void this.loadInbox(false).catch(() => undefined);
+    if (this.watchlist.getSnapshot().loaded) void this.watchlist.refresh();
     try {
       const { channels } = await api.myChannels();
       this.dispatch({ type: "channels_loaded", channels });

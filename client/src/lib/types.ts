@@ -69,6 +69,8 @@ export interface Message {
   pinned?: boolean;
   /** Who it mentions, as the server read it: usernames as registered, "@here", "@channel"; absent when none. */
   mentions?: string[] | null;
+  /** On StockBot's idea card: the trade idea it tracks (replaced when the idea closes). */
+  idea?: Idea | null;
 }
 
 export interface Reaction {
@@ -77,7 +79,8 @@ export interface Reaction {
   users: string[];
 }
 
-export type UpdateKind = "edit" | "delete" | "react" | "unreact" | "pin" | "unpin";
+/** `idea`: StockBot's card now shows its idea closed. */
+export type UpdateKind = "edit" | "delete" | "react" | "unreact" | "pin" | "unpin" | "idea";
 
 /** `message_updated`: a change to a message, with the change's own seq (= the message's new rev). */
 export interface MessageUpdate {
@@ -251,4 +254,77 @@ export interface SendAck {
 export interface HistoryPage {
   messages: Message[];
   has_more: boolean;
+}
+
+export type IdeaSide = "long" | "short";
+export type IdeaStatus = "open" | "target_hit" | "stopped" | "expired";
+
+/**
+ * A trade idea tracked to its outcome. Prices are decimal strings in `currency` (pence for "GBX",
+ * points for indices); `return_pct` is signed as the side earns (a short gains when the price falls).
+ */
+export interface Idea {
+  id: string;
+  author: string;
+  channel: string;
+  side: IdeaSide;
+  symbol: string;
+  currency: string;
+  entry: string;
+  target?: string | null;
+  stop?: string | null;
+  opened_at: string;
+  expires_at: string;
+  status: IdeaStatus;
+  exit?: string | null;
+  closed_at?: string | null;
+  return_pct?: string | null;
+}
+
+/** A caller's record over the ideas the reader may see. */
+export interface Scorecard {
+  ideas: number;
+  closed: number;
+  /** The fraction (0-1) of closed ideas that hit their target; null while none closed. */
+  hit_rate: number | null;
+  avg_return_pct: string | null;
+}
+
+/** GET /api/users/{username}/ideas */
+export interface UserIdeas {
+  ideas: Idea[];
+  scorecard: Scorecard;
+}
+
+export type AlertOp = "above" | "below" | "move_pct";
+export type AlertStatus = "active" | "triggered" | "expired" | "cancelled";
+
+/** A price alert: `value` a price in `currency`, or for `move_pct` a percentage against `created_price`. */
+export interface Alert {
+  id: string;
+  symbol: string;
+  op: AlertOp;
+  value: string;
+  created_price: string;
+  currency: string;
+  status: AlertStatus;
+  created_at: string;
+  expires_at: string;
+  triggered_at?: string | null;
+  triggered_price?: string | null;
+  /** Where it was set with /alert; none when set by REST. */
+  channel?: string | null;
+}
+
+/** GET /api/me/watchlist?quotes=true (without `quotes=true`: symbols only). */
+export interface WatchlistResponse {
+  /** Codes as the server normalizes them ("AAPL.US"), in the user's order. */
+  symbols: string[];
+  quotes?: Quote[];
+  errors?: { symbol: string; code: string; message: string }[];
+}
+
+/** `watchlist`: the user's watchlist changed (another tab, /watch, /unwatch, REST). */
+export interface WatchlistEvent {
+  symbols: string[];
 }
