@@ -11,8 +11,9 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from bot.trading import SERVER_COMMAND, post_idea, set_alert
 from core.bus import BOT_STREAM, Entry, Posting, RateLimits, Streams, unless_stopped
-from core.commands import HELP_TEXT, parse_command
+from core.commands import HELP_TEXT, ParsedCommand, parse_command
 from core.errors import ChatError
 from core.models import BOT_NAME, Command, Message, Quote, new_id, now_iso
 from core.posting import publish
@@ -142,13 +143,30 @@ class Bot:
         if parsed.name == "help":
             await self._private(command, HELP_TEXT)
             return
+        if parsed.name in ("watch", "unwatch"):
+            await self._private(command, SERVER_COMMAND.format(name=parsed.name))
+            return
         refusal = await self._over_limit(command)
         if refusal is not None:
             await self._private(command, refusal)
             return
+        if parsed.alert is not None or parsed.idea is not None:
+            await self._trade(command, parsed)
+            return
         codes = list(dict.fromkeys(code.strip().upper() for code in parsed.args))
         results = await asyncio.gather(*(self._lookup(code) for code in codes))
         await self._reply(command, results)
+
+    async def _trade(self, command: Command, parsed: ParsedCommand) -> None:
+        """/alert (the answer is the asker's alone) and /idea (the card goes to the room); a refusal is said
+        to the asker alone."""
+        try:
+            if parsed.alert is not None:
+                await self._private(command, await set_alert(self.store, self.quotes, command, parsed.alert))
+            elif parsed.idea is not None:
+                await post_idea(self.bus, self.store, self.quotes, command, parsed.idea)
+        except ChatError as exc:
+            await self._private(command, exc.message)
 
     async def _over_limit(self, command: Command) -> str | None:
         """Why this command may not be answered now, or None. The user's bucket goes first so

@@ -1,4 +1,4 @@
-"""Standalone mode: one process with the node, the bot, the archiver and the notifier sharing one store and bus."""
+"""Standalone mode: one process with the node, the bot and alert engine, the archiver and the notifier."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from archiver.worker import Archiver
 from bot.worker import Bot, Limits
 from core.bus import consumer_name
 from core.settings import Settings
+from investing.engine import AlertEngine, engine_quotes
 from quotes import QuoteService
 from server.app import create_app
 from server.app_keys import BUS, SETTINGS, SIO, STORE
@@ -27,16 +28,21 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     settings, bus, store, sio = app[SETTINGS], app[BUS], app[STORE], app[SIO]
 
     stop = asyncio.Event()
-    async with QuoteService.from_settings(settings, cache=bus) as quotes:
+    async with (
+        QuoteService.from_settings(settings, cache=bus) as quotes,
+        engine_quotes(settings, bus) as alert_quotes,  # its own budget, not /stock's
+    ):
         bot = Bot(bus, store, quotes, sio.private_message, consumer_name(), Limits.from_settings(settings))
+        engine = AlertEngine(bus, store, alert_quotes, sio.private_message, interval=settings.alert_interval)
         tasks = [
             asyncio.create_task(bot.run(stop), name="bot"),
+            asyncio.create_task(engine.run(stop), name="alert engine"),
             asyncio.create_task(Archiver(bus, store).run(stop), name="archiver"),
             asyncio.create_task(Notifier(bus, store).run(stop), name="notifier"),
         ]
         yield
         stop.set()
-        # the archiver drains what was acknowledged; the bot finishes the reply in hand
+        # the archiver drains what was acknowledged; the bot finishes the reply in hand, the engine its round
         await asyncio.wait(tasks, timeout=15)
         for task in tasks:
             task.cancel()
