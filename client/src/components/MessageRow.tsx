@@ -4,7 +4,9 @@ import { formatDateTime, formatTime } from "../lib/format";
 import type { TimelineItem } from "../lib/messages";
 import { sameUser } from "../lib/ids";
 import { mentionsMe } from "../lib/mentions";
+import { AuthorName } from "./AuthorScorecard";
 import { Avatar } from "./Avatar";
+import { IdeaCard } from "./IdeaCard";
 import { useMessageActions } from "./messageActions";
 import { ConfirmDelete, EditBox, ReactionChips, ReactionPicker, Toolbar } from "./MessageTools";
 import { MessageText } from "./MessageText";
@@ -179,9 +181,14 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
         {compact && <span className="sr-only">{item.user}: </span>}
         {!compact && (
           <div className="flex flex-wrap items-baseline gap-x-2">
-            <span className={`font-semibold ${item.bot ? "text-up" : mine ? "text-accent" : "text-ink-100"}`} data-testid="author">
-              {item.user}
-            </span>
+            {item.bot || item.local || item.deleted ? (
+              <span className={`font-semibold ${item.bot ? "text-up" : "text-accent"}`} data-testid="author">
+                {item.user}
+              </span>
+            ) : (
+              // A person's name opens their trade-idea record (a tombstone and the echo of one's own command have no actions).
+              <AuthorName username={item.user} className={`font-semibold ${mine ? "text-accent" : "text-ink-100"}`} />
+            )}
             {item.bot && (
               <span className="rounded bg-up/15 px-1 py-px text-[10px] font-bold uppercase tracking-wide text-up">Bot</span>
             )}
@@ -213,6 +220,10 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
             }}
             error={error}
           />
+        ) : item.idea ? (
+          <div className="mt-1">
+            <IdeaCard idea={item.idea} />
+          </div>
         ) : quotes.length > 0 ? (
           <div className="mt-1">
             <p className="mb-1.5 text-[15px] leading-6 text-ink-200 whitespace-pre-wrap break-words" data-testid="message-text">

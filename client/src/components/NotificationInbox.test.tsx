@@ -109,4 +109,36 @@ describe("the notifications inbox", () => {
     expect(screen.queryByRole("dialog", { name: "Notifications" })).toBeNull();
     expect(document.activeElement).toBe(bell);
   });
+  it("shows a price alert and a closed idea once each however often the server pushes them, the idea with a way to its channel", async () => {
+    const { user } = setup();
+    await screen.findByRole("heading", { level: 1, name: /general/ });
+    const alert: ChatNotification = { id: "n10", kind: "alert", channel: null, text: "AAPL.US rose above $200.00: now $200.15", ts: "2026-03-02T15:00:00Z" };
+    const closed: ChatNotification = {
+      id: "n11",
+      kind: "idea",
+      channel: "desk",
+      text: "Your long AAPL.US idea: target hit at $100.20 (+7.26%)",
+      ts: "2026-03-02T15:01:00Z",
+      message: { id: "m3", channel: "desk", seq: 3, rev: 6, user: "StockBot", bot: true, text: "alice: long AAPL.US", ts: "2026-03-02T14:00:00Z" },
+    };
+    // A replica that dies after the push but before marking it delivered: the next one pushes the same ids again.
+    act(() => {
+      socket.fire("notification", alert);
+      socket.fire("notification", closed);
+      socket.fire("notification", alert);
+      socket.fire("notification", { ...closed });
+    });
+    const bell = await screen.findByRole("button", { name: "Notifications, 2 new" });
+    await user.click(bell);
+    const inbox = screen.getByRole("dialog", { name: "Notifications" });
+    await waitFor(() => expect(within(inbox).getAllByTestId("notification").map((n) => n.dataset.kind)).toEqual(["idea", "alert", "mention", "mention"]));
+    const [idea, price] = within(inbox).getAllByTestId("notification");
+    expect(price!.tagName).toBe("DIV");
+    expect(price!.textContent).toContain("Price alert");
+    expect(price!.textContent).toContain("AAPL.US rose above $200.00");
+    expect(idea!.textContent).toContain("Trade idea");
+    expect(idea!.textContent).toContain("#desk");
+    await user.click(within(inbox).getByRole("button", { name: /target hit/ }));
+    expect(await screen.findByRole("heading", { level: 1, name: /desk/ })).toBeTruthy();
+  });
 });

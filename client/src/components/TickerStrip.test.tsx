@@ -107,7 +107,7 @@ describe("the ticker strip", () => {
     await user.type(screen.getByRole("textbox", { name: "Code to watch" }), "vod.uk");
     await user.click(screen.getByRole("button", { name: "Add to watchlist" }));
     await waitFor(() => expect(within(ticker("VOD.UK")).getByTestId("ticker-price").textContent).toBe("72.10 GBX"));
-    expect((screen.getByRole("textbox", { name: "Code to watch" }) as HTMLInputElement).value).toBe("");
+    expect(screen.getByRole<HTMLInputElement>("textbox", { name: "Code to watch" }).value).toBe("");
 
     await user.click(screen.getByRole("button", { name: "Remove AAPL.US from watchlist" }));
     await waitFor(() => expect(screen.getAllByTestId("ticker").map((t) => t.dataset.symbol)).toEqual(["VOD.UK"]));
@@ -117,7 +117,7 @@ describe("the ticker strip", () => {
     await user.type(screen.getByRole("textbox", { name: "Code to watch" }), "??");
     await user.click(screen.getByRole("button", { name: "Add to watchlist" }));
     expect((await screen.findByRole("alert")).textContent).toBe("'??' is not a valid stock code");
-    expect((screen.getByRole("textbox", { name: "Code to watch" }) as HTMLInputElement).value).toBe("??");
+    expect(screen.getByRole<HTMLInputElement>("textbox", { name: "Code to watch" }).value).toBe("??");
   });
 
   it("says how to start when nothing is watched", async () => {
