@@ -16,7 +16,7 @@ type Load = { kind: "loading" } | { kind: "failed"; message: string } | { kind: 
 function placeBy(el: HTMLElement | null): CSSProperties {
   const at = el?.getBoundingClientRect();
   if (!at) return { position: "fixed", left: 8, top: 8 };
-  const left = Math.max(8, Math.min(at.left, window.innerWidth - 304));
+  const left = Math.max(8, Math.min(at.left, window.innerWidth - 328));
   return at.bottom + 300 > window.innerHeight
     ? { position: "fixed", left, bottom: window.innerHeight - at.top + 4 }
     : { position: "fixed", left, top: at.bottom + 4 };
@@ -47,7 +47,7 @@ export function AuthorName({ username, className, children }: { username: string
             {...panelProps}
             aria-label={`${username}'s trade ideas`}
             style={style}
-            className="z-50 flex w-[min(92vw,18.5rem)] flex-col gap-2 rounded-xl border border-ink-600 bg-ink-850 p-3 text-sm shadow-2xl shadow-black/60 outline-none"
+            className="z-50 flex w-[min(92vw,20rem)] flex-col gap-2 rounded-xl border border-ink-600 bg-ink-850 p-3 text-sm shadow-2xl shadow-black/60 outline-none"
             data-testid="scorecard"
           >
             <div className="flex items-center gap-2">
@@ -90,7 +90,7 @@ function Record({ username }: { username: string }) {
   const recent = [...ideas].sort((a, b) => (a.opened_at < b.opened_at ? 1 : a.opened_at > b.opened_at ? -1 : 0)).slice(0, RECENT_IDEAS);
   return (
     <>
-      <dl className="grid grid-cols-4 gap-1 rounded-lg bg-ink-900/60 px-2 py-1.5 text-center" data-testid="scorecard-figures">
+      <dl className="flex justify-between gap-2 rounded-lg bg-ink-900/60 px-2.5 py-1.5 text-center" data-testid="scorecard-figures">
         <Figure label="Ideas" value={String(scorecard.ideas)} />
         <Figure label="Closed" value={String(scorecard.closed)} />
         <Figure label="Hit rate" value={hitRate(scorecard.hit_rate)} />
@@ -119,7 +119,7 @@ function hitRate(rate: number | null): string {
 function Figure({ label, value }: { label: string; value: string }) {
   return (
     <div className="flex flex-col">
-      <dt className="text-[10px] uppercase tracking-wide text-ink-400">{label}</dt>
+      <dt className="whitespace-nowrap text-[10px] uppercase tracking-wide text-ink-400">{label}</dt>
       <dd className="font-mono text-sm font-semibold tabular-nums text-ink-100">{value}</dd>
     </div>
   );

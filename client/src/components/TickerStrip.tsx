@@ -28,7 +28,8 @@ export function TickerStrip({ watchlist }: { watchlist: Watchlist }) {
       data-testid="ticker-strip"
     >
       {state.symbols.length > 0 ? (
-        <ul className="flex min-w-0 flex-1 items-center gap-1.5 overflow-x-auto py-0.5" data-testid="ticker-list">
+        // Positioned, so the screen-reader-only words in it scroll with it instead of widening the page.
+        <ul className="relative flex min-w-0 flex-1 items-center gap-1.5 overflow-x-auto py-0.5" data-testid="ticker-list">
           {state.symbols.map((s) => (
             <li key={s} className="shrink-0">
               <Ticker symbol={s} quote={state.quotes[s]} error={state.errors[s]} onRemove={() => void run(() => watchlist.remove(s))} />
