@@ -123,7 +123,7 @@ class AlertEngine:
         delivered = 0
         for alert in await self.store.undelivered_alerts():
             if past(alert.triggered_at or alert.created_at, due):
-                quote = await self._cached(alert.symbol)
+                quote = await self._card_quote(alert.symbol)
                 delivered += await self._deliver(deliver_alert(self.bus, self.store, self.whisper, alert, quote), alert)
         for idea in await self.store.undelivered_ideas():
             if past(idea.closed_at or idea.opened_at, due):
@@ -209,9 +209,10 @@ class AlertEngine:
                 stats.closed += 1
                 await self._deliver(deliver_idea(self.bus, self.store, done, now), done)
 
-    async def _cached(self, symbol: str) -> Quote | None:
+    async def _card_quote(self, symbol: str) -> Quote | None:
+        """The quote for a late delivery's card (the firing one is gone with its round); none if it cannot be had."""
         try:
-            return await self.quotes.cached(symbol)
+            return await self.quotes.get(symbol)
         except QuoteError:
             return None
 
