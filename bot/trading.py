@@ -20,7 +20,9 @@ SERVER_COMMAND = "/{name} is handled by the server; send it again in a moment"
 
 async def set_alert(store: Store, quotes: QuoteService, command: Command, spec: AlertSpec) -> str:
     """Store the asker's alert; what to tell them. Raises the ChatError (a QuoteError is one) that refuses it."""
-    alert = await create_alert(store, quotes, command.user, spec, channel=command.channel, now=utcnow())
+    alert = await create_alert(
+        store, quotes, command.user, spec, channel=command.channel, now=utcnow(), alert_id=command.id
+    )
     now = level(parse_code(alert.symbol), Decimal(alert.created_price), alert.currency)
     return f"Alert set: {describe(alert)} (now {now}), until {alert.expires_at[:10]}"
 

@@ -16,16 +16,24 @@ from quotes.symbols import Instrument
 
 
 async def create_alert(
-    store: Store, quotes: QuoteService, user: str, spec: AlertSpec, *, channel: str | None, now: datetime
+    store: Store,
+    quotes: QuoteService,
+    user: str,
+    spec: AlertSpec,
+    *,
+    channel: str | None,
+    now: datetime,
+    alert_id: str | None = None,
 ) -> Alert:
     """Store `user`'s new alert, priced against the quote now (through the shared cache). Raises QuoteError
     when the code is not one or cannot be quoted, ChatError already_crossed when the price is already past
-    the level, too_many_alerts past MAX_ACTIVE_ALERTS."""
+    the level, too_many_alerts past MAX_ACTIVE_ALERTS. `alert_id` keys an alert set by a command, so the
+    command handled again after a crash stores no second one."""
     instrument = parse_code(spec.symbol)
     quote = await quotes.get(instrument.code)
     price = Decimal(quote.price)
     alert = Alert(
-        id=ordered_id(now.timestamp()),
+        id=alert_id or ordered_id(now.timestamp()),
         user=user,
         symbol=instrument.code,
         op=spec.op,

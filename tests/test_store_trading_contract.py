@@ -89,6 +89,15 @@ async def test_past_max_active_alerts_a_new_one_is_refused_until_one_ends(store:
     assert ids(await store.alerts("alice", status="active")) == ["a007", "a006", "a005"]
 
 
+async def test_an_alert_added_again_under_its_id_is_stored_once(store: Store) -> None:
+    # the bot keys an /alert by its command: a command handled again after a crash sets no second alert,
+    # even when the first one filled the user's last place
+    assert await store.add_alert(alert(1), max_active=1)
+    assert await store.add_alert(alert(1, value="250"), max_active=1)
+    assert [(a.id, a.value) for a in await store.alerts("alice")] == [("a001", "200")]
+    assert not await store.add_alert(alert(2), max_active=1)
+
+
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 async def test_concurrent_adds_never_pass_the_limit_on_sqlite(store: Store) -> None:
     added = await asyncio.gather(*(store.add_alert(alert(n), max_active=5) for n in range(12)))

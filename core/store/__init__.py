@@ -227,7 +227,8 @@ class Store(Protocol):
         """Replace the user's watchlist (codes already normalized, each once, at most MAX_WATCHLIST)."""
 
     async def add_alert(self, alert: Alert, *, max_active: int) -> bool:
-        """Store a new active alert unless its user already has `max_active` active ones (then False); two
+        """Store a new active alert unless its user already has `max_active` active ones (then False); an alert
+        already stored under its id counts as added (a command handled again after a crash stores one); two
         concurrent adds cannot both pass the limit on SQLite (one writer); on MongoDB they rarely can."""
 
     async def alerts(self, user: str, *, status: AlertStatus | None = None, limit: int = 100) -> list[Alert]:

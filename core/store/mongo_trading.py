@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Sequence
 from typing import Literal
 
@@ -51,6 +52,8 @@ class MongoTrading:
         """Count, then insert: adds of one user racing at the limit may each pass it (the protocol allows it on
         MongoDB); only a transaction would rule it out, and a few alerts over cost the engine little."""
         lower = alert.user.lower()
+        if await self._db.alerts.find_one({"_id": alert.id}, {"_id": 1}) is not None:
+            return True  # set before (a command handled again): added all the same
         if await self._db.alerts.count_documents({"lower": lower, "status": "active"}) >= max_active:
             return False
         doc = {
@@ -59,7 +62,8 @@ class MongoTrading:
             "delivered": False,
             **alert.model_dump(exclude={"id"}, exclude_none=True),
         }
-        await self._db.alerts.insert_one(doc)
+        with contextlib.suppress(DuplicateKeyError):  # the same command handled at once by another replica
+            await self._db.alerts.insert_one(doc)
         return True
 
     async def alerts(self, user: str, *, status: AlertStatus | None = None, limit: int = 100) -> list[Alert]:

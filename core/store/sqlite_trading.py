@@ -37,13 +37,16 @@ class SqliteTrading:
     async def add_alert(self, alert: Alert, *, max_active: int) -> bool:
         # One statement counts and inserts: no other writer on the connection comes between the two.
         cur = await self._db.execute(
-            "INSERT INTO alerts (id, username, status, created_at, data) SELECT ?, ?, ?, ?, ? "
+            "INSERT OR IGNORE INTO alerts (id, username, status, created_at, data) SELECT ?, ?, ?, ?, ? "
             "WHERE (SELECT COUNT(*) FROM alerts WHERE username = ? AND status = 'active') < ?",
             (alert.id, alert.user, alert.status, alert.created_at, alert.model_dump_json(exclude_none=True),
              alert.user, max_active),
         )  # fmt: skip
         await self._db.commit()
-        return cur.rowcount == 1
+        if cur.rowcount == 1:
+            return True
+        known = await self._db.execute_fetchall("SELECT 1 FROM alerts WHERE id = ?", (alert.id,))
+        return bool(known)  # set before (a command handled again): added all the same
 
     async def alerts(self, user: str, *, status: AlertStatus | None = None, limit: int = 100) -> list[Alert]:
         where, args = ("AND status = ?", (status,)) if status is not None else ("", ())
