@@ -159,6 +159,25 @@ describe("message row actions", () => {
     expect(within(row).getByText("alice")).toBeTruthy();
   });
 
+  it("renders a message redacted under the retention policy as a muted tombstone with no actions", async () => {
+    // As the server sends it once the retention job has run: text gone, the flag set, id, seq and user kept.
+    const { user, row } = setup({ redacted: true, text: "", reactions: [], pinned: true, mentions: ["bob"] }, { me: "bob", moderates: true });
+    const tombstone = within(row).getByTestId("tombstone");
+    expect(tombstone.textContent).toBe("Removed under the retention policy");
+    expect(tombstone.className).toContain("text-ink-400");
+    expect(row.getAttribute("data-redacted")).toBe("true");
+    expect(row.getAttribute("data-deleted")).toBe("false");
+    // Nothing of it is left to act on, to pin-mark, or to highlight as a mention.
+    expect(row.getAttribute("tabindex")).toBeNull();
+    expect(row.getAttribute("data-mentions-me")).toBe("false");
+    await user.hover(row);
+    expect(toolbar()).toBeNull();
+    expect(within(row).queryByRole("button")).toBeNull();
+    expect(within(row).queryByTestId("pinned-note")).toBeNull();
+    expect(within(row).queryByTestId("message-text")).toBeNull();
+    expect(within(row).getByText("alice")).toBeTruthy();
+  });
+
   it("turns into a tombstone while it is being edited when someone deletes it", async () => {
     const { user, row, rerender } = setup();
     await user.hover(row);

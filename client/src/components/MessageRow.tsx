@@ -28,15 +28,17 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
   const mine = sameUser(item.user, me);
   // Someone else's message that names me, @here or @channel: the row stands out.
   const forMe = mentionsMe(item, me);
+  // Deleted, or its content removed under the retention policy: a tombstone in its place.
+  const gone = !!item.deleted || !!item.redacted;
   const time = formatTime(item.ts);
   const full = formatDateTime(item.ts);
   // A several-code reply carries `quotes`; older replies only `quote`.
-  const quotes = item.deleted ? [] : item.quotes?.length ? item.quotes : item.quote ? [item.quote] : [];
+  const quotes = gone ? [] : item.quotes?.length ? item.quotes : item.quote ? [item.quote] : [];
   // Cashtags are chips in what people write; bot replies and local echoes stay plain text.
   const chips = !item.bot && !item.local && item.text.includes("$");
 
-  // Stored, not deleted, and there is someone to act through: the row has actions.
-  const actionable = !!actions && !!item.id && item.seq !== undefined && !item.ephemeral && !item.deleted;
+  // Stored, not a tombstone, and there is someone to act through: the row has actions.
+  const actionable = !!actions && !!item.id && item.seq !== undefined && !item.ephemeral && !gone;
   const canEdit = actionable && mine && !item.bot;
   const canDelete = actionable && ((mine && !item.bot) || !!actions?.moderates);
   const canPin = actionable && !!actions?.moderates;
@@ -91,7 +93,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
     e.stopPropagation();
   }
 
-  const reactions = item.deleted ? [] : (item.reactions ?? []).filter((r) => r.count > 0);
+  const reactions = gone ? [] : (item.reactions ?? []).filter((r) => r.count > 0);
   const replies = item.reply_count ?? 0;
   const label = `${item.user}, ${full}`;
 
@@ -103,7 +105,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
           ? "bg-gold/[0.04] shadow-[inset_2px_0_0_rgba(245,181,68,0.6)]"
           : forMe
             ? "bg-gold/[0.09] shadow-[inset_3px_0_0_var(--color-gold)]"
-            : item.pinned && !item.deleted
+            : item.pinned && !gone
             ? "bg-gold/[0.03] shadow-[inset_2px_0_0_rgba(245,181,68,0.45)]"
             : mine
               ? "bg-accent/[0.04] shadow-[inset_2px_0_0_rgba(56,189,248,0.55)]"
@@ -116,6 +118,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
       data-mentions-me={forMe ? "true" : "false"}
       data-ephemeral={item.ephemeral ? "true" : "false"}
       data-deleted={item.deleted ? "true" : "false"}
+      data-redacted={item.redacted ? "true" : "false"}
       {...(actionable
         ? {
             role: "group",
@@ -181,7 +184,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
         {compact && <span className="sr-only">{item.user}: </span>}
         {!compact && (
           <div className="flex flex-wrap items-baseline gap-x-2">
-            {item.bot || item.local || item.deleted ? (
+            {item.bot || item.local || gone ? (
               <span className={`font-semibold ${item.bot ? "text-up" : "text-accent"}`} data-testid="author">
                 {item.user}
               </span>
@@ -198,9 +201,9 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
             </time>
           </div>
         )}
-        {item.deleted ? (
+        {gone ? (
           <p className="text-[15px] italic leading-6 text-ink-400" data-testid="tombstone">
-            This message was deleted
+            {item.deleted ? "This message was deleted" : "Removed under the retention policy"}
           </p>
         ) : liveMode === "editing" && actions ? (
           <EditBox
@@ -248,7 +251,7 @@ export const MessageRow = memo(function MessageRow({ item, me, compact, inThread
             {item.edited_at && <Edited at={item.edited_at} />}
           </p>
         )}
-        {item.pinned && !item.deleted && (
+        {item.pinned && !gone && (
           <p className="mt-0.5 text-xs text-gold/90" data-testid="pinned-note">
             <span aria-hidden="true">📌 </span>Pinned
           </p>

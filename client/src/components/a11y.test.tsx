@@ -36,7 +36,7 @@ const row = (over: Partial<TimelineItem>): TimelineItem => ({
 });
 
 describe("accessibility of message actions", () => {
-  it("a row with its toolbar, picker, chips, edited mark and replies; a tombstone; a delete confirm", async () => {
+  it("a row with its toolbar, picker, chips, edited mark and replies; a tombstone and a redacted one; a delete confirm", async () => {
     const user = userEvent.setup({ skipHover: true });
     render(
       <MessageActionsContext.Provider value={actions}>
@@ -53,6 +53,9 @@ describe("accessibility of message actions", () => {
           </li>
           <li>
             <MessageRow item={row({ id: "m3", key: "m3", seq: 3, user: "bob" })} me="alice" compact={false} />
+          </li>
+          <li>
+            <MessageRow item={row({ id: "m4", key: "m4", seq: 4, user: "bob", redacted: true, text: "" })} me="alice" compact={false} />
           </li>
         </ol>
       </MessageActionsContext.Provider>,

@@ -66,7 +66,7 @@ export function targetsMe(target: string, me: string): boolean {
 }
 
 /** Whether someone else's message mentions `me` (by name, @here or @channel); my own never does. */
-export function mentionsMe(message: Pick<Message, "user" | "mentions" | "deleted">, me: string): boolean {
-  if (!message.mentions?.length || message.deleted || sameUser(message.user, me)) return false;
+export function mentionsMe(message: Pick<Message, "user" | "mentions" | "deleted" | "redacted">, me: string): boolean {
+  if (!message.mentions?.length || message.deleted || message.redacted || sameUser(message.user, me)) return false;
   return message.mentions.some((t) => targetsMe(t, me));
 }

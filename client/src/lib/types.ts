@@ -61,6 +61,8 @@ export interface Message {
   edited_at?: string | null;
   /** A tombstone: text "", no reactions, never edited again; keeps its id, seq and user. */
   deleted?: boolean;
+  /** Its content removed under the retention policy (text "", no quotes or reactions); keeps its id, seq and user. */
+  redacted?: boolean | null;
   /** The id of the thread's root message (same channel) when this is a reply. */
   reply_to?: string | null;
   /** On a thread's root: how many replies it has. */
