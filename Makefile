@@ -49,7 +49,8 @@ test-stock-paths: install
 		tests/test_engine_socket.py tests/test_bot.py tests/test_quotes.py tests/test_redis_bus.py tests/test_bad_input.py \
 		tests/test_fuzz_socketio.py tests/test_security_abuse.py tests/test_stack.py tests/test_faults.py \
 		tests/test_message_changes.py tests/test_message_changes_abuse.py tests/test_message_changes_stack.py \
-		tests/test_access.py tests/test_access_stack.py tests/test_notifications.py tests/test_notifications_stack.py
+		tests/test_access.py tests/test_access_stack.py tests/test_notifications.py tests/test_notifications_stack.py \
+		tests/test_bot_trading.py tests/test_investing_api.py
 
 stack: install client ## the distributed stack locally: nginx on http://127.0.0.1:8000, 2 nodes, bot, archiver, SecantusDB, Redis db 1
 	$(BIN)/python -m scripts.stack --port 8000
