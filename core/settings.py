@@ -15,6 +15,7 @@ from core.errors import first_error
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 Registration = Literal["open", "invite", "closed"]
 PROVIDERS = ("yahoo", "stooq")
+MAX_RETENTION_DAYS = 36500  # a century: past it "now minus the retention" leaves the calendar
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT = 12  # "aaaa…" or "changemechangeme…" passes a length check but not this one
 
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     # most `alert_budget` upstream calls a minute of its own (QuoteService apart from /stock's)
     alert_interval: float = Field(60.0, gt=0)
     alert_budget: int = Field(600, ge=1)
+    # days the compliance archive keeps a record's content before the daily job redacts it (its hash stays,
+    # so the chain still verifies); unset: forever. A channel's own retention_days overrides it
+    retention_days: int | None = Field(None, ge=1, le=MAX_RETENTION_DAYS)
     allowed_origins: str = ""
     trusted_proxies: str = ""  # peers whose X-Forwarded-For/-Proto/-Host are believed (nginx)
     allowed_hosts: str = ""  # Host names answered besides loopback ones; empty: any, unless bound to loopback
@@ -111,6 +115,11 @@ class Settings(BaseSettings):
         if not names or unknown:
             raise ValueError(f"must list providers among {', '.join(PROVIDERS)}, got {value!r}")
         return ",".join(names)
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", "registration", mode="before")
     @classmethod
