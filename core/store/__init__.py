@@ -3,11 +3,12 @@ tokens, chosen by URL scheme."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
+from core.journal import JournalEntry
 from core.models import (
     AuditEntry,
     Change,
@@ -275,6 +276,38 @@ class Store(Protocol):
     ) -> list[Idea]:
         """The author's ideas (any letter case) posted in `channels` (those the reader may read), of `status`
         if given, newest first."""
+
+    # --- the compliance journal (#24, docs/compliance.md; core/journal.py) ---
+
+    async def journal_append(self, entries: Sequence[JournalEntry]) -> int:
+        """Insert the entries not there yet ((channel, seq) is the key: a batch retried after a crash adds
+        nothing), each record kept as the canonical JSON its content_hash is the hash of; how many were new."""
+
+    async def journal_head(self, channel: str) -> tuple[int, str]:
+        """The channel's last chained (seq, chain); (0, GENESIS) when nothing of it is chained."""
+
+    async def journal_after(self, channel: str, after: int, limit: int) -> list[JournalEntry]:
+        """At most `limit` of the channel's entries with seq > after, chained or not, in seq order."""
+
+    async def journal_set_chains(self, channel: str, chains: Sequence[tuple[int, str]]) -> None:
+        """Write the chain of each (seq, chain) and move the channel's head to the last if that is further:
+        replicas writing the same chains, in any order, leave the same journal."""
+
+    async def journal_heads(self) -> list[tuple[str, int, str]]:
+        """Every journaled channel's (name, last chained seq, chain), by name: what is published daily."""
+
+    async def journal_channels(self) -> list[str]:
+        """The name of every channel with an entry in the journal, sorted."""
+
+    def journal_scan(self, channel: str, *, after: int = 0, page: int = 5000) -> AsyncIterator[JournalEntry]:
+        """The channel's entries with seq > after in seq order, read `page` at a time: verify and export
+        stream a channel through it without holding it in memory."""
+
+    def journal_between(
+        self, since: str, until: str, channels: Collection[str] | None, *, page: int = 5000
+    ) -> AsyncIterator[JournalEntry]:
+        """The entries with since <= ts < until (ISO times compare as text) of `channels` (every journaled
+        channel when None), channel after channel by name, each in seq order, read `page` at a time."""
 
 
 def replaced_texts(original: str | None, edits: list[str], *, deleted: bool) -> list[str]:

@@ -26,6 +26,7 @@ from core.models import (
     User,
 )
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
+from core.store.mongo_journal import MongoJournal
 from core.store.mongo_notify import MongoNotify
 from core.store.mongo_schema import DUPLICATE_KEY, Document, prepare, user_key
 from core.store.mongo_search import SEARCH_FIELDS, search_fields, search_pipeline
@@ -72,7 +73,7 @@ def _event(doc: Document) -> ChannelEvent:
     return ChannelEvent.model_validate(doc)
 
 
-class MongoStore(MongoNotify, MongoTrading):
+class MongoStore(MongoNotify, MongoTrading, MongoJournal):
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
         self._client = client
         self._db = db

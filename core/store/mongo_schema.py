@@ -155,5 +155,14 @@ async def _create_indexes(db: AsyncDatabase[Document]) -> None:
             IndexModel([("delivered", ASCENDING), ("status", ASCENDING)], name="undelivered"),
         ]
     )
+    # The compliance journal (#24, core/store/mongo_journal.py): _id "<channel>:<seq>" keeps an entry once;
+    # verify and export page a channel by seq, an export finds its dates' seqs by time. `journal_heads` has the
+    # channel as _id.
+    await db.journal.create_indexes(
+        [
+            IndexModel([("channel", ASCENDING), ("seq", ASCENDING)], name="by_seq"),
+            IndexModel([("channel", ASCENDING), ("ts", ASCENDING)], name="by_time"),
+        ]
+    )
     # expireAfterSeconds=0: the server drops a revoked token once the token itself has expired.
     await db.revoked_tokens.create_indexes([IndexModel("expires_at", expireAfterSeconds=0)])

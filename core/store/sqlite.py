@@ -24,6 +24,7 @@ from core.models import (
     utcnow,
 )
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
+from core.store.sqlite_journal import SqliteJournal
 from core.store.sqlite_notify import SqliteNotify
 from core.store.sqlite_schema import prepare
 from core.store.sqlite_search import allocate_rowids, find, follow_change, index_messages
@@ -53,7 +54,7 @@ def _row(data: bytes | str, seq: int) -> Message:
     return message if message.rev is not None else message.model_copy(update={"rev": seq})
 
 
-class SqliteStore(SqliteNotify, SqliteTrading):
+class SqliteStore(SqliteNotify, SqliteTrading, SqliteJournal):
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 

@@ -155,6 +155,29 @@ CREATE TABLE IF NOT EXISTS ideas (
 CREATE INDEX IF NOT EXISTS ideas_by_author ON ideas (author, opened_at);
 CREATE INDEX IF NOT EXISTS ideas_open ON ideas (opened_at) WHERE status = 'open';
 CREATE INDEX IF NOT EXISTS ideas_undelivered ON ideas (opened_at) WHERE status != 'open' AND delivered = 0;
+-- The compliance journal (#24, core/store/sqlite_journal.py, docs/compliance.md): every archived record of a
+-- channel under its seq, `record` the canonical JSON that `content_hash` is the sha256 of (NULL once redacted),
+-- `chain` NULL until the records before it are in. Kept in (channel, seq) order, so verify reads a channel
+-- front to back along the key; `journal_by_time` finds the seqs of an export's dates. `journal_heads` holds
+-- each channel's last chained seq and chain: the published head, and where the archiver extends from.
+CREATE TABLE IF NOT EXISTS journal (
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    username TEXT NOT NULL,
+    record BLOB,
+    content_hash TEXT NOT NULL,
+    chain TEXT,
+    redacted_at TEXT,
+    PRIMARY KEY (channel, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS journal_by_time ON journal (channel, ts);
+CREATE TABLE IF NOT EXISTS journal_heads (
+    channel TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    chain TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 # The columns a table got after it first shipped, which a file written before lacks: those that let
