@@ -16,6 +16,17 @@ EMOJIS = (
 )  # fmt: skip
 
 
+# What a message loses when deleted, or redacted under the retention policy: its text and all that repeats it
+DROPPED = ("reactions", "pinned", "quote", "quotes", "stamps", "mentions")
+REMOVED: dict[str, object] = {"text": ""} | dict.fromkeys(DROPPED)
+
+
+def redacted(message: Message) -> Message:
+    """The message with its content removed under the retention policy (archiver/retention.py); its seq, id,
+    author, time and thread stay."""
+    return message.model_copy(update={**REMOVED, "redacted": True})
+
+
 def not_found(message_id: str) -> ChatError:
     return ChatError("message_not_found", f"No message {message_id[:40]!r} in this channel", 404)
 
@@ -31,6 +42,8 @@ def check_allowed(
     or moderator of the channel or a site admin (server/access.py decides)."""
     if message.deleted:
         raise forbidden("That message was deleted")
+    if message.redacted:
+        raise forbidden("That message was removed under the retention policy")
     if kind == "edit":
         if message.bot:
             raise forbidden("Nobody edits the bot's messages")
@@ -69,10 +82,7 @@ def fold(
             return None
         return message.model_copy(update={"text": text, "edited_at": ts, "mentions": mentions})
     if kind == "delete":
-        return message.model_copy(
-            update={"text": "", "deleted": True, "reactions": None, "pinned": None, "quote": None,
-                    "quotes": None, "stamps": None, "mentions": None}
-        )  # fmt: skip
+        return message.model_copy(update={**REMOVED, "deleted": True})
     if kind == "idea":
         if idea is None or idea == message.idea:
             return None

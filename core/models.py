@@ -195,6 +195,9 @@ class Message(BaseModel):
     # folded from its changes (core/changes.py); absent while unused
     edited_at: str | None = None
     deleted: bool | None = None
+    # its content removed under the retention policy (archiver/retention.py): text "", as a deleted one's
+    # fields; its seq and id stay, so a reader sees no gap
+    redacted: bool | None = None
     reply_to: str | None = None  # the id of the thread's root, in the same channel
     reply_count: int | None = None  # on a root: its replies, counted when read (not a change: no rev)
     reactions: list[Reaction] | None = None
@@ -237,6 +240,7 @@ class Channel(BaseModel):
     topic: str = ""
     slow_mode_s: int = 0
     members: list[str] | None = None  # a DM's two users; other channels list theirs at .../members
+    retention_days: int | None = None  # set by a site admin; None: the site's CHAT_RETENTION_DAYS
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -343,6 +347,21 @@ class AuditEntry(BaseModel):
     target: str | None = None
     channel: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Hold(BaseModel):
+    """A legal hold (docs/protocol.md#retention-and-legal-hold): while it stands, retention redacts nothing
+    it covers. It covers the records of `users` (any letter case) in `channels`; without `users`, every
+    record of those channels; without `channels`, those users' records everywhere; without either, all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    channels: list[str] | None = None
+    users: list[str] | None = None
+    created_by: str
+    created_at: str
+    reason: str | None = None
 
 
 class Command(BaseModel):

@@ -3,10 +3,12 @@ tokens, chosen by URL scheme."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
+
+import orjson
 
 from core.journal import JournalEntry
 from core.models import (
@@ -15,6 +17,7 @@ from core.models import (
     Channel,
     ChannelEvent,
     ChannelRole,
+    Hold,
     Invite,
     Member,
     Message,
@@ -28,6 +31,8 @@ from core.trading import Alert, AlertStatus, Idea, IdeaStatus
 
 REVOKED_CHUNK = 500  # token ids per query of Store.revoked
 PINS_MAX = 100  # pinned messages listed at most per channel
+REDACT_CHUNK = 500  # journal entries (or messages) per query of a redaction
+RETENTION_SPAN = 5000  # seqs of a channel one query of journal_expired reads at most
 
 
 class Store(Protocol):
@@ -309,12 +314,57 @@ class Store(Protocol):
         """The entries with since <= ts < until (ISO times compare as text) of `channels` (every journaled
         channel when None), channel after channel by name, each in seq order, read `page` at a time."""
 
+    # --- retention and legal holds (#24, docs/protocol.md#retention-and-legal-hold; archiver/retention.py) ---
+
+    async def set_retention(self, channel: str, days: int | None) -> bool:
+        """Set the channel's retention_days (None: the site's default); False when there is no such channel."""
+
+    async def add_hold(self, hold: Hold) -> bool:
+        """Store a new hold; False when one of its name (in any letter case) stands already."""
+
+    async def remove_hold(self, name: str) -> bool:
+        """Release the hold of that name (any letter case); False when there was none."""
+
+    async def holds(self) -> list[Hold]:
+        """Every standing hold, oldest first."""
+
+    async def journal_expired(
+        self, channel: str, before: str, *, after: int = 0, limit: int = REDACT_CHUNK
+    ) -> list[tuple[int, str]]:
+        """(seq, user) of the channel's entries not redacted yet with ts < before (ISO times) and seq > after,
+        in seq order, at most `limit` (fewer only at the end). Read up to the last seq before `before` in
+        time, in spans of RETENTION_SPAN seqs, so no query reads the whole of a long redacted past; an entry
+        stamped before one with a lower seq (another node's clock) beyond that is found on a later day."""
+
+    async def journal_redact(self, channel: str, seqs: Collection[int], at: str) -> int:
+        """Redact those of the channel's journal entries not redacted yet: record None, redacted_at `at`,
+        content_hash and chain kept (the chain still verifies). The messages among them keep their place
+        (seq, id, author, time, thread) but not their content: text "" and redacted, as a delete drops the
+        rest, the texts they had before edits blanked, out of search and of everyone's notifications.
+        Returns how many entries were redacted now."""
+
 
 def replaced_texts(original: str | None, edits: list[str], *, deleted: bool) -> list[str]:
     """The texts a message had before each edit and before its deletion: as posted, then each edit's
     text in seq order (whatever order the archiver applied them in), the last one only if deleted."""
     versions = ([] if original is None else [original]) + edits
     return versions if deleted else versions[:-1]
+
+
+def message_ids(entries: Iterable[tuple[str, bytes | str | None]]) -> list[str]:
+    """The ids of the messages among journal entries given as (kind, stored record): what a redaction blanks
+    in the messages it archived."""
+    ids = []
+    for kind, stored in entries:
+        if kind != "message" or stored is None:
+            continue
+        try:
+            record = orjson.loads(stored)
+        except orjson.JSONDecodeError:
+            continue  # a record tampered with beyond JSON names no message; verify reports it
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            ids.append(record["id"])
+    return ids
 
 
 def search_words(given: Sequence[str]) -> list[str] | None:

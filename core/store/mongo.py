@@ -12,6 +12,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from core.changes import redacted
 from core.errors import ChatError
 from core.models import (
     AuditEntry,
@@ -28,6 +29,7 @@ from core.models import (
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
 from core.store.mongo_journal import MongoJournal
 from core.store.mongo_notify import MongoNotify
+from core.store.mongo_retention import MongoRetention
 from core.store.mongo_schema import DUPLICATE_KEY, Document, prepare, user_key
 from core.store.mongo_search import SEARCH_FIELDS, search_fields, search_pipeline
 from core.store.mongo_trading import MongoTrading
@@ -73,7 +75,7 @@ def _event(doc: Document) -> ChannelEvent:
     return ChannelEvent.model_validate(doc)
 
 
-class MongoStore(MongoNotify, MongoTrading, MongoJournal):
+class MongoStore(MongoNotify, MongoTrading, MongoJournal, MongoRetention):
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
         self._client = client
         self._db = db
@@ -179,7 +181,11 @@ class MongoStore(MongoNotify, MongoTrading, MongoJournal):
 
     async def _apply(self, change: Change) -> int:
         message = change.message
-        stored = await self._db.messages.find_one({"_id": message.id, "channel": change.channel}, {"original": 1})
+        stored = await self._db.messages.find_one(
+            {"_id": message.id, "channel": change.channel}, {"original": 1, "redacted": 1}
+        )
+        if stored is not None and stored.get("redacted"):
+            message = redacted(message)  # a change of a message redacted under retention brings no text back
         entry = {
             "_id": f"{change.channel}:{change.seq}", "channel": change.channel, "seq": change.seq, "id": message.id,
             "kind": change.kind, "by": change.by, "ts": change.ts,

@@ -40,7 +40,7 @@ def search_pipeline(
     if wanted is None or not channels:
         return None
     readable = {"$in": sorted(channels)}
-    match: Document = {"channel": readable, "deleted": {"$ne": True}}
+    match: Document = {"channel": readable, "deleted": {"$ne": True}, "redacted": {"$ne": True}}
     if wanted:
         match["words"] = {"$all": wanted}
     if tags:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from core.changes import redacted
 from core.errors import ChatError
 from core.models import (
     AuditEntry,
@@ -26,12 +27,13 @@ from core.models import (
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
 from core.store.sqlite_journal import SqliteJournal
 from core.store.sqlite_notify import SqliteNotify
+from core.store.sqlite_retention import SqliteRetention
 from core.store.sqlite_schema import prepare
 from core.store.sqlite_search import allocate_rowids, find, follow_change, index_messages
 from core.store.sqlite_trading import SqliteTrading
 
 USER_COLUMNS = "username, password_hash, created_at, roles, suspended"
-CHANNEL_COLUMNS = "name, created_by, created_at, visibility, kind, topic, slow_mode_s, members"
+CHANNEL_COLUMNS = "name, created_by, created_at, visibility, kind, topic, slow_mode_s, members, retention_days"
 ROLE_RANK = "CASE role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END"
 INSERT_CHUNK = 1000  # messages per INSERT statement: 9 parameters each, below SQLite's 32,766
 
@@ -45,7 +47,7 @@ def _user(row: aiosqlite.Row) -> User:
 def _channel(row: aiosqlite.Row) -> Channel:
     return Channel(
         name=row[0], created_by=row[1], created_at=row[2], visibility=row[3], kind=row[4], topic=row[5],
-        slow_mode_s=row[6], members=None if row[7] is None else json.loads(row[7]),
+        slow_mode_s=row[6], members=None if row[7] is None else json.loads(row[7]), retention_days=row[8],
     )  # fmt: skip
 
 
@@ -54,7 +56,7 @@ def _row(data: bytes | str, seq: int) -> Message:
     return message if message.rev is not None else message.model_copy(update={"rev": seq})
 
 
-class SqliteStore(SqliteNotify, SqliteTrading, SqliteJournal):
+class SqliteStore(SqliteNotify, SqliteTrading, SqliteJournal, SqliteRetention):
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 
@@ -91,9 +93,10 @@ class SqliteStore(SqliteNotify, SqliteTrading, SqliteJournal):
 
     async def create_channel(self, channel: Channel) -> bool:
         cur = await self._db.execute(
-            f"INSERT OR IGNORE INTO channels ({CHANNEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR IGNORE INTO channels ({CHANNEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (channel.name, channel.created_by, channel.created_at, channel.visibility, channel.kind, channel.topic,
-             channel.slow_mode_s, None if channel.members is None else json.dumps(channel.members)),
+             channel.slow_mode_s, None if channel.members is None else json.dumps(channel.members),
+             channel.retention_days),
         )  # fmt: skip
         await self._db.commit()
         return cur.rowcount == 1
@@ -196,6 +199,8 @@ class SqliteStore(SqliteNotify, SqliteTrading, SqliteJournal):
         )  # fmt: skip
         if cur.rowcount != 1:
             return 0  # applied before: a redelivery
+        if row is not None and _row(row[0], row[1]).redacted:
+            message = redacted(message)  # a change of a message redacted under retention brings no text back
         data = message.model_dump_json(exclude_none=True, exclude={"reply_count"})
         if row is None:
             rowid = await allocate_rowids(self._db, 1)

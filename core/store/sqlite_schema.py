@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS channels (
     kind TEXT NOT NULL DEFAULT 'channel',
     topic TEXT NOT NULL DEFAULT '',
     slow_mode_s INTEGER NOT NULL DEFAULT 0,
-    members TEXT
+    members TEXT,
+    retention_days INTEGER
 );
 CREATE TABLE IF NOT EXISTS messages (
     channel TEXT NOT NULL,
@@ -155,6 +156,12 @@ CREATE TABLE IF NOT EXISTS ideas (
 CREATE INDEX IF NOT EXISTS ideas_by_author ON ideas (author, opened_at);
 CREATE INDEX IF NOT EXISTS ideas_open ON ideas (opened_at) WHERE status = 'open';
 CREATE INDEX IF NOT EXISTS ideas_undelivered ON ideas (opened_at) WHERE status != 'open' AND delivered = 0;
+-- Legal holds (#24, core/store/sqlite_retention.py): one per name in any letter case, the Hold's JSON in `data`.
+CREATE TABLE IF NOT EXISTS holds (
+    name TEXT PRIMARY KEY COLLATE NOCASE,
+    created_at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
 -- The compliance journal (#24, core/store/sqlite_journal.py, docs/compliance.md): every archived record of a
 -- channel under its seq, `record` the canonical JSON that `content_hash` is the sha256 of (NULL once redacted),
 -- `chain` NULL until the records before it are in. Kept in (channel, seq) order, so verify reads a channel
@@ -197,6 +204,7 @@ ADDED_COLUMNS = (
     ("messages", "search_rowid", "INTEGER"),
     ("messages", "author", "TEXT COLLATE NOCASE"),
     ("messages", "deleted", "INTEGER NOT NULL DEFAULT 0"),
+    ("channels", "retention_days", "INTEGER"),
 )
 
 
