@@ -4,17 +4,27 @@ an edit, a delete, a reaction and a moderation event, as JSON Lines, CSV and ema
 from __future__ import annotations
 
 import csv
+import dataclasses
 import email
 import hashlib
+import json
+import tracemalloc
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from core.changes import fold
+from core.exports.exporter import ExportProgress, ExportSpec, export
 from core.exports.files import FileList
-from core.exports.formats import WRITERS, ExportFormat
-from core.journal import GENESIS, JournalEntry, entry_of, extend
+from core.exports.formats import FORMATS, WRITERS, ExportFormat
+from core.journal import GENESIS, JournalEntry, content_hash, entry_of, extend
 from core.models import Change, ChangeKind, ChannelEvent, Message, Record
+from core.store import Store, open_store
 
 DAY1, DAY2, DAY3 = "2026-03-01", "2026-03-02", "2026-03-03"
 ROOT_ID, REPLY_ID, LATER_ID = "65e1a2b3c4d5e6f7a8b9c0d1", "65e1a2b3c4d5e6f7a8b9c0d2", "65e1a2b3c4d5e6f7a8b9c0d3"
@@ -137,3 +147,155 @@ def _text(mail: EmailMessage) -> str:
     body = mail.get_body(("plain",))
     assert body is not None
     return str(body.get_content()).replace("\r\n", "\n")  # an email's lines end in CRLF
+
+
+# --- whole exports from the store, on both stores ---
+
+
+async def journal(store: Store, records: list[Record]) -> list[JournalEntry]:
+    """The records in the store's journal as the archiver leaves them: appended, then chained."""
+    entries = chained(records)
+    await store.journal_append([e.model_copy(update={"chain": None}) for e in entries])
+    for channel in {e.channel for e in entries}:
+        await store.journal_set_chains(channel, [(e.seq, e.chain or "") for e in entries if e.channel == channel])
+    return entries
+
+
+def ops_records() -> list[Record]:
+    return [
+        Message(
+            seq=1,
+            rev=1,
+            id="65e1a2b3c4d5e6f7a8b9c0e1",
+            channel="ops",
+            user="dan",
+            text="ops note",
+            ts=f"{DAY2}T07:00:00.000Z",
+        )
+    ]
+
+
+async def collect(entries: AsyncIterator[JournalEntry]) -> list[JournalEntry]:
+    return [entry async for entry in entries]
+
+
+def manifest_of(out: Path) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_bytes())
+    return manifest
+
+
+def files_in(out: Path) -> set[str]:
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {"manifest.json"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_the_manifest_holds_every_files_hash_and_each_channels_head(
+    store: Store, tmp_path: Path, fmt: ExportFormat
+) -> None:
+    await journal(store, desk_records() + ops_records())
+    spec, out = ExportSpec(fmt, date(2026, 3, 1), date(2026, 3, 3)), tmp_path / "export"
+    result = await export(store, spec, out, now=datetime(2026, 3, 4, 6, 0, tzinfo=UTC))
+    manifest = manifest_of(out)
+    assert manifest["files"] == {name: sha256(out / name) for name in files_in(out)}
+    assert (
+        len(manifest["files"]) == {"jsonl": 2, "csv": 2, "eml": 8}[fmt] and result.files == len(manifest["files"]) + 1
+    )
+    assert (manifest["format"], manifest["from"], manifest["to"]) == (fmt, DAY1, DAY3)
+    assert manifest["generated_at"] == "2026-03-04T06:00:00.000Z"
+    heads = await store.journal_heads()
+    assert manifest["heads"] == {name: {"last_seq": seq, "chain": chain} for name, seq, chain in heads}
+    assert manifest["heads"]["desk"]["last_seq"] == 7
+    assert manifest["channels"] == {
+        "desk": {"entries": 7, "first_seq": 1, "last_seq": 7, "chain_before": GENESIS},
+        "ops": {"entries": 1, "first_seq": 1, "last_seq": 1, "chain_before": GENESIS},
+    }
+    assert result.progress == ExportProgress(events=8, channels_done=2, channels=2)
+
+
+async def test_json_lines_round_trip_to_the_journal(store: Store, tmp_path: Path) -> None:
+    await journal(store, desk_records() + ops_records())
+    await export(store, ExportSpec("jsonl", date(2026, 3, 1), date(2026, 3, 3)), tmp_path / "export")
+    for channel in ("desk", "ops"):
+        lines = (tmp_path / "export" / f"{channel}.jsonl").read_bytes().splitlines()
+        assert [JournalEntry.model_validate_json(line) for line in lines] == await collect(store.journal_scan(channel))
+
+
+async def test_a_date_range_and_a_channel_filter_keep_only_what_they_name(store: Store, tmp_path: Path) -> None:
+    entries = await journal(store, desk_records() + ops_records())
+    progress: list[ExportProgress] = []
+
+    async def report(done: ExportProgress) -> None:
+        progress.append(dataclasses.replace(done))
+
+    day2 = ExportSpec("jsonl", date(2026, 3, 2), date(2026, 3, 2))  # one day, both ends included
+    await export(store, day2, tmp_path / "day2", progress=report)
+    assert files_in(tmp_path / "day2") == {"desk.jsonl", "ops.jsonl"}
+    assert [json.loads(line)["seq"] for line in (tmp_path / "day2" / "desk.jsonl").read_bytes().splitlines()] == [6]
+    desk = manifest_of(tmp_path / "day2")["channels"]["desk"]
+    # the chain just before the range, so the range's chain is recomputed from the export alone
+    assert desk == {"entries": 1, "first_seq": 6, "last_seq": 6, "chain_before": entries[4].chain}
+    assert progress[-1] == ExportProgress(events=2, channels_done=2, channels=2)
+
+    only_ops = ExportSpec("csv", date(2026, 3, 1), date(2026, 3, 3), channels=("ops",))
+    await export(store, only_ops, tmp_path / "ops")
+    assert files_in(tmp_path / "ops") == {"ops.csv"}
+    assert set(manifest_of(tmp_path / "ops")["heads"]) == {"ops"}
+
+    day1 = ExportSpec("eml", date(2026, 3, 1), date(2026, 3, 1), channels=("desk", "ops"))
+    await export(store, day1, tmp_path / "day1")
+    assert files_in(tmp_path / "day1") == {f"desk/{seq}.eml" for seq in range(1, 6)}
+    assert manifest_of(tmp_path / "day1")["channels"]["ops"] == {
+        "entries": 0,
+        "first_seq": None,
+        "last_seq": None,
+        "chain_before": None,
+    }
+
+
+LARGE = 200_000  # entries of about 700 bytes: a 140 MB export
+
+
+async def fill_large(store: Store, channel: str, count: int) -> None:
+    """`count` entries of one channel, chained, appended 50,000 at a time."""
+    text = "Quarterly numbers beat the street: $AAPL up, guidance raised. " * 5
+    head_seq, head_chain = 0, GENESIS
+    for start in range(1, count + 1, 50_000):
+        batch = []
+        for seq in range(start, min(start + 50_000, count + 1)):
+            record = {"seq": seq, "rev": seq, "id": f"{seq:024x}", "channel": channel, "user": "alice",
+                      "text": text, "ts": f"{DAY1}T{seq // 3600 % 24:02d}:{seq // 60 % 60:02d}:{seq % 60:02d}.000Z"}  # fmt: skip
+            batch.append(JournalEntry.model_construct(
+                channel=channel, seq=seq, kind="message", ts=record["ts"], user="alice", record=record,
+                content_hash=content_hash(record), chain=None, redacted_at=None,
+            ))  # fmt: skip
+        chains = extend(head_seq, head_chain, batch)
+        await store.journal_append(batch)
+        await store.journal_set_chains(channel, chains)
+        head_seq, head_chain = chains[-1]
+
+
+@pytest.mark.timeout(240)
+async def test_a_large_export_streams_without_holding_the_journal_in_memory(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite:///{tmp_path}/large.sqlite3")
+    try:
+        await fill_large(store, "desk", LARGE)
+        reports: list[int] = []
+
+        async def report(done: ExportProgress) -> None:
+            reports.append(done.events)
+
+        tracemalloc.start()
+        try:
+            result = await export(
+                store, ExportSpec("jsonl", date(2026, 3, 1), date(2026, 3, 1)), tmp_path / "out", progress=report
+            )
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    finally:
+        await store.close()
+    exported = tmp_path / "out" / "desk.jsonl"
+    assert result.progress.events == LARGE and exported.stat().st_size > 130_000_000
+    assert peak < 4_000_000, f"peak {peak / 1e6:.1f} MB while writing {exported.stat().st_size / 1e6:.0f} MB"
+    assert manifest_of(tmp_path / "out")["files"] == {"desk.jsonl": sha256(exported)}
+    assert reports[:3] == [5000, 10000, 15000] and reports[-1] == LARGE  # progress as it goes, not only at the end

@@ -5,7 +5,7 @@ message it changed. The entry's record rides along as record.json, so each email
 from __future__ import annotations
 
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -14,9 +14,26 @@ from typing import Any
 from core.journal import JournalEntry, canonical
 
 DOMAIN = "investor-chat"
+
+
+class Headers(HeaderRegistry):
+    """The header classes made once per name: HeaderRegistry builds a new class for every header it parses,
+    a fifth of an email's cost."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        made = self._made.get(name.lower())
+        if made is None:
+            made = self._made[name.lower()] = super().__getitem__(name)
+        return made
+
+
 # CRLF line ends, as RFC 5322 has them, and its hard limit for a line: a hash is one word that folding would
 # only push onto a line of its own. UTF-8 bodies go as 8bit where their lines allow.
-POLICY = SMTP.clone(max_line_length=998)
+POLICY = SMTP.clone(max_line_length=998, header_factory=Headers())
 EVENT_FIELDS = ("target", "role", "until", "reason", "changes")
 HEADER = "X-Investor-Chat-"  # the journal's own fields, for an auditor's tools
 
