@@ -1,16 +1,18 @@
-"""Archiver worker: read a batch of messages, changes and channel events, write it idempotently, acknowledge
-only after the write."""
+"""Archiver worker: read a batch of messages, changes and channel events, write it idempotently, journal and
+chain it (docs/compliance.md), acknowledge only after the writes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 
 from core.bus import ARCHIVE_STREAM, Entry, Streams, consumer_name, unless_stopped
-from core.models import Change, ChannelEvent, Message, parse_record
+from core.journal import JournalEntry, entry_of, extend
+from core.models import Change, ChannelEvent, Message, Record, parse_record
 from core.store import Store
 from core.worker import StepCounter, run_steps
 
@@ -56,6 +58,7 @@ class Archiver:
                 logger.info("skipped %d already archived changes", len(changes) - applied)
         if events:
             await self.store.save_events(events)
+        await journal(self.store, [*messages, *changes, *events])
         await self.bus.ack(ARCHIVE_STREAM, GROUP, [e.id for e in good])
         return len(messages) + len(changes) + len(events)
 
@@ -111,3 +114,46 @@ class Archiver:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), LINGER)  # a stop ends the lingering at once
         return stored
+
+
+async def journal(store: Store, records: Sequence[Record]) -> None:
+    """Journal every record of a batch and extend each channel's chain as far as its entries run without a
+    gap. An entry already there (the batch retried after a crash, or another replica's) is kept as it is."""
+    if not records:
+        return
+    entries = [entry_of(record) for record in records]
+    channels = sorted({entry.channel for entry in entries})
+    # The usual case, one archiver in seq order: the batch continues each channel's head, so its entries
+    # go in chained and only the last one's row is touched again, to move the head.
+    runs = {channel: await _run(store, channel, entries) for channel in channels}
+    chained = {(channel, seq): chain for channel, run in runs.items() for seq, chain in run}
+    for entry in entries:
+        entry.chain = chained.get((entry.channel, entry.seq))
+    all_new = await store.journal_append(entries) == len(entries)
+    for channel in channels:
+        if runs[channel]:
+            # an entry that was there already kept its own (unchained) row: then chain every row of the run
+            await store.journal_set_chains(channel, runs[channel] if not all_new else runs[channel][-1:])
+        await extend_chain(store, channel)  # past the batch: what another replica wrote beyond it
+
+
+async def _run(store: Store, channel: str, entries: Sequence[JournalEntry]) -> list[tuple[int, str]]:
+    """The chains of the batch's entries of `channel` that continue its head without a gap."""
+    seq, chain = await store.journal_head(channel)
+    return extend(seq, chain, sorted((e for e in entries if e.channel == channel), key=lambda e: e.seq))
+
+
+async def extend_chain(store: Store, channel: str, page: int = BATCH) -> int:
+    """Chain the channel's stored entries from its head on until the first gap (a seq another replica has not
+    written yet: whoever writes it extends past it); how many were chained. Replicas extending at once
+    compute, from the same stored hashes, the same chains."""
+    seq, chain = await store.journal_head(channel)
+    done = 0
+    while True:
+        chains = extend(seq, chain, await store.journal_after(channel, seq, page))
+        if chains:
+            await store.journal_set_chains(channel, chains)
+            seq, chain = chains[-1]
+            done += len(chains)
+        if len(chains) < page:
+            return done
