@@ -1,4 +1,4 @@
-"""The `investor-chat` command: standalone (default), server, bot or archiver."""
+"""The `investor-chat` command: standalone (default), server, bot or archiver; admin and archive on the store."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="investor-chat",
         description="Real-time chat for investors. Settings come from CHAT_* variables; flags override them. "
         "`investor-chat tail|say --help` describes the client commands, `investor-chat admin --help` the site "
-        "administration (roles, invites, suspensions).",
+        "administration (roles, invites, suspensions), `investor-chat archive --help` the compliance archive.",
     )
     parser.add_argument("mode", nargs="?", default="standalone", choices=MODES)
     add_setting_flags(parser)
@@ -38,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from server.admin_cli import main as admin_main
 
         raise SystemExit(admin_main(argv[1:]))
+    if argv and argv[0] == "archive":  # the compliance archive, on the store alone like `admin`
+        from server.archive_cli import main as archive_main
+
+        raise SystemExit(archive_main(argv[1:]))
     args = parse_args(argv)
     settings = start("investor-chat", args.mode, args)
     if args.mode in ("bot", "archiver"):
