@@ -1,5 +1,5 @@
-"""The archiver as its own process, the notifier beside it (both read the archive stream): resources in an
-exit stack, SIGTERM drains and stops."""
+"""The archiver as its own process, the notifier beside it (both read the archive stream) and the daily
+retention run: resources in an exit stack, SIGTERM drains and stops."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from contextlib import AsyncExitStack
 
 from archiver.notifier import Notifier
+from archiver.retention import Retention
 from archiver.worker import GROUP, Archiver
 from core import fastpaths
 from core.bus import ARCHIVE_STREAM
@@ -25,4 +26,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         await stack.enter_async_context(health_server(settings, store, bus, metrics))
         archiver = Archiver(bus, store)
         logger.info("archiver %s consuming", archiver.consumer)
-        await asyncio.gather(archiver.run(stop, metrics), Notifier(bus, store).run(stop))
+        await asyncio.gather(
+            archiver.run(stop, metrics),
+            Notifier(bus, store).run(stop),
+            Retention(bus, store, settings.retention_days).run(stop),
+        )

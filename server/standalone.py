@@ -1,4 +1,5 @@
-"""Standalone mode: one process with the node, the bot and alert engine, the archiver and the notifier."""
+"""Standalone mode: one process with the node, the bot and alert engine, the archiver, the notifier and the
+daily retention run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from archiver.notifier import Notifier
+from archiver.retention import Retention
 from archiver.worker import Archiver
 from bot.worker import Bot, Limits
 from core.bus import consumer_name
@@ -39,6 +41,7 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(engine.run(stop), name="alert engine"),
             asyncio.create_task(Archiver(bus, store).run(stop), name="archiver"),
             asyncio.create_task(Notifier(bus, store).run(stop), name="notifier"),
+            asyncio.create_task(Retention(bus, store, settings.retention_days).run(stop), name="retention"),
         ]
         yield
         stop.set()
