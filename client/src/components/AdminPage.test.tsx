@@ -29,6 +29,7 @@ function setup(roles: SiteRole[] = ["user", "admin"]) {
     "DELETE /api/admin/users/root/roles/admin": { username: "root", roles: ["user"] },
     "POST /api/admin/users/bob/suspend": { username: "bob", suspended: true },
     "DELETE /api/admin/users/mallory/suspend": { username: "mallory", suspended: false },
+    "GET /api/admin/archive/heads": { channels: [{ name: "general", last_seq: 3, chain: "a".repeat(64) }] },
     "GET /api/admin/audit": (c: { query: URLSearchParams }) =>
       c.query.get("before") === "e2" ? { entries: [entry("e1", "mute")], next_before: null } : { entries: [entry("e3", "ban"), entry("e2", "kick")], next_before: "e2" },
   });
@@ -101,14 +102,32 @@ describe("AdminPage", () => {
     expect(within(audit).queryByRole("button", { name: "Load older entries" })).toBeNull();
   });
 
-  it("shows compliance the audit log only, and goes back to the chat", async () => {
+  it("shows compliance the compliance archive and the audit log only, and goes back to the chat", async () => {
     const { calls, onClose, user } = setup(["user", "compliance"]);
     expect(screen.queryByTestId("admin-invites")).toBeNull();
     expect(screen.queryByTestId("admin-users")).toBeNull();
+    expect(screen.getByRole("heading", { name: "Compliance archive" })).toBeTruthy();
     await waitFor(() => expect(screen.getAllByTestId("audit-entry")).toHaveLength(2));
-    expect(calls.map((c) => c.path)).toEqual(["/api/admin/audit"]);
+    await waitFor(() => expect(screen.getAllByTestId("chain-head")).toHaveLength(1));
+    expect(calls.map((c) => c.path).sort()).toEqual(["/api/admin/archive/heads", "/api/admin/audit"]);
     await user.click(screen.getByRole("button", { name: "Back to chat" }));
     expect(onClose).toHaveBeenCalled();
+  });
+
+  it("shows site admins the compliance archive beside their own sections", async () => {
+    setup(["user", "admin"]);
+    expect(screen.getByTestId("admin-invites")).toBeTruthy();
+    expect(screen.getByRole("heading", { name: "Compliance archive" })).toBeTruthy();
+    expect(screen.getByRole("tablist", { name: "Compliance archive" })).toBeTruthy();
+    await waitFor(() => expect(screen.getAllByTestId("chain-head")).toHaveLength(1));
+  });
+
+  it("shows a plain user, should one reach the page, no compliance area and asks nothing of the admin API", () => {
+    const { calls } = setup(["user"]);
+    expect(screen.queryByTestId("compliance")).toBeNull();
+    expect(screen.queryByRole("heading", { name: "Compliance archive" })).toBeNull();
+    expect(screen.queryByTestId("admin-audit")).toBeNull();
+    expect(calls).toEqual([]); // a page's reads start as it renders
   });
 
   it("has no serious accessibility findings", async () => {

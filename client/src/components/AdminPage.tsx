@@ -1,22 +1,18 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { isAdmin, isCompliance } from "../lib/access";
 import { api } from "../lib/api";
-import { formatAsOf, formatDateTime } from "../lib/format";
+import { formatAsOf } from "../lib/format";
 import { sameUser } from "../lib/ids";
-import type { AdminUser, AuditEntry, Invite, SiteRole } from "../lib/types";
+import type { AdminUser, Invite, SiteRole } from "../lib/types";
+import { errorText, field, heading, primary, section, small } from "./adminStyles";
+import { AuditLog } from "./AuditLog";
+import { ComplianceArea } from "./ComplianceArea";
 
 const SEARCH_PAUSE_MS = 200;
-const errorText = (e: unknown, fallback: string) => (e instanceof Error ? e.message : fallback);
-
-const section = "rounded-xl border border-ink-700 bg-ink-850 p-4";
-const heading = "mb-3 text-base font-semibold";
-const field = "rounded-md border border-ink-450 bg-ink-950 px-2 py-1.5 text-sm focus-ring";
-const primary = "rounded-md bg-accent px-3 py-1.5 text-sm font-semibold text-ink-950 disabled:opacity-50 focus-ring";
-const small = "rounded-md border border-ink-600 px-2 py-0.5 text-xs text-ink-200 hover:bg-ink-700 disabled:opacity-50 focus-ring";
 
 /**
- * The site's administration: invitations, users (roles, suspension) and the audit log for site
- * admins; the audit log alone for compliance.
+ * The site's administration: invitations and users (roles, suspension) for site admins; the
+ * compliance archive (chain heads, exports, legal holds) and the audit log for admins and compliance.
  */
 export function AdminPage({ me, roles, onClose }: { me: string; roles: readonly SiteRole[]; onClose: () => void }) {
   const admin = isAdmin(roles);
@@ -33,6 +29,7 @@ export function AdminPage({ me, roles, onClose }: { me: string; roles: readonly 
       <div className="min-h-0 flex-1 space-y-4 overflow-y-auto p-3 sm:p-5">
         {admin && <Invites />}
         {admin && <Users me={me} />}
+        {(admin || isCompliance(roles)) && <ComplianceArea />}
         {(admin || isCompliance(roles)) && <AuditLog />}
       </div>
     </section>
@@ -276,78 +273,6 @@ function Users({ me }: { me: string }) {
           })}
           {users.length === 0 && <li className="py-2 text-sm text-ink-400">No users found.</li>}
         </ul>
-      )}
-    </section>
-  );
-}
-
-function AuditLog() {
-  const [entries, setEntries] = useState<AuditEntry[]>([]);
-  const [next, setNext] = useState<string | null | undefined>(undefined);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const id = useId();
-
-  useEffect(() => {
-    api.audit().then(
-      (r) => {
-        setEntries(r.entries);
-        setNext(r.next_before);
-      },
-      (e: unknown) => setError(errorText(e, "Could not load the audit log.")),
-    );
-  }, []);
-
-  async function older() {
-    if (!next || busy) return;
-    setBusy(true);
-    try {
-      const r = await api.audit(next);
-      setEntries((list) => [...list, ...r.entries]);
-      setNext(r.next_before);
-    } catch (e) {
-      setError(errorText(e, "Could not load older entries."));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  return (
-    <section className={section} aria-labelledby={`${id}-h`} data-testid="admin-audit">
-      <h2 id={`${id}-h`} className={heading}>
-        Audit log
-      </h2>
-      {error && (
-        <p role="alert" className="mb-2 text-sm text-down">
-          {error}
-        </p>
-      )}
-      {next === undefined && !error ? (
-        <p className="text-sm text-ink-400">Loading…</p>
-      ) : entries.length === 0 ? (
-        <p className="text-sm text-ink-400">Nothing recorded yet.</p>
-      ) : (
-        <ol className="divide-y divide-ink-700" aria-label="Audit entries">
-          {entries.map((e) => (
-            <li key={e.id} className="flex flex-wrap items-baseline gap-x-2 py-1.5 text-sm" data-testid="audit-entry">
-              <time dateTime={e.ts} title={formatDateTime(e.ts)} className="text-xs tabular-nums text-ink-400">
-                {formatAsOf(e.ts)}
-              </time>
-              <span className="font-medium text-ink-100">{e.actor ?? "command line"}</span>
-              <span className="font-mono text-xs text-accent">{e.action}</span>
-              {e.target && <span className="text-ink-200">{e.target}</span>}
-              {e.channel && <span className="text-ink-400">#{e.channel}</span>}
-              {e.details && Object.keys(e.details).length > 0 && (
-                <span className="min-w-0 break-all font-mono text-xs text-ink-400">{JSON.stringify(e.details)}</span>
-              )}
-            </li>
-          ))}
-        </ol>
-      )}
-      {next && (
-        <button type="button" onClick={() => void older()} disabled={busy} className={`${small} mt-2`}>
-          Load older entries
-        </button>
       )}
     </section>
   );

@@ -2,12 +2,16 @@
 import type {
   AdminUser,
   AuditEntry,
+  ChainHead,
   Channel,
   ChannelRole,
   ChatNotification,
   ErrorBody,
+  ExportFormat,
+  ExportJob,
   HistoryPage,
   Invite,
+  LegalHold,
   Member,
   Message,
   ModerationState,
@@ -146,6 +150,19 @@ export const api = {
     request<{ username: string; suspended: boolean }>("DELETE", `/api/admin/users/${userPath(username)}/suspend`),
   audit: (before?: string, limit = 50) =>
     request<{ entries: AuditEntry[]; next_before: string | null }>("GET", `/api/admin/audit${query({ before, limit })}`),
+  /** Every channel's journal head, to publish (admins, compliance). */
+  archiveHeads: () => request<{ channels: ChainHead[] }>("GET", "/api/admin/archive/heads"),
+  /** Export jobs, newest first. */
+  exports: () => request<{ exports: ExportJob[] }>("GET", "/api/admin/exports"),
+  /** Starts an export job; `channels` left out: every channel. */
+  startExport: (job: { from: string; to: string; channels?: string[]; format: ExportFormat }) =>
+    request<ExportJob>("POST", "/api/admin/exports", job),
+  /** The finished export as a zip: a plain link, the session cookie authenticates it. */
+  exportDownloadUrl: (id: string) => `/api/admin/exports/${encodeURIComponent(id)}/download`,
+  holds: () => request<{ holds: LegalHold[] }>("GET", "/api/admin/holds"),
+  placeHold: (hold: { name: string; channels?: string[]; users?: string[]; reason?: string }) =>
+    request<LegalHold>("POST", "/api/admin/holds", hold),
+  releaseHold: (name: string) => request<void>("DELETE", `/api/admin/holds/${encodeURIComponent(name)}`),
   history: (channel: string, params: { before?: number; after?: number; limit?: number }) => {
     const q = new URLSearchParams();
     if (params.before !== undefined) q.set("before", String(params.before));

@@ -330,3 +330,46 @@ export interface WatchlistResponse {
 export interface WatchlistEvent {
   symbols: string[];
 }
+
+/** GET /api/admin/archive/heads: a channel's journal as far as it is chained (docs/compliance.md). */
+export interface ChainHead {
+  name: string;
+  /** The seq of its last chained entry; 0 when none yet. */
+  last_seq: number;
+  /** 64 hex digits: sha256 over every entry up to `last_seq`. */
+  chain: string;
+}
+
+export type ExportFormat = "jsonl" | "eml" | "csv";
+export type ExportStatus = "running" | "done" | "failed";
+
+/** An export job (POST /api/admin/exports, GET /api/admin/exports[/{id}]). */
+export interface ExportJob {
+  id: string;
+  status: ExportStatus;
+  format: ExportFormat;
+  /** The dates asked for, as given (YYYY-MM-DD). */
+  from: string;
+  to: string;
+  /** The channels asked for; null or absent: every channel. */
+  channels?: string[] | null;
+  progress: { events: number; channels_done: number; channels: number };
+  created_by: string | null;
+  created_at: string;
+  finished_at?: string | null;
+  /** Its files once done (names, or name -> sha256). */
+  files?: string[] | Record<string, string> | null;
+  /** Why it failed. */
+  error?: string | { code?: string; message: string } | null;
+}
+
+/** A legal hold: nothing it covers is redacted under the retention policy while it stands. */
+export interface LegalHold {
+  name: string;
+  /** Neither channels nor users: it holds everything. */
+  channels?: string[] | null;
+  users?: string[] | null;
+  reason?: string | null;
+  created_by?: string | null;
+  created_at?: string | null;
+}
