@@ -15,6 +15,7 @@ from core.store import Store, open_store
 from server import (
     admin_api,
     api,
+    archive_api,
     investing_api,
     me_api,
     members_api,
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | Non
     messages_api.add_routes(app)
     members_api.add_routes(app)
     admin_api.add_routes(app)
+    archive_api.add_routes(app)
     me_api.add_routes(app)
     search_api.add_routes(app)
     quotes_api.setup(app)
