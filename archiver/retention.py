@@ -69,7 +69,7 @@ class HoldScope:
 async def redact_expired(store: Store, *, now: datetime, default_days: int | None) -> RedactionReport:
     """Redact, in every journaled channel (deleted ones included) with a retention (its own, else
     `default_days`; neither: kept forever), the entries stamped more than that many days before `now`,
-    except those under a hold; then write the `retention_run` audit entry."""
+    except those under a hold; then write the `retention_run` audit entry, if any channel had a retention."""
     scope = HoldScope.of(await store.holds())
     own = {channel.name: channel.retention_days for channel in await store.list_channels()}
     report = RedactionReport()
@@ -85,7 +85,8 @@ async def redact_expired(store: Store, *, now: datetime, default_days: int | Non
         if redacted:
             report.by_channel[channel] = redacted
             report.redacted += redacted
-    await store.add_audit(_audited(report, now, default_days))
+    if report.channels:  # with no retention anywhere there was nothing to do, and nothing to log daily
+        await store.add_audit(_audited(report, now, default_days))
     return report
 
 

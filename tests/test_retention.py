@@ -246,6 +246,9 @@ class Flaky:
 
 
 async def test_one_run_a_day_among_replicas_and_a_failed_run_is_retried(store: Store) -> None:
+    archive = Archive(store)
+    await archive.say("desk", "alice", "forty days old", 40)
+    await archive.archived()
     bus, stop = MemoryBus(), asyncio.Event()
     first = Retention(bus, Flaky(store), DEFAULT_DAYS, tick=0.01)  # type: ignore[arg-type]
     second = Retention(bus, store, DEFAULT_DAYS, tick=0.01)
@@ -255,4 +258,13 @@ async def test_one_run_a_day_among_replicas_and_a_failed_run_is_retried(store: S
     await first._step(stop)  # retried without a token
     await second._step(stop)
     runs = await store.audit(before=None, limit=10)
-    assert [(e.action, e.actor, e.details["default_days"]) for e in runs] == [("retention_run", None, DEFAULT_DAYS)]
+    assert [(e.action, e.actor, e.details["redacted"]) for e in runs] == [("retention_run", None, 1)]
+    assert await texts(store, "desk") == [(1, "", True)]
+
+
+async def test_a_site_without_any_retention_logs_no_daily_run(store: Store) -> None:
+    archive = Archive(store)
+    await archive.say("desk", "alice", "kept forever", 400)
+    await archive.archived()
+    assert (await redact_expired(store, now=NOW, default_days=None)).channels == 0
+    assert await store.audit(before=None, limit=10) == []
