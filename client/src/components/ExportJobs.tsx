@@ -115,13 +115,13 @@ function ExportForm({ onStarted }: { onStarted: (job: ExportJob) => void }) {
         <label htmlFor={`${id}-from`} className={label}>
           From
         </label>
-        <input id={`${id}-from`} type="date" value={from} onChange={(e) => setFrom(e.target.value)} className={field} />
+        <input id={`${id}-from`} type="date" value={from} onChange={(e) => setFrom(e.target.value)} aria-describedby={`${id}-days`} className={field} />
       </div>
       <div>
         <label htmlFor={`${id}-to`} className={label}>
           To
         </label>
-        <input id={`${id}-to`} type="date" value={to} onChange={(e) => setTo(e.target.value)} className={field} />
+        <input id={`${id}-to`} type="date" value={to} onChange={(e) => setTo(e.target.value)} aria-describedby={`${id}-days`} className={field} />
       </div>
       <div className="min-w-48 flex-1">
         <label htmlFor={`${id}-ch`} className={label}>
@@ -156,6 +156,10 @@ function ExportForm({ onStarted }: { onStarted: (job: ExportJob) => void }) {
       <button type="submit" disabled={busy} className={primary}>
         Start export
       </button>
+      <p id={`${id}-days`} className="w-full text-xs text-ink-400">
+        Whole UTC days, both included: every message, every edit and deletion with its original, and every channel event, with each channel&apos;s chain head
+        and a manifest of checksums.
+      </p>
       {error && (
         <p role="alert" className="w-full text-sm text-down">
           {error}
