@@ -1,5 +1,6 @@
 """`investor-chat archive`: the compliance archive from the server's machine, straight on the configured store:
-`verify` recomputes every channel's chain and reports what was removed, edited or reordered (docs/compliance.md)."""
+`verify` recomputes every channel's chain and reports what was removed, edited or reordered, `export` writes a
+date range into files (server/export_cli.py; docs/compliance.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from core.journal import ChannelReport, JournalEntry, Problem, verify
 from core.settings import Settings, SettingsError, read_settings
 from core.store import Store, open_store
+from server import export_cli
 
 PROG = "investor-chat archive"
 INTACT, BROKEN, BAD_USAGE = 0, 1, 2
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="heads published before (the JSON of GET /api/admin/archive/heads): each channel's chain at that "
         "seq must still be the one published, which catches a rewrite of a whole chain from some seq on",
     )
+    export_cli.add_command(commands, common)
     return parser
 
 
@@ -59,10 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = read_settings(**({"storage_url": args.storage_url} if args.storage_url else {}))
         published = _read_heads(args.heads) if args.command == "verify" and args.heads else {}
+        exporting = export_cli.check(args) if args.command == "export" else None
     except (SettingsError, ValueError, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return BAD_USAGE
-    return asyncio.run(_run(args, settings, published))
+    return asyncio.run(_run(args, settings, published, exporting))
 
 
 def _read_heads(path: Path) -> dict[str, Head]:
@@ -73,7 +77,9 @@ def _read_heads(path: Path) -> dict[str, Head]:
         raise ValueError(f"{path} is not a heads document ({{channels: [{{name, last_seq, chain}}]}}): {exc}") from None
 
 
-async def _run(args: argparse.Namespace, settings: Settings, published: dict[str, Head]) -> int:
+async def _run(
+    args: argparse.Namespace, settings: Settings, published: dict[str, Head], exporting: export_cli.ExportCommand | None
+) -> int:
     where = f"the store at {settings.sqlite_path}" if settings.sqlite_path else "the MongoDB store"
     if settings.sqlite_path and not settings.sqlite_path.exists():  # a wrong directory, not an empty archive
         print(f"{PROG}: error: no store at {settings.sqlite_path}: say where with --storage-url", file=sys.stderr)
@@ -84,6 +90,8 @@ async def _run(args: argparse.Namespace, settings: Settings, published: dict[str
         print(f"{PROG}: error: cannot open {where}: {exc}", file=sys.stderr)
         return BROKEN
     try:
+        if exporting is not None:
+            return await export_cli.run(store, exporting)
         return await verify_archive(store, args.channel, published)
     finally:
         await store.close()

@@ -16,8 +16,12 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
+from archiver.worker import Archiver
+from core.bus import ARCHIVE_STREAM
+from core.bus.memory import MemoryBus
 from core.changes import fold
 from core.exports.exporter import ExportProgress, ExportSpec, export
 from core.exports.files import FileList
@@ -61,8 +65,12 @@ def _change(message: Message, seq: int, kind: ChangeKind, by: str, ts: str, **gi
 def chained(records: list[Record]) -> list[JournalEntry]:
     """The records as the archiver journals them: hashed and chained from the genesis."""
     entries = [entry_of(record) for record in records]
-    chains = dict(extend(0, GENESIS, entries))
-    return [entry.model_copy(update={"chain": chains[entry.seq]}) for entry in entries]
+    chains = {
+        (channel, seq): chain
+        for channel in {e.channel for e in entries}
+        for seq, chain in extend(0, GENESIS, [e for e in entries if e.channel == channel])
+    }
+    return [entry.model_copy(update={"chain": chains[entry.channel, entry.seq]}) for entry in entries]
 
 
 def write(fmt: ExportFormat, entries: list[JournalEntry], out: Path) -> dict[str, str]:
@@ -152,13 +160,14 @@ def _text(mail: EmailMessage) -> str:
 # --- whole exports from the store, on both stores ---
 
 
-async def journal(store: Store, records: list[Record]) -> list[JournalEntry]:
-    """The records in the store's journal as the archiver leaves them: appended, then chained."""
-    entries = chained(records)
-    await store.journal_append([e.model_copy(update={"chain": None}) for e in entries])
-    for channel in {e.channel for e in entries}:
-        await store.journal_set_chains(channel, [(e.seq, e.chain or "") for e in entries if e.channel == channel])
-    return entries
+async def archive(store: Store, records: list[Record]) -> list[JournalEntry]:
+    """The records through the real Archiver, as a node's posts reach it on the archive stream; the journal
+    entries they make, hashed and chained here independently."""
+    bus = MemoryBus()
+    for record in records:
+        await bus.append(ARCHIVE_STREAM, orjson.dumps(record.wire()))
+    assert await Archiver(bus, store).process_batch(block_ms=0) == len(records)
+    return chained(records)
 
 
 def ops_records() -> list[Record]:
@@ -192,7 +201,7 @@ def files_in(out: Path) -> set[str]:
 async def test_the_manifest_holds_every_files_hash_and_each_channels_head(
     store: Store, tmp_path: Path, fmt: ExportFormat
 ) -> None:
-    await journal(store, desk_records() + ops_records())
+    await archive(store, desk_records() + ops_records())
     spec, out = ExportSpec(fmt, date(2026, 3, 1), date(2026, 3, 3)), tmp_path / "export"
     result = await export(store, spec, out, now=datetime(2026, 3, 4, 6, 0, tzinfo=UTC))
     manifest = manifest_of(out)
@@ -213,15 +222,17 @@ async def test_the_manifest_holds_every_files_hash_and_each_channels_head(
 
 
 async def test_json_lines_round_trip_to_the_journal(store: Store, tmp_path: Path) -> None:
-    await journal(store, desk_records() + ops_records())
+    entries = await archive(store, desk_records() + ops_records())
     await export(store, ExportSpec("jsonl", date(2026, 3, 1), date(2026, 3, 3)), tmp_path / "export")
     for channel in ("desk", "ops"):
         lines = (tmp_path / "export" / f"{channel}.jsonl").read_bytes().splitlines()
-        assert [JournalEntry.model_validate_json(line) for line in lines] == await collect(store.journal_scan(channel))
+        exported = [JournalEntry.model_validate_json(line) for line in lines]
+        assert exported == await collect(store.journal_scan(channel))
+        assert exported == [entry for entry in entries if entry.channel == channel]
 
 
 async def test_a_date_range_and_a_channel_filter_keep_only_what_they_name(store: Store, tmp_path: Path) -> None:
-    entries = await journal(store, desk_records() + ops_records())
+    entries = await archive(store, desk_records() + ops_records())
     progress: list[ExportProgress] = []
 
     async def report(done: ExportProgress) -> None:

@@ -3,6 +3,7 @@ a manifest.json, read page by page and written as read, with progress along the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -12,7 +13,7 @@ from typing import Any, Protocol
 import orjson
 
 from core.exports.files import FileList, HashedFile
-from core.exports.formats import WRITERS, ExportFormat, Writer
+from core.exports.formats import FORMATS, WRITERS, ExportFormat, Writer
 from core.journal import GENESIS, JournalEntry
 from core.models import iso, utcnow
 
@@ -20,6 +21,7 @@ MANIFEST = "manifest.json"
 PROGRESS_EVERY = 5000  # entries between two progress reports within a channel
 # entries read from the store at a time: what an export holds of the journal at once (a few hundred KB)
 PAGE = 1000
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class JournalSource(Protocol):
@@ -56,6 +58,26 @@ class ExportSpec:
         return f"{(self.last_day + timedelta(days=1)).isoformat()}T00:00:00.000Z"
 
 
+def parse_day(text: str) -> date:
+    """A day written YYYY-MM-DD; ValueError saying so otherwise."""
+    try:
+        if DAY.match(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValueError(f"{text!r} is not a day written YYYY-MM-DD")
+
+
+def spec_of(fmt: str, first: str, last: str, channels: Collection[str] | None) -> ExportSpec:
+    """An ExportSpec from what a person typed; ValueError saying what is wrong."""
+    if fmt not in FORMATS:
+        raise ValueError(f"the format is one of {', '.join(FORMATS)}, not {fmt!r}")
+    first_day, last_day = parse_day(first), parse_day(last)
+    if last_day < first_day:
+        raise ValueError(f"the range ends ({last}) before it begins ({first})")
+    return ExportSpec(fmt, first_day, last_day, None if channels is None else tuple(sorted(set(channels))))
+
+
 @dataclass
 class ExportProgress:
     events: int = 0  # entries written so far
@@ -78,6 +100,7 @@ class ChannelSpan:
 class ExportResult:
     files: int  # manifest.json included
     size: int  # bytes of every file
+    manifest: str  # manifest.json's sha256: what to note down elsewhere to prove the export unchanged later
     progress: ExportProgress
     channels: dict[str, ChannelSpan] = field(default_factory=dict)
 
@@ -103,11 +126,11 @@ async def export(
                 await progress(done)
         heads = {name: (seq, chain) for name, seq, chain in await store.journal_heads() if name in spans}
         head = _manifest_head(spec, now or utcnow(), spans, heads)
-        size = _write_manifest(files, head)
+        size, digest = _write_manifest(files, head)
     finally:
         writer.close()
         files.discard()
-    return ExportResult(files=files.count + 1, size=files.size + size, progress=done, channels=spans)
+    return ExportResult(files.count + 1, files.size + size, digest, done, spans)
 
 
 async def _channel(
@@ -153,9 +176,9 @@ def _manifest_head(
     }
 
 
-def _write_manifest(files: FileList, head: dict[str, Any]) -> int:
+def _write_manifest(files: FileList, head: dict[str, Any]) -> tuple[int, str]:
     """manifest.json: `head`'s keys, then `files` {name: sha256} one a line, streamed from the file list;
-    its size."""
+    its size and sha256."""
     manifest = HashedFile(files.out / MANIFEST)
     opening = orjson.dumps(head, option=orjson.OPT_INDENT_2)
     manifest.write(opening.removesuffix(b"\n}") + b',\n  "files": {')
@@ -163,5 +186,4 @@ def _write_manifest(files: FileList, head: dict[str, Any]) -> int:
         manifest.write(b"," if number else b"")
         manifest.write(b"\n    " + orjson.dumps(name) + b": " + orjson.dumps(digest))
     manifest.write(b"\n  }\n}\n")
-    manifest.close()
-    return manifest.size
+    return manifest.size, manifest.close()

@@ -4,6 +4,7 @@ without keeping the list in memory (an email export writes one file per record).
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -77,3 +78,15 @@ class FileList:
     def discard(self) -> None:
         self._list.close()
         self._path.unlink(missing_ok=True)
+
+
+def zip_directory(directory: Path, into: Path) -> int:
+    """Every file under `directory` into the zip `into` (deflated), one file at a time and each read in
+    pieces, written under a temporary name first so that a zip found there is whole; its size in bytes."""
+    partial = into.with_name(into.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory).as_posix())
+    partial.replace(into)
+    return into.stat().st_size
