@@ -16,6 +16,7 @@ from server import (
     admin_api,
     api,
     archive_api,
+    holds_api,
     investing_api,
     me_api,
     members_api,
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | Non
     members_api.add_routes(app)
     admin_api.add_routes(app)
     archive_api.add_routes(app)
+    holds_api.add_routes(app)
     me_api.add_routes(app)
     search_api.add_routes(app)
     quotes_api.setup(app)

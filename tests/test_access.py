@@ -49,6 +49,7 @@ CALLS: dict[tuple[str, str], Body] = {
     ("DELETE", "/api/channels/{name}/mutes/{username}"): None,
     ("POST", "/api/channels/{name}/bans"): lambda who: {"username": who, "reason": "walk"},
     ("DELETE", "/api/channels/{name}/bans/{username}"): None,
+    ("PATCH", "/api/admin/channels/{name}/retention"): lambda who: {"retention_days": 1},
 }
 
 # Every Socket.IO event a client may send, with a payload naming the channel and a message of it.
