@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import orjson
 
+from core.exports.job import ExportJob, ExportStatus
 from core.journal import JournalEntry
 from core.models import (
     AuditEntry,
@@ -342,6 +343,24 @@ class Store(Protocol):
         (seq, id, author, time, thread) but not their content: text "" and redacted, as a delete drops the
         rest, the texts they had before edits blanked, out of search and of everyone's notifications.
         Returns how many entries were redacted now."""
+
+    # --- export jobs (#24, docs/protocol.md#export; server/exports_api.py) ---
+
+    async def save_export(self, job: ExportJob) -> None:
+        """Store a new job (its id is new: ordered_id)."""
+
+    async def get_export(self, export_id: str) -> ExportJob | None: ...
+
+    async def list_exports(
+        self, limit: int, *, status: ExportStatus | None = None, created_by: str | None = None
+    ) -> list[ExportJob]:
+        """Jobs newest first (by id), of `status` and by `created_by` (any letter case) when given."""
+
+    async def update_export(
+        self, export_id: str, *, when_status: ExportStatus | None = None, **fields: Any
+    ) -> ExportJob | None:
+        """Set the job's `fields` (ExportJob's, by name; models as models), in one write that finds the job
+        still in `when_status` when given; the job after, or None when there was no such job (in that status)."""
 
 
 def replaced_texts(original: str | None, edits: list[str], *, deleted: bool) -> list[str]:

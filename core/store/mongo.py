@@ -27,6 +27,7 @@ from core.models import (
     User,
 )
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
+from core.store.mongo_exports import MongoExports
 from core.store.mongo_journal import MongoJournal
 from core.store.mongo_notify import MongoNotify
 from core.store.mongo_retention import MongoRetention
@@ -75,7 +76,7 @@ def _event(doc: Document) -> ChannelEvent:
     return ChannelEvent.model_validate(doc)
 
 
-class MongoStore(MongoNotify, MongoTrading, MongoJournal, MongoRetention):
+class MongoStore(MongoNotify, MongoTrading, MongoJournal, MongoRetention, MongoExports):
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
         self._client = client
         self._db = db

@@ -164,5 +164,8 @@ async def _create_indexes(db: AsyncDatabase[Document]) -> None:
             IndexModel([("channel", ASCENDING), ("ts", ASCENDING)], name="by_time"),
         ]
     )
+    # Export jobs (#24, core/store/mongo_exports.py): a user's running ones (`lower`, the lower-cased creator);
+    # lists page by _id, which grows with time.
+    await db.exports.create_indexes([IndexModel([("status", ASCENDING), ("lower", ASCENDING)], name="by_status")])
     # expireAfterSeconds=0: the server drops a revoked token once the token itself has expired.
     await db.revoked_tokens.create_indexes([IndexModel("expires_at", expireAfterSeconds=0)])

@@ -25,6 +25,7 @@ from core.models import (
     utcnow,
 )
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
+from core.store.sqlite_exports import SqliteExports
 from core.store.sqlite_journal import SqliteJournal
 from core.store.sqlite_notify import SqliteNotify
 from core.store.sqlite_retention import SqliteRetention
@@ -56,7 +57,7 @@ def _row(data: bytes | str, seq: int) -> Message:
     return message if message.rev is not None else message.model_copy(update={"rev": seq})
 
 
-class SqliteStore(SqliteNotify, SqliteTrading, SqliteJournal, SqliteRetention):
+class SqliteStore(SqliteNotify, SqliteTrading, SqliteJournal, SqliteRetention, SqliteExports):
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 

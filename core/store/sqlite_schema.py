@@ -185,6 +185,15 @@ CREATE TABLE IF NOT EXISTS journal_heads (
     seq INTEGER NOT NULL,
     chain TEXT NOT NULL
 ) WITHOUT ROWID;
+-- Export jobs (#24, core/store/sqlite_exports.py): each ExportJob's JSON in `data`, with what lists select by
+-- beside it; lists page by id, which grows with time; the running jobs (a few at most) are indexed alone.
+CREATE TABLE IF NOT EXISTS exports (
+    id TEXT PRIMARY KEY,
+    created_by TEXT NOT NULL COLLATE NOCASE,
+    status TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exports_running ON exports (created_by) WHERE status = 'running';
 """
 
 # The columns a table got after it first shipped, which a file written before lacks: those that let
