@@ -312,8 +312,11 @@ class Store(Protocol):
     def journal_between(
         self, since: str, until: str, channels: Collection[str] | None, *, page: int = 5000
     ) -> AsyncIterator[JournalEntry]:
-        """The entries with since <= ts < until (ISO times compare as text) of `channels` (every journaled
-        channel when None), channel after channel by name, each in seq order, read `page` at a time."""
+        """The entries of a time range (ISO times compare as text) of `channels` (every journaled channel when
+        None), channel after channel by name, each in seq order, read `page` at a time: from the first with
+        since <= ts to the last with ts < until, and every seq between, so that an export's chain can be
+        recomputed without a gap (a record stamped by a node whose clock ran a little apart is inside when
+        its neighbours are)."""
 
     # --- retention and legal holds (#24, docs/protocol.md#retention-and-legal-hold; archiver/retention.py) ---
 

@@ -115,13 +115,12 @@ class MongoJournal:
         self, since: str, until: str, channels: Collection[str] | None, *, page: int = PAGE
     ) -> AsyncIterator[JournalEntry]:
         for channel in sorted(await self.journal_channels() if channels is None else set(channels)):
-            # the seqs that bound the time range, from the time index; then the key between them, in seq order
+            # the seqs that bound the time range, from the time index; then every entry between them
             query = {"channel": channel, "ts": {"$gte": since, "$lt": until}}
             seqs = [doc["seq"] async for doc in self._db.journal.find(query, {"seq": 1, "_id": 0})]
             if seqs:
                 async for entry in self._pages(channel, min(seqs) - 1, max(seqs), page):
-                    if since <= entry.ts < until:
-                        yield entry
+                    yield entry
 
     async def _pages(self, channel: str, after: int, high: int | None, page: int) -> AsyncIterator[JournalEntry]:
         """The channel's entries with after < seq <= high, in seq order, a page per query."""

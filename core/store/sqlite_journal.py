@@ -117,7 +117,7 @@ class SqliteJournal:
         self, since: str, until: str, channels: Collection[str] | None, *, page: int = PAGE
     ) -> AsyncIterator[JournalEntry]:
         for channel in sorted(await self.journal_channels() if channels is None else set(channels)):
-            # the seqs that bound the time range, from the time index; then the key between them, in seq order
+            # the seqs that bound the time range, from the time index; then every entry between them
             rows = list(
                 await self._db.execute_fetchall(
                     "SELECT MIN(seq), MAX(seq) FROM journal WHERE channel = ? AND ts >= ? AND ts < ?",
@@ -137,8 +137,7 @@ class SqliteJournal:
                     )
                 )
                 for row in found:
-                    if since <= row[3] < until:
-                        yield entry_of_row(row)
+                    yield entry_of_row(row)
                 if len(found) < page:
                     break
                 after = found[-1][1]
