@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # days the compliance archive keeps a record's content before the daily job redacts it (its hash stays,
     # so the chain still verifies); unset: forever. A channel's own retention_days overrides it
     retention_days: int | None = Field(None, ge=1, le=MAX_RETENTION_DAYS)
+    # where export jobs started over REST write their files and zips, one per job, kept until removed by hand;
+    # with several nodes, a directory they share (or each answers downloads of its own jobs only)
+    export_dir: str = "./var/exports"
     allowed_origins: str = ""
     trusted_proxies: str = ""  # peers whose X-Forwarded-For/-Proto/-Host are believed (nginx)
     allowed_hosts: str = ""  # Host names answered besides loopback ones; empty: any, unless bound to loopback

@@ -16,6 +16,7 @@ from server import (
     admin_api,
     api,
     archive_api,
+    exports_api,
     holds_api,
     investing_api,
     me_api,
@@ -57,6 +58,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None, store: Store | Non
     admin_api.add_routes(app)
     archive_api.add_routes(app)
     holds_api.add_routes(app)
+    exports_api.setup(app)
     me_api.add_routes(app)
     search_api.add_routes(app)
     quotes_api.setup(app)

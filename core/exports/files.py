@@ -4,6 +4,7 @@ without keeping the list in memory (an email export writes one file per record).
 from __future__ import annotations
 
 import hashlib
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,13 +81,24 @@ class FileList:
         self._path.unlink(missing_ok=True)
 
 
-def zip_directory(directory: Path, into: Path) -> int:
+class Stopped(Exception):
+    """Work in a thread told to stop."""
+
+
+def zip_directory(directory: Path, into: Path, stop: threading.Event | None = None) -> int:
     """Every file under `directory` into the zip `into` (deflated), one file at a time and each read in
-    pieces, written under a temporary name first so that a zip found there is whole; its size in bytes."""
+    pieces, written under a temporary name first so that a zip found there is whole; its size in bytes.
+    `stop` set ends it between two files (Stopped), the partial zip removed."""
     partial = into.with_name(into.name + ".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(directory).as_posix())
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(directory.rglob("*")):
+                if stop is not None and stop.is_set():
+                    raise Stopped(f"zipping {directory.name} stopped")
+                if path.is_file():
+                    archive.write(path, path.relative_to(directory).as_posix())
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(into)
     return into.stat().st_size

@@ -21,11 +21,10 @@ class JobProgress(BaseModel):
     channels: int = Field(default=0, description="channels the export covers")
 
 
-class ExportJob(BaseModel):
-    """`from` and `to` are the days asked for (YYYY-MM-DD, both included); `channels` None for every channel
-    the requester may read. Once done: `files` (how many, manifest.json included), `size` (the zip's bytes)
-    and `manifest` (manifest.json's sha256). `node` runs it and `beat_at` is when it last said it still does:
-    the store's alone, never on the wire."""
+class ExportJobInfo(BaseModel):
+    """A job as GET /api/admin/exports answers it. `from` and `to` are the days asked for (YYYY-MM-DD, both
+    included); `channels` None for every channel the requester may read. Once done: `files` (how many,
+    manifest.json included), `size` (the zip's bytes) and `manifest` (manifest.json's sha256)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -41,8 +40,13 @@ class ExportJob(BaseModel):
     finished_at: str | None = None
     files: int | None = None
     size: int | None = None
-    manifest: str | None = None
-    error: str | None = None
+    manifest: str | None = Field(None, description="manifest.json's sha256: note it down to show the export unchanged")
+    error: str | None = Field(None, description='why it failed: "interrupted" when its node stopped first')
+
+
+class ExportJob(ExportJobInfo):
+    """A job as stored: `node` runs it and `beat_at` is when it last said it still does (never on the wire)."""
+
     node: str = ""
     beat_at: str = ""
 
