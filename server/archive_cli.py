@@ -9,9 +9,12 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.journal import ChannelReport, JournalEntry, Problem, verify
+from core.models import iso, utcnow
 from core.settings import Settings, SettingsError, read_settings
 from core.store import Store, open_store
 from server import export_cli
@@ -19,6 +22,9 @@ from server import export_cli
 PROG = "investor-chat archive"
 INTACT, BROKEN, BAD_USAGE = 0, 1, 2
 Head = tuple[int, str]  # (last_seq, chain)
+# Entries wait unchained only while another archiver replica holds the seq before them, which a live one
+# writes within its batch and a dead one's is claimed after 10 s idle: waiting longer, that seq is lost.
+PENDING_GRACE = timedelta(minutes=10)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,13 +103,15 @@ async def _run(
         await store.close()
 
 
-async def verify_archive(store: Store, channels: Sequence[str] | None, published: dict[str, Head]) -> int:
+async def verify_archive(
+    store: Store, channels: Sequence[str] | None, published: dict[str, Head], *, now: datetime | None = None
+) -> int:
     """Verify the channels (every journaled one when None), printing each head and its problems; the exit status."""
     stored = {name: (seq, chain) for name, seq, chain in await store.journal_heads()}  # before the scan: never ahead
     names = sorted(set(channels)) if channels else sorted(stored.keys() | published.keys())
     entries = broken = 0
     for name in names:
-        report = await verify_channel(store, name, stored.get(name), published.get(name))
+        report = await verify_channel(store, name, stored.get(name), published.get(name), now=now or utcnow())
         entries += report.last_seq + report.pending
         broken += not report.intact
         waiting = f"  ({report.pending} newest not chained yet)" if report.pending else ""
@@ -115,33 +123,46 @@ async def verify_archive(store: Store, channels: Sequence[str] | None, published
     return BROKEN if broken else INTACT
 
 
-async def verify_channel(store: Store, channel: str, stored: Head | None, published: Head | None) -> ChannelReport:
+@dataclass
+class Seen:
+    """What a scan noted on the way: the stored chain at a published head's seq, the first entry not chained."""
+
+    chain_at: str | None = None
+    first_pending: JournalEntry | None = None
+
+
+async def verify_channel(
+    store: Store, channel: str, stored: Head | None, published: Head | None, *, now: datetime
+) -> ChannelReport:
     """core.journal.verify over the channel's entries, then against its stored head (what the archiver extends
-    and publishes) and a head published before, when given: entries removed from the end, or a chain rewritten
-    from some seq on, show only there."""
-    seen: dict[int, str | None] = {}
-    entries = store.journal_scan(channel)
-    report = await verify(channel, entries if published is None else _noting(entries, published[0], seen))
+    and publishes), a head published before when given (entries removed from the end, or a chain rewritten
+    from some seq on, show only there), and the time: entries waiting past PENDING_GRACE for a seq before
+    them wait for one that is not coming."""
+    seen = Seen()
+    report = await verify(channel, _noting(store.journal_scan(channel), published[0] if published else 0, seen))
     if report.last_seq == report.pending == 0 and stored is None:
         report.problems.append(Problem(1, "gap", "the journal holds nothing of this channel"))
-    if stored is not None and stored[0] > report.last_seq:
-        report.problems.append(Problem(report.last_seq + 1, "gap", f"the journal's head is at seq {stored[0]}"))
-    elif stored is not None and stored[0] == report.last_seq and stored[1] != report.chain:
+    for head, what in ((stored, "the journal's head"), (published, "the head published")):
+        if head is not None and head[0] > report.last_seq:
+            report.problems.append(Problem(report.last_seq + 1, "gap", f"{what} is at seq {head[0]}"))
+    if stored is not None and stored[0] == report.last_seq and stored[1] != report.chain:
         report.problems.append(Problem(stored[0], "chain", f"the journal's head has another chain, {stored[1]}"))
-    if published is not None and published[0] > report.last_seq:
-        report.problems.append(Problem(report.last_seq + 1, "gap", f"the head published is at seq {published[0]}"))
-    elif published is not None and published[0] and seen.get(published[0]) != published[1]:
+    if published is not None and 0 < published[0] <= report.last_seq and seen.chain_at != published[1]:
         report.problems.append(
             Problem(published[0], "chain", f"the chain differs from the head published, {published[1]}")
         )
+    waiting = seen.first_pending
+    if waiting is not None and waiting.ts < iso(now - PENDING_GRACE):
+        detail = f"seq {report.last_seq + 1} is missing; {report.pending} entries after it wait since {waiting.ts}"
+        report.problems.append(Problem(report.last_seq + 1, "gap", detail))
     return report
 
 
-async def _noting(
-    entries: AsyncIterator[JournalEntry], seq: int, seen: dict[int, str | None]
-) -> AsyncIterator[JournalEntry]:
-    """The entries, noting the stored chain at `seq` on the way."""
+async def _noting(entries: AsyncIterator[JournalEntry], seq: int, seen: Seen) -> AsyncIterator[JournalEntry]:
+    """The entries, noting on the way the stored chain at `seq` and the first entry not chained."""
     async for entry in entries:
         if entry.seq == seq:
-            seen[seq] = entry.chain
+            seen.chain_at = entry.chain
+        if entry.chain is None and seen.first_pending is None:
+            seen.first_pending = entry
         yield entry

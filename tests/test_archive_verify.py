@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -338,4 +339,19 @@ async def test_the_command_line_says_intact_or_not_by_its_exit_status(store: Sto
         "nowhere  last_seq 0  chain "
         + GENESIS
         + "\nnowhere seq 1: gap: the journal holds nothing of this channel\n1 channels, 0 entries: 1 not intact\n",
+    )
+
+
+async def test_entries_waiting_too_long_for_a_seq_before_them_are_a_gap(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = await a_day_of_chat(MemoryBus())
+    await worker.journal(store, records[:5])
+    await worker.journal(store, records[6:])  # seq 6 never comes: its entry was lost before the journal
+    written = datetime.fromisoformat(records[6].ts.replace("Z", "+00:00"))
+    assert await archive_cli.verify_archive(store, None, {}, now=written + timedelta(minutes=9)) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("  (4 newest not chained yet)")  # a replica may hold 6
+    assert await archive_cli.verify_archive(store, None, {}, now=written + timedelta(minutes=11)) == 1
+    assert f"{CHANNEL} seq 6: gap: seq 6 is missing; 4 entries after it wait since {records[6].ts}" in (
+        capsys.readouterr().out.splitlines()
     )
