@@ -29,8 +29,10 @@ from core.exports.formats import FORMATS, WRITERS, ExportFormat
 from core.journal import GENESIS, JournalEntry, content_hash, entry_of, extend
 from core.models import Change, ChangeKind, ChannelEvent, Message, Record
 from core.store import Store, open_store
+from tests.scripts import ROOT, run
 
 DAY1, DAY2, DAY3 = "2026-03-01", "2026-03-02", "2026-03-03"
+VERIFY = ROOT / "scripts" / "verify_export.py"  # the auditor's script of docs/compliance.md
 ROOT_ID, REPLY_ID, LATER_ID = "65e1a2b3c4d5e6f7a8b9c0d1", "65e1a2b3c4d5e6f7a8b9c0d2", "65e1a2b3c4d5e6f7a8b9c0d3"
 ORIGINAL, EDITED = "AAPL looks strong 🐂", "AAPL looks strong, target 200"
 REPLY = 'Agreed: $AAPL "breakout", see chart\nline two'
@@ -229,6 +231,26 @@ async def test_json_lines_round_trip_to_the_journal(store: Store, tmp_path: Path
         exported = [JournalEntry.model_validate_json(line) for line in lines]
         assert exported == await collect(store.journal_scan(channel))
         assert exported == [entry for entry in entries if entry.channel == channel]
+
+
+async def test_the_auditors_script_finds_an_export_intact_from_its_first_seq_or_from_the_manifests_chain(
+    store: Store, tmp_path: Path
+) -> None:
+    await archive(store, desk_records() + ops_records())
+    heads = {name: chain for name, _, chain in await store.journal_heads()}
+    whole, later = tmp_path / "whole", tmp_path / "later"
+    await export(store, ExportSpec("jsonl", date(2026, 3, 1), date(2026, 3, 3)), whole)
+    await export(store, ExportSpec("jsonl", date(2026, 3, 2), date(2026, 3, 3), channels=("desk",)), later)
+    env = {"PATH": "/usr/bin:/bin"}  # Python's standard library alone: none of this project on the path
+    assert await run(str(VERIFY), str(whole / "desk.jsonl"), env=env) == (
+        0,
+        f"intact: up to seq 7, chain {heads['desk']}\n",
+        "",
+    )
+    chain_before = manifest_of(later)["channels"]["desk"]["chain_before"]
+    status, out, _ = await run(str(VERIFY), str(later / "desk.jsonl"), chain_before, env=env)
+    assert (status, out) == (0, f"intact: up to seq 7, chain {heads['desk']}\n")
+    assert (await run(str(VERIFY), str(later / "desk.jsonl"), env=env))[0] == 1  # from seq 6, not from the genesis
 
 
 async def test_a_date_range_and_a_channel_filter_keep_only_what_they_name(store: Store, tmp_path: Path) -> None:
