@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
 import redis.asyncio
@@ -80,10 +80,13 @@ async def kill_holding_entries(archiver: asyncio.subprocess.Process, redis_url: 
     pytest.fail("the archiver never held unacknowledged entries")
 
 
-async def until(condition: Any, timeout: float, what: str) -> None:
-    async with asyncio.timeout(timeout):
-        while not await condition():
-            await asyncio.sleep(0.1)
+async def until(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            while not await condition():
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.mark.timeout(120)
