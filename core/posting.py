@@ -3,15 +3,16 @@ Reads fold in what is still on the bus and not yet archived, so nothing acknowle
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.bus import Conflict, Limit, Posting, SeqUnseeded
 from core.changes import check_allowed, fold, not_found
 from core.errors import ChatError
-from core.models import Change, ChangeKind, Channel, ChannelEvent, Message, Record, now_iso
+from core.models import Change, ChangeKind, Channel, ChannelEvent, Message, Record, now_iso, utcnow
 from core.store import PINS_MAX, Store, with_counts
 from core.trading import Idea
 
+REDACTABLE_AFTER = timedelta(days=1)  # the shortest retention (CHAT_RETENTION_DAYS >= 1): nothing younger is redacted
 CHANGE_ATTEMPTS = 5  # folds of one change against a message other nodes keep changing, before giving up
 
 
@@ -95,6 +96,10 @@ async def find_message(bus: Posting, store: Store, channel: str, message_id: str
     changed messages, its buffer of recent ones), else the archive. Without its reply_count (a count, not
     a state)."""
     found = await bus.find(channel, message_id)
+    if found is not None and _redactable(found):
+        # the bus keeps a quiet channel's last records for long: retention may have redacted this one since
+        stored = await store.get_message(channel, message_id)
+        found = stored if stored is not None and stored.redacted else found
     if found is None:
         found = await store.get_message(channel, message_id)
     if found is None:
@@ -105,6 +110,11 @@ async def find_message(bus: Posting, store: Store, channel: str, message_id: str
     if found is None or found.channel != channel:
         return None
     return found.model_copy(update={"reply_count": None}) if found.reply_count is not None else found
+
+
+def _redactable(message: Message) -> bool:
+    """Whether retention may have redacted the message: it is older than the shortest retention, a day."""
+    return datetime.fromisoformat(message.ts.replace("Z", "+00:00")) < utcnow() - REDACTABLE_AFTER
 
 
 def _latest(records: list[Record]) -> dict[str, Message]:
@@ -234,10 +244,13 @@ async def read_pins(store: Store, bus: Posting, channel: str) -> list[Message]:
     """The channel's pinned messages in seq order, changes the archive has yet to get included."""
     by_id = {m.id: m for m in await store.pins(channel)}
     buffered = await bus.recent(channel)
+    archived = await store.last_seq(channel) if buffered else 0
     for m in _latest(buffered).values():
         known = by_id.get(m.id)
         if known is not None and (m.rev or 0) <= (known.rev or known.seq or 0):
             continue
+        if known is None and (m.rev or 0) <= archived:
+            continue  # archived and not pinned there: unpinned, deleted or redacted since
         if m.pinned:
             by_id[m.id] = m.model_copy(update={"reply_count": None if known is None else known.reply_count})
         else:
@@ -245,7 +258,6 @@ async def read_pins(store: Store, bus: Posting, channel: str) -> list[Message]:
     pins = sorted(by_id.values(), key=lambda m: m.seq or 0)[:PINS_MAX]
     uncounted = [m.id for m in pins if m.reply_count is None and m.reply_to is None]
     pins = with_counts(pins, await store.reply_counts(channel, uncounted))
-    archived = await store.last_seq(channel) if buffered else 0
     return _count_replies(pins, [r for r in buffered if isinstance(r, Message) and (r.seq or 0) > archived])
 
 

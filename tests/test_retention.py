@@ -14,6 +14,7 @@ import pytest
 
 from archiver.retention import Retention, redact_expired
 from archiver.worker import Archiver
+from core import posting
 from core.bus.memory import MemoryBus
 from core.changes import check_allowed, fold
 from core.errors import ChatError
@@ -149,6 +150,25 @@ async def test_a_redacted_message_takes_no_more_changes_and_none_brings_its_text
     await archive.archived()
     after = await store.get_message("desk", tip.id)
     assert after is not None and (after.text, after.redacted, after.rev) == ("", True, 2)
+
+
+async def test_a_quiet_channels_bus_buffer_serves_no_redacted_text(store: Store) -> None:
+    archive = Archive(store)  # the bus still holds the channel's last records, as it would a quiet channel's
+    tip = await archive.say("desk", "alice", "the secret number is 42", 40)
+    await archive.change(tip, "pin", "alice", 39)
+    await archive.archived()
+    await redact_expired(store, now=NOW, default_days=DEFAULT_DAYS)
+    desk = await store.get_channel("desk")
+    assert desk is not None and await archive.bus.find("desk", tip.id) is not None
+
+    history, _ = await posting.read_history(store, archive.bus, "desk", limit=10)
+    assert [(m.text, m.redacted) for m in history] == [("", True)]
+    assert await posting.read_pins(store, archive.bus, "desk") == []
+    with pytest.raises(ChatError) as refused:
+        await posting.change(
+            archive.bus, store, desk, tip.id, "react", "bob", moderator=False, edit_window=86400, now=NOW, emoji="🚀"
+        )
+    assert refused.value.code == "forbidden"
 
 
 HOLDS = {
