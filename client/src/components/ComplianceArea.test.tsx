@@ -31,6 +31,7 @@ const job = (over: Partial<ExportJob> = {}): ExportJob => ({
   created_at: "2026-03-02T14:00:00Z",
   ...over,
 });
+const MANIFEST = "9d4e1f00aa55" + "7".repeat(48) + "c0de";
 const HOLD: LegalHold = { name: "everything-2025", channels: null, users: null, reason: "FINRA exam", created_by: "root", created_at: "2026-03-01T09:00:00Z" };
 
 function setup(routes: Record<string, unknown> = {}) {
@@ -125,7 +126,7 @@ describe("ComplianceArea: exports", () => {
     // The server's job as each read after the start finds it.
     const stages = [
       job({ progress: { events: 120, channels_done: 1, channels: 2 } }),
-      job({ status: "done", progress: { events: 300, channels_done: 2, channels: 2 }, finished_at: "2026-03-02T14:01:00Z" }),
+      job({ status: "done", progress: { events: 300, channels_done: 2, channels: 2 }, finished_at: "2026-03-02T14:01:00Z", files: 3, size: 48_213, manifest: MANIFEST }),
     ];
     let read = 0;
     const { calls, user } = setup({
@@ -171,12 +172,25 @@ describe("ComplianceArea: exports", () => {
     const link = within(row).getByRole("link", { name: "Download the export of #desk, #general, 2026-03-01 to 2026-03-02" });
     expect(link.getAttribute("href")).toBe("/api/admin/exports/x1/download");
     expect(link.hasAttribute("download")).toBe(true);
-    expect(within(panel).getByText(/is ready to download/).getAttribute("role")).toBe("status");
+    expect(within(panel).getByRole("status").textContent).toBe("The export of #desk, #general, 2026-03-01 to 2026-03-02 is ready to download.");
+    expect(within(row).getByTestId("export-size").textContent).toBe("3 files · 48.2 kB");
+    expect(within(row).getByTestId("export-manifest").textContent).toBe("9d4e1f00aa55…c0de");
+    expect(within(row).getByTestId("export-manifest").getAttribute("title")).toBe(MANIFEST);
 
     // Nothing runs: no more reads.
     const done = reads(calls, "/api/admin/exports");
     await act(() => vi.advanceTimersByTimeAsync(10 * EXPORT_POLL_MS));
     expect(reads(calls, "/api/admin/exports")).toBe(done);
+  });
+
+  it("copies a finished export's manifest checksum, to note down", async () => {
+    const { user } = setup({ "GET /api/admin/exports": { exports: [job({ status: "done", files: 3, size: 900, manifest: MANIFEST }), job({ id: "x0", status: "failed", error: "interrupted" })] } });
+    const panel = await openTab(user, "Exports");
+    const [done, failed] = await within(panel).findAllByTestId("export-job");
+    await user.click(within(done!).getByRole("button", { name: /^Copy the manifest checksum of the export of #desk, #general/ }));
+    expect(await navigator.clipboard.readText()).toBe(MANIFEST);
+    expect(within(panel).getByRole("status").textContent).toBe("Copied the manifest checksum.");
+    expect(failed!.textContent).toContain("Interrupted: its server stopped before it finished. Start it again.");
   });
 
   it("shows a failed job's reason, the server's refusal of a request, and checks the dates first", async () => {
@@ -188,6 +202,7 @@ describe("ComplianceArea: exports", () => {
     const row = await within(panel).findByTestId("export-job");
     expect(within(row).getByTestId("export-status").textContent).toBe("Failed");
     expect(within(row).getByText("disk full")).toBeTruthy();
+    expect(within(row).queryByTestId("export-size")).toBeNull();
     expect(within(row).getByText("every channel")).toBeTruthy();
     expect(within(row).queryByRole("link")).toBeNull();
 

@@ -1,7 +1,7 @@
 /** Export jobs: start one (dates, channels, format), watch it run, download its zip when done. */
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { api } from "../lib/api";
-import { channelScope, daysBefore, exportError, isoDay, isRunning, parseNames, progressText, upsertJob } from "../lib/compliance";
+import { channelScope, daysBefore, exportError, exportSize, isoDay, isRunning, parseNames, progressText, shortChain, upsertJob } from "../lib/compliance";
 import { formatAsOf, formatDateTime } from "../lib/format";
 import type { ExportFormat, ExportJob } from "../lib/types";
 import { errorText, field, label, primary, small } from "./adminStyles";
@@ -65,12 +65,21 @@ export function ExportJobs() {
     setJobs((list) => upsertJob(list ?? [], job));
   }
 
+  async function copy(text: string, what: string) {
+    try {
+      await navigator.clipboard.writeText(text);
+      setNews(`Copied ${what}.`);
+    } catch {
+      setError("Could not copy; select the text and copy it by hand.");
+    }
+  }
+
   return (
     <div>
       <ExportForm onStarted={started} />
-      <span role="status" className="sr-only">
+      <p role="status" className="mt-2 min-h-4 text-xs text-up">
         {news}
-      </span>
+      </p>
       {error && (
         <p role="alert" className="mt-2 text-sm text-down">
           {error}
@@ -78,7 +87,7 @@ export function ExportJobs() {
       )}
       {!jobs && !error && <p className="mt-3 text-sm text-ink-400">Loading…</p>}
       {jobs && jobs.length === 0 && <p className="mt-3 text-sm text-ink-400">No exports yet.</p>}
-      {jobs && jobs.length > 0 && <JobTable jobs={jobs} />}
+      {jobs && jobs.length > 0 && <JobTable jobs={jobs} onCopy={(text, what) => void copy(text, what)} />}
     </div>
   );
 }
@@ -169,7 +178,9 @@ function ExportForm({ onStarted }: { onStarted: (job: ExportJob) => void }) {
   );
 }
 
-function JobTable({ jobs }: { jobs: readonly ExportJob[] }) {
+type Copy = (text: string, what: string) => void;
+
+function JobTable({ jobs, onCopy }: { jobs: readonly ExportJob[]; onCopy: Copy }) {
   return (
     <div className="mt-4 overflow-x-auto">
       <table className="w-full text-left text-sm">
@@ -187,7 +198,7 @@ function JobTable({ jobs }: { jobs: readonly ExportJob[] }) {
         </thead>
         <tbody>
           {jobs.map((j) => (
-            <JobRow key={j.id} job={j} />
+            <JobRow key={j.id} job={j} onCopy={onCopy} />
           ))}
         </tbody>
       </table>
@@ -195,7 +206,7 @@ function JobTable({ jobs }: { jobs: readonly ExportJob[] }) {
   );
 }
 
-function JobRow({ job: j }: { job: ExportJob }) {
+function JobRow({ job: j, onCopy }: { job: ExportJob; onCopy: Copy }) {
   const failure = exportError(j);
   const { channels_done, channels } = j.progress;
   return (
@@ -204,7 +215,7 @@ function JobRow({ job: j }: { job: ExportJob }) {
         <time dateTime={j.created_at} title={formatDateTime(j.created_at)} className="tabular-nums">
           {formatAsOf(j.created_at)}
         </time>
-        <span className="block text-xs text-ink-400">{j.created_by ?? "command line"}</span>
+        <span className="block text-xs text-ink-400">{j.created_by}</span>
       </td>
       <td className="py-1.5 pr-3">
         <span className="block">{channelScope(j.channels)}</span>
@@ -229,6 +240,12 @@ function JobRow({ job: j }: { job: ExportJob }) {
           {progressText(j)}
         </span>
         {failure && <span className="block text-xs text-down">{failure}</span>}
+        {j.status === "done" && (
+          <span className="block text-xs tabular-nums text-ink-400" data-testid="export-size">
+            {exportSize(j)}
+          </span>
+        )}
+        {j.status === "done" && j.manifest && <Manifest job={j} onCopy={onCopy} />}
       </td>
       <td className="py-1.5">
         {j.status === "done" && (
@@ -238,5 +255,21 @@ function JobRow({ job: j }: { job: ExportJob }) {
         )}
       </td>
     </tr>
+  );
+}
+
+/** manifest.json's sha256, to note down: the export shown unchanged later by hashing its manifest again. */
+function Manifest({ job: j, onCopy }: { job: ExportJob; onCopy: Copy }) {
+  const sha = j.manifest ?? "";
+  return (
+    <span className="mt-0.5 flex items-center gap-1.5 text-xs">
+      <span className="text-ink-400">manifest</span>
+      <code className="font-mono text-ink-200" title={sha} data-testid="export-manifest" data-sha256={sha}>
+        {shortChain(sha)}
+      </code>
+      <button type="button" className={small} aria-label={`Copy the manifest checksum of the export of ${covers(j)}`} onClick={() => onCopy(sha, "the manifest checksum")}>
+        Copy
+      </button>
+    </span>
   );
 }

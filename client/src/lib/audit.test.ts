@@ -6,6 +6,7 @@ describe("audit log wording", () => {
     expect(
       ["export_requested", "export_done", "hold_placed", "hold_released", "retention_changed", "retention_run"].map(actionLabel),
     ).toEqual(["Export requested", "Export finished", "Legal hold placed", "Legal hold released", "Retention changed", "Retention run"]);
+    expect(actionLabel("export_downloaded")).toBe("Export downloaded");
     expect(actionLabel("hold.placed")).toBe("Legal hold placed");
     expect(actionLabel("role.grant")).toBe("Role granted");
     expect(actionLabel("channel.muted")).toBe("Muted");

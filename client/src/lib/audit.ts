@@ -20,6 +20,7 @@ const LABELS: Record<string, string> = {
   export_requested: "Export requested",
   export_done: "Export finished",
   export_failed: "Export failed",
+  export_downloaded: "Export downloaded",
   hold_placed: "Legal hold placed",
   hold_released: "Legal hold released",
   retention_changed: "Retention changed",
@@ -41,6 +42,8 @@ const KEY_LABELS: Record<string, string> = {
   held_channels: "channels under a hold",
   by_channel: "by channel",
   now: "as of",
+  size: "size (bytes)",
+  manifest: "manifest sha256",
 };
 
 function valueText(v: unknown): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { channelScope, exportError, headsJson, holdScope, parseNames, progressText, shortChain, upsertJob } from "./compliance";
+import { channelScope, exportError, exportSize, formatBytes, headsJson, holdScope, parseNames, progressText, shortChain, upsertJob } from "./compliance";
 import type { ExportJob } from "./types";
 
 const job = (over: Partial<ExportJob> = {}): ExportJob => ({
@@ -35,10 +35,15 @@ describe("compliance helpers", () => {
   it("says how far an export got and why it failed", () => {
     expect(progressText(job({ progress: { events: 12345, channels_done: 1, channels: 3 } }))).toBe("12,345 events · 1 of 3 channels");
     expect(progressText(job({ progress: { events: 1, channels_done: 1, channels: 1 } }))).toBe("1 event · 1 of 1 channel");
+    expect(progressText(job({ progress: { events: 40, channels_done: 0, channels: 0 } }))).toBe("40 events");
     expect(exportError(job())).toBeNull();
     expect(exportError(job({ status: "failed", error: "disk full" }))).toBe("disk full");
-    expect(exportError(job({ status: "failed", error: { code: "internal_error", message: "Something broke" } }))).toBe("Something broke");
+    expect(exportError(job({ status: "failed", error: "interrupted" }))).toBe("Interrupted: its server stopped before it finished. Start it again.");
     expect(exportError(job({ status: "failed" }))).toBe("The export failed.");
+    expect(exportSize(job())).toBeNull();
+    expect(exportSize(job({ status: "done", files: 3, size: 2149 }))).toBe("3 files · 2.1 kB");
+    expect(exportSize(job({ status: "done", files: 1, size: 140_250_000 }))).toBe("1 file · 140 MB");
+    expect([formatBytes(812), formatBytes(1000), formatBytes(12_345_678)]).toEqual(["812 B", "1.0 kB", "12.3 MB"]);
   });
 
   it("names what a job or a hold covers, everything when nothing is named", () => {

@@ -35,17 +35,36 @@ export function daysBefore(d: Date, days: number): Date {
 
 export const isRunning = (job: ExportJob): boolean => job.status === "running";
 
-/** "1,234 events · 2 of 5 channels". */
+/** "1,234 events · 2 of 5 channels"; the events alone while the channels are not yet counted (every channel asked). */
 export function progressText(job: ExportJob): string {
   const { events, channels_done, channels } = job.progress;
-  return `${events.toLocaleString("en-US")} ${events === 1 ? "event" : "events"} · ${channels_done} of ${channels} ${channels === 1 ? "channel" : "channels"}`;
+  const written = `${events.toLocaleString("en-US")} ${events === 1 ? "event" : "events"}`;
+  return channels ? `${written} · ${channels_done} of ${channels} ${channels === 1 ? "channel" : "channels"}` : written;
 }
 
 export function exportError(job: ExportJob): string | null {
   if (job.status !== "failed") return null;
-  const e = job.error;
-  if (!e) return "The export failed.";
-  return typeof e === "string" ? e : e.message;
+  if (job.error === "interrupted") return "Interrupted: its server stopped before it finished. Start it again.";
+  return job.error || "The export failed.";
+}
+
+/** "812 B", "2.1 kB", "140 MB" (powers of 1000, as file managers count). */
+export function formatBytes(n: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i += 1;
+  }
+  return `${i === 0 || v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+/** A finished job's files and zip size: "3 files · 2.1 kB". */
+export function exportSize(job: ExportJob): string | null {
+  if (job.status !== "done" || job.files == null) return null;
+  const files = `${job.files} ${job.files === 1 ? "file" : "files"}`;
+  return job.size == null ? files : `${files} · ${formatBytes(job.size)}`;
 }
 
 /** What a job covers: "#desk, #general", or "every channel". */

@@ -354,13 +354,17 @@ export interface ExportJob {
   /** The channels asked for; null or absent: every channel. */
   channels?: string[] | null;
   progress: { events: number; channels_done: number; channels: number };
-  created_by: string | null;
+  created_by: string;
   created_at: string;
   finished_at?: string | null;
-  /** Its files once done (names, or name -> sha256). */
-  files?: string[] | Record<string, string> | null;
-  /** Why it failed. */
-  error?: string | { code?: string; message: string } | null;
+  /** Once done: how many files (manifest.json included). */
+  files?: number | null;
+  /** Once done: the zip's bytes. */
+  size?: number | null;
+  /** Once done: manifest.json's sha256, to note down and show the export unchanged later. */
+  manifest?: string | null;
+  /** Why it failed: "interrupted" when its server node stopped first. */
+  error?: string | null;
 }
 
 /** A legal hold: nothing it covers is redacted under the retention policy while it stands. */
