@@ -26,6 +26,8 @@ CORE = [
     "core.store",
     "core.store.sqlite",
     "core.store.mongo",
+    "core.exports.exporter",  # exports run from the command line, without the server
+    "core.exports.job",
 ]
 
 
