@@ -5,7 +5,6 @@ or silent past STALE) is failed "interrupted" by the next node to look at it, it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import shutil
 import threading
@@ -63,9 +62,8 @@ class ExportJobs:
         it or is just starting; another, silent past STALE) is failed "interrupted" now."""
         if job.status != "running":
             return job
-        now = self.clock()
-        mine = job.node == self.node and (starting or job.id not in self._mine)
-        if not mine and job.beat_at >= iso(now - STALE):
+        orphaned = job.node == self.node and (starting or job.id not in self._mine)
+        if not orphaned and job.beat_at >= iso(self.clock() - STALE):
             return job
         failed = await self._fail(job.id, INTERRUPTED)
         return failed or await self.store.get_export(job.id) or job
@@ -80,8 +78,10 @@ class ExportJobs:
         while True:
             await asyncio.sleep(BEAT)
             for job_id in list(self._tasks):
-                with contextlib.suppress(Exception):  # the next beat tries again; STALE allows several
+                try:
                     await self.store.update_export(job_id, when_status="running", beat_at=iso(self.clock()))
+                except Exception as exc:  # the next beat tries again: STALE allows several to fail
+                    logger.warning("could not say export %s still runs: %s", job_id, exc)
 
     async def close(self) -> None:
         """Stop every job (each fails "interrupted") and wait for them."""
