@@ -60,17 +60,19 @@ class MongoRetention:
         return found
 
     async def journal_redact(self, channel: str, seqs: Collection[int], at: str) -> int:
-        count, ids = 0, list[str]()
+        count = 0
         asked = sorted(set(seqs))
         for start in range(0, len(asked), REDACT_CHUNK):
             keys = [f"{channel}:{seq}" for seq in asked[start : start + REDACT_CHUNK]]
             query: Document = {"_id": {"$in": keys}, "redacted_at": {"$exists": False}}
             docs = self._db.journal.find({**query, "kind": "message"}, {"kind": 1, "record": 1})
-            ids += message_ids([(doc["kind"], doc.get("record")) async for doc in docs])
+            ids = message_ids([(doc["kind"], doc.get("record")) async for doc in docs])
+            # the messages before their entries, with no transaction here: a run stopped between leaves the
+            # entries unredacted, so the next run blanks the messages again rather than never
+            if ids:
+                await self._redact_messages(channel, ids)
             result = await self._db.journal.update_many(query, {"$set": {"redacted_at": at}, "$unset": {"record": ""}})
             count += int(result.modified_count)
-        for start in range(0, len(ids), REDACT_CHUNK):
-            await self._redact_messages(channel, ids[start : start + REDACT_CHUNK])
         return count
 
     async def _redact_messages(self, channel: str, ids: Sequence[str]) -> None:

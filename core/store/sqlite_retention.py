@@ -68,21 +68,23 @@ class SqliteRetention:
         return found
 
     async def journal_redact(self, channel: str, seqs: Collection[int], at: str) -> int:
-        redacted_count, ids = 0, list[str]()
+        count = 0
         asked = sorted(set(seqs))
         for start in range(0, len(asked), REDACT_CHUNK):
             chunk = asked[start : start + REDACT_CHUNK]
             where = f"channel = ? AND seq IN ({_marks(chunk)}) AND redacted_at IS NULL"
             rows = await self._db.execute_fetchall(f"SELECT kind, record FROM journal WHERE {where}", (channel, *chunk))
-            ids += message_ids((row[0], row[1]) for row in rows)
+            # the messages before their entries: the connection is shared, and another writer's commit may
+            # come between; a run stopped there leaves the entries unredacted, for the next run to finish
+            ids = message_ids((row[0], row[1]) for row in rows)
+            if ids:
+                await self._redact_messages(channel, ids)
             cur = await self._db.execute(
                 f"UPDATE journal SET record = NULL, redacted_at = ? WHERE {where}", (at, channel, *chunk)
             )
-            redacted_count += cur.rowcount
-        for start in range(0, len(ids), REDACT_CHUNK):
-            await self._redact_messages(channel, ids[start : start + REDACT_CHUNK])
-        await self._db.commit()
-        return redacted_count
+            count += cur.rowcount
+            await self._db.commit()
+        return count
 
     async def _redact_messages(self, channel: str, ids: Sequence[str]) -> None:
         """The archived messages of `ids` keep their place but not their content: text "" and redacted, the
