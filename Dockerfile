@@ -28,7 +28,9 @@ COPY bot/ bot/
 COPY archiver/ archiver/
 COPY probes/ probes/
 COPY chatkit/ chatkit/
-RUN pip install --no-deps --no-build-isolation . && useradd --system --uid 10001 --home-dir /app chat
+# var/exports exists owned by chat, so the exports volume mounted there starts writable by it
+RUN pip install --no-deps --no-build-isolation . && useradd --system --uid 10001 --home-dir /app chat \
+    && mkdir -p /app/var/exports && chown -R chat /app/var
 COPY --from=client /src/client/dist /app/client/dist
 USER chat
 ENV CHAT_HOST=0.0.0.0 CHAT_PORT=8080 CHAT_CLIENT_DIR=/app/client/dist

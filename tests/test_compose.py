@@ -88,5 +88,13 @@ def test_the_image_runs_as_a_non_root_user_with_the_cli_as_entrypoint() -> None:
     final_stage = dockerfile[dockerfile.rindex("\nFROM ") :]
     assert re.search(r"^USER (?!root)\w+$", final_stage, re.MULTILINE)
     assert 'ENTRYPOINT ["investor-chat"]' in final_stage
-    for package in ("core", "server", "bot", "archiver", "probes"):
+    for package in ("core", "quotes", "investing", "server", "bot", "archiver", "probes", "chatkit"):
         assert f"COPY {package}/ {package}/" in dockerfile
+
+
+def test_export_files_are_on_a_volume_both_nodes_share(compose: dict[str, Any]) -> None:
+    # a job runs on one node and its zip is downloaded through whichever node nginx picks
+    server = compose["services"]["server"]
+    mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in server["volumes"]}
+    assert mounted[server["environment"]["CHAT_EXPORT_DIR"]] in compose["volumes"]
+    assert "mkdir -p /app/var/exports && chown -R chat /app/var" in (ROOT / "Dockerfile").read_text()
