@@ -41,7 +41,7 @@ describe("ChatApp", () => {
   it("opens the admin page for a site admin and goes back to the channel", async () => {
     const { user } = setup(["user", "admin"]);
     await user.click(await screen.findByRole("button", { name: "Admin" }));
-    expect(screen.getByRole("heading", { name: "Administration" })).toBeTruthy();
+    expect(await screen.findByRole("heading", { name: "Administration" })).toBeTruthy();
     expect(document.title).toBe("Administration · investor-chat");
     await user.click(screen.getByRole("button", { name: "Back to chat" }));
     expect(screen.getByRole("heading", { level: 1, name: /general/ })).toBeTruthy();

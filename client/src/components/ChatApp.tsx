@@ -1,15 +1,17 @@
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { lazy, Suspense, useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { channelLabel } from "../lib/access";
 import { api } from "../lib/api";
 import { ChatClient } from "../lib/chatClient";
 import type { JumpTarget } from "../lib/search";
-import { AdminPage } from "./AdminPage";
 import { ChatPane } from "./ChatPane";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { holdFocus } from "./holdFocus";
 import { SearchBox } from "./SearchBox";
 import { Sidebar } from "./Sidebar";
 import { TickerStrip } from "./TickerStrip";
+
+// Only admins and compliance open it: loaded when first opened, not with everyone's chat.
+const AdminPage = lazy(() => import("./AdminPage").then((m) => ({ default: m.AdminPage })));
 
 export function ChatApp({ username, onSignedOut }: { username: string; onSignedOut: () => void }) {
   const [client, setClient] = useState<ChatClient | null>(null);
@@ -144,7 +146,9 @@ function ChatLayout({ client, onSignedOut }: { client: ChatClient; onSignedOut: 
           <SearchBox chat={snap.chat} source={client} onSelect={select} onJump={setJump} />
           {!adminOpen && <TickerStrip watchlist={client.watchlist} />}
           {adminOpen ? (
-            <AdminPage me={snap.chat.me} roles={snap.chat.roles} onClose={() => setAdminOpen(false)} />
+            <Suspense fallback={<p className="p-5 text-sm text-ink-400">Loading…</p>}>
+              <AdminPage me={snap.chat.me} roles={snap.chat.roles} onClose={() => setAdminOpen(false)} />
+            </Suspense>
           ) : current ? (
             <ChatPane
               key={current}
