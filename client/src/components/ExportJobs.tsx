@@ -140,15 +140,12 @@ function ExportForm({ onStarted }: { onStarted: (job: ExportJob) => void }) {
           id={`${id}-ch`}
           value={channels}
           onChange={(e) => setChannels(e.target.value)}
-          placeholder="desk, general"
-          aria-describedby={`${id}-ch-hint`}
+          placeholder="every channel"
+          aria-describedby={`${id}-days`}
           autoCapitalize="none"
           spellCheck={false}
           className={`${field} w-full`}
         />
-        <p id={`${id}-ch-hint`} className="mt-1 text-xs text-ink-400">
-          Separated by commas; leave empty for every channel.
-        </p>
       </div>
       <div>
         <label htmlFor={`${id}-fmt`} className={label}>
@@ -166,8 +163,8 @@ function ExportForm({ onStarted }: { onStarted: (job: ExportJob) => void }) {
         Start export
       </button>
       <p id={`${id}-days`} className="w-full text-xs text-ink-400">
-        Whole UTC days, both included: every message, every edit and deletion with its original, and every channel event, with each channel&apos;s chain head
-        and a manifest of checksums.
+        Whole UTC days, both included; channels separated by commas, none for every channel. An export holds every message, every edit and deletion with
+        its original, and every channel event, with each channel&apos;s chain head and a manifest of checksums.
       </p>
       {error && (
         <p role="alert" className="w-full text-sm text-down">
