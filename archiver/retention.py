@@ -69,7 +69,7 @@ class HoldScope:
 async def redact_expired(store: Store, *, now: datetime, default_days: int | None) -> RedactionReport:
     """Redact, in every journaled channel (deleted ones included) with a retention (its own, else
     `default_days`; neither: kept forever), the entries stamped more than that many days before `now`,
-    except those under a hold; then write the `retention_run` audit entry, if any channel had a retention."""
+    except those under a hold; then write the `retention.run` audit entry, if any channel had a retention."""
     scope = HoldScope.of(await store.holds())
     own = {channel.name: channel.retention_days for channel in await store.list_channels()}
     report = RedactionReport()
@@ -110,7 +110,7 @@ def _audited(report: RedactionReport, now: datetime, default_days: int | None) -
     """The run's audit entry, stamped when it ran (the log pages by real time, whatever clock a test moves)."""
     ran = utcnow()
     details = {**asdict(report), "now": iso(now), "default_days": default_days}
-    return AuditEntry(id=ordered_id(ran.timestamp()), ts=iso(ran), actor=None, action="retention_run", details=details)
+    return AuditEntry(id=ordered_id(ran.timestamp()), ts=iso(ran), actor=None, action="retention.run", details=details)
 
 
 class Retention:

@@ -63,7 +63,7 @@ async def run(store: Store, command: ExportCommand) -> int:
     if unknown:
         print(f"{PROG}: error: the archive holds no channel {', '.join(unknown)}", file=sys.stderr)
         return BAD_USAGE
-    await audit.record(store, None, "export_requested", **details(spec))
+    await audit.record(store, None, "export.requested", **details(spec))
     try:
         result = await export(store, spec, out, progress=ProgressLines())
     except BaseException as exc:
@@ -72,7 +72,7 @@ async def run(store: Store, command: ExportCommand) -> int:
             raise
         print(f"{PROG}: error: the export failed: {exc}", file=sys.stderr)
         return FAILED
-    await audit.record(store, None, "export_done", **details(spec), **summary(result), out=str(out))
+    await audit.record(store, None, "export.done", **details(spec), **summary(result), out=str(out))
     print(
         f"exported {result.progress.events:,} records of {result.progress.channels} channels into {out}: "
         f"{result.files:,} files, {result.size:,} bytes; manifest.json sha256 {result.manifest}"

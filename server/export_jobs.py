@@ -103,7 +103,7 @@ class ExportJobs:
             if done is None:
                 raise Superseded
             await audit.record(
-                self.store, job.created_by, "export_done", target=job.id, events=result.progress.events,
+                self.store, job.created_by, "export.done", target=job.id, events=result.progress.events,
                 files=result.files, size=size, manifest=result.manifest,
             )  # fmt: skip
         except Superseded:

@@ -91,7 +91,7 @@ async def start_export(request: web.Request) -> web.Response:
     )  # fmt: skip
     await jobs.start(job, spec)
     await audit.record(
-        store, who.username, "export_requested", target=job.id, format=job.format, channels=job.channels,
+        store, who.username, "export.requested", target=job.id, format=job.format, channels=job.channels,
         **{"from": job.from_, "to": job.to},
     )  # fmt: skip
     return web.json_response(job.wire(), status=202)
@@ -137,7 +137,7 @@ async def download_export(request: web.Request) -> web.StreamResponse:
     path = request.app[EXPORT_JOBS].zip_path(job.id)
     if not path.is_file():  # another node's job, in a CHAT_EXPORT_DIR not shared with this one
         raise ChatError("export_not_found", "The export's files are not on this server node", 404)
-    await audit.record(request.app[STORE], who.username, "export_downloaded", target=job.id)
+    await audit.record(request.app[STORE], who.username, "export.downloaded", target=job.id)
     name = f"investor-chat-export-{job.from_}-{job.to}-{job.id}.zip"
     return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -65,7 +65,7 @@ async def place_hold(request: web.Request) -> web.Response:
     if not await store.add_hold(hold):
         raise ChatError("hold_exists", f"A hold named {hold.name} stands already", 409)
     await audit.record(
-        store, who.username, "hold_placed", target=hold.name, channels=hold.channels, users=hold.users,
+        store, who.username, "hold.placed", target=hold.name, channels=hold.channels, users=hold.users,
         reason=hold.reason,
     )  # fmt: skip
     return web.json_response(hold.model_dump(exclude_none=True), status=201)
@@ -83,7 +83,7 @@ async def release_hold(request: web.Request) -> web.Response:
     name, store = request.match_info["hold"], request.app[STORE]
     if not await store.remove_hold(name):
         raise ChatError("hold_not_found", f"No hold named {name[:64]}", 404)
-    await audit.record(store, who.username, "hold_released", target=name)
+    await audit.record(store, who.username, "hold.released", target=name)
     return web.Response(status=204)
 
 
@@ -99,7 +99,7 @@ async def set_retention(request: web.Request) -> web.Response:
         if not await store.set_retention(channel.name, body.retention_days):
             raise ChatError("channel_not_found", f"No channel #{channel.name}", 404)  # deleted meanwhile
         await audit.record(
-            store, who.username, "retention_changed", channel=channel.name, retention_days=body.retention_days,
+            store, who.username, "retention.changed", channel=channel.name, retention_days=body.retention_days,
             previous=channel.retention_days,
         )  # fmt: skip
     return web.json_response(channel.model_copy(update={"retention_days": body.retention_days}).wire())

@@ -57,8 +57,8 @@ async def test_an_export_from_the_command_line_is_written_reported_and_audited(
     )
     done, requested = await store.audit(before=None, limit=2)
     asked = {"format": "csv", "from": DAY1, "to": DAY3}
-    assert (requested.actor, requested.action, requested.details) == (None, "export_requested", asked)
-    assert (done.actor, done.action) == (None, "export_done")
+    assert (requested.actor, requested.action, requested.details) == (None, "export.requested", asked)
+    assert (done.actor, done.action) == (None, "export.done")
     assert done.details == {
         **asked, "events": 8, "files": 3, "size": export_size(out), "manifest": sha256(out / "manifest.json"),
         "out": str(out),
@@ -126,4 +126,4 @@ async def test_a_failed_export_exits_1_and_leaves_nothing(
     )
     assert (status, stdout) == (1, "") and "the export failed: [Errno 28] No space left on device" in stderr
     assert list((tmp_path / "out").iterdir()) == []  # the directory stays, as it was given: empty
-    assert [e.action for e in await store.audit(before=None, limit=5)] == ["export_requested"]
+    assert [e.action for e in await store.audit(before=None, limit=5)] == ["export.requested"]

@@ -167,9 +167,9 @@ async def test_an_export_job_runs_to_done_and_downloads_as_a_zip_matching_its_ma
 
     status, listed = await chief.request("GET", "/api/admin/exports")
     assert status == 200 and listed == {"exports": [done]}
-    assert await audited(auditor, "export_requested", "export_done", "export_downloaded") == [
-        ("chief", "export_requested", job["id"]), ("chief", "export_done", job["id"]),
-        ("chief", "export_downloaded", job["id"]),
+    assert await audited(auditor, "export.requested", "export.done", "export.downloaded") == [
+        ("chief", "export.requested", job["id"]), ("chief", "export.done", job["id"]),
+        ("chief", "export.downloaded", job["id"]),
     ]  # fmt: skip
 
 

@@ -130,7 +130,7 @@ async def test_old_records_lose_their_content_but_keep_their_place_and_the_chain
         (4, False),
         (5, True),
     ]
-    audited = [e for e in await store.audit(before=None, limit=10) if e.action == "retention_run"]
+    audited = [e for e in await store.audit(before=None, limit=10) if e.action == "retention.run"]
     assert [(e.actor, e.details["redacted"], e.details["by_channel"]) for e in audited] == [
         (None, 0, {}),
         (None, 5, {"desk": 4, "lobby": 1}),
@@ -289,7 +289,7 @@ async def test_one_run_a_day_among_replicas_and_a_failed_run_is_retried(store: S
     await first._step(stop)  # retried without a token
     await second._step(stop)
     runs = await store.audit(before=None, limit=10)
-    assert [(e.action, e.actor, e.details["redacted"]) for e in runs] == [("retention_run", None, 1)]
+    assert [(e.action, e.actor, e.details["redacted"]) for e in runs] == [("retention.run", None, 1)]
     assert await texts(store, "desk") == [(1, "", True)]
 
 

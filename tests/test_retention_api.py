@@ -82,16 +82,16 @@ async def test_holds_are_placed_and_released_by_admins_and_compliance_alone(
     assert await chief.request("DELETE", "/api/admin/holds/sec-2026-17") == (204, "")
     assert code(await auditor.request("DELETE", "/api/admin/holds/sec-2026-17")) == (404, "hold_not_found")
     assert (await auditor.request("GET", "/api/admin/holds"))[1] == {"holds": [listed["holds"][1]]}
-    assert await audited(auditor, "hold_placed", "hold_released") == [
+    assert await audited(auditor, "hold.placed", "hold.released") == [
         (
             "auditor",
-            "hold_placed",
+            "hold.placed",
             "SEC-2026-17",
             None,
             {"channels": ["desk"], "users": ["alice"], "reason": "subpoena"},
         ),
-        ("chief", "hold_placed", "everything", None, {}),
-        ("chief", "hold_released", "sec-2026-17", None, {}),
+        ("chief", "hold.placed", "everything", None, {}),
+        ("chief", "hold.released", "sec-2026-17", None, {}),
     ]
 
 
@@ -119,9 +119,9 @@ async def test_a_channels_retention_is_set_by_site_admins_not_by_its_owner(
     assert (await chief.request("PATCH", path, {"retention_days": 7}))[0] == 200  # the same again: no entry
     status, desk = await chief.request("PATCH", path, {"retention_days": None})  # back to the site's
     assert status == 200 and "retention_days" not in desk
-    assert await audited(auditor, "retention_changed") == [
-        ("chief", "retention_changed", None, "desk", {"retention_days": 7}),
-        ("chief", "retention_changed", None, "desk", {"previous": 7}),
+    assert await audited(auditor, "retention.changed") == [
+        ("chief", "retention.changed", None, "desk", {"retention_days": 7}),
+        ("chief", "retention.changed", None, "desk", {"previous": 7}),
     ]
 
 
@@ -176,7 +176,7 @@ async def test_what_members_sent_is_redacted_after_the_channels_retention_unless
     _, hits = await alice.request("GET", "/api/search", params={"cashtag": "ACME"})
     assert hits["hits"] == []
     assert (await verify("desk", store.journal_scan("desk"))).intact
-    runs = await audited(chief, "retention_run")
+    runs = await audited(chief, "retention.run")
     assert [(actor, details["redacted"]) for actor, _, _, _, details in runs][-2:] == [(None, 0), (None, 2)]
 
 
@@ -193,12 +193,12 @@ async def seeded(url: str) -> None:
 
 
 async def runs_in(url: str) -> list[AuditEntry]:
-    """The retention_run entries of the store at `url`, once there is one."""
+    """The retention.run entries of the store at `url`, once there is one."""
     async with asyncio.timeout(10):
         while True:
             store = await open_store(url)
             try:
-                found = [e for e in await store.audit(before=None, limit=10) if e.action == "retention_run"]
+                found = [e for e in await store.audit(before=None, limit=10) if e.action == "retention.run"]
             finally:
                 await store.close()
             if found:

@@ -164,16 +164,16 @@ async def test_an_admin_publishes_the_heads_exports_a_channel_and_holds_it(
     await open_compliance(alice)
     audit = alice.page.get_by_test_id("admin-audit")
     for action, words in (
-        ("hold_released", "Legal hold released"),
-        ("hold_placed", "Legal hold placed"),
-        ("export_downloaded", "Export downloaded"),
-        ("export_done", "Export finished"),
-        ("export_requested", "Export requested"),
+        ("hold.released", "Legal hold released"),
+        ("hold.placed", "Legal hold placed"),
+        ("export.downloaded", "Export downloaded"),
+        ("export.done", "Export finished"),
+        ("export.requested", "Export requested"),
     ):
         entry = audit.locator(f"[data-testid='audit-entry'][data-action='{action}']")
         await expect(entry.get_by_test_id("audit-action")).to_have_text(words)
         await expect(entry).to_contain_text("alice")
-    await expect(audit.locator("[data-action='hold_placed']")).to_contain_text("reason: SEC inquiry")
+    await expect(audit.locator("[data-action='hold.placed']")).to_contain_text("reason: SEC inquiry")
     await audit.scroll_into_view_if_needed()
     await screenshot(alice.page, "compliance-audit-log")
     assert alice.errors == []

@@ -4,9 +4,9 @@ import { actionLabel, detailPairs } from "./audit";
 describe("audit log wording", () => {
   it("names the archive's actions and the older dotted ones in words, unknown ones as sent", () => {
     expect(
-      ["export_requested", "export_done", "hold_placed", "hold_released", "retention_changed", "retention_run"].map(actionLabel),
+      ["export.requested", "export.done", "hold.placed", "hold.released", "retention.changed", "retention.run"].map(actionLabel),
     ).toEqual(["Export requested", "Export finished", "Legal hold placed", "Legal hold released", "Retention changed", "Retention run"]);
-    expect(actionLabel("export_downloaded")).toBe("Export downloaded");
+    expect(actionLabel("export.downloaded")).toBe("Export downloaded");
     expect(actionLabel("hold.placed")).toBe("Legal hold placed");
     expect(actionLabel("role.grant")).toBe("Role granted");
     expect(actionLabel("channel.muted")).toBe("Muted");

@@ -1,7 +1,7 @@
 /** How the audit log reads to people: each action's name in words, and its details as short "key: value" pairs. */
 import type { AuditEntry } from "./types";
 
-/** By action, with "." read as "_" (older actions are dotted: "role.grant"). Unknown ones show as sent. */
+/** By action, with "." read as "_" (actions are dotted: "role.grant", "hold.placed"). Unknown ones show as sent. */
 const LABELS: Record<string, string> = {
   role_grant: "Role granted",
   role_revoke: "Role revoked",
