@@ -13,6 +13,7 @@ import socketio
 from aiohttp.test_utils import TestServer
 
 from core.settings import Settings, load_settings
+from core.store import Store
 from server.standalone import create_standalone_app
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -137,3 +138,16 @@ async def make_client(chat_url: str) -> AsyncIterator[ClientFactory]:
     for client in clients:
         await client.sio.disconnect()
     await http.close()
+
+
+def code(reply: tuple[int, Any]) -> tuple[int, str]:
+    """(status, the error's code) of a REST reply; "" when it is not an error."""
+    status, body = reply
+    return status, body["error"]["code"] if isinstance(body, dict) and "error" in body else ""
+
+
+async def with_role(make_client: ClientFactory, store: Store, name: str, *roles: str) -> ChatClient:
+    """A registered client, not connected, holding the site roles given."""
+    client = await make_client(name, connect=False)
+    assert await store.set_user_roles(name, roles)
+    return client

@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestServer
 
 from core.store import Store
 from server.app_keys import SIO, STORE
-from tests.apps import ChatClient, ClientFactory
+from tests.apps import ChatClient, ClientFactory, code
 
 StartServer = Callable[..., Awaitable[TestServer]]
 Body = Callable[[str], dict[str, Any]] | None
@@ -85,11 +85,6 @@ def store(chat_server: TestServer) -> Store:
 def error_code(ack: dict[str, Any]) -> str:
     assert ack["ok"] is False, ack
     return str(ack["error"]["code"])
-
-
-def code(reply: tuple[int, Any]) -> tuple[int, str]:
-    status, body = reply
-    return status, body["error"]["code"] if isinstance(body, dict) and "error" in body else ""
 
 
 async def say(client: ChatClient, text: str, channel: str, **extra: Any) -> dict[str, Any]:

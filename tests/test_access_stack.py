@@ -16,6 +16,7 @@ import socketio
 
 from core.store import Store, open_store
 from scripts.stack import Stack
+from tests.apps import code
 from tests.stack_fixtures import BoundClient, MakeBoundClient
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(120)]
@@ -40,11 +41,6 @@ async def on_node(stack: Stack, make_bound_client: MakeBoundClient, node: int) -
 def error_code(ack: dict[str, Any]) -> str:
     assert ack["ok"] is False, ack
     return str(ack["error"]["code"])
-
-
-def code(reply: tuple[int, Any]) -> tuple[int, str]:
-    status, body = reply
-    return status, body["error"]["code"] if isinstance(body, dict) and "error" in body else ""
 
 
 async def joined(client: BoundClient, channel: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import socketio
 from aiohttp.test_utils import TestServer
 
 from server import admin_api, admin_cli, realtime
-from tests.apps import PASSWORD, ChatClient, ClientFactory, http_session
+from tests.apps import PASSWORD, ChatClient, ClientFactory, code, http_session
 
 StartServer = Callable[..., Awaitable[TestServer]]
 MANY = {"login_burst": 1000, "login_rate": 100.0}  # these tests register more users than one address may at once
@@ -52,11 +52,6 @@ async def register(http: aiohttp.ClientSession, url: str, username: str, invite:
 async def login(http: aiohttp.ClientSession, url: str, username: str) -> tuple[int, Any]:
     async with http.post(f"{url}/api/login", json={"username": username, "password": PASSWORD}) as resp:
         return resp.status, await resp.json()
-
-
-def code(reply: tuple[int, Any]) -> tuple[int, str]:
-    status, body = reply
-    return status, body["error"]["code"] if isinstance(body, dict) and "error" in body else ""
 
 
 async def disconnected(client: ChatClient, within: float) -> bool:

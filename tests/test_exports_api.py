@@ -26,7 +26,7 @@ from core.store import Store, open_store
 from server import export_jobs
 from server.app_keys import STORE
 from server.exports_api import EXPORT_JOBS
-from tests.apps import ChatClient, ClientFactory
+from tests.apps import ChatClient, ClientFactory, code, with_role
 
 StartServer = Callable[..., Awaitable[TestServer]]
 MANY = {"login_burst": 1000, "login_rate": 100.0}
@@ -45,17 +45,6 @@ async def chat_server(make_server: StartServer, fake_stooq: Any, store_url: str,
 @pytest.fixture
 def store(chat_server: TestServer) -> Store:
     return chat_server.app[STORE]
-
-
-def code(reply: tuple[int, Any]) -> tuple[int, str]:
-    status, body = reply
-    return status, body["error"]["code"] if isinstance(body, dict) and "error" in body else ""
-
-
-async def with_role(make_client: ClientFactory, store: Store, name: str, *roles: str) -> ChatClient:
-    client = await make_client(name, connect=False)
-    assert await store.set_user_roles(name, roles)
-    return client
 
 
 async def say(client: ChatClient, channel: str, text: str, **extra: Any) -> dict[str, Any]:

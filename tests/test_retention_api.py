@@ -21,7 +21,7 @@ from core.journal import entry_of, verify
 from core.models import AuditEntry, Message, iso, new_id, now_iso, utcnow
 from core.store import Store, open_store
 from server.app_keys import STORE
-from tests.apps import ChatClient, ClientFactory, settings_for
+from tests.apps import ChatClient, ClientFactory, code, settings_for, with_role
 
 StartServer = Callable[..., Awaitable[TestServer]]
 MANY = {"login_burst": 1000, "login_rate": 100.0}
@@ -35,17 +35,6 @@ async def chat_server(make_server: StartServer, fake_stooq: Any, store_url: str)
 @pytest.fixture
 def store(chat_server: TestServer) -> Store:
     return chat_server.app[STORE]
-
-
-def code(reply: tuple[int, Any]) -> tuple[int, str]:
-    status, body = reply
-    return status, body["error"]["code"] if isinstance(body, dict) and "error" in body else ""
-
-
-async def with_role(make_client: ClientFactory, store: Store, name: str, *roles: str) -> ChatClient:
-    client = await make_client(name, connect=False)
-    assert await store.set_user_roles(name, roles)
-    return client
 
 
 async def audited(client: ChatClient, *actions: str) -> list[tuple[Any, ...]]:
