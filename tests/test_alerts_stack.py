@@ -134,14 +134,17 @@ async def test_an_alert_fires_once_when_the_replica_running_the_round_is_killed(
         live_notification_events=len(pushed),
         seconds_to_the_bot_message=round(took, 1),
     )
-    assert "fired=1" in survivor_log or "delivered=1" in survivor_log, survivor_log[-3000:]
-    await _once(alice, fired, alert_id)
-    if moment == "quote served":
+    if at_kill[0] == "active":  # killed before it settled the alert: the survivor's round fired it
+        assert "fired=1" in survivor_log, survivor_log[-3000:]
         assert len(pushed) == 1, pushed
     else:
-        # its push may have been on the wire already when it died: the survivor pushes the same id again,
-        # which clients drop (docs/architecture.md)
-        assert at_kill == ("triggered", 1) and len(pushed) in (1, 2)
+        # killed after settling: the survivor delivers what it left (after DELIVERY_GRACE), or it had
+        # delivered all but marking it; its push may have been on the wire already when it died, so the same
+        # id may come twice, which clients drop (docs/architecture.md)
+        assert at_kill[0] == "triggered" and len(pushed) in (1, 2), pushed
+    if moment == "notification stored":
+        assert at_kill == ("triggered", 1)
+    await _once(alice, fired, alert_id)
 
 
 async def _kill_the_round(stack: Stack, fake: TrippedStooq, alert_id: str, moment: str) -> tuple[str, tuple[str, int]]:
@@ -166,13 +169,14 @@ async def _kill_the_round(stack: Stack, fake: TrippedStooq, alert_id: str, momen
 
 
 async def _once(alice: BoundClient, fired: dict[str, Any], alert_id: str) -> None:
-    """One notification (one id live, one in the inbox), one private StockBot message, the alert triggered."""
+    """One notification (one id live, one in the inbox), one private StockBot message (one id), the alert
+    triggered."""
     pushed = [n for n in alice.received("notification") if n["kind"] == "alert"]
     assert {n["id"] for n in pushed} == {pushed[0]["id"]}
     assert pushed[0]["text"] == f"Alert: AAPL.US above $95.00, now ${CROSSING}"
     status, inbox = await alice.request("GET", "/api/me/notifications")
     assert status == 200 and [n["id"] for n in inbox["notifications"] if n["kind"] == "alert"] == [pushed[0]["id"]]
-    assert [m["id"] for m in alice.received("message") if m["text"].startswith("Alert: ")] == [fired["id"]]
+    assert {m["id"] for m in alice.received("message") if m["text"].startswith("Alert: ")} == {fired["id"]}
     assert fired["ephemeral"] is True and fired["quote"]["price"] == CROSSING
     _, body = await alice.request("GET", "/api/me/alerts")
     [alert] = body["alerts"]

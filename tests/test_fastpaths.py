@@ -148,7 +148,8 @@ async def test_a_socket_upgraded_from_polling_gets_held_frames_before_queued_pac
             # Python 3.11's wait_for in engine.io's writer takes longer to wake than the Coalescer holds a
             # frame, so above the order holds even unguarded; from 3.12 it wakes at once. Sending the way
             # that writer does, on any Python: the held frame must leave first.
-            (websocket,) = [o for o in gc.get_objects() if isinstance(o, TrackedWebSocket) and o._sock is not None]
+            # by exact type: isinstance() on a weak proxy among gc's objects raises once its referent is gone
+            (websocket,) = [o for o in gc.get_objects() if type(o) is TrackedWebSocket and o._sock is not None]
             broadcast.send_one(sock, '2["order",40]', sio.manager.writes)
             await websocket.send('42["order",41]')
             async with asyncio.timeout(5):
