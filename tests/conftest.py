@@ -7,7 +7,14 @@ import pytest
 from core import fastpaths
 from core.settings import Settings
 
-pytest_plugins = ["tests.services", "tests.fakes.fixtures", "tests.apps", "tests.stack_fixtures", "tests.faults"]
+pytest_plugins = [
+    "tests.services",
+    "tests.fakes.fixtures",
+    "tests.apps",
+    "tests.stack_fixtures",
+    "tests.faults",
+    "tests.old_stores",
+]
 
 
 @pytest.fixture(autouse=True, scope="session")
