@@ -121,7 +121,12 @@ async def journal(store: Store, records: Sequence[Record]) -> None:
     gap. An entry already there (the batch retried after a crash, or another replica's) is kept as it is."""
     if not records:
         return
-    entries = [entry_of(record) for record in records]
+    starts = await store.journal_starts({record.channel for record in records})
+    # a record from before the journal began (archived by the previous version, which stopped before acking
+    # it) stays out: the journal says it begins after it
+    entries = [e for e in map(entry_of, records) if e.seq >= starts.get(e.channel, 1)]
+    if not entries:
+        return
     channels = sorted({entry.channel for entry in entries})
     # The usual case, one archiver in seq order: the batch continues each channel's head, so its entries
     # go in chained and only the last one's row is touched again, to move the head.

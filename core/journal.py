@@ -109,13 +109,16 @@ class ChannelReport:
         return not self.problems
 
 
-async def verify(channel: str, entries: AsyncIterable[JournalEntry], *, limit: int = 20) -> ChannelReport:
+async def verify(
+    channel: str, entries: AsyncIterable[JournalEntry], *, start: int = 1, limit: int = 20
+) -> ChannelReport:
     """Recompute a channel's chain from its stored entries (in seq order) and report every gap (a removed
     record), edit (a record no longer matching its hash, or a hash no longer matching the chain), and
     reordering (a record stored under another seq than its own), each with its seq; at most `limit`
-    problems. Redacted entries are checked by their kept hash alone."""
-    report = ChannelReport(channel)
-    expected, chain = 1, GENESIS
+    problems. Redacted entries are checked by their kept hash alone. `start`: the seq the channel's journal
+    begins at, on GENESIS (after seq 1 for records archived before the journal existed)."""
+    report = ChannelReport(channel, last_seq=start - 1)
+    expected, chain = start, GENESIS
     async for entry in entries:
         if len(report.problems) >= limit:
             break

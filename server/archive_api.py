@@ -18,6 +18,10 @@ class ChainHead(BaseModel):
     name: str
     last_seq: int = Field(description="the channel's last record whose chain is in (0: none yet)")
     chain: str = Field(description=f"sha256 hex of the chain at last_seq ({GENESIS[:8]}… before the first)")
+    first_seq: int = Field(
+        description="the seq the channel's journal begins at, its chain on 64 zeros: 1, or after the records "
+        "archived before the journal existed (an upgrade's), which the chain does not cover"
+    )
 
 
 class ChainHeads(BaseModel):
@@ -30,8 +34,11 @@ def add_routes(app: web.Application) -> None:
 
 async def read_heads(request: web.Request) -> web.Response:
     require_site(await viewer(request), "admin", "compliance")
-    heads = await request.app[STORE].journal_heads()
-    channels = [ChainHead(name=name, last_seq=seq, chain=chain) for name, seq, chain in heads]
+    store = request.app[STORE]
+    heads, starts = await store.journal_heads(), await store.journal_starts()
+    channels = [
+        ChainHead(name=name, last_seq=seq, chain=chain, first_seq=starts.get(name, 1)) for name, seq, chain in heads
+    ]
     return web.json_response(ChainHeads(channels=channels).model_dump())
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.journal import ChannelReport, JournalEntry, Problem, verify
+from core.journal import GENESIS, ChannelReport, JournalEntry, Problem, verify
 from core.models import iso, utcnow
 from core.settings import Settings, SettingsError, read_settings
 from core.store import Store, open_store
@@ -108,14 +108,20 @@ async def verify_archive(
 ) -> int:
     """Verify the channels (every journaled one when None), printing each head and its problems; the exit status."""
     stored = {name: (seq, chain) for name, seq, chain in await store.journal_heads()}  # before the scan: never ahead
+    starts = await store.journal_starts()
     names = sorted(set(channels)) if channels else sorted(stored.keys() | published.keys())
     entries = broken = 0
     for name in names:
-        report = await verify_channel(store, name, stored.get(name), published.get(name), now=now or utcnow())
-        entries += report.last_seq + report.pending
+        start = starts.get(name, 1)
+        report = await verify_channel(
+            store, name, stored.get(name), published.get(name), start=start, now=now or utcnow()
+        )
+        entries += report.last_seq - (start - 1) + report.pending
         broken += not report.intact
         waiting = f"  ({report.pending} newest not chained yet)" if report.pending else ""
         print(f"{name}  last_seq {report.last_seq}  chain {report.chain}{waiting}")
+        if start > 1:
+            print(f"{name}  journaled from seq {start} (earlier records predate the journal)")
         for problem in report.problems:
             print(f"{name} seq {problem.seq}: {problem.kind}: {problem.detail}")
     verdict = "intact" if not broken else f"{broken} not intact"
@@ -132,14 +138,15 @@ class Seen:
 
 
 async def verify_channel(
-    store: Store, channel: str, stored: Head | None, published: Head | None, *, now: datetime
+    store: Store, channel: str, stored: Head | None, published: Head | None, *, start: int = 1, now: datetime
 ) -> ChannelReport:
-    """core.journal.verify over the channel's entries, then against its stored head (what the archiver extends
-    and publishes), a head published before when given (entries removed from the end, or a chain rewritten
-    from some seq on, show only there), and the time: entries waiting past PENDING_GRACE for a seq before
-    them wait for one that is not coming."""
-    seen = Seen()
-    report = await verify(channel, _noting(store.journal_scan(channel), published[0] if published else 0, seen))
+    """core.journal.verify over the channel's entries from `start` (where its journal begins), then against its
+    stored head (what the archiver extends and publishes), a head published before when given (entries
+    removed from the end, or a chain rewritten from some seq on, show only there), and the time: entries
+    waiting past PENDING_GRACE for a seq before them wait for one that is not coming."""
+    at = published[0] if published else 0
+    seen = Seen(chain_at=GENESIS if at == start - 1 else None)  # a head published before anything was journaled
+    report = await verify(channel, _noting(store.journal_scan(channel), at, seen), start=start)
     if report.last_seq == report.pending == 0 and stored is None:
         report.problems.append(Problem(1, "gap", "the journal holds nothing of this channel"))
     for head, what in ((stored, "the journal's head"), (published, "the head published")):
@@ -147,7 +154,10 @@ async def verify_channel(
             report.problems.append(Problem(report.last_seq + 1, "gap", f"{what} is at seq {head[0]}"))
     if stored is not None and stored[0] == report.last_seq and stored[1] != report.chain:
         report.problems.append(Problem(stored[0], "chain", f"the journal's head has another chain, {stored[1]}"))
-    if published is not None and 0 < published[0] <= report.last_seq and seen.chain_at != published[1]:
+    if published is not None and published[0] < start - 1:  # the journal's beginning moved past what was published
+        detail = f"the journal begins at seq {start}; the head published is at seq {published[0]}"
+        report.problems.append(Problem(published[0] + 1, "gap", detail))
+    elif published is not None and 0 < published[0] <= report.last_seq and seen.chain_at != published[1]:
         report.problems.append(
             Problem(published[0], "chain", f"the chain differs from the head published, {published[1]}")
         )

@@ -4,11 +4,16 @@ the same head `investor-chat archive verify` recomputes from the store; anyone e
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from core.journal import GENESIS
 from server import admin_cli, archive_cli
 from tests.apps import ChatClient, ClientFactory
+from tests.old_stores import BEFORE_ACCESS
 
 HEADS = "/api/admin/archive/heads"
 
@@ -43,7 +48,7 @@ async def test_admins_and_compliance_read_the_heads_verify_recomputes(
     last = acks[-1]["message"]["seq"]
 
     head = await general_head(chief, last)
-    assert head["last_seq"] == last and len(head["chain"]) == 64
+    assert head["last_seq"] == last and len(head["chain"]) == 64 and head["first_seq"] == 1
     assert await auditor.request("GET", HEADS) == (200, {"channels": [head]})
 
     capsys.readouterr()
@@ -58,3 +63,33 @@ async def test_a_plain_user_is_refused_the_heads(make_client: ClientFactory, cha
     assert (status, body["error"]["code"]) == (403, "forbidden")
     status, body = await ChatClient(chat_url, mallory.http).request("GET", HEADS)  # no token at all
     assert (status, body["error"]["code"]) == (401, "unauthorized")
+
+
+@pytest.fixture
+def upgraded(tmp_path: Path) -> Path:
+    """The standalone app's store is a file written before the journal existed (requested before the app starts)."""
+    path = tmp_path / "chat.sqlite3"
+    shutil.copy(BEFORE_ACCESS, path)
+    return path
+
+
+async def test_a_channel_archived_before_the_journal_says_where_its_chain_begins(
+    upgraded: Path, make_client: ClientFactory, tmp_path: Path
+) -> None:
+    chief = await make_client("chief")
+    await grant(tmp_path, "chief", "admin")
+    status, body = await chief.request("GET", HEADS)
+    assert (status, body) == (
+        200,
+        {
+            "channels": [
+                {"name": "desk", "last_seq": 3, "chain": GENESIS, "first_seq": 4},
+                {"name": "general", "last_seq": 1, "chain": GENESIS, "first_seq": 2},
+            ]
+        },
+    )
+    await chief.call("join", {"channel": "general"})
+    ack = await chief.call("send", {"channel": "general", "text": "after the upgrade"})
+    assert ack["message"]["seq"] == 2
+    head = await general_head(chief, 2)
+    assert head["first_seq"] == 2 and head["chain"] != GENESIS

@@ -35,6 +35,8 @@ class JournalSource(Protocol):
 
     async def journal_heads(self) -> list[tuple[str, int, str]]: ...
 
+    async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]: ...
+
     async def journal_channels(self) -> list[str]: ...
 
 
@@ -118,9 +120,10 @@ async def export(
     writer = WRITERS[spec.format](files)
     done = ExportProgress(channels=len(names))
     spans: dict[str, ChannelSpan] = {}
+    starts = await store.journal_starts(spec.channels)
     try:
         for channel in names:
-            spans[channel] = await _channel(store, writer, channel, spec, done, progress)
+            spans[channel] = await _channel(store, writer, channel, spec, done, progress, starts.get(channel, 1))
             done.channels_done += 1
             if progress is not None:
                 await progress(done)
@@ -135,7 +138,7 @@ async def export(
 
 async def _channel(
     store: JournalSource, writer: Writer, channel: str, spec: ExportSpec, done: ExportProgress,
-    progress: Progress | None,
+    progress: Progress | None, start: int,
 ) -> ChannelSpan:  # fmt: skip
     span = ChannelSpan()
     writer.begin(channel)
@@ -149,12 +152,12 @@ async def _channel(
             await progress(done)
     writer.end()
     if span.first_seq is not None:
-        span.chain_before = await _chain_before(store, channel, span.first_seq)
+        span.chain_before = await _chain_before(store, channel, span.first_seq, start)
     return span
 
 
-async def _chain_before(store: JournalSource, channel: str, seq: int) -> str | None:
-    if seq == 1:
+async def _chain_before(store: JournalSource, channel: str, seq: int, start: int) -> str | None:
+    if seq == start:  # where the channel's journal begins: 1, or after records archived before the journal
         return GENESIS
     before = await store.journal_after(channel, seq - 2, 1)
     return before[0].chain if before and before[0].seq == seq - 1 else None

@@ -300,10 +300,16 @@ class Store(Protocol):
         replicas writing the same chains, in any order, leave the same journal."""
 
     async def journal_heads(self) -> list[tuple[str, int, str]]:
-        """Every journaled channel's (name, last chained seq, chain), by name: what is published daily."""
+        """Every journaled channel's (name, last chained seq, chain), by name: what is published daily (a channel
+        whose journal begins after seq 1 is there from the upgrade on, at the seq before)."""
+
+    async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
+        """The channels (of `channels`, or all) whose journal begins after seq 1, each with the seq it begins
+        at: their records before it were archived before the journal existed, and the upgrade that made the
+        journal set their heads to (that seq - 1, GENESIS). A channel not in it is journaled from seq 1."""
 
     async def journal_channels(self) -> list[str]:
-        """The name of every channel with an entry in the journal, sorted."""
+        """The name of every channel with an entry in the journal or a head set where its journal begins, sorted."""
 
     def journal_scan(self, channel: str, *, after: int = 0, page: int = 5000) -> AsyncIterator[JournalEntry]:
         """The channel's entries with seq > after in seq order, read `page` at a time: verify and export

@@ -31,7 +31,7 @@ from core.store.mongo_exports import MongoExports
 from core.store.mongo_journal import MongoJournal
 from core.store.mongo_notify import MongoNotify
 from core.store.mongo_retention import MongoRetention
-from core.store.mongo_schema import DUPLICATE_KEY, Document, prepare, user_key
+from core.store.mongo_schema import DUPLICATE_KEY, Document, last_archived_seq, prepare, user_key
 from core.store.mongo_search import SEARCH_FIELDS, search_fields, search_pipeline
 from core.store.mongo_trading import MongoTrading
 
@@ -168,11 +168,7 @@ class MongoStore(MongoNotify, MongoTrading, MongoJournal, MongoRetention, MongoE
         return await self._with_reply_counts(channel, messages), len(docs) > limit
 
     async def last_seq(self, channel: str) -> int:
-        last = 0
-        for collection in (self._db.messages, self._db.changes, self._db.channel_events):
-            doc = await collection.find_one({"channel": channel}, {"seq": 1}, sort=[("seq", DESCENDING)])
-            last = max(last, 0 if doc is None else int(doc["seq"]))
-        return last
+        return await last_archived_seq(self._db, channel)
 
     async def apply_changes(self, changes: Sequence[Change]) -> int:
         applied = 0

@@ -104,6 +104,10 @@ class MongoJournal:
         cursor = self._db.journal_heads.find().sort("_id", ASCENDING)
         return [(doc["_id"], int(doc["seq"]), doc["chain"]) async for doc in cursor]
 
+    async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
+        query = {} if channels is None else {"_id": {"$in": sorted(set(channels))}}
+        return {doc["_id"]: int(doc["seq"]) async for doc in self._db.journal_starts.find(query)}
+
     async def journal_channels(self) -> list[str]:
         return [doc["_id"] async for doc in self._db.journal_heads.find({}, {"_id": 1}).sort("_id", ASCENDING)]
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
+from core.journal import GENESIS
 from core.models import utcnow
 from core.store.mongo_search import search_fields
 
@@ -19,6 +24,11 @@ REV_MIGRATED = "messages_rev"
 OWNERS_MIGRATED = "channel_owners"
 # The `meta` document saying every message has its search fields (#22).
 SEARCH_MIGRATED = "messages_search"
+# The `meta` document saying where the journal of each channel archived before it begins is decided (#24):
+# one node decides while the others wait; one that stops deciding for longer than the lease is replaced.
+JOURNAL_STARTED = "journal_start"
+START_LEASE = timedelta(minutes=2)
+START_POLL = 0.1  # seconds between two looks of a waiting node
 MIGRATION_BATCH = 1000
 
 Document = dict[str, Any]
@@ -40,6 +50,67 @@ async def _migrate(db: AsyncDatabase[Document]) -> None:
     await _give_messages_revs(db)
     await _give_channels_owners(db)
     await _give_messages_search_fields(db)
+    await _start_journal(db)  # before _create_indexes makes the journal collection, whose absence it reads
+
+
+async def last_archived_seq(db: AsyncDatabase[Document], channel: str) -> int:
+    """The channel's last archived seq: of a message, a change or a channel event (0 when none)."""
+    last = 0
+    for collection in (db.messages, db.changes, db.channel_events):
+        doc = await collection.find_one({"channel": channel}, {"seq": 1}, sort=[("seq", DESCENDING)])
+        last = max(last, 0 if doc is None else int(doc["seq"]))
+    return last
+
+
+async def _start_journal(db: AsyncDatabase[Document]) -> None:
+    """Where the journal begins, decided once by the first node to claim the decision, the others waiting
+    for it: no node's archiver journals anything before it is made, so no record arriving meanwhile moves it."""
+    try:
+        await db.meta.insert_one({"_id": JOURNAL_STARTED, "done": False, "until": utcnow() + START_LEASE})
+    except DuplicateKeyError:
+        await _wait_for_start(db)
+        return
+    await _decide_start(db)
+
+
+async def _wait_for_start(db: AsyncDatabase[Document]) -> None:
+    """Wait for the node deciding where the journal begins (at once when it is long decided); decide in its
+    place when its lease ran out, as a node stopped halfway leaves it."""
+    while True:
+        claim = await db.meta.find_one({"_id": JOURNAL_STARTED})
+        if claim is None or claim.get("done"):
+            return
+        now = utcnow()
+        if claim["until"] < now:
+            taken = await db.meta.find_one_and_update(
+                {"_id": JOURNAL_STARTED, "done": False, "until": claim["until"]}, {"$set": {"until": now + START_LEASE}}
+            )
+            if taken is not None:
+                logger.warning("deciding where the journal begins in place of a node that stopped doing it")
+                await _decide_start(db)
+                return
+        await asyncio.sleep(START_POLL)
+
+
+async def _decide_start(db: AsyncDatabase[Document]) -> None:
+    """A database whose records were archived before the journal existed: each such channel's journal
+    begins after its last archived seq, its head there on 64 zeros. Those records cannot be journaled as
+    they were posted, since the messages collection holds each folded with its changes. Written so that a
+    node deciding again in place of one that stopped halfway writes the same."""
+    if "journal" not in await db.list_collection_names():
+        channels: set[str] = set()
+        for collection in (db.messages, db.changes, db.channel_events):
+            channels.update(await collection.distinct("channel"))
+        for channel in sorted(channels):
+            seq = await last_archived_seq(db, channel)
+            await db.journal_starts.update_one({"_id": channel}, {"$setOnInsert": {"seq": seq + 1}}, upsert=True)
+            with contextlib.suppress(DuplicateKeyError):  # there and further on: written by the node before
+                await db.journal_heads.update_one(
+                    {"_id": channel, "seq": {"$lt": seq}}, {"$set": {"seq": seq, "chain": GENESIS}}, upsert=True
+                )
+        if channels:
+            logger.info("the journal of %d channels begins after their records archived before it", len(channels))
+    await db.meta.update_one({"_id": JOURNAL_STARTED}, {"$set": {"done": True, "at": utcnow()}})
 
 
 async def _give_messages_revs(db: AsyncDatabase[Document]) -> None:

@@ -26,7 +26,7 @@ from core.models import (
 )
 from core.store import PINS_MAX, REVOKED_CHUNK, replaced_texts, with_counts
 from core.store.sqlite_exports import SqliteExports
-from core.store.sqlite_journal import SqliteJournal
+from core.store.sqlite_journal import SqliteJournal, last_archived_seq
 from core.store.sqlite_notify import SqliteNotify
 from core.store.sqlite_retention import SqliteRetention
 from core.store.sqlite_schema import prepare
@@ -172,12 +172,7 @@ class SqliteStore(SqliteNotify, SqliteTrading, SqliteJournal, SqliteRetention, S
         return await self._with_reply_counts(channel, messages), more
 
     async def last_seq(self, channel: str) -> int:
-        last = 0
-        for table in ("messages", "changes", "channel_events"):
-            async with self._db.execute(f"SELECT MAX(seq) FROM {table} WHERE channel = ?", (channel,)) as cur:
-                row = await cur.fetchone()
-            last = max(last, int(row[0]) if row and row[0] is not None else 0)
-        return last
+        return await last_archived_seq(self._db, channel)
 
     async def apply_changes(self, changes: Sequence[Change]) -> int:
         applied = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
@@ -10,6 +11,39 @@ import orjson
 
 from core.journal import GENESIS, JournalEntry
 
+logger = logging.getLogger(__name__)
+
+# Every archived record of a channel under its seq, `record` the canonical JSON that `content_hash` is the
+# sha256 of (NULL once redacted), `chain` NULL until the records before it are in. Kept in (channel, seq)
+# order, so verify reads a channel front to back along the key; `journal_by_time` finds the seqs of an
+# export's dates. `journal_heads` holds each channel's last chained seq and chain: the published head, and
+# where the archiver extends from. `journal_starts` holds the seq where the journal of a channel whose
+# records were archived before the journal existed begins (start_journal); a channel not in it begins at 1.
+JOURNAL_TABLES = (
+    """CREATE TABLE IF NOT EXISTS journal (
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    username TEXT NOT NULL,
+    record BLOB,
+    content_hash TEXT NOT NULL,
+    chain TEXT,
+    redacted_at TEXT,
+    PRIMARY KEY (channel, seq)
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS journal_by_time ON journal (channel, ts)",
+    """CREATE TABLE IF NOT EXISTS journal_heads (
+    channel TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    chain TEXT NOT NULL
+) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS journal_starts (
+    channel TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID""",
+)
+RECORD_TABLES = ("messages", "changes", "channel_events")  # what takes a channel's seqs
 COLUMNS = "channel, seq, kind, ts, username, record, content_hash, chain, redacted_at"
 APPEND_CHUNK = 50_000  # rows per executemany and commit: a bulk load is not held in one transaction
 PAGE = 5000
@@ -38,6 +72,58 @@ def entry_of_row(row: Sequence[Any]) -> JournalEntry:
 def stored_record(entry: JournalEntry) -> bytes | None:
     """What the journal keeps of a record: exactly the bytes its content_hash is the hash of."""
     return None if entry.record is None else orjson.dumps(entry.record, option=orjson.OPT_SORT_KEYS)
+
+
+async def last_archived_seq(db: aiosqlite.Connection, channel: str, tables: Sequence[str] = RECORD_TABLES) -> int:
+    """The channel's last archived seq: of a message, a change or a channel event (0 when none)."""
+    last = 0
+    for table in tables:
+        async with db.execute(f"SELECT MAX(seq) FROM {table} WHERE channel = ?", (channel,)) as cur:
+            row = await cur.fetchone()
+        last = max(last, int(row[0]) if row and row[0] is not None else 0)
+    return last
+
+
+async def _channels(db: aiosqlite.Connection, table: str) -> list[str]:
+    """The channels with a row in `table`, one seek along its (channel, seq) key each rather than a scan."""
+    found: list[str] = []
+    while True:
+        after = "WHERE channel > ?" if found else ""
+        rows = list(await db.execute_fetchall(f"SELECT MIN(channel) FROM {table} {after}", found[-1:]))
+        if not rows or rows[0][0] is None:
+            return found
+        found.append(rows[0][0])
+
+
+async def start_journal(db: aiosqlite.Connection) -> None:
+    """Make the journal's tables; on a file whose records were archived before the journal existed, begin
+    each such channel's journal after its last archived seq (its head there, on 64 zeros): those records
+    cannot be journaled as they were posted, since the messages table holds each folded with its changes.
+    Decided in the same write transaction that makes the journal, before anything can be journaled, so two
+    processes opening the file at once decide once, on the same records."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        tables = {row[0] for row in await db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for statement in JOURNAL_TABLES:
+            await db.execute(statement)
+        if "journal" not in tables:
+            archived = [table for table in RECORD_TABLES if table in tables]
+            channels = sorted({channel for table in archived for channel in await _channels(db, table)})
+            heads = [(channel, await last_archived_seq(db, channel, archived)) for channel in channels]
+            await db.executemany(
+                "INSERT INTO journal_heads (channel, seq, chain) VALUES (?, ?, ?)",
+                [(c, seq, GENESIS) for c, seq in heads],
+            )
+            await db.executemany(
+                "INSERT INTO journal_starts (channel, seq) VALUES (?, ?)",
+                [(channel, seq + 1) for channel, seq in heads],
+            )
+            if heads:
+                logger.info("the journal of %d channels begins after their records archived before it", len(heads))
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
 
 
 class SqliteJournal:
@@ -94,6 +180,17 @@ class SqliteJournal:
     async def journal_heads(self) -> list[tuple[str, int, str]]:
         rows = await self._db.execute_fetchall("SELECT channel, seq, chain FROM journal_heads ORDER BY channel")
         return [(row[0], int(row[1]), row[2]) for row in rows]
+
+    async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
+        if channels is None:
+            rows = await self._db.execute_fetchall("SELECT channel, seq FROM journal_starts")
+        else:
+            names = sorted(set(channels))
+            marks = ", ".join("?" * len(names))
+            rows = await self._db.execute_fetchall(
+                f"SELECT channel, seq FROM journal_starts WHERE channel IN ({marks})", names
+            )
+        return {row[0]: int(row[1]) for row in rows}
 
     async def journal_channels(self) -> list[str]:
         rows = await self._db.execute_fetchall("SELECT channel FROM journal_heads ORDER BY channel")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from core.store.sqlite_journal import start_journal
 from core.store.sqlite_search import SEARCH_TABLE, index_archive
 
 SCHEMA = """
@@ -162,29 +163,8 @@ CREATE TABLE IF NOT EXISTS holds (
     created_at TEXT NOT NULL,
     data TEXT NOT NULL
 );
--- The compliance journal (#24, core/store/sqlite_journal.py, docs/compliance.md): every archived record of a
--- channel under its seq, `record` the canonical JSON that `content_hash` is the sha256 of (NULL once redacted),
--- `chain` NULL until the records before it are in. Kept in (channel, seq) order, so verify reads a channel
--- front to back along the key; `journal_by_time` finds the seqs of an export's dates. `journal_heads` holds
--- each channel's last chained seq and chain: the published head, and where the archiver extends from.
-CREATE TABLE IF NOT EXISTS journal (
-    channel TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    ts TEXT NOT NULL,
-    username TEXT NOT NULL,
-    record BLOB,
-    content_hash TEXT NOT NULL,
-    chain TEXT,
-    redacted_at TEXT,
-    PRIMARY KEY (channel, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS journal_by_time ON journal (channel, ts);
-CREATE TABLE IF NOT EXISTS journal_heads (
-    channel TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    chain TEXT NOT NULL
-) WITHOUT ROWID;
+-- The compliance journal's tables (#24) are core/store/sqlite_journal.py's JOURNAL_TABLES, made by start_journal
+-- before this script, together with where the journal of records archived before it begins.
 -- Export jobs (#24, core/store/sqlite_exports.py): each ExportJob's JSON in `data`, with what lists select by
 -- beside it; lists page by id, which grows with time; the running jobs (a few at most) are indexed alone.
 CREATE TABLE IF NOT EXISTS exports (
@@ -255,6 +235,7 @@ async def _migrate(db: aiosqlite.Connection) -> None:
 
 async def prepare(db: aiosqlite.Connection) -> None:
     """Create what a new file lacks and bring an older one up to date, committed."""
+    await start_journal(db)  # first: whether the journal existed says whether records were archived without it
     await db.executescript(SCHEMA + SEARCH_TABLE)
     await _migrate(db)
     await db.executescript(INDEXES)
