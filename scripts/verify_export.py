@@ -1,5 +1,5 @@
 """Recompute a channel's chain from an export's <channel>.jsonl with Python alone (docs/compliance.md):
-python verify_export.py general.jsonl [CHAIN_BEFORE]  (the manifest's chain_before when it starts past seq 1)"""
+python verify_export.py general.jsonl [CHAIN_BEFORE]  (the manifest's chain_before when not from its first seq)"""
 
 import hashlib
 import json

@@ -79,7 +79,14 @@ export function ChainHeads() {
               {heads.channels.map((h) => (
                 <tr key={h.name} className="border-t border-ink-700" data-testid="chain-head" data-channel={h.name}>
                   <td className="py-1">#{h.name}</td>
-                  <td className="py-1 text-right tabular-nums">{h.last_seq}</td>
+                  <td className="py-1 text-right tabular-nums">
+                    {h.last_seq}
+                    {(h.first_seq ?? 1) > 1 && (
+                      <span className="block text-xs text-ink-400" title="Earlier records were archived before the journal existed">
+                        journaled from {h.first_seq}
+                      </span>
+                    )}
+                  </td>
                   <td className="py-1 pl-4">
                     <span className="flex items-center gap-2">
                       <code className="font-mono text-xs text-ink-100" title={h.chain} data-testid="chain" data-chain={h.chain}>

@@ -16,7 +16,7 @@ afterEach(() => {
 
 const CHAIN = "3f9a0c7be21d44aa" + "0".repeat(44) + "be9d";
 const HEADS = [
-  { name: "desk", last_seq: 57, chain: CHAIN },
+  { name: "desk", last_seq: 57, chain: CHAIN, first_seq: 41 },
   { name: "general", last_seq: 1234, chain: "c".repeat(64) },
 ];
 const job = (over: Partial<ExportJob> = {}): ExportJob => ({
@@ -67,6 +67,9 @@ describe("ComplianceArea: chain heads", () => {
     expect(rows.map((r) => r.dataset.channel)).toEqual(["desk", "general"]);
     expect(within(rows[0]!).getByText("#desk")).toBeTruthy();
     expect(within(rows[1]!).getByText("1234")).toBeTruthy();
+    // a journal begun after the records archived before it existed says where, one from seq 1 says nothing
+    expect(within(rows[0]!).getByText("journaled from 41")).toBeTruthy();
+    expect(within(rows[1]!).queryByText(/journaled from/)).toBeNull();
     const chain = within(rows[0]!).getByTestId("chain");
     expect(chain.textContent).toBe("3f9a0c7be21d…be9d");
     expect(chain.getAttribute("title")).toBe(CHAIN);

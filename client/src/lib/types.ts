@@ -338,6 +338,8 @@ export interface ChainHead {
   last_seq: number;
   /** 64 hex digits: sha256 over every entry up to `last_seq`. */
   chain: string;
+  /** Where its journal begins: 1, or past the records archived before the journal existed. */
+  first_seq?: number;
 }
 
 export type ExportFormat = "jsonl" | "eml" | "csv";
