@@ -23,6 +23,7 @@ from quotes.numbers import change_vs, text, to_decimal
 from quotes.symbols import Instrument
 
 logger = logging.getLogger(__name__)
+THREAD_GRACE = 1.0  # seconds yfinance's own HTTP timeout runs past the caller's
 
 DEFAULT_URL = "https://query2.finance.yahoo.com"
 SERIES_POINTS = 30
@@ -119,8 +120,10 @@ class YahooProvider:
         else:
             history = yf.Ticker(symbol, session=self._session)
         try:
+            # a little past the caller's bound: a slow Yahoo is reported as too slow by that bound, not as
+            # whatever half an answer yfinance makes of its own timeout (under load it could win the race)
             frame = history.history(
-                period="3mo", interval="1d", auto_adjust=False, actions=False, timeout=self._timeout
+                period="3mo", interval="1d", auto_adjust=False, actions=False, timeout=self._timeout + THREAD_GRACE
             )
             meta = history.get_history_metadata()
             closes = [to_decimal(float(value)) for value in frame["Close"].dropna().tolist()]
