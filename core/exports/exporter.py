@@ -116,11 +116,13 @@ async def export(
     """Write the export into `out` (made if missing; files already there are never overwritten). On any
     failure or cancellation the files written so far stay, unlisted: the caller removes the directory."""
     names = sorted(set(spec.channels)) if spec.channels is not None else sorted(await store.journal_channels())
-    files = FileList(out)
-    writer = WRITERS[spec.format](files)
+    starts = await store.journal_starts(spec.channels)
     done = ExportProgress(channels=len(names))
     spans: dict[str, ChannelSpan] = {}
-    starts = await store.journal_starts(spec.channels)
+    # nothing awaited between opening the file list and the try that closes it: a job cancelled there
+    # would leave the list's file open
+    files = FileList(out)
+    writer = WRITERS[spec.format](files)
     try:
         for channel in names:
             spans[channel] = await _channel(store, writer, channel, spec, done, progress, starts.get(channel, 1))
