@@ -60,6 +60,7 @@ async def _round_trips(users: list[socketio.AsyncClient], seconds: float, rate: 
     return rtts, refused + len(pending)
 
 
+@pytest.mark.serial  # a latency comparison (p99 with flooders against without): alone on the box
 @pytest.mark.timeout(120)
 async def test_send_flooders_are_cut_off_without_slowing_the_others(tmp_path: Path) -> None:
     seconds = float(os.environ.get("FLOOD_SECONDS", "6"))
