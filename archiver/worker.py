@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from core.bus import ARCHIVE_STREAM, Entry, Streams, consumer_name, unless_stopped
-from core.journal import JournalEntry, entry_of, extend
+from core.journal import GENESIS, JournalEntry, entry_of, extend
 from core.models import Change, ChannelEvent, Message, Record, parse_record
 from core.store import Store
 from core.worker import StepCounter, run_steps
@@ -127,25 +127,31 @@ async def journal(store: Store, records: Sequence[Record]) -> None:
     entries = [e for e in map(entry_of, records) if e.seq >= starts.get(e.channel, 1)]
     if not entries:
         return
-    channels = sorted({entry.channel for entry in entries})
+    by_channel: dict[str, list[JournalEntry]] = {}
+    for entry in entries:
+        by_channel.setdefault(entry.channel, []).append(entry)
     # The usual case, one archiver in seq order: the batch continues each channel's head, so its entries
-    # go in chained and only the last one's row is touched again, to move the head.
-    runs = {channel: await _run(store, channel, entries) for channel in channels}
+    # go in chained and only the heads move. A batch holds a few entries of each of many channels (rooms
+    # of 2), so every step below is one query for all of its channels, not one per channel.
+    heads = {name: (seq, chain) for name, seq, chain in await store.journal_heads(by_channel)}
+    runs: dict[str, list[tuple[int, str]]] = {}
+    for channel, mine in by_channel.items():
+        head = heads.get(channel, (0, GENESIS))
+        runs[channel] = extend(*head, sorted(mine, key=lambda e: e.seq))
     chained = {(channel, seq): chain for channel, run in runs.items() for seq, chain in run}
     for entry in entries:
         entry.chain = chained.get((entry.channel, entry.seq))
-    all_new = await store.journal_append(entries) == len(entries)
-    for channel in channels:
-        if runs[channel]:
-            # an entry that was there already kept its own (unchained) row: then chain every row of the run
-            await store.journal_set_chains(channel, runs[channel] if not all_new else runs[channel][-1:])
-        await extend_chain(store, channel)  # past the batch: what another replica wrote beyond it
-
-
-async def _run(store: Store, channel: str, entries: Sequence[JournalEntry]) -> list[tuple[int, str]]:
-    """The chains of the batch's entries of `channel` that continue its head without a gap."""
-    seq, chain = await store.journal_head(channel)
-    return extend(seq, chain, sorted((e for e in entries if e.channel == channel), key=lambda e: e.seq))
+    if await store.journal_append(entries) == len(entries):
+        await store.journal_move_heads([(channel, *run[-1]) for channel, run in runs.items() if run])
+    else:  # an entry that was there already kept its own (unchained) row: then chain every row of the run
+        for channel, run in runs.items():
+            await store.journal_set_chains(channel, run)
+    # past the batch: what another replica wrote beyond it, where the entry after the head is in
+    tips = {
+        (channel, (run[-1][0] if run else heads.get(channel, (0, GENESIS))[0]) + 1) for channel, run in runs.items()
+    }
+    for channel, _ in sorted(await store.journal_present(tips)):
+        await extend_chain(store, channel)
 
 
 async def extend_chain(store: Store, channel: str, page: int = BATCH) -> int:

@@ -88,6 +88,24 @@ async def test_every_journaled_channel_is_listed_with_its_head(store: Store) -> 
     assert await store.journal_heads() == [("alpha", 2, chains[-1][1]), ("mid", 0, GENESIS), ("zeta", 0, GENESIS)]
 
 
+async def test_heads_of_some_channels_move_together_and_only_forward(store: Store) -> None:
+    entries = [posted(1, "alpha"), posted(2, "alpha"), posted(1, "beta"), posted(1, "gamma")]
+    runs = {c: extend(0, GENESIS, [e for e in entries if e.channel == c]) for c in ("alpha", "beta", "gamma")}
+    for entry in entries:
+        entry.chain = dict(runs[entry.channel])[entry.seq]
+    await store.journal_append(entries)
+    await store.journal_move_heads([("alpha", *runs["alpha"][-1]), ("beta", *runs["beta"][-1])])
+    assert await store.journal_heads(["alpha", "beta", "gamma", "nowhere"]) == [
+        ("alpha", *runs["alpha"][-1]), ("beta", *runs["beta"][-1]), ("gamma", 0, GENESIS),
+    ]  # fmt: skip
+    await store.journal_move_heads([("alpha", *runs["alpha"][0])])  # a slower replica's: the head stays
+    assert await store.journal_heads(["alpha"]) == [("alpha", *runs["alpha"][-1])]
+    assert await store.journal_present([("alpha", 2), ("alpha", 3), ("beta", 1), ("nowhere", 1)]) == {
+        ("alpha", 2), ("beta", 1),
+    }  # fmt: skip
+    assert await store.journal_present([]) == set()
+
+
 async def test_a_scan_pages_through_a_channel_in_seq_order(store: Store) -> None:
     await store.journal_append([posted(seq) for seq in range(10, 0, -1)] + [posted(1, "other")])
     assert [e.seq for e in await collect(store.journal_scan("desk", page=3))] == list(range(1, 11))

@@ -299,9 +299,17 @@ class Store(Protocol):
         """Write the chain of each (seq, chain) and move the channel's head to the last if that is further:
         replicas writing the same chains, in any order, leave the same journal."""
 
-    async def journal_heads(self) -> list[tuple[str, int, str]]:
-        """Every journaled channel's (name, last chained seq, chain), by name: what is published daily (a channel
-        whose journal begins after seq 1 is there from the upgrade on, at the seq before)."""
+    async def journal_heads(self, channels: Collection[str] | None = None) -> list[tuple[str, int, str]]:
+        """Every journaled channel's (of `channels`, or all) (name, last chained seq, chain), by name: what is
+        published daily (a channel whose journal begins after seq 1 is there from the upgrade on, at the seq
+        before)."""
+
+    async def journal_move_heads(self, heads: Sequence[tuple[str, int, str]]) -> None:
+        """Move each (channel, seq, chain)'s head there if it is behind, its entries already holding their
+        chains (journal_append wrote them chained): one write for a batch's channels."""
+
+    async def journal_present(self, keys: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+        """The (channel, seq) of `keys` that are in the journal."""
 
     async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
         """The channels (of `channels`, or all) whose journal begins after seq 1, each with the seq it begins

@@ -100,9 +100,32 @@ class MongoJournal:
                 upsert=True,
             )
 
-    async def journal_heads(self) -> list[tuple[str, int, str]]:
-        cursor = self._db.journal_heads.find().sort("_id", ASCENDING)
+    async def journal_heads(self, channels: Collection[str] | None = None) -> list[tuple[str, int, str]]:
+        query = {} if channels is None else {"_id": {"$in": sorted(set(channels))}}
+        cursor = self._db.journal_heads.find(query).sort("_id", ASCENDING)
         return [(doc["_id"], int(doc["seq"]), doc["chain"]) async for doc in cursor]
+
+    async def journal_move_heads(self, heads: Sequence[tuple[str, int, str]]) -> None:
+        # only forward, as journal_set_chains; a head further on already makes the upsert a duplicate key
+        writes = [
+            UpdateOne({"_id": channel, "seq": {"$lt": seq}}, {"$set": {"seq": seq, "chain": chain}}, upsert=True)
+            for channel, seq, chain in heads
+        ]
+        if writes:
+            try:
+                await self._db.journal_heads.bulk_write(writes, ordered=False)
+            except BulkWriteError as exc:
+                if not _is_duplicate(exc):
+                    raise
+
+    async def journal_present(self, keys: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+        ids = [f"{channel}:{seq}" for channel, seq in keys]
+        found: set[tuple[str, int]] = set()
+        for start in range(0, len(ids), APPEND_CHUNK):
+            query = {"_id": {"$in": ids[start : start + APPEND_CHUNK]}}
+            async for doc in self._db.journal.find(query, {"channel": 1, "seq": 1}):
+                found.add((doc["channel"], int(doc["seq"])))
+        return found
 
     async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
         query = {} if channels is None else {"_id": {"$in": sorted(set(channels))}}

@@ -47,6 +47,7 @@ RECORD_TABLES = ("messages", "changes", "channel_events")  # what takes a channe
 COLUMNS = "channel, seq, kind, ts, username, record, content_hash, chain, redacted_at"
 APPEND_CHUNK = 50_000  # rows per executemany and commit: a bulk load is not held in one transaction
 PAGE = 5000
+PRESENT_CHUNK = 5000  # keys per journal_present query: two bound values each, within SQLite's limit
 
 
 def record_of(seq: int, stored: bytes | None) -> dict[str, Any] | None:
@@ -177,9 +178,41 @@ class SqliteJournal:
         )
         await self._db.commit()
 
-    async def journal_heads(self) -> list[tuple[str, int, str]]:
-        rows = await self._db.execute_fetchall("SELECT channel, seq, chain FROM journal_heads ORDER BY channel")
+    async def journal_heads(self, channels: Collection[str] | None = None) -> list[tuple[str, int, str]]:
+        if channels is None:
+            rows = await self._db.execute_fetchall("SELECT channel, seq, chain FROM journal_heads ORDER BY channel")
+        else:
+            names = sorted(set(channels))
+            marks = ", ".join("?" * len(names))
+            rows = await self._db.execute_fetchall(
+                f"SELECT channel, seq, chain FROM journal_heads WHERE channel IN ({marks}) ORDER BY channel", names
+            )
         return [(row[0], int(row[1]), row[2]) for row in rows]
+
+    async def journal_move_heads(self, heads: Sequence[tuple[str, int, str]]) -> None:
+        if not heads:
+            return
+        # only forward, as journal_set_chains: another replica may have moved one further meanwhile
+        await self._db.executemany(
+            "INSERT INTO journal_heads (channel, seq, chain) VALUES (?, ?, ?) ON CONFLICT (channel) "
+            "DO UPDATE SET seq = excluded.seq, chain = excluded.chain WHERE excluded.seq > journal_heads.seq",
+            heads,
+        )
+        await self._db.commit()
+
+    async def journal_present(self, keys: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+        found: set[tuple[str, int]] = set()
+        pairs = list(keys)
+        for start in range(0, len(pairs), PRESENT_CHUNK):
+            chunk = pairs[start : start + PRESENT_CHUNK]
+            # a join from the keys, so each is one look-up along the primary key (an IN of row values scans)
+            rows = await self._db.execute_fetchall(
+                f"WITH k (channel, seq) AS (VALUES {', '.join(['(?, ?)'] * len(chunk))}) "
+                "SELECT j.channel, j.seq FROM k JOIN journal j ON j.channel = k.channel AND j.seq = k.seq",
+                [value for key in chunk for value in key],
+            )
+            found.update((row[0], int(row[1])) for row in rows)
+        return found
 
     async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
         if channels is None:
