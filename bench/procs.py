@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from core.settings import Settings
 from scripts.ports import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -149,8 +150,10 @@ class Product:
                 "CHAT_SECRET_KEY": secret_key(workdir),
                 "CHAT_SEND_RATE": str(rate),
                 "CHAT_SEND_BURST": str(burst),
-                "CHAT_EVENT_RATE": str(rate * 2),  # the per-connection event budget, raised the same way
-                "CHAT_EVENT_BURST": str(burst * 2),
+                # the per-connection event budget, raised the same way (a send is an event; joins and pings
+                # beside): twice the send limit, never below the product's own
+                "CHAT_EVENT_RATE": str(max(rate * 2, Settings.model_fields["event_rate"].default)),
+                "CHAT_EVENT_BURST": str(max(burst * 2, Settings.model_fields["event_burst"].default)),
                 # 1000 registrations come from one address: raised like the send limit, not removed
                 "CHAT_MAX_SOCKETS_PER_ADDRESS": "100000",  # every generated client comes from 127.0.0.1
                 "CHAT_CHANNEL_CREATE_BURST": "100000",  # the first user creates every room of the ladders
@@ -272,15 +275,19 @@ def user_token(base: str, i: int, prefix: str = "bench") -> str:
 
 
 def register(base: str, users: int, channels: list[str], token_file: Path) -> list[str]:
-    """The kit's token-file recipe: one user per client, channels created by the first."""
-    with ThreadPoolExecutor(8) as pool:
-        tokens = list(pool.map(lambda i: user_token(base, i), range(users)))
-    for name in channels:
+    """The kit's token-file recipe: one user per client, channels created by the first (in parallel too: rooms
+    of 2 need 500 of them)."""
+
+    def create(name: str) -> None:
         try:
             post(base, "/api/channels", {"name": name}, tokens[0])
         except urllib.error.HTTPError as exc:
             if exc.code != 409:
                 raise
+
+    with ThreadPoolExecutor(8) as pool:
+        tokens = list(pool.map(lambda i: user_token(base, i), range(users)))
+        list(pool.map(create, channels))
     token_file.write_text("\n".join(tokens) + "\n")
     return tokens
 

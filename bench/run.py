@@ -2,7 +2,12 @@
 Socket.IO reference, same load generator and shapes, in one run; plus history and archiver rates.
 
     python bench/run.py            # the full run (15-30 min: slower boxes fail sooner)
-    python bench/run.py --quick    # a short ladder, smaller history (~5 min)
+    python bench/run.py --quick    # short ladders, smaller history (~8 min)
+
+Three shapes of 1000 clients (bench/shapes.py), each with senders of its own: r10, 10 rooms of 100 with 10
+senders; r100, 100 rooms of 10 with 100 senders; r500, 500 rooms of 2 with 500 senders (a direct message's
+shape). For each shape the product runs with its per-user send limit raised just above what that shape's
+ladder needs (bench/shapes.py, send_limits).
 
 After the ladders, the channel-changes step (--changes-rates, off with --no-changes) runs the product's
 targets at one rate per shape twice in a row: messages only, then with bench/changes.py beside the
@@ -12,7 +17,7 @@ The ladders of a shape are climbed together (each rate on every target before th
 noisy stretch of a shared machine hits all targets alike; a failing step is run again (up to --tries
 runs) and passes if most of its runs pass, so one hiccup of the box does not end a ladder. The shared kit
 (../shared/bench, read-only) is copied and built in --build-dir; nothing of it is kept in the repository.
-Progress goes to stderr, the summary table to stdout.
+Progress goes to stderr, the summary tables to stdout.
 """
 
 from __future__ import annotations
@@ -23,52 +28,26 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.changes_step import changes_rates, run_changes
 from bench.extras import archiver_bench, history_bench, start_secantus
-from bench.ladder import P99_MS, Result, Shape, run_ladder
-from bench.procs import (
-    REPO,
-    Children,
-    NodePeers,
-    Product,
-    build_kit,
-    log,
-    redis_cmd,
-    register,
-    temp_root,
-    user_token,
+from bench.ladder import Result, Shape
+from bench.procs import REPO, Children, build_kit, log, redis_cmd, temp_root
+from bench.report import changes_table, header, table
+from bench.shapes import (
+    CHANGES_CLIENTS,
+    CHANGES_FULL,
+    CHANGES_QUICK,
+    SHAPES,
+    build_shapes,
+    rates_text,
+    send_limits,
 )
-
-# per user: raised above any sender's share of the top step (24000 sends/s from 10 senders), still enforced;
-# changes spend from it too: the changes companion's users make sends/s / 9 / CHANGES_CLIENTS each
-SEND_RATE, SEND_BURST = 5000, 10000
-FULL = {  # up to where Node also fails on this 2-core machine, so the ratios are not capped by the ladder
-    "r10": [*range(100, 1001, 100), *range(1200, 2401, 200), 2700, 3000],
-    "r100": [*range(1000, 16001, 1000), 18000, 20000, 22000, 24000],
-}
-QUICK = {"r10": [100, 200, 400], "r100": [500, 1000, 2000]}
-# the channel-changes step: sends/s per shape, run plain and with a tenth of the events changes
-CHANGES_FULL, CHANGES_QUICK = {"r10": [1000], "r100": [4000]}, {"r10": [200], "r100": [1000]}
-CHANGES_CLIENTS = 10  # the companion's users: cheap beside the generator, one or more rooms each
-TARGETS = ("node1", "py1", "node2", "py2")
-NAMES = {
-    "node1": "Node socket.io x1",
-    "py1": "investor-chat standalone",
-    "node2": "Node socket.io x2 + redis adapter",
-    "py2": "investor-chat 2 nodes + redis + archiver",
-    "base1": "investor-chat standalone at --baseline",
-    "base2": "investor-chat 2 nodes at --baseline",
-}
-
-
-def rates_text(rates: dict[str, list[int]]) -> str:
-    return ",".join(f"{shape}:{rate}" for shape, list_ in rates.items() for rate in list_)
+from bench.targets import NAMES, TARGETS, Bench, Up, checkout_baseline, run_step, start_target
 
 
 def parse_args() -> argparse.Namespace:
@@ -96,11 +75,16 @@ def parse_args() -> argparse.Namespace:
         help="a git ref of this repository to run beside the working tree (targets base1, base2 added): a "
         "change's before and after in one run",
     )
-    ap.add_argument("--shapes", default="r10,r100", help="r10 (rooms of 100) and/or r100 (rooms of 10)")
+    shapes = ", ".join(f"{name} ({rooms} rooms, {senders} senders)" for name, (rooms, senders) in SHAPES.items())
+    ap.add_argument("--shapes", default=",".join(SHAPES), help=f"a subset of {shapes}")
     ap.add_argument("--clients", type=int, default=1000)
-    ap.add_argument("--senders", type=int, default=10)
+    ap.add_argument(
+        "--senders",
+        help="senders per shape instead of its own (`r100:10,r500:100`), or a number for every shape",
+    )
     ap.add_argument("--rates-r10", help="ladder of sends/s for rooms of 100")
     ap.add_argument("--rates-r100", help="ladder of sends/s for rooms of 10")
+    ap.add_argument("--rates-r500", help="ladder of sends/s for rooms of 2")
     ap.add_argument("--no-history", action="store_true")
     ap.add_argument("--no-archiver", action="store_true")
     ap.add_argument("--duration", type=float, help="seconds measured per step (e.g. long steps to profile under)")
@@ -119,70 +103,6 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--no-changes", action="store_true", help="skip the channel-changes step")
     ap.add_argument("--json", help="write every result here as JSON")
     return ap.parse_args()
-
-
-def shapes(a: argparse.Namespace) -> list[Shape]:
-    ladders = QUICK if a.quick else FULL
-    out = []
-    for name in a.shapes.split(","):
-        rooms = int(name.removeprefix("r"))
-        given = getattr(a, f"rates_{name}", None)
-        rates = [int(x) for x in given.split(",")] if given else ladders[name]
-        out.append(Shape(f"rooms of {a.clients // rooms} (-r {rooms})", rooms, a.senders, rates))
-    return out
-
-
-@dataclass
-class Up:
-    """A target running for one shape: where the generator connects and which PIDs it samples."""
-
-    urls: list[str]
-    pids: list[str]
-    redis: str | None
-    token_file: Path | None
-    stop: Callable[[], None]
-
-
-def _next_db(url: str) -> str:
-    """The Redis database after `url`'s: the baseline's two nodes run beside ours and must not read the
-    records our version writes (an older Message model refuses fields it does not know)."""
-    base, _, db = url.rpartition("/")
-    return f"{base}/{int(db or 0) + 1}"
-
-
-def start_target(
-    target: str, a: argparse.Namespace, kit: Path, root: Path, children: Children, tokens: dict[str, Path]
-) -> Up:
-    procs = int(target[-1])
-    if target.startswith("node"):
-        redis = "redis://127.0.0.1:6379" if procs > 1 else None
-        peers = NodePeers(children, kit, procs, redis)
-        peers.start()
-        return Up(peers.urls, peers.pids(), redis, None, peers.stop)
-    redis_url = (_next_db(a.redis_url) if target.startswith("base") else a.redis_url) if procs > 1 else None
-    if redis_url:
-        redis_cmd(redis_url, "FLUSHDB")
-    code = root / "baseline" if target.startswith("base") else None
-    product = Product(
-        children, root / target, nodes=procs, redis_url=redis_url, rate=SEND_RATE, burst=SEND_BURST, code=code
-    )
-    product.start()
-    if target not in tokens:
-        token_file = root / target / "tokens.txt"
-        channels = max([100] + [s.rooms for s in shapes(a)])
-        register(product.base, a.clients, [f"bench-{k}" for k in range(channels)], token_file)
-        tokens[target] = token_file
-        product.stop()  # a fresh process for the ladder: its first step measures memory per client
-        product.start()
-    return Up(product.urls, product.pids(), redis_url, tokens[target], product.stop)
-
-
-def checkout_baseline(ref: str, into: Path) -> None:
-    """The repository's files at `ref`, to run with this venv's packages (`git archive`, no work tree)."""
-    into.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", "archive", ref], cwd=REPO, check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    log(f"baseline {ref} in {into}")
 
 
 def settled(runs: list[dict[str, Any]], tries: int) -> bool:
@@ -204,48 +124,17 @@ def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {**chosen, "runs": [{k: v for k, v in r.items() if k != "runs"} for r in runs]}
 
 
-def step_timing(a: argparse.Namespace) -> dict[str, float]:
-    timing: dict[str, float] = (
-        {"duration": 3, "warmup": 1, "drain": 2, "quiet": 2}
-        if a.quick
-        else {"duration": 5, "warmup": 2, "drain": 2, "quiet": 3}
-    )
-    if a.duration:
-        timing["duration"] = a.duration
-    return timing
-
-
-def run_step(
-    kit: Path, label: str, shape: Shape, a: argparse.Namespace, timing: dict[str, float], up: Up, jsonl: Path
-) -> Result:
-    """The generator once over `shape`'s rates against a running target."""
-    return run_ladder(
-        kit,
-        label,
-        shape,
-        clients=a.clients,
-        timing=timing,
-        urls=up.urls,
-        pids=up.pids,
-        token_file=up.token_file,
-        redis=up.redis,
-        jsonl=jsonl,
-    )
-
-
-def run_ladders(
-    a: argparse.Namespace, kit: Path, root: Path, children: Children, tokens: dict[str, Path]
-) -> list[Result]:
+def run_ladders(bench: Bench) -> list[Result]:
     """The ladders of a shape are climbed together: each rate runs on every target still climbing before the
     next rate, so the same minutes of a shared, noisy box judge them all. Each target stays up for the whole
     ladder once started."""
-    timing = step_timing(a)
+    a = bench.args
     targets = a.targets.split(",")
     if a.baseline:
-        checkout_baseline(a.baseline, root / "baseline")
+        checkout_baseline(a.baseline, bench.root / "baseline")
         targets += [t for t in ("base1", "base2") if f"py{t[-1]}" in targets]
     results: list[Result] = []
-    for shape in shapes(a):
+    for shape in bench.shapes:
         ups: dict[str, Up] = {}
         try:
             ladders = {t: Result(NAMES[t], shape.name) for t in targets}
@@ -253,18 +142,15 @@ def run_ladders(
             for rate in shape.rates:
                 for target in climbing:
                     if target not in ups:  # started right before its first step, which measures memory per client
-                        ups[target] = start_target(target, a, kit, root, children, tokens)
-                    up = ups[target]
+                        ups[target] = start_target(target, bench, shape)
                     runs: list[dict[str, Any]] = []
                     for attempt in range(1, a.tries + 1):
                         step = run_step(
-                            kit,
+                            bench,
                             NAMES[target],
                             Shape(shape.name, shape.rooms, shape.senders, [rate]),
-                            a,
-                            timing,
-                            up,
-                            root / f"{target}-r{shape.rooms}-{rate}-{attempt}.jsonl",
+                            ups[target],
+                            bench.root / f"{target}-r{shape.rooms}-{rate}-{attempt}.jsonl",
                         )
                         runs += step.steps
                         if settled(runs, a.tries):
@@ -294,193 +180,28 @@ def stream_length(redis_url: str) -> str:
         return f"unknown ({exc})"
 
 
-def changes_rates(a: argparse.Namespace) -> dict[str, list[int]]:
-    if not a.changes_rates:
-        return CHANGES_QUICK if a.quick else CHANGES_FULL
-    out: dict[str, list[int]] = {}
-    for item in a.changes_rates.split(","):
-        name, _, rate = item.partition(":")
-        out.setdefault(name, []).append(int(rate))
-    return out
-
-
-def companion_tokens(base: str, path: Path) -> Path:
-    """The changes companion's own users (benchchg00000...), apart from the generator's."""
-    if not path.exists():
-        path.write_text("\n".join(user_token(base, i, "benchchg") for i in range(CHANGES_CLIENTS)) + "\n")
-    return path
-
-
-def wait_ready(ready: Path, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while not ready.exists():
-        if proc.poll() is not None or time.time() > deadline:
-            raise SystemExit(f"the changes companion did not get ready (exit {proc.poll()}); see its log")
-        time.sleep(0.1)
-
-
-def run_changes(
-    a: argparse.Namespace, kit: Path, root: Path, children: Children, tokens: dict[str, Path]
-) -> list[dict[str, Any]]:
-    """The channel-changes step: per shape, rate and product target, the same step twice in a row on the same
-    running target: the generator alone, then the generator with bench/changes.py making sends/s / 9 changes
-    per second (reactions, unreactions, edits: 10 % of all events)."""
-    timing = step_timing(a)
-    rates = changes_rates(a)
-    targets = [t for t in a.targets.split(",") if t in ("py1", "py2")]
-    rows: list[dict[str, Any]] = []
-    for shape in shapes(a):
-        name = f"r{shape.rooms}"
-        for target in targets if rates.get(name) else []:
-            up = start_target(target, a, kit, root, children, tokens)
-            product_base = f"http://{up.urls[0]}"
-            chg_tokens = companion_tokens(product_base, root / target / "changes-tokens.txt")
-            try:
-                for rate in rates[name]:
-                    step = Shape(shape.name, shape.rooms, shape.senders, [rate])
-                    runs: dict[str, dict[str, Any] | None] = {}
-                    companion: dict[str, Any] | None = None
-                    for mode in ("plain", "changes"):
-                        tag = f"{target}-{name}-{rate}-{mode}"
-                        proc = None
-                        if mode == "changes":
-                            ready, out = root / f"{tag}.ready", root / f"{tag}.json"
-                            proc = children.start(
-                                tag,
-                                [
-                                    sys.executable,
-                                    str(REPO / "bench" / "changes.py"),
-                                    "--urls", ",".join(up.urls),
-                                    "--token-file", str(chg_tokens),
-                                    "--rooms", str(shape.rooms),
-                                    "--clients", str(CHANGES_CLIENTS),
-                                    "--rate", f"{rate / 9:.3f}",
-                                    "--warmup", str(timing["warmup"]),
-                                    "--duration", str(timing["duration"]),
-                                    "--ready", str(ready),
-                                    "--out", str(out),
-                                ],
-                            )  # fmt: skip
-                            wait_ready(ready, proc)
-                        result = run_step(kit, f"{NAMES[target]} {mode}", step, a, timing, up, root / f"{tag}.jsonl")
-                        runs[mode] = result.steps[0] if result.steps else None
-                        if proc is not None:
-                            try:
-                                proc.wait(timeout=30)  # it ends itself once the generator's messages stop
-                            except subprocess.TimeoutExpired:
-                                log("!! the changes companion did not end by itself: stopped")
-                            children.stop(proc)
-                            if out.exists():
-                                companion = json.loads(out.read_text())
-                    rows.append(
-                        {
-                            "target": NAMES[target],
-                            "shape": shape.name,
-                            "room": a.clients // shape.rooms,
-                            "rate": rate,
-                            "plain": runs["plain"],
-                            "changes": runs["changes"],
-                            "companion": companion,
-                        }
-                    )
-            finally:
-                up.stop()
-    return rows
-
-
-def changes_verdict(row: dict[str, Any]) -> str:
-    why = []
-    for mode in ("plain", "changes"):
-        step = row[mode]
-        if step is None or not Result.passed(step):
-            why.append(f"{mode} step failed")
-    comp = row["companion"]
-    if comp is None:
-        why.append("no companion result")
-    else:
-        if comp["lost"]:
-            why.append(f"{comp['lost']} changes lost")
-        if comp["refused"]:
-            why.append(f"refused {comp['refused']}")
-        if comp["lat_p99_ms"] is None or comp["lat_p99_ms"] > P99_MS:
-            why.append(f"change p99 {fmt(comp['lat_p99_ms'])} ms")
-    return ", ".join(why) or "ok"
-
-
-def changes_table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| shape | server | sends/s | plain deliv/s | plain p99 ms | plain server CPU % | with changes: message "
-        "deliv/s | p99 ms | server CPU % | changes/s | change deliv/s (offered) | change p50 ms | change p99 ms "
-        "| verdict |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        plain, mixed, comp = row["plain"] or {}, row["changes"] or {}, row["companion"] or {}
-        changes_ps = comp.get("changes_ps")
-        offered = changes_ps * (row["room"] + 1) if changes_ps is not None else None  # +1: the companion member
-        lines.append(
-            f"| {row['shape']} | {row['target']} | {row['rate']} | {fmt(plain.get('delivered_ps'))} "
-            f"| {fmt(plain.get('lat_p99_ms'), '.2f')} | {fmt(plain.get('server_cpu_pct_sum'))} "
-            f"| {fmt(mixed.get('delivered_ps'))} | {fmt(mixed.get('lat_p99_ms'), '.2f')} "
-            f"| {fmt(mixed.get('server_cpu_pct_sum'))} | {fmt(changes_ps, '.1f')} | {fmt(offered)} "
-            f"| {fmt(comp.get('lat_p50_ms'), '.2f')} | {fmt(comp.get('lat_p99_ms'), '.2f')} "
-            f"| {changes_verdict(row)} |"
-        )
-    return "\n".join(lines)
-
-
-def fmt(v: float | None, spec: str = ".0f") -> str:
-    return "-" if v is None else format(v, spec)
-
-
-def table(results: list[Result]) -> str:
-    ref = {(r.target.split(" ")[2] if r.target.startswith("Node") else "", r.shape): r for r in results}
-    lines = [
-        f"| shape | server | max deliv/s (p99 <= {P99_MS:g} ms, 0 lost) | p50 ms | p99 ms | server CPU us/deliv "
-        "| Redis + archiver CPU % | RSS kB/client | rate / Node | memory / Node | first failing step |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        best = r.best
-        node = None
-        if not r.target.startswith("Node"):
-            procs = "x2" if "2 nodes" in r.target else "x1"
-            node = ref.get((procs, r.shape))
-        rate_ratio = mem_ratio = None
-        if node is not None:
-            rate_ratio = r.max_rate / node.max_rate if node.max_rate else None
-            if r.rss_kb_per_client and node.rss_kb_per_client:
-                mem_ratio = r.rss_kb_per_client / node.rss_kb_per_client
-        lines.append(
-            f"| {r.shape} | {r.target} | {r.max_rate:.0f} | {fmt(best['lat_p50_ms'] if best else None, '.2f')} "
-            f"| {fmt(best['lat_p99_ms'] if best else None, '.2f')} "
-            f"| {fmt(Result.us_per_delivery(best) if best else None, '.1f')} "
-            f"| {fmt(Result.helpers_cpu_pct(best) if best else None)} | {fmt(r.rss_kb_per_client, '.1f')} "
-            f"| {fmt(rate_ratio, '.2f')} | {fmt(mem_ratio, '.2f')} | {r.first_failure} |"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     a = parse_args()
     started = time.time()
     root = temp_root(a.workdir)
+    rates = {name: getattr(a, f"rates_{name}") for name in SHAPES}
+    shapes = build_shapes(a.shapes, a.clients, quick=a.quick, rates=rates, senders=a.senders)
+    changes = changes_rates(a.changes_rates, a.quick, a.no_changes)
+    limits = {s.rooms: send_limits(s, changes.get(f"r{s.rooms}", [])) for s in shapes}
+    for s in shapes:
+        log(f"{s.name}: send limit {limits[s.rooms][0]}/s per user, burst {limits[s.rooms][1]}")
     kit = build_kit(Path(a.kit).resolve(), Path(a.build_dir))
     children = Children(root)
+    bench = Bench(a, kit, root, children, shapes, limits)
     log(f"work dir {root}")
-    report: dict[str, object] = {}
+    report: dict[str, object] = {"send_limits": {s.name: limits[s.rooms] for s in shapes}}
     try:
-        tokens: dict[str, Path] = {}
-        results = run_ladders(a, kit, root, children, tokens)
-        print(
-            f"\n**investor-chat vs Node socket.io**: {a.clients} clients, {a.senders} senders, 32 B payload, "
-            f"{os.cpu_count()} CPUs, one run ({'quick' if a.quick else 'full'}); us/deliv is the server processes' "
-            "CPU; Redis's and the archiver's are the column beside it (Node's adapter: Redis only)\n"
-        )
+        results = run_ladders(bench)
+        print("\n" + header(a.clients, shapes, limits, a.quick) + "\n")
         print(table(results), flush=True)
         report["ladders"] = [{"target": r.target, "shape": r.shape, "steps": r.steps} for r in results]
-        if not a.no_changes:
-            rows = run_changes(a, kit, root, children, tokens)
+        if changes:
+            rows = run_changes(bench, changes)
             report["changes"] = rows
             print(
                 f"\n**channel changes**: each rate twice on the same running server, messages only and then with "
@@ -517,14 +238,7 @@ def main() -> None:
                 f"SecantusDB (MongoDB wire protocol, in memory) {mongo_rate:,.0f} messages/s",
                 flush=True,
             )
-            best_sends = max(
-                (
-                    r.best["offered_deliv_ps"] / (a.clients / r.steps[0]["rooms"])
-                    for r in results
-                    if r.best and "investor-chat" in r.target
-                ),
-                default=0,
-            )
+            best_sends = max((r.best["rate"] for r in results if r.best and "investor-chat" in r.target), default=0)
             print(
                 f"highest product send rate that passed: {best_sends:,.0f} messages/s "
                 f"(the archiver keeps up when its rate is above this)"
