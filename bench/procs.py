@@ -150,8 +150,8 @@ class Product:
                 "CHAT_SECRET_KEY": secret_key(workdir),
                 "CHAT_SEND_RATE": str(rate),
                 "CHAT_SEND_BURST": str(burst),
-                # the per-connection event budget, raised the same way (a send is an event; joins and pings
-                # beside): twice the send limit, never below the product's own
+                # the event budget, raised the same way (a send is an event too, joins beside it): twice the
+                # send limit, never below the product's own
                 "CHAT_EVENT_RATE": str(max(rate * 2, Settings.model_fields["event_rate"].default)),
                 "CHAT_EVENT_BURST": str(max(burst * 2, Settings.model_fields["event_burst"].default)),
                 # 1000 registrations come from one address: raised like the send limit, not removed
