@@ -26,6 +26,8 @@ from core.models import (
     Notification,
     NotificationKind,
     NotifyPrefs,
+    is_change,
+    is_channel_event,
     now_iso,
     ordered_id,
     parse_record,
@@ -73,6 +75,13 @@ class Interests:
                 if level == "all":
                     self.everything.setdefault(channel, set()).add(user)
 
+    def may_match(self, channel: str, text: str) -> bool:
+        """Whether someone's keywords, cashtags or `all` level could match a message of `channel` saying `text`:
+        a superset of what _for finds, cheap enough to ask of every message."""
+        if channel in self.everything or (self.by_cashtag and "$" in text):
+            return True
+        return bool(self.by_word) and any(fold(m.group(0)) in self.by_word for m in WORD.finditer(text))
+
     def level(self, user: str, channel: str) -> str | None:
         """The user's level for the channel, None when they set none."""
         found = self.prefs.get(user)
@@ -101,6 +110,11 @@ class Notifier:
         deleted: set[str] = set()  # messages deleted in this batch: notified of by none, and by none before
         read_up_to: dict[tuple[str, str], int] = {}
         for entry in entries:
+            plain = _plain(entry.data, self.interests)
+            if plain is not None:
+                user, channel, seq = plain
+                read_up_to[(user, channel)] = max(read_up_to.get((user, channel), 0), seq)
+                continue
             try:
                 record = parse_record(entry.data)
             except ValidationError:
@@ -248,6 +262,26 @@ class _Batch:
         if channel.name not in self._banned:
             self._banned[channel.name] = {b.lower() for b in (await self.store.moderation(channel.name)).banned}
         return None if user in self._banned[channel.name] else name
+
+
+def _plain(data: bytes, interests: Interests) -> tuple[str, str, int] | None:
+    """(author, channel, seq) of a posted message nobody could be notified of (no mentions, not a DM, nothing
+    for anyone's keywords, cashtags or levels): most messages, which then need only their author's read mark
+    and not the full parse, most of the notifier's work on them. None for any other record: parsed as ever."""
+    if is_change(data) or is_channel_event(data):
+        return None
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(raw, dict) or raw.get("mentions") or raw.get("ephemeral"):
+        return None
+    user, channel, seq, text = raw.get("user"), raw.get("channel"), raw.get("seq"), raw.get("text")
+    if type(seq) is not int or not isinstance(user, str) or not isinstance(channel, str) or not isinstance(text, str):
+        return None
+    if channel.startswith(DM_PREFIX) or interests.may_match(channel, text):
+        return None
+    return user, channel, seq
 
 
 def _text(message: Message, channel: Channel, kind: NotificationKind, detail: str) -> str:

@@ -39,7 +39,6 @@ REPO = Path(__file__).resolve().parent.parent
 SHAPES = {"r2": 500, "r10": 100}  # rooms (one sender each): 1,000 clients in rooms of 2 or of 10
 TEXT = "bench ts=1234567890123 " + "x" * 40  # the shared kit's message, about as long
 TICK_CLK = os.sysconf("SC_CLK_TCK")
-COMMANDS = ("evalsha", "xadd", "rpush", "incr", "exists", "get", "set", "mget", "mset", "publish", "xreadgroup")
 
 
 # --- the children: run with the code under test first on sys.path (PYTHONPATH) ---
@@ -181,9 +180,11 @@ def one_run(code: Path, shape: str, a: argparse.Namespace, root: Path) -> dict[s
         if failed:
             raise SystemExit(f"{failed} of {posted} posts failed")
         out = {"posts": posted, "redis_us": (after[0]["cpu"] - before[0]["cpu"]) * 1e6 / posted}
-        for command in COMMANDS:
+        for command in sorted({k.partition(".")[0] for k in after[0]} - {"cpu"}):
             calls = after[0].get(f"{command}.calls", 0) - before[0].get(f"{command}.calls", 0)
             out[f"{command}/post"] = calls / posted
+            usec = after[0].get(f"{command}.usec", 0) - before[0].get(f"{command}.usec", 0)
+            out[f"{command} µs"] = usec / posted
         out["evalsha_us"] = (after[0].get("evalsha.usec", 0) - before[0].get("evalsha.usec", 0)) / posted
         out["archiver_us"] = (after[1][0] - before[1][0]) * 1e6 / posted
         out["notifier_us"] = (after[1][1] - before[1][1]) * 1e6 / posted
@@ -203,12 +204,18 @@ def one_run(code: Path, shape: str, a: argparse.Namespace, root: Path) -> dict[s
         shutil.rmtree(work, ignore_errors=True)
 
 
-def line(label: str, shape: str, r: dict[str, float]) -> str:
+def line(label: str, shape: str, r: dict[str, float], detail: bool = False) -> str:
     calls = " ".join(f"{k.split('/')[0]} {r[k]:.2f}" for k in r if k.endswith("/post") and r[k] >= 0.005)
     return (
         f"{label:>9} {shape:>3}: {r['posts']:,.0f} posts  Redis {r['redis_us']:.1f} µs/post (EVALSHA "
         f"{r['evalsha_us']:.1f})  archiver {r['archiver_us']:.1f}  notifier {r['notifier_us']:.1f} µs/message"
         f"  | calls/post: {calls}"
+        + (
+            "\n      µs/post: "
+            + " ".join(f"{k.split()[0]} {r[k]:.2f}" for k in r if k.endswith(" µs") and r[k] >= 0.05)
+            if detail
+            else ""
+        )
     )
 
 
@@ -227,10 +234,10 @@ def run(a: argparse.Namespace, root: Path) -> None:
             for label, code in order:
                 r = one_run(code, shape, a, root)
                 results.setdefault((label, shape), []).append(r)
-                print(f"round {n + 1} " + line(label, shape, r), flush=True)
+                print(f"round {n + 1} " + line(label, shape, r, a.detail), flush=True)
     print(f"\nmedians of {a.rounds} rounds ({a.rate:,.0f} posts/s, {a.batch} a tick a node, {a.seconds:g} s):")
     for (label, shape), runs in results.items():
-        print(line(label, shape, {k: statistics.median(r[k] for r in runs) for k in runs[0]}))
+        print(line(label, shape, {k: statistics.median(r[k] for r in runs) for k in runs[0]}, a.detail))
 
 
 def main() -> None:
@@ -249,6 +256,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--client-ids", action="store_true", help="every post with a client_id (a dedup key)")
+    ap.add_argument("--detail", action="store_true", help="also each command's µs per post (INFO commandstats)")
     ap.add_argument("--baseline", help="a git ref whose code runs too, alternated with the working tree")
     a = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="investor-chat-durability-"))

@@ -57,3 +57,28 @@ async def test_a_phrase_is_found_wherever_its_words_stand_together(store: Store)
     await Notifier(bus, store).process_batch(block_ms=0)
     found = await store.notifications("bob", before=None, limit=10)
     assert sorted(n.key for n in found) == ["m1", "m2", "m3"]  # punctuation between words is no gap
+
+
+async def test_only_messages_someone_could_be_notified_of_are_read_in_full(store: Store) -> None:
+    """Most messages notify nobody and are read for their author's read mark alone; one that names a user,
+    a keyword, a watched cashtag or a channel set to `all` still notifies."""
+    for name in ("desk", "loud"):
+        await store.create_channel(Channel(name=name, created_by="alice", created_at=now_iso()))
+    await store.set_notify_prefs("bob", NotifyPrefs(keywords=["buyback"], cashtags=["VOD"]), now_iso())
+    await store.set_notify_prefs("carol", NotifyPrefs(channels={"loud": "all"}), now_iso())
+    bus = MemoryBus()
+    records = [
+        posted(1, "nothing for anyone", []),
+        posted(2, "a BUYBACK is coming", []),
+        posted(3, "$VOD again", []),
+        posted(4, "@dave look", ["dave"]),
+        posted(5, "in a loud room", []).model_copy(update={"channel": "loud", "seq": 1}),
+        posted(6, "the last plain one", []),
+    ]
+    for record in records:
+        await bus.append(ARCHIVE_STREAM, orjson.dumps(record.wire()))
+    assert await Notifier(bus, store).process_batch(block_ms=0) == len(records)
+    assert sorted(n.key for n in await store.notifications("bob", before=None, limit=10)) == ["m2", "m3"]
+    assert [n.key for n in await store.notifications("carol", before=None, limit=10)] == ["m5"]
+    assert [n.key for n in await store.notifications("dave", before=None, limit=10)] == ["m4"]
+    assert await store.read_marks("alice") == {"desk": 6, "loud": 1}
