@@ -20,10 +20,8 @@ VERDICTS = """
 from core.fastpaths import mismatches
 from quotes.yahoo import CHART_ONLY
 from core.bus.redis_client import HIREDIS_PACKING
-from socketio_edge.broadcast import FRAME_ONCE, QUICK_RESUBSCRIBE
-from socketio_edge.engine_socket import LEAN_SOCKETS
-from socketio_edge.server import EVENT_FRAMES, PROTECTIONS
-for path in (LEAN_SOCKETS, FRAME_ONCE, QUICK_RESUBSCRIBE, EVENT_FRAMES, PROTECTIONS, HIREDIS_PACKING, CHART_ONLY):
+from socketio_edge import FAST_PATHS
+for path in (*FAST_PATHS, HIREDIS_PACKING, CHART_ONLY):
     problems = mismatches(path)
     print(f"  {path.name}: " + ("on" if not problems else "OFF (" + "; ".join(problems) + ")"))
 """

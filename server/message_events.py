@@ -193,7 +193,10 @@ class MessageEvents:
         except Exception as exc:
             answer(self.failure(sid, "send", exc))
             return True
-        posting.add_done_callback(functools.partial(self._posted, sid, answer, message, dedup, limit))
+        if posting.done():  # the memory bus posts at once: answered in this turn, no callback to schedule
+            self._posted(sid, answer, message, dedup, limit, posting)
+        else:
+            posting.add_done_callback(functools.partial(self._posted, sid, answer, message, dedup, limit))
         return True
 
     def _posted(

@@ -8,7 +8,8 @@ own code serving wherever one is off (CHAT_FAST_PATHS=off serves everything stoc
   against hostile clients (PROTECTIONS, not optional); the public methods the chat's handlers call.
 - broadcast.py: python-socketio's manager emit and engine.io's websocket send: a room message framed
   once per node (FRAME_ONCE), and the Redis manager's resubscribe backoff (QUICK_RESUBSCRIBE).
-- engine_socket.py: engine.io's AsyncSocket, slimmed to what a chat connection needs (LEAN_SOCKETS).
+- engine_socket.py: engine.io's AsyncSocket, slimmed to what a chat connection needs (LEAN_SOCKETS), and its
+  received event frames handled in the callback that parsed them (INLINE_FRAMES).
 - outbox.py: engine.io's unbounded per-socket queue, bounded in bytes.
 - rooms.py: the names of rooms and of the Redis channel the nodes' managers share; the bot's emitter.
 
@@ -18,7 +19,7 @@ docs/architecture.md gives the boundary's reasons and its numbers.
 from socketio.exceptions import ConnectionRefusedError as _Refused
 
 from socketio_edge.broadcast import FRAME_ONCE, QUICK_RESUBSCRIBE
-from socketio_edge.engine_socket import LEAN_SOCKETS
+from socketio_edge.engine_socket import INLINE_FRAMES, LEAN_SOCKETS
 from socketio_edge.rooms import RemoteEmitter
 from socketio_edge.server import (
     EVENT_FRAMES,
@@ -31,7 +32,7 @@ from socketio_edge.server import (
     spawn,
 )
 
-FAST_PATHS = (EVENT_FRAMES, PROTECTIONS, FRAME_ONCE, QUICK_RESUBSCRIBE, LEAN_SOCKETS)
+FAST_PATHS = (EVENT_FRAMES, PROTECTIONS, FRAME_ONCE, QUICK_RESUBSCRIBE, LEAN_SOCKETS, INLINE_FRAMES)
 
 
 def refusal(message: str, data: dict[str, str | float]) -> Exception:

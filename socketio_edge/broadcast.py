@@ -253,8 +253,11 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
     def deliver(self, encoded: str, namespace: str, room: Any, skip_sid: Any = None) -> None:
         """Send one encoded Socket.IO packet to the room's local members: the same frame written to
         each idle websocket, engine.io's queue for the others. Never suspends, so calls stay in order."""
-        eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-        prebuilt = frame(eio_pkt.encode().encode())
+        self._deliver(("4" + encoded).encode(), namespace, room, skip_sid)
+
+    def _deliver(self, message: bytes, namespace: str, room: Any, skip_sid: Any = None) -> None:
+        """deliver() of an engine.io MESSAGE packet already encoded: '4' and the Socket.IO packet."""
+        prebuilt = frame(message)
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         sockets = self.server.eio.sockets
         for sid, eio_sid in self.get_participants(namespace, room):
@@ -267,7 +270,7 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
                 self.direct_writes += 1
             else:
                 # engine.io's own path: its writer task frames it (the queue is unbounded)
-                sock.queue.put_nowait(eio_pkt)
+                sock.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, message[1:].decode()))
                 self.queued_writes += 1
 
     def deliver_message(self, channel_room: str, wire: bytes, event: str = "message") -> None:
@@ -276,8 +279,8 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
         of the feed."""
         if "/" not in self.rooms:
             return
-        if self.direct:
-            self.deliver(f'2["{event}",{wire.decode()}]', "/", channel_room)
+        if self.direct:  # the wire JSON spliced in as bytes: no decode, no packet object
+            self._deliver(b'42["' + event.encode() + b'",' + wire + b"]", "/", channel_room)
             return
         # python-socketio's own path: encode per recipient and put on each socket's engine.io queue,
         # which never suspends on an unbounded queue, so the feed's order holds

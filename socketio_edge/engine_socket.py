@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import WSMsgType
+from aiohttp import WSMsgType, web_ws
 from engineio import exceptions, packet
 from engineio.async_socket import AsyncSocket
 
 from core.fastpaths import FastPath, is_on
 
+logger = logging.getLogger(__name__)
 LEAN_SOCKETS = FastPath(
     name="lean-sockets",
     gain="far fewer live objects per connected client than engine.io's sockets; no task or timer per received frame "
@@ -44,6 +47,48 @@ LEAN_SOCKETS = FastPath(
         "engineio.async_socket:AsyncSocket.poll": "826f58a9f3606db2",
     },
 )
+
+
+INLINE_FRAMES = FastPath(
+    name="inline-frames",
+    gain="an event frame handled in the callback that parsed it while its connection's reader waits for the next: "
+    "no future, wake-up and task step per received frame (docs/performance.md#inbound-event-path)",
+    versions={"aiohttp": "3.14.5"},
+    attributes=("aiohttp.web_ws:WebSocketDataQueue", "aiohttp.web_ws:WebSocketResponse._post_start"),
+    sources={
+        "aiohttp.web_ws:WebSocketResponse._post_start": "5537cb3f2ecae6ed",  # makes the queue by that name
+        "aiohttp._websocket.reader_py:WebSocketDataQueue.feed_data": "2f38295087b8809f",
+        "aiohttp._websocket.reader_py:WebSocketDataQueue.read": "65859996dced2f99",
+    },
+)
+
+
+class InlineQueue(web_ws.WebSocketDataQueue):  # type: ignore[misc]
+    """aiohttp's queue of a websocket's received messages (made by WebSocketResponse once installed),
+    which first offers a text frame to `take` when nothing is queued ahead of it and the connection's
+    reader is waiting for the next message: handled there, the frame never wakes the reader. Anything
+    `take` declines is queued as usual, so the reader sees the rest in order."""
+
+    take: Callable[[str], bool] | None = None
+    waiting = False  # the reader is suspended in receive(): nothing it holds can be ahead of this frame
+
+    def feed_data(self, data: Any, size: int) -> None:
+        take = self.take
+        if take is None or not self.waiting or self._buffer or data.type is not WSMsgType.TEXT or not take(data.data):
+            super().feed_data(data, size)
+
+
+def _offer(fast: Callable[[str, str], bool], sock: LeanSocket, text: str) -> bool:
+    """An event frame to `fast` from inside aiohttp's parser: an error there would break the parser's
+    callback, so it ends this connection alone, as it would have ended its reader."""
+    if not text.startswith("42"):
+        return False
+    try:
+        return fast(sock.sid, text)
+    except Exception:
+        logger.exception("event handler failed", extra={"eio_sid": sock.sid})
+        sock.cut_off()
+        return True
 
 
 def _ping(sock: LeanSocket) -> None:
@@ -108,8 +153,14 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         self.reader = asyncio.current_task()
         sock = ws._sock
         fast = getattr(self.server, "fast_message", None)
+        queue = getattr(sock, "_reader", None)  # made by prepare(), which has run
+        inline = queue if isinstance(queue, InlineQueue) and fast is not None else None
+        if inline is not None:
+            inline.take = functools.partial(_offer, fast, self)
         while True:
             try:
+                if inline is not None:
+                    inline.waiting = True
                 # no timeout: aiohttp would start and cancel a timer per frame; a peer that goes silent
                 # misses its next pong and _pong_due stops this read
                 message = await sock.receive()
@@ -117,6 +168,9 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                 # aiohttp cancels the handler when the peer drops; like engine.io's loop, carry on to the
                 # close below, which runs the disconnect handlers
                 break
+            finally:
+                if inline is not None:
+                    inline.waiting = False
             if message.type is WSMsgType.BINARY:  # our protocol never uses binary
                 self.cut_off()
                 break
@@ -180,6 +234,9 @@ def install(sio: Any, fast_event: Callable[[str, str], bool] | None) -> None:
         return
     sio.eio.lean = True
     sio.eio.fast_message = fast_event
+    if fast_event is not None and is_on(INLINE_FRAMES):
+        # the name WebSocketResponse makes its queue by; InlineQueue is aiohttp's own until a reader sets `take`
+        web_ws.WebSocketDataQueue = InlineQueue
 
 
 def adopt(sock: AsyncSocket | None) -> None:

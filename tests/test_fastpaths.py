@@ -25,12 +25,21 @@ from quotes.yahoo import CHART_ONLY
 from server.app_keys import SIO
 from socketio_edge import broadcast
 from socketio_edge.broadcast import FRAME_ONCE, QUICK_RESUBSCRIBE, FrameOnceManager, TrackedWebSocket
-from socketio_edge.engine_socket import LEAN_SOCKETS
+from socketio_edge.engine_socket import INLINE_FRAMES, LEAN_SOCKETS
 from socketio_edge.server import EVENT_FRAMES, PROTECTIONS
 from tests.apps import ChatClient
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL = (LEAN_SOCKETS, FRAME_ONCE, QUICK_RESUBSCRIBE, EVENT_FRAMES, PROTECTIONS, HIREDIS_PACKING, CHART_ONLY)
+ALL = (
+    LEAN_SOCKETS,
+    INLINE_FRAMES,
+    FRAME_ONCE,
+    QUICK_RESUBSCRIBE,
+    EVENT_FRAMES,
+    PROTECTIONS,
+    HIREDIS_PACKING,
+    CHART_ONLY,
+)
 
 
 @pytest.fixture(autouse=True)
