@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from server.app_keys import SIO
-from socketio_edge.engine_socket import LeanSocket
+from socketio_edge.engine_socket import InlineQueue, LeanSocket
 from socketio_edge.outbox import Outbox
 from tests.apps import PASSWORD
 from tests.rawio import open_socket
@@ -39,6 +39,65 @@ async def test_the_outbox_behaves_as_engine_io_uses_asyncio_queue() -> None:
 
 
 @pytest.mark.fastpath
+class _Protocol:
+    _reading_paused = False
+
+
+def _text(data: str) -> aiohttp.WSMessage:
+    return aiohttp.WSMessage(aiohttp.WSMsgType.TEXT, data, None)
+
+
+async def test_a_frame_is_taken_inline_only_when_nothing_can_be_ahead_of_it() -> None:
+    """socketio_edge/engine_socket.py InlineQueue: a frame skips the queue only while the reader waits on an empty
+    one; otherwise it queues behind what is there, so the reader sees every frame it gets in the order sent."""
+    queue = InlineQueue(_Protocol(), 2**16, loop=asyncio.get_running_loop())
+    taken: list[str] = []
+    queue.take = lambda text: text.startswith("42") and not taken.append(text)
+    queue.feed_data(_text('42["send",1]'), 12)  # the reader is busy elsewhere: queued
+    queue.waiting = True
+    queue.feed_data(_text('42["send",2]'), 12)  # waiting, but 1 is still queued: behind it
+    assert taken == [] and [(await queue.read()).data for _ in range(2)] == ['42["send",1]', '42["send",2]']
+    queue.feed_data(_text('42["send",3]'), 12)  # waiting on an empty queue: taken
+    queue.feed_data(_text("3"), 1)  # declined (not an event): queued
+    queue.feed_data(_text('42["send",4]'), 12)  # behind the declined one
+    assert taken == ['42["send",3]'] and [(await queue.read()).data for _ in range(2)] == ["3", '42["send",4]']
+
+
+async def test_a_burst_of_sends_is_answered_and_delivered_in_order(
+    chat_server: TestServer, chat_url: str, make_client: Any
+) -> None:
+    """Frames arriving together (one read of the socket holds many) are handled as they are parsed: every send
+    is acknowledged, in order, and the other member gets them in the order sent."""
+    bob = await make_client("bob")
+    await bob.call("join", {"channel": "general"})
+    alice = await make_client("alice", connect=False)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        ws = await open_socket(http, chat_url, alice.token)
+        await ws.send_str('420["join",{"channel":"general"}]')
+        async with asyncio.timeout(5):
+            while not (await ws.receive()).data.startswith("430"):
+                pass
+        for i in range(1, 16):  # written back to back, before the server (on this loop) reads any; within the burst
+            await ws.send_str(f'42{i}["send",{{"channel":"general","text":"burst {i}"}}]')
+        seqs = []
+        async with asyncio.timeout(10):
+            while len(seqs) < 15:
+                msg = await ws.receive()
+                if msg.data == "2":
+                    await ws.send_str("3")
+                elif msg.data.startswith("43"):
+                    head = msg.data.index("[")
+                    ack = json.loads(msg.data[head:])[0]
+                    assert ack["ok"] and ack["message"]["text"] == f"burst {msg.data[2:head]}"
+                    seqs.append(ack["message"]["seq"])
+        assert seqs == list(range(seqs[0], seqs[0] + 15))  # answered in the order sent, seq without a gap
+        for i in range(1, 16):
+            await bob.wait_for("message", lambda m, i=i: m["text"] == f"burst {i}")
+        await ws.close()
+    texts = [m["text"] for m in bob.received("message") if m["text"].startswith("burst")]
+    assert texts == [f"burst {i}" for i in range(1, 16)]
+
+
 async def test_websocket_clients_get_lean_sockets_and_keep_chatting(chat_server: TestServer, make_client: Any) -> None:
     alice, bob = await make_client("alice"), await make_client("bob")
     sockets = list(chat_server.app[SIO].eio.sockets.values())
