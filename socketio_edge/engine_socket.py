@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web_ws
+from aiohttp._websocket.reader import WebSocketDataQueue
 from engineio import exceptions, packet
 from engineio.async_socket import AsyncSocket
 
@@ -63,7 +64,7 @@ INLINE_FRAMES = FastPath(
 )
 
 
-class InlineQueue(web_ws.WebSocketDataQueue):  # type: ignore[misc]
+class InlineQueue(WebSocketDataQueue):
     """aiohttp's queue of a websocket's received messages (made by WebSocketResponse once installed),
     which first offers a text frame to `take` when nothing is queued ahead of it and the connection's
     reader is waiting for the next message: handled there, the frame never wakes the reader. Anything
@@ -155,7 +156,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         fast = getattr(self.server, "fast_message", None)
         queue = getattr(sock, "_reader", None)  # made by prepare(), which has run
         inline = queue if isinstance(queue, InlineQueue) and fast is not None else None
-        if inline is not None:
+        if inline is not None and fast is not None:
             inline.take = functools.partial(_offer, fast, self)
         while True:
             try:
@@ -236,7 +237,7 @@ def install(sio: Any, fast_event: Callable[[str, str], bool] | None) -> None:
     sio.eio.fast_message = fast_event
     if fast_event is not None and is_on(INLINE_FRAMES):
         # the name WebSocketResponse makes its queue by; InlineQueue is aiohttp's own until a reader sets `take`
-        web_ws.WebSocketDataQueue = InlineQueue
+        web_ws.WebSocketDataQueue = InlineQueue  # type: ignore[attr-defined]
 
 
 def adopt(sock: AsyncSocket | None) -> None:
