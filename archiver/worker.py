@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from pydantic import ValidationError
 
@@ -118,7 +118,9 @@ class Archiver:
 
 async def journal(store: Store, records: Sequence[Record]) -> None:
     """Journal every record of a batch and extend each channel's chain as far as its entries run without a
-    gap. An entry already there (the batch retried after a crash, or another replica's) is kept as it is."""
+    gap. An entry already there (the batch retried after a crash, or another replica's) is kept as it is.
+    A batch may hold a few records of each of many channels (rooms of 2): each step is a query or a write for
+    all of them, one transaction where nothing needs chaining past the batch."""
     if not records:
         return
     starts = await store.journal_starts({record.channel for record in records})
@@ -131,40 +133,40 @@ async def journal(store: Store, records: Sequence[Record]) -> None:
     for entry in entries:
         by_channel.setdefault(entry.channel, []).append(entry)
     # The usual case, one archiver in seq order: the batch continues each channel's head, so its entries
-    # go in chained and only the heads move. A batch holds a few entries of each of many channels (rooms
-    # of 2), so every step below is one query for all of its channels, not one per channel.
-    heads = {name: (seq, chain) for name, seq, chain in await store.journal_heads(by_channel)}
-    runs: dict[str, list[tuple[int, str]]] = {}
-    for channel, mine in by_channel.items():
-        head = heads.get(channel, (0, GENESIS))
-        runs[channel] = extend(*head, sorted(mine, key=lambda e: e.seq))
+    # go in chained and only the heads move.
+    runs = await _runs(store, by_channel)
     chained = {(channel, seq): chain for channel, run in runs.items() for seq, chain in run}
     for entry in entries:
         entry.chain = chained.get((entry.channel, entry.seq))
-    if await store.journal_append(entries) == len(entries):
-        await store.journal_move_heads([(channel, *run[-1]) for channel, run in runs.items() if run])
-    else:  # an entry that was there already kept its own (unchained) row: then chain every row of the run
-        for channel, run in runs.items():
-            await store.journal_set_chains(channel, run)
-    # past the batch: what another replica wrote beyond it, where the entry after the head is in
-    tips = {
-        (channel, (run[-1][0] if run else heads.get(channel, (0, GENESIS))[0]) + 1) for channel, run in runs.items()
-    }
-    for channel, _ in sorted(await store.journal_present(tips)):
-        await extend_chain(store, channel)
+    # an entry that was there already kept its own (unchained) row: then every row of the run is chained
+    await store.journal_write(entries, runs)
+    await extend_chain(store, by_channel)  # past the batch: what another replica wrote beyond it
 
 
-async def extend_chain(store: Store, channel: str, page: int = BATCH) -> int:
-    """Chain the channel's stored entries from its head on until the first gap (a seq another replica has not
-    written yet: whoever writes it extends past it); how many were chained. Replicas extending at once
+async def _runs(store: Store, by_channel: dict[str, list[JournalEntry]]) -> dict[str, list[tuple[int, str]]]:
+    """The chains of each channel's entries of the batch that continue its head without a gap."""
+    heads = {channel: (seq, chain) for channel, seq, chain in await store.journal_heads(by_channel)}
+    runs: dict[str, list[tuple[int, str]]] = {}
+    for channel, mine in by_channel.items():
+        run = extend(*heads.get(channel, (0, GENESIS)), sorted(mine, key=lambda e: e.seq))
+        if run:
+            runs[channel] = run
+    return runs
+
+
+async def extend_chain(store: Store, channels: Collection[str], page: int = BATCH) -> int:
+    """Chain the channels' stored entries from their heads on until the first gap (a seq another replica has
+    not written yet: whoever writes it extends past it); how many were chained. Replicas extending at once
     compute, from the same stored hashes, the same chains."""
-    seq, chain = await store.journal_head(channel)
     done = 0
-    while True:
-        chains = extend(seq, chain, await store.journal_after(channel, seq, page))
+    while channels:
+        chains = {
+            channel: run
+            for channel, (head, found) in (await store.journal_past_heads(channels, page)).items()
+            if (run := extend(*head, found))
+        }
         if chains:
-            await store.journal_set_chains(channel, chains)
-            seq, chain = chains[-1]
-            done += len(chains)
-        if len(chains) < page:
-            return done
+            await store.journal_write([], chains)
+            done += sum(map(len, chains.values()))
+        channels = [channel for channel, run in chains.items() if len(run) == page]  # a full page: more may follow
+    return done

@@ -2,12 +2,15 @@
 
     python bench/archive_cost.py                       # 20,000 messages over 20 channels, 3 rounds
     python bench/archive_cost.py --messages 50000 --channels 100 --rounds 5
+    python bench/archive_cost.py --channels 500 --batch 400   # rooms of 2 at 4,000 sends/s: a batch a LINGER
+    python bench/archive_cost.py --mongodb-url mongodb://127.0.0.1:27017   # into MongoDB instead
 
 Each round fills an in-memory bus's archive stream with chat messages (an ordinary text, a cashtag now and then,
 seqs 1..N per channel as the bus gives them), then drains it batch by batch through the real Archiver into a fresh
-SQLite store in a temp dir: everything the archiver writes (the messages, their search index and, since #24,
-the compliance journal and its chains). Filling is not timed. CPU time is this process's (time.process_time:
-the event loop and aiosqlite's thread), wall time the drain's; per message, with the median of the rounds.
+SQLite store in a temp dir (or a fresh MongoDB database, dropped after): everything the archiver writes (the
+messages, their search index and, since #24, the compliance journal and its chains). Filling is not timed. CPU
+time is this process's (time.process_time: the event loop and aiosqlite's thread; not the MongoDB server's),
+wall time the drain's; per message, with the median of the rounds.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import orjson
+import pymongo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from archiver import worker
 from archiver.worker import Archiver
 from core.bus import ARCHIVE_STREAM
 from core.bus.memory import MemoryBus
@@ -44,13 +50,15 @@ def wire(channel: int, seq: int, n: int) -> bytes:
     return orjson.dumps(message.wire())
 
 
-async def one_round(root: Path, messages: int, channels: int) -> tuple[float, float]:
+async def one_round(root: Path, messages: int, channels: int, mongodb_url: str | None) -> tuple[float, float]:
     """(CPU seconds, wall seconds) of draining `messages` into a new store."""
     bus = MemoryBus()
     for n in range(messages):
         await bus.append(ARCHIVE_STREAM, wire(n % channels, n // channels + 1, n))
-    path = root / f"archive-{time.monotonic_ns()}.sqlite3"
-    store = await open_store(f"sqlite:///{path}")
+    name = f"archive-{time.monotonic_ns()}"
+    path = root / f"{name}.sqlite3"
+    url = urlsplit(mongodb_url)._replace(path=f"/{name}").geturl() if mongodb_url else f"sqlite:///{path}"
+    store = await open_store(url)
     try:
         archiver = Archiver(bus, store)
         cpu, wall = time.process_time(), time.perf_counter()
@@ -62,13 +70,18 @@ async def one_round(root: Path, messages: int, channels: int) -> tuple[float, fl
         return time.process_time() - cpu, time.perf_counter() - wall
     finally:
         await store.close()
-        path.unlink()
+        if mongodb_url:
+            client: pymongo.MongoClient[dict[str, object]]
+            with pymongo.MongoClient(url) as client:
+                client.drop_database(name)
+        else:
+            path.unlink()
 
 
 async def run(a: argparse.Namespace, root: Path) -> None:
     rounds = []
     for n in range(a.rounds):
-        cpu, wall = await one_round(root, a.messages, a.channels)
+        cpu, wall = await one_round(root, a.messages, a.channels, a.mongodb_url)
         rounds.append((cpu, wall))
         print(
             f"round {n + 1}: {a.messages:,} messages, CPU {cpu:.2f} s ({cpu / a.messages * 1e6:.0f} µs/message), "
@@ -79,7 +92,7 @@ async def run(a: argparse.Namespace, root: Path) -> None:
     wall = statistics.median(r[1] for r in rounds)
     print(
         f"median: CPU {cpu / a.messages * 1e6:.0f} µs/message, {a.messages / wall:,.0f} messages/s "
-        f"({a.messages:,} messages over {a.channels} channels, {a.rounds} rounds)"
+        f"({a.messages:,} messages over {a.channels} channels, batches of {a.batch}, {a.rounds} rounds)"
     )
 
 
@@ -88,7 +101,10 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=20_000)
     ap.add_argument("--channels", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=worker.BATCH, help="entries a batch at most (the archiver's BATCH)")
+    ap.add_argument("--mongodb-url", help="archive into MongoDB there, a fresh database each round, not SQLite")
     a = ap.parse_args()
+    worker.BATCH = a.batch
     root = Path(tempfile.mkdtemp(prefix="investor-chat-archive-cost-"))
     try:
         asyncio.run(run(a, root))

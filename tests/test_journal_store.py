@@ -88,22 +88,36 @@ async def test_every_journaled_channel_is_listed_with_its_head(store: Store) -> 
     assert await store.journal_heads() == [("alpha", 2, chains[-1][1]), ("mid", 0, GENESIS), ("zeta", 0, GENESIS)]
 
 
-async def test_heads_of_some_channels_move_together_and_only_forward(store: Store) -> None:
-    entries = [posted(1, "alpha"), posted(2, "alpha"), posted(1, "beta"), posted(1, "gamma")]
-    runs = {c: extend(0, GENESIS, [e for e in entries if e.channel == c]) for c in ("alpha", "beta", "gamma")}
+async def test_one_write_chains_many_channels_and_their_heads_only_move_forward(store: Store) -> None:
+    entries = [posted(1, "alpha"), posted(2, "alpha"), posted(1, "beta"), posted(1, "gamma"), posted(2, "delta")]
+    await store.journal_append(entries[-1:])  # another replica's, unchained: kept as it is, then chained
+    entries.insert(-1, posted(1, "delta"))
+    runs = {c: extend(0, GENESIS, [e for e in entries if e.channel == c]) for c in ("alpha", "beta", "delta")}
     for entry in entries:
-        entry.chain = dict(runs[entry.channel])[entry.seq]
-    await store.journal_append(entries)
-    await store.journal_move_heads([("alpha", *runs["alpha"][-1]), ("beta", *runs["beta"][-1])])
-    assert await store.journal_heads(["alpha", "beta", "gamma", "nowhere"]) == [
-        ("alpha", *runs["alpha"][-1]), ("beta", *runs["beta"][-1]), ("gamma", 0, GENESIS),
+        entry.chain = dict(runs.get(entry.channel, [])).get(entry.seq)
+    assert await store.journal_write(entries, runs) == 5
+    assert await store.journal_heads(["alpha", "beta", "gamma", "delta", "nowhere"]) == [
+        ("alpha", *runs["alpha"][-1]), ("beta", *runs["beta"][-1]), ("delta", *runs["delta"][-1]),
+        ("gamma", 0, GENESIS),
     ]  # fmt: skip
-    await store.journal_move_heads([("alpha", *runs["alpha"][0])])  # a slower replica's: the head stays
-    assert await store.journal_heads(["alpha"]) == [("alpha", *runs["alpha"][-1])]
-    assert await store.journal_present([("alpha", 2), ("alpha", 3), ("beta", 1), ("nowhere", 1)]) == {
-        ("alpha", 2), ("beta", 1),
-    }  # fmt: skip
-    assert await store.journal_present([]) == set()
+    assert [e.chain for e in await store.journal_after("delta", 0, 10)] == [c for _, c in runs["delta"]]
+    assert [e.chain for e in await store.journal_after("gamma", 0, 10)] == [None]
+    await store.journal_write([], {"alpha": runs["alpha"][:1]})  # a slower replica's: the head stays
+    assert await store.journal_head("alpha") == runs["alpha"][-1]
+
+
+async def test_past_heads_gives_what_can_be_chained_of_many_channels(store: Store) -> None:
+    await store.journal_append([posted(1, "alpha")])
+    run = await chain_all(store, "alpha")
+    # another replica's, past the heads: alpha's 2, 3 and 5 (4 not in yet), beta's 3 (1 and 2 not in yet)
+    await store.journal_append([posted(seq, "alpha") for seq in (5, 3, 2)] + [posted(3, "beta")])
+    after = {seq: posted(seq, "alpha") for seq in (2, 3, 5)}
+    assert await store.journal_past_heads(["alpha", "beta", "nowhere"], 10) == {
+        "alpha": (run[-1], [after[2], after[3], after[5]])
+    }
+    assert await store.journal_past_heads(["alpha"], 2) == {"alpha": (run[-1], [after[2], after[3]])}
+    assert await store.journal_past_heads(["beta", "nowhere"], 10) == {}  # nothing of beta can be chained yet
+    assert await store.journal_past_heads([], 10) == {}
 
 
 async def test_a_scan_pages_through_a_channel_in_seq_order(store: Store) -> None:

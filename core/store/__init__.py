@@ -289,11 +289,25 @@ class Store(Protocol):
         """Insert the entries not there yet ((channel, seq) is the key: a batch retried after a crash adds
         nothing), each record kept as the canonical JSON its content_hash is the hash of; how many were new."""
 
+    async def journal_write(
+        self, entries: Sequence[JournalEntry], chains: Mapping[str, Sequence[tuple[int, str]]]
+    ) -> int:
+        """journal_append's insert, then the chain of each channel's (seq, chain)s (not written again where
+        an entry inserted holds it) and its head moved to the last if that is further; each channel of
+        `entries` has a head from then on. One transaction (on SQLite) or a bulk write a collection (MongoDB),
+        however many channels; replicas writing the same chains, in any order, leave the same journal."""
+
     async def journal_head(self, channel: str) -> tuple[int, str]:
         """The channel's last chained (seq, chain); (0, GENESIS) when nothing of it is chained."""
 
     async def journal_after(self, channel: str, after: int, limit: int) -> list[JournalEntry]:
         """At most `limit` of the channel's entries with seq > after, chained or not, in seq order."""
+
+    async def journal_past_heads(
+        self, channels: Collection[str], limit: int
+    ) -> dict[str, tuple[tuple[int, str], list[JournalEntry]]]:
+        """What can be chained past the heads of `channels`: of each whose entry at head + 1 is there, its
+        head and its entries with head < seq <= head + limit, in seq order; a constant number of queries."""
 
     async def journal_set_chains(self, channel: str, chains: Sequence[tuple[int, str]]) -> None:
         """Write the chain of each (seq, chain) and move the channel's head to the last if that is further:
@@ -303,13 +317,6 @@ class Store(Protocol):
         """Every journaled channel's (of `channels`, or all) (name, last chained seq, chain), by name: what is
         published daily (a channel whose journal begins after seq 1 is there from the upgrade on, at the seq
         before)."""
-
-    async def journal_move_heads(self, heads: Sequence[tuple[str, int, str]]) -> None:
-        """Move each (channel, seq, chain)'s head there if it is behind, its entries already holding their
-        chains (journal_append wrote them chained): one write for a batch's channels."""
-
-    async def journal_present(self, keys: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
-        """The (channel, seq) of `keys` that are in the journal."""
 
     async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
         """The channels (of `channels`, or all) whose journal begins after seq 1, each with the seq it begins

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any
 
 import orjson
 from pymongo import ASCENDING, InsertOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from core.journal import GENESIS, JournalEntry
 from core.store.mongo_schema import DUPLICATE_KEY, Document
@@ -47,6 +46,15 @@ def _doc(entry: JournalEntry) -> Document:
     return {key: value for key, value in doc.items() if value is not None or key == "chain"}
 
 
+def _head(channel: str, head: tuple[int, str]) -> UpdateOne:
+    """The write that moves a channel's head to `head` if that is further (a head further on already makes it a
+    duplicate key), or lists the channel at (0, GENESIS) if it has no head yet."""
+    seq, chain = head
+    if not seq:
+        return UpdateOne({"_id": channel}, {"$setOnInsert": {"seq": 0, "chain": GENESIS}}, upsert=True)
+    return UpdateOne({"_id": channel, "seq": {"$lt": seq}}, {"$set": {"seq": seq, "chain": chain}}, upsert=True)
+
+
 def _is_duplicate(exc: BulkWriteError) -> bool:
     errors: list[Document] = exc.details.get("writeErrors", [])
     return all(e.get("code") == DUPLICATE_KEY for e in errors) and not exc.details.get("writeConcernErrors")
@@ -56,6 +64,11 @@ class MongoJournal:
     _db: AsyncDatabase[Document]
 
     async def journal_append(self, entries: Sequence[JournalEntry]) -> int:
+        return await self.journal_write(entries, {})
+
+    async def journal_write(
+        self, entries: Sequence[JournalEntry], chains: Mapping[str, Sequence[tuple[int, str]]]
+    ) -> int:
         added = 0
         for start in range(0, len(entries), APPEND_CHUNK):
             writes = [InsertOne(_doc(e)) for e in entries[start : start + APPEND_CHUNK]]
@@ -65,67 +78,59 @@ class MongoJournal:
                 if not _is_duplicate(exc):
                     raise
                 added += int(exc.details.get("nInserted", 0))  # the others were there: a batch retried
-        heads = [
-            UpdateOne({"_id": channel}, {"$setOnInsert": {"seq": 0, "chain": GENESIS}}, upsert=True)
-            for channel in sorted({e.channel for e in entries})
+        # when every entry went in, those inserted chained hold their chain already: the others get theirs
+        done = {(e.channel, e.seq, e.chain) for e in entries if e.chain is not None} if added == len(entries) else set()
+        updates = [
+            UpdateOne({"_id": f"{channel}:{seq}"}, {"$set": {"chain": chain}})
+            for channel, run in chains.items()
+            for seq, chain in run
+            if (channel, seq, chain) not in done
         ]
+        for start in range(0, len(updates), APPEND_CHUNK):
+            await self._db.journal.bulk_write(updates[start : start + APPEND_CHUNK], ordered=False)
+        # after the entries' chains: a replica that crashed between left a head behind, which the next batch
+        # extends from again to the same chains
+        heads = {e.channel: (0, GENESIS) for e in entries} | {c: max(run) for c, run in chains.items() if run}
         if heads:
             try:
-                await self._db.journal_heads.bulk_write(heads, ordered=False)
-            except BulkWriteError as exc:  # two replicas making a channel's head at once: it is there
+                await self._db.journal_heads.bulk_write([_head(*head) for head in sorted(heads.items())], ordered=False)
+            except BulkWriteError as exc:  # a head there and further on already, or two replicas making it at once
                 if not _is_duplicate(exc):
                     raise
         return added
 
     async def journal_head(self, channel: str) -> tuple[int, str]:
-        doc = await self._db.journal_heads.find_one({"_id": channel})
-        return (int(doc["seq"]), doc["chain"]) if doc is not None else (0, GENESIS)
+        return next(((seq, chain) for _, seq, chain in await self.journal_heads([channel])), (0, GENESIS))
 
     async def journal_after(self, channel: str, after: int, limit: int) -> list[JournalEntry]:
         cursor = self._db.journal.find({"channel": channel, "seq": {"$gt": after}}).sort("seq", ASCENDING)
         return [_entry(doc) async for doc in cursor.limit(limit)]
 
+    async def journal_past_heads(
+        self, channels: Collection[str], limit: int
+    ) -> dict[str, tuple[tuple[int, str], list[JournalEntry]]]:
+        heads = {channel: (seq, chain) for channel, seq, chain in await self.journal_heads(channels)}
+        # only a channel whose next seq is there (one waiting for a replica's seq is not read again every batch),
+        # found along _id; then one query for those, each as far as `limit` seqs past its head
+        nexts = {f"{c}:{seq + 1}" for c, (seq, _) in heads.items()}
+        there = self._db.journal.find({"_id": {"$in": sorted(nexts)}}, {"channel": 1})
+        ready = sorted({doc["channel"] async for doc in there})
+        if not ready:
+            return {}
+        ranges = [{"channel": c, "seq": {"$gt": heads[c][0], "$lte": heads[c][0] + limit}} for c in ready]
+        found: dict[str, tuple[tuple[int, str], list[JournalEntry]]] = {}
+        async for doc in self._db.journal.find({"$or": ranges}).sort([("channel", ASCENDING), ("seq", ASCENDING)]):
+            found.setdefault(doc["channel"], (heads[doc["channel"]], []))[1].append(_entry(doc))
+        return found
+
     async def journal_set_chains(self, channel: str, chains: Sequence[tuple[int, str]]) -> None:
-        if not chains:
-            return
-        writes = [UpdateOne({"_id": f"{channel}:{seq}"}, {"$set": {"chain": chain}}) for seq, chain in chains]
-        await self._db.journal.bulk_write(writes, ordered=False)
-        last_seq, last_chain = max(chains)
-        # after the entries' chains, and only forward: a replica that crashed between left a head behind,
-        # which the next batch extends from again to the same chains
-        with contextlib.suppress(DuplicateKeyError):  # the head is there and further on already
-            await self._db.journal_heads.update_one(
-                {"_id": channel, "seq": {"$lt": last_seq}},
-                {"$set": {"seq": last_seq, "chain": last_chain}},
-                upsert=True,
-            )
+        if chains:
+            await self.journal_write([], {channel: chains})
 
     async def journal_heads(self, channels: Collection[str] | None = None) -> list[tuple[str, int, str]]:
         query = {} if channels is None else {"_id": {"$in": sorted(set(channels))}}
         cursor = self._db.journal_heads.find(query).sort("_id", ASCENDING)
         return [(doc["_id"], int(doc["seq"]), doc["chain"]) async for doc in cursor]
-
-    async def journal_move_heads(self, heads: Sequence[tuple[str, int, str]]) -> None:
-        # only forward, as journal_set_chains; a head further on already makes the upsert a duplicate key
-        writes = [
-            UpdateOne({"_id": channel, "seq": {"$lt": seq}}, {"$set": {"seq": seq, "chain": chain}}, upsert=True)
-            for channel, seq, chain in heads
-        ]
-        if writes:
-            try:
-                await self._db.journal_heads.bulk_write(writes, ordered=False)
-            except BulkWriteError as exc:
-                if not _is_duplicate(exc):
-                    raise
-
-    async def journal_present(self, keys: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
-        ids = [f"{channel}:{seq}" for channel, seq in keys]
-        found: set[tuple[str, int]] = set()
-        for start in range(0, len(ids), APPEND_CHUNK):
-            query = {"_id": {"$in": ids[start : start + APPEND_CHUNK]}}
-            async for doc in self._db.journal.find(query, {"channel": 1, "seq": 1}):
-                found.add((doc["channel"], int(doc["seq"])))
-        return found
 
     async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
         query = {} if channels is None else {"_id": {"$in": sorted(set(channels))}}

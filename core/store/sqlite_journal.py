@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any
 
 import aiosqlite
@@ -45,9 +45,9 @@ JOURNAL_TABLES = (
 )
 RECORD_TABLES = ("messages", "changes", "channel_events")  # what takes a channel's seqs
 COLUMNS = "channel, seq, kind, ts, username, record, content_hash, chain, redacted_at"
+JOINED = ", ".join(f"j.{column}" for column in COLUMNS.split(", "))  # COLUMNS of the journal as `j`
 APPEND_CHUNK = 50_000  # rows per executemany and commit: a bulk load is not held in one transaction
 PAGE = 5000
-PRESENT_CHUNK = 5000  # keys per journal_present query: two bound values each, within SQLite's limit
 
 
 def record_of(seq: int, stored: bytes | None) -> dict[str, Any] | None:
@@ -131,31 +131,41 @@ class SqliteJournal:
     _db: aiosqlite.Connection
 
     async def journal_append(self, entries: Sequence[JournalEntry]) -> int:
-        before = self._db.total_changes
-        heads = {e.channel for e in entries}
+        return await self.journal_write(entries, {})
+
+    async def journal_write(
+        self, entries: Sequence[JournalEntry], chains: Mapping[str, Sequence[tuple[int, str]]]
+    ) -> int:
+        added = 0
         for start in range(0, len(entries), APPEND_CHUNK):
-            await self._db.executemany(
+            if start:
+                await self._db.commit()  # a bulk load is not held in one transaction
+            cursor = await self._db.executemany(
                 f"INSERT OR IGNORE INTO journal ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (e.channel, e.seq, e.kind, e.ts, e.user, stored_record(e), e.content_hash, e.chain, e.redacted_at)
                     for e in entries[start : start + APPEND_CHUNK]
                 ],
             )
-            await self._db.commit()
-        added = self._db.total_changes - before
-        # a channel is listed from its first entry, chained or not; its head moves as its chain grows
+            added += cursor.rowcount  # this statement's own: another task may write on the connection meanwhile
+        # when every entry went in, those inserted chained hold their chain already: the others get theirs
+        done = {(e.channel, e.seq, e.chain) for e in entries if e.chain is not None} if added == len(entries) else set()
+        updates = [(c, channel, s) for channel, run in chains.items() for s, c in run if (channel, s, c) not in done]
+        if updates:
+            await self._db.executemany("UPDATE journal SET chain = ? WHERE channel = ? AND seq = ?", updates)
+        # a channel is listed from its first entry, chained or not; its head only moves forward (two replicas
+        # extending the same channel)
+        heads = {e.channel: (0, GENESIS) for e in entries} | {c: max(run) for c, run in chains.items() if run}
         await self._db.executemany(
-            "INSERT OR IGNORE INTO journal_heads (channel, seq, chain) VALUES (?, 0, ?)",
-            [(channel, GENESIS) for channel in heads],
+            "INSERT INTO journal_heads (channel, seq, chain) VALUES (?, ?, ?) ON CONFLICT (channel) "
+            "DO UPDATE SET seq = excluded.seq, chain = excluded.chain WHERE excluded.seq > journal_heads.seq",
+            [(channel, seq, chain) for channel, (seq, chain) in heads.items()],
         )
         await self._db.commit()
         return added
 
     async def journal_head(self, channel: str) -> tuple[int, str]:
-        rows = list(
-            await self._db.execute_fetchall("SELECT seq, chain FROM journal_heads WHERE channel = ?", (channel,))
-        )
-        return (int(rows[0][0]), rows[0][1]) if rows else (0, GENESIS)
+        return next(((seq, chain) for _, seq, chain in await self.journal_heads([channel])), (0, GENESIS))
 
     async def journal_after(self, channel: str, after: int, limit: int) -> list[JournalEntry]:
         rows = await self._db.execute_fetchall(
@@ -163,20 +173,28 @@ class SqliteJournal:
         )
         return [entry_of_row(row) for row in rows]
 
+    async def journal_past_heads(
+        self, channels: Collection[str], limit: int
+    ) -> dict[str, tuple[tuple[int, str], list[JournalEntry]]]:
+        # one query for all of them; only a channel whose next seq is there (one waiting for a replica's seq
+        # is not read again every batch), as far as `limit` seqs past its head
+        names = sorted(set(channels))
+        rows = await self._db.execute_fetchall(
+            f"SELECT h.seq, h.chain, {JOINED} FROM journal_heads h "
+            "JOIN journal j ON j.channel = h.channel AND j.seq > h.seq AND j.seq <= h.seq + ? "
+            f"WHERE h.channel IN ({', '.join('?' * len(names))}) "
+            "AND EXISTS (SELECT 1 FROM journal n WHERE n.channel = h.channel AND n.seq = h.seq + 1) "
+            "ORDER BY j.channel, j.seq",
+            [limit, *names],
+        )
+        found: dict[str, tuple[tuple[int, str], list[JournalEntry]]] = {}
+        for row in rows:
+            found.setdefault(row[2], ((int(row[0]), row[1]), []))[1].append(entry_of_row(row[2:]))
+        return found
+
     async def journal_set_chains(self, channel: str, chains: Sequence[tuple[int, str]]) -> None:
-        if not chains:
-            return
-        await self._db.executemany(
-            "UPDATE journal SET chain = ? WHERE channel = ? AND seq = ?", [(c, channel, s) for s, c in chains]
-        )
-        last_seq, last_chain = max(chains)
-        # two replicas extending the same channel: the head only moves forward
-        await self._db.execute(
-            "INSERT INTO journal_heads (channel, seq, chain) VALUES (?, ?, ?) ON CONFLICT (channel) "
-            "DO UPDATE SET seq = excluded.seq, chain = excluded.chain WHERE excluded.seq > journal_heads.seq",
-            (channel, last_seq, last_chain),
-        )
-        await self._db.commit()
+        if chains:
+            await self.journal_write([], {channel: chains})
 
     async def journal_heads(self, channels: Collection[str] | None = None) -> list[tuple[str, int, str]]:
         if channels is None:
@@ -188,31 +206,6 @@ class SqliteJournal:
                 f"SELECT channel, seq, chain FROM journal_heads WHERE channel IN ({marks}) ORDER BY channel", names
             )
         return [(row[0], int(row[1]), row[2]) for row in rows]
-
-    async def journal_move_heads(self, heads: Sequence[tuple[str, int, str]]) -> None:
-        if not heads:
-            return
-        # only forward, as journal_set_chains: another replica may have moved one further meanwhile
-        await self._db.executemany(
-            "INSERT INTO journal_heads (channel, seq, chain) VALUES (?, ?, ?) ON CONFLICT (channel) "
-            "DO UPDATE SET seq = excluded.seq, chain = excluded.chain WHERE excluded.seq > journal_heads.seq",
-            heads,
-        )
-        await self._db.commit()
-
-    async def journal_present(self, keys: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
-        found: set[tuple[str, int]] = set()
-        pairs = list(keys)
-        for start in range(0, len(pairs), PRESENT_CHUNK):
-            chunk = pairs[start : start + PRESENT_CHUNK]
-            # a join from the keys, so each is one look-up along the primary key (an IN of row values scans)
-            rows = await self._db.execute_fetchall(
-                f"WITH k (channel, seq) AS (VALUES {', '.join(['(?, ?)'] * len(chunk))}) "
-                "SELECT j.channel, j.seq FROM k JOIN journal j ON j.channel = k.channel AND j.seq = k.seq",
-                [value for key in chunk for value in key],
-            )
-            found.update((row[0], int(row[1])) for row in rows)
-        return found
 
     async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
         if channels is None:
