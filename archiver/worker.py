@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import Counter
 from collections.abc import Collection, Sequence
 
 from pydantic import ValidationError
 
-from core.bus import ARCHIVE_STREAM, Entry, Streams, consumer_name, unless_stopped
+from core.bus import ARCHIVE_STREAM, RECENT_PER_CHANNEL, Entry, Streams, consumer_name, unless_stopped
 from core.journal import GENESIS, JournalEntry, entry_of, extend
 from core.models import Change, ChannelEvent, Message, Record, parse_record
 from core.store import Store
-from core.worker import StepCounter, run_steps
+from core.worker import SLICE, StepCounter, map_in_slices, run_steps
 
 logger = logging.getLogger(__name__)
 GROUP = "archiver"
@@ -26,8 +28,15 @@ BLOCK_MS = 1000
 CLAIM_IDLE_MS = 10_000  # a consumer silent this long is taken for dead and its entries claimed
 # After a short batch, let the stream fill a little before reading again: at chat rates a batch
 # per message costs a Redis round trip, a store transaction and an ack each. Readers lose nothing
-# by it, since history fills from the bus's recent buffer until the archive has a message.
+# by it, since history fills from the bus's recent buffer until the archive has a message. Where every
+# channel is quiet (rooms of 2: a post or two from each of hundreds of channels) the wait grows up to
+# LINGER_MAX, since a SQLite commit rewrites a page per channel however few of its messages it holds
+# (docs/performance.md#archiver-and-store); it stays short enough that no channel, at the rate its posts
+# came in the last batch, puts more than LAG_QUOTA of them beyond the archive: the bus's recent buffer
+# keeps bridging what the archive lacks.
 LINGER = 0.1
+LINGER_MAX = 0.3
+LAG_QUOTA = RECENT_PER_CHANNEL // 4
 
 
 class Archiver:
@@ -35,6 +44,8 @@ class Archiver:
         self.bus = bus
         self.store = store
         self.consumer = consumer or consumer_name()
+        self.busiest = 0  # the most records of one channel in the last batch
+        self._read_at: float | None = None  # when the last step began reading (monotonic)
 
     async def process_batch(self, block_ms: int = BLOCK_MS, stop: asyncio.Event | None = None) -> int:
         """One step: read up to BATCH entries (waiting up to `block_ms`, or until `stop`), store them, ack
@@ -47,6 +58,8 @@ class Archiver:
         if not entries:
             return 0
         messages, changes, events, good = await self._decode(entries)
+        channels = [m.channel for m in messages] + [c.channel for c in changes] + [e.channel for e in events]
+        self.busiest = max(Counter(channels).values(), default=0)
         if messages:
             written = await self.store.save_messages(messages)
             if written < len(messages):
@@ -69,7 +82,9 @@ class Archiver:
         changes: list[Change] = []
         events: list[ChannelEvent] = []
         good: list[Entry] = []
-        for entry in entries:
+        for n, entry in enumerate(entries, 1):
+            if n % SLICE == 0:
+                await asyncio.sleep(0)  # in standalone the node's sockets share this loop
             try:
                 record = parse_record(entry.data)
             except ValidationError as exc:
@@ -109,11 +124,25 @@ class Archiver:
 
     async def _step(self, stop: asyncio.Event) -> int:
         """One batch, then, after a short one, a pause for the stream to fill (not once stopping)."""
+        began, last = time.monotonic(), self._read_at
+        self._read_at = began
         stored = await self.process_batch(block_ms=0 if stop.is_set() else BLOCK_MS, stop=stop)
         if 0 < stored < BATCH and not stop.is_set():
+            now = time.monotonic()
+            wait = linger(self.busiest, None if last is None else began - last, now - began)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), LINGER)  # a stop ends the lingering at once
+                await asyncio.wait_for(stop.wait(), wait)  # a stop ends the lingering at once
         return stored
+
+
+def linger(busiest: int, span: float | None, work: float) -> float:
+    """How long to let the stream fill after a short batch whose busiest channel had `busiest` records, posted
+    over about `span` seconds (the time between the last two reads; None on the first), which took `work`
+    seconds to store: LINGER, or longer while every channel is slow enough that the next batch still holds
+    at most LAG_QUOTA records of any of them."""
+    if span is None or span <= 0 or busiest <= 0:
+        return LINGER
+    return min(LINGER_MAX, max(LINGER, LAG_QUOTA * span / busiest - work))
 
 
 async def journal(store: Store, records: Sequence[Record]) -> None:
@@ -126,7 +155,7 @@ async def journal(store: Store, records: Sequence[Record]) -> None:
     starts = await store.journal_starts({record.channel for record in records})
     # a record from before the journal began (archived by the previous version, which stopped before acking
     # it) stays out: the journal says it begins after it
-    entries = [e for e in map(entry_of, records) if e.seq >= starts.get(e.channel, 1)]
+    entries = [e for e in await map_in_slices(entry_of, records) if e.seq >= starts.get(e.channel, 1)]
     if not entries:
         return
     by_channel: dict[str, list[JournalEntry]] = {}
