@@ -26,7 +26,7 @@ from core.bus import (
     RateLimited,
     SeqUnseeded,
 )
-from core.models import Change, ChannelEvent, Message, Record
+from core.models import Change, ChannelEvent, Message, Record, parse_record
 from core.ratelimit import Buckets
 
 SWEEP_EVERY = 10_000  # dictionary size that triggers dropping expired keys
@@ -60,7 +60,9 @@ def _index(entry_id: str) -> int:
 class MemoryBus:
     def __init__(self) -> None:
         self._seq: dict[str, int] = {}
-        self._recent: dict[str, deque[Record]] = defaultdict(lambda: deque(maxlen=RECENT_PER_CHANNEL))
+        # each channel's last records as (seq, wire JSON), parsed when read, as Redis keeps them: 200 records of
+        # each of 500 channels as models held about half a gigabyte, and made every full collection walk them
+        self._recent: dict[str, deque[tuple[int, bytes]]] = defaultdict(lambda: deque(maxlen=RECENT_PER_CHANNEL))
         self._changed: dict[tuple[str, str], tuple[Message, float]] = {}  # (channel, id) -> folded, expiry
         self._dedup: dict[str, tuple[Message, float]] = {}
         self._streams: dict[str, _Stream] = defaultdict(_Stream)
@@ -113,8 +115,8 @@ class MemoryBus:
             if len(self._dedup) > SWEEP_EVERY:
                 self._dedup = {k: v for k, v in self._dedup.items() if v[1] > now}
             self._dedup[dedup_key] = (posted, now + DEDUP_TTL)
-        self._recent[posted.channel].append(posted)
-        wire = orjson.dumps(posted.wire())  # one encoding for the archive stream and the live feed
+        wire = orjson.dumps(posted.wire())  # one encoding for the recent buffer, the archive stream, the live feed
+        self._recent[posted.channel].append((seq, wire))
         self._append(ARCHIVE_STREAM, wire)
         self._live.dispatch(posted.channel, wire)
         return posted, False
@@ -137,8 +139,8 @@ class MemoryBus:
         if len(self._changed) > SWEEP_EVERY:
             self._changed = {k: v for k, v in self._changed.items() if v[1] > now}
         self._changed[key] = (posted.message, now + CHANGED_TTL)
-        self._recent[posted.channel].append(posted)
         wire = orjson.dumps(posted.wire())
+        self._recent[posted.channel].append((seq, wire))
         self._append(ARCHIVE_STREAM, wire)
         self._live.dispatch(posted.channel, wire)
         return posted
@@ -148,8 +150,8 @@ class MemoryBus:
             raise SeqUnseeded(event.channel)
         self._seq[event.channel] += 1
         posted = event.model_copy(update={"seq": self._seq[event.channel]})
-        self._recent[posted.channel].append(posted)
         wire = orjson.dumps(posted.wire())
+        self._recent[posted.channel].append((self._seq[event.channel], wire))
         self._append(ARCHIVE_STREAM, wire)
         self._live.dispatch(posted.channel, wire)
         return posted
@@ -161,16 +163,19 @@ class MemoryBus:
         known = self._changed.get((channel, message_id))
         if known is not None and known[1] > time.monotonic():
             return known[0]
-        for record in reversed(self._recent.get(channel, ())):
-            if isinstance(record, Message) and record.id == message_id:
-                return record
+        needle = message_id.encode()
+        for _, wire in reversed(self._recent.get(channel, ())):
+            if needle in wire:  # parsed only where the id appears
+                record = parse_record(wire)
+                if isinstance(record, Message) and record.id == message_id:
+                    return record
         return None
 
     async def subscribe_live(self, handler: LiveHandler) -> Callable[[], None]:
         return self._live.add(handler)
 
     async def recent(self, channel: str, after: int = 0) -> list[Record]:
-        return [r for r in self._recent.get(channel, ()) if r.seq is not None and r.seq > after]
+        return [parse_record(wire) for seq, wire in self._recent.get(channel, ()) if seq > after]
 
     async def append(self, stream: str, data: bytes) -> str:
         return self._append(stream, data)
