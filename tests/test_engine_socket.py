@@ -38,7 +38,6 @@ async def test_the_outbox_behaves_as_engine_io_uses_asyncio_queue() -> None:
     await asyncio.wait_for(joined, 1)
 
 
-@pytest.mark.fastpath
 class _Protocol:
     _reading_paused = False
 
@@ -98,6 +97,7 @@ async def test_a_burst_of_sends_is_answered_and_delivered_in_order(
     assert texts == [f"burst {i}" for i in range(1, 16)]
 
 
+@pytest.mark.fastpath
 async def test_websocket_clients_get_lean_sockets_and_keep_chatting(chat_server: TestServer, make_client: Any) -> None:
     alice, bob = await make_client("alice"), await make_client("bob")
     sockets = list(chat_server.app[SIO].eio.sockets.values())
