@@ -65,9 +65,10 @@ PRESENCE_TTL = 30.0
 HEARTBEAT_EVERY = 10.0
 NEXT_ID_START = "0-0"
 POST_BATCH = 100  # posts per script call at most: Redis runs nothing else meanwhile, so the call stays short
-# under load a node sends its posts to Redis at most every 2 ms: fewer, larger script calls (Redis
-# and node CPU per post fall) for at most 2 ms of wait; a post after a quiet spell leaves at once
-POST_SPACING = 0.002
+# under load a node sends its posts to Redis at most every 4 ms: fewer, larger script calls (Redis
+# and node CPU per post fall; a call costs Redis about 20 µs besides its posts) for at most 4 ms of wait;
+# a post after a quiet spell leaves at once (docs/performance.md#redis-bus-and-live-feed)
+POST_SPACING = 0.004
 FORGET_CONSUMERS_AFTER = 600.0  # seconds a stream consumer with nothing pending stays listed after its last read
 FORGET_CONSUMERS_EVERY = 60.0  # seconds between a reader's passes over its group's consumers
 
