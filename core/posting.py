@@ -3,7 +3,10 @@ Reads fold in what is still on the bus and not yet archived, so nothing acknowle
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.bus import Conflict, Limit, Posting, SeqUnseeded
 from core.changes import check_allowed, fold, not_found
@@ -16,6 +19,28 @@ REDACTABLE_AFTER = timedelta(days=1)  # the shortest retention (CHAT_RETENTION_D
 CHANGE_ATTEMPTS = 5  # folds of one change against a message other nodes keep changing, before giving up
 
 
+# the seeds being read from the store, per bus and channel: every post that finds the channel unseeded meanwhile
+# waits for the same one
+_SEEDING: weakref.WeakKeyDictionary[Any, dict[str, asyncio.Future[None]]] = weakref.WeakKeyDictionary()
+
+
+async def seed(bus: Posting, store: Store, channel: str) -> None:
+    """Make the bus's seq counter of `channel` continue after the archive (a fresh bus: the first post since
+    start, or Redis lost its keys), with one store read however many posts find it unseeded at once: a node
+    restarted under load would otherwise ask the store once per send until the first answer came, and the
+    queries queued behind each other would keep every send waiting."""
+    seeding = _SEEDING.setdefault(bus, {})
+    pending = seeding.get(channel)
+    if pending is None:
+        pending = seeding[channel] = asyncio.ensure_future(_seed(bus, store, channel))
+        pending.add_done_callback(lambda _: seeding.pop(channel, None))
+    await asyncio.shield(pending)
+
+
+async def _seed(bus: Posting, store: Store, channel: str) -> None:
+    await bus.seed_seq(channel, await store.last_seq(channel))
+
+
 async def publish(
     bus: Posting, store: Store, message: Message, dedup_key: str | None = None, limit: Limit | None = None
 ) -> tuple[Message, bool]:
@@ -24,8 +49,7 @@ async def publish(
     try:
         return await bus.post(message, dedup_key, limit)
     except SeqUnseeded:
-        # A fresh bus (first post since start, or Redis lost its keys) continues after the archive.
-        await bus.seed_seq(message.channel, await store.last_seq(message.channel))
+        await seed(bus, store, message.channel)
         return await bus.post(message, dedup_key, limit)
 
 
@@ -65,7 +89,7 @@ async def change(
             try:
                 return (await bus.post_change(draft, expected, limit)).message
             except SeqUnseeded:
-                await bus.seed_seq(channel.name, await store.last_seq(channel.name))
+                await seed(bus, store, channel.name)
                 return (await bus.post_change(draft, expected, limit)).message
         except Conflict as conflict:  # another change came first: fold onto it
             base = conflict.current
@@ -77,7 +101,7 @@ async def post_event(bus: Posting, store: Store, event: ChannelEvent) -> Channel
     try:
         return await bus.post_event(event)
     except SeqUnseeded:
-        await bus.seed_seq(event.channel, await store.last_seq(event.channel))
+        await seed(bus, store, event.channel)
         return await bus.post_event(event)
 
 
