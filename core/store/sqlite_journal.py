@@ -197,26 +197,20 @@ class SqliteJournal:
             await self.journal_write([], {channel: chains})
 
     async def journal_heads(self, channels: Collection[str] | None = None) -> list[tuple[str, int, str]]:
-        if channels is None:
-            rows = await self._db.execute_fetchall("SELECT channel, seq, chain FROM journal_heads ORDER BY channel")
-        else:
-            names = sorted(set(channels))
-            marks = ", ".join("?" * len(names))
-            rows = await self._db.execute_fetchall(
-                f"SELECT channel, seq, chain FROM journal_heads WHERE channel IN ({marks}) ORDER BY channel", names
-            )
+        rows = await self._of_channels("SELECT channel, seq, chain FROM journal_heads", channels, "ORDER BY channel")
         return [(row[0], int(row[1]), row[2]) for row in rows]
 
     async def journal_starts(self, channels: Collection[str] | None = None) -> dict[str, int]:
-        if channels is None:
-            rows = await self._db.execute_fetchall("SELECT channel, seq FROM journal_starts")
-        else:
-            names = sorted(set(channels))
-            marks = ", ".join("?" * len(names))
-            rows = await self._db.execute_fetchall(
-                f"SELECT channel, seq FROM journal_starts WHERE channel IN ({marks})", names
-            )
+        rows = await self._of_channels("SELECT channel, seq FROM journal_starts", channels)
         return {row[0]: int(row[1]) for row in rows}
+
+    async def _of_channels(self, select: str, channels: Collection[str] | None, order: str = "") -> list[Any]:
+        """The rows of `select` (over a table keyed by channel) of `channels`, or of every channel."""
+        if channels is None:
+            return list(await self._db.execute_fetchall(f"{select} {order}"))
+        names = sorted(set(channels))
+        marks = ", ".join("?" * len(names))
+        return list(await self._db.execute_fetchall(f"{select} WHERE channel IN ({marks}) {order}", names))
 
     async def journal_channels(self) -> list[str]:
         rows = await self._db.execute_fetchall("SELECT channel FROM journal_heads ORDER BY channel")
