@@ -23,6 +23,7 @@ from core.bus.redis import RedisBus
 from core.changes import fold
 from core.models import Change, Message, is_change, now_iso, parse_record
 from tests.bus_helpers import STREAM, archived, draft, read
+from tests.faults import until
 
 # The live feed
 
@@ -337,6 +338,7 @@ async def test_a_change_takes_the_next_seq_everywhere_a_post_goes(bus: Bus) -> N
     after, _ = await bus.post(draft(text="next"))
     assert (changed.seq, changed.message.rev, changed.message.seq, after.seq) == (2, 2, 1, 3)
     assert changed.message.text == "$AAPL"
+    await until(lambda: len(fed) >= 3, 5, "the live feed")  # Redis's feed comes on its own connection
     assert [parse_record(w).seq for w in fed] == [1, 2, 3]
     assert is_change(fed[1]) and not is_change(fed[0]) and not is_change(fed[2])
     assert parse_record(fed[1]) == changed
