@@ -245,6 +245,9 @@ async def read_changes(
     page = sorted(by_id.values(), key=lambda m: m.rev or m.seq or 0)[:limit]
     more = more or len(by_id) > limit
     page = with_counts(page, await store.reply_counts(channel, uncounted))
+    # the replies the archive had not written when it was counted: its last seq read again after the counts (a
+    # reply archived between the first read and the counts is counted there, and must not count twice)
+    archived = await store.last_seq(channel)
     unarchived = [r for r in buffered if isinstance(r, Message) and (r.seq or 0) > archived]
     return _count_replies(page, unarchived), more
 
