@@ -258,6 +258,7 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
     def _deliver(self, message: bytes, namespace: str, room: Any, skip_sid: Any = None) -> None:
         """deliver() of an engine.io MESSAGE packet already encoded: '4' and the Socket.IO packet."""
         prebuilt = frame(message)
+        queued: eio_packet.Packet | None = None  # for the sockets engine.io's writer serves: made once, if any
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         sockets = self.server.eio.sockets
         for sid, eio_sid in self.get_participants(namespace, room):
@@ -270,7 +271,8 @@ class FrameOnceManager(socketio.AsyncManager):  # type: ignore[misc]
                 self.direct_writes += 1
             else:
                 # engine.io's own path: its writer task frames it (the queue is unbounded)
-                sock.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, message[1:].decode()))
+                queued = queued or eio_packet.Packet(eio_packet.MESSAGE, message[1:].decode())
+                sock.queue.put_nowait(queued)
                 self.queued_writes += 1
 
     def deliver_message(self, channel_room: str, wire: bytes, event: str = "message") -> None:
